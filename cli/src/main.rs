@@ -1,0 +1,27 @@
+//! `kql`: run KQL queries and detection rules locally over exported logs.
+
+mod check;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Run Kusto queries and Sentinel detection rules locally, over exported logs.
+#[derive(Parser)]
+#[command(name = "kql", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check queries and rule files (.kql, Sentinel .yaml) for errors without running them.
+    Check(check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check::run(args),
+    }
+}

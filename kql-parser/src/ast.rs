@@ -1,0 +1,790 @@
+//! The typed, spanned abstract syntax tree of a KQL script.
+//!
+//! Tabular and scalar expressions share one [`Expr`] type, as in Kusto itself: whether a name
+//! is a column, a scalar `let` or a table is decided by semantic analysis, not by the parser.
+//! A pipeline `T | where x | take 5` is an [`ExprKind::Pipe`] whose `source` is `T` and whose
+//! `ops` are the tabular operators in order.
+
+use crate::span::Span;
+use serde::Serialize;
+
+/// A whole query text: statements separated by `;`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Script {
+    /// The statements in source order.
+    pub statements: Vec<Statement>,
+    /// The span of the whole text.
+    pub span: Span,
+}
+
+impl Script {
+    /// The last query (tabular or scalar expression) statement, if any.
+    pub fn query(&self) -> Option<&Expr> {
+        self.statements.iter().rev().find_map(|s| match &s.kind {
+            StatementKind::Query(e) => Some(e),
+            _ => None,
+        })
+    }
+}
+
+/// One statement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Statement {
+    /// What kind of statement.
+    pub kind: StatementKind,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// The kinds of statements.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum StatementKind {
+    /// `let name = value`
+    Let {
+        /// The bound name.
+        name: Ident,
+        /// The value: an expression or a function definition.
+        value: LetValue,
+    },
+    /// A query expression (tabular or scalar).
+    Query(Expr),
+    /// `set name [= value]`: a client request property.
+    Set {
+        /// The property name (may contain dots).
+        name: Ident,
+        /// The value, as written.
+        value: Option<Expr>,
+    },
+    /// `declare query_parameters (p:type [= default], ...)`
+    DeclareQueryParameters(Vec<Param>),
+    /// `alias database name = cluster(...).database(...)` and other statements that
+    /// only matter to a cluster; kept as text.
+    Other(String),
+}
+
+/// The right-hand side of a `let`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum LetValue {
+    /// A scalar or tabular expression.
+    Expr(Expr),
+    /// A user-defined function `(params) { body }` or `view (params) { body }`.
+    Function(FunctionDef),
+}
+
+/// A function or view definition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionDef {
+    /// `view` functions take part in `union *` and wildcard searches.
+    pub is_view: bool,
+    /// Parameters in order.
+    pub params: Vec<Param>,
+    /// The body: `let` statements followed by one expression.
+    pub body: Vec<Statement>,
+    /// The span of the definition.
+    pub span: Span,
+}
+
+/// A function or query parameter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Param {
+    /// Parameter name.
+    pub name: Ident,
+    /// Its declared type.
+    pub ty: ParamType,
+    /// A default value, making the parameter optional.
+    pub default: Option<Expr>,
+}
+
+/// The declared type of a parameter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ParamType {
+    /// A scalar type such as `string`.
+    Scalar(TypeName),
+    /// A tabular parameter: `(*)` (any columns, `None`) or `(Col:type, ...)`.
+    Tabular(Option<Vec<ColumnDecl>>),
+}
+
+/// A `Name: type` column declaration (datatable, externaldata, parse, tabular params).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnDecl {
+    /// Column name.
+    pub name: Ident,
+    /// Column type.
+    pub ty: TypeName,
+}
+
+/// A scalar type name as written (`string`, `long`, `int`, `real`, `double`, `bool`,
+/// `boolean`, `datetime`, `date`, `timespan`, `time`, `guid`, `uniqueid`, `dynamic`, `decimal`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TypeName {
+    /// The type name as written, lower-cased.
+    pub name: String,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// A name: a column, table, variable or function, plain or quoted (`['a b']`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ident {
+    /// The name without quoting.
+    pub name: String,
+    /// Where it is.
+    pub span: Span,
+}
+
+impl Ident {
+    /// A name with a span.
+    pub fn new(name: impl Into<String>, span: Span) -> Self {
+        Ident { name: name.into(), span }
+    }
+}
+
+/// An expression: scalar or tabular.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expr {
+    /// What kind of expression.
+    pub kind: ExprKind,
+    /// Where it is.
+    pub span: Span,
+}
+
+impl Expr {
+    /// An expression of `kind` at `span`.
+    pub fn new(kind: ExprKind, span: Span) -> Self {
+        Expr { kind, span }
+    }
+}
+
+/// The kinds of expressions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ExprKind {
+    /// A literal value.
+    Literal(Literal),
+    /// A bare name: column, variable, table or zero-argument reference.
+    Name(Ident),
+    /// A name pattern with `*` wildcards (in `union`, `search in`, `find in`).
+    Wildcard(String),
+    /// `*` as a function argument (`arg_max(x, *)`, `count(*)`).
+    Star,
+    /// `$left` or `$right` (the name includes the `$`).
+    JoinSide(Ident),
+    /// `target.name`
+    Member {
+        /// The value whose member is read.
+        target: Box<Expr>,
+        /// The member name.
+        name: Ident,
+    },
+    /// `target[index]`
+    Index {
+        /// The indexed value.
+        target: Box<Expr>,
+        /// The index or key.
+        index: Box<Expr>,
+    },
+    /// A function call `name(args)`, or `target.name(args)` such as `database("x").T`.
+    Call {
+        /// The receiver for dotted calls (`cluster("c").database("d")`).
+        target: Option<Box<Expr>>,
+        /// The function name.
+        name: Ident,
+        /// Arguments in order.
+        args: Vec<Arg>,
+    },
+    /// A unary operator.
+    Unary {
+        /// The operator.
+        op: UnaryOp,
+        /// The operand.
+        operand: Box<Expr>,
+    },
+    /// A binary operator.
+    Binary {
+        /// The operator.
+        op: BinaryOp,
+        /// Left operand.
+        left: Box<Expr>,
+        /// Right operand.
+        right: Box<Expr>,
+    },
+    /// `expr in (list)`, `!in`, `in~`, `!in~`, `has_any (...)`, `has_all (...)`.
+    /// A list of one tabular expression or a dynamic array is a single item.
+    InList {
+        /// The operator.
+        op: ListOp,
+        /// The tested value.
+        expr: Box<Expr>,
+        /// The candidates.
+        list: Vec<Expr>,
+    },
+    /// `expr between (low .. high)` or `!between`.
+    Between {
+        /// True for `!between`.
+        negated: bool,
+        /// The tested value.
+        expr: Box<Expr>,
+        /// Lower bound (inclusive).
+        low: Box<Expr>,
+        /// Upper bound (inclusive).
+        high: Box<Expr>,
+    },
+    /// `(expr)`
+    Paren(Box<Expr>),
+    /// `source | op | op ...`; `source` is `None` for the subqueries of `mv-apply`,
+    /// `partition`, `fork` and `facet`, which start with an operator.
+    Pipe {
+        /// The input, if any.
+        source: Option<Box<Expr>>,
+        /// The tabular operators, in order.
+        ops: Vec<Operator>,
+    },
+    /// A tabular operator in source position: `print`, `range`, `union`, `search`, `find`,
+    /// `evaluate`.
+    Source(Box<Operator>),
+    /// `datatable (cols) [values]`
+    Datatable {
+        /// Column declarations.
+        columns: Vec<ColumnDecl>,
+        /// Values row after row.
+        values: Vec<Expr>,
+    },
+    /// `externaldata (cols) [urls] [with (props)]`
+    ExternalData {
+        /// Column declarations.
+        columns: Vec<ColumnDecl>,
+        /// The storage URLs.
+        urls: Vec<Expr>,
+        /// `with (...)` properties.
+        props: Vec<NamedArg>,
+    },
+    /// `(a, b, ...)` on the left of `=` is handled by [`ColumnAssign`]; this is a
+    /// brace-delimited `{ ... }` subquery body (`partition ... { ... }`).
+    Braced(Box<Expr>),
+}
+
+/// A function-call argument.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Arg {
+    /// A positional argument.
+    Positional(Expr),
+    /// `name = value`
+    Named(NamedArg),
+}
+
+impl Arg {
+    /// The argument's value.
+    pub fn expr(&self) -> &Expr {
+        match self {
+            Arg::Positional(e) => e,
+            Arg::Named(n) => &n.value,
+        }
+    }
+}
+
+/// `name = value` (named arguments, operator parameters such as `kind=inner`, properties).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NamedArg {
+    /// The name; dotted names such as `hint.strategy` are kept whole.
+    pub name: Ident,
+    /// The value.
+    pub value: Expr,
+}
+
+/// Unary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum UnaryOp {
+    /// `-x`
+    Neg,
+    /// `+x`
+    Plus,
+}
+
+/// Binary operators, including every string operator and its negated / case-sensitive forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum BinaryOp {
+    /// `or`
+    Or,
+    /// `and`
+    And,
+    /// `==`
+    Eq,
+    /// `!=` or `<>`
+    NotEq,
+    /// `<`
+    Lt,
+    /// `<=`
+    LtEq,
+    /// `>`
+    Gt,
+    /// `>=`
+    GtEq,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Mod,
+    /// A string operator (`contains`, `has`, `=~`, `matches regex`, ...).
+    Str(StrOp),
+}
+
+/// The string predicate operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct StrOp {
+    /// Which test.
+    pub kind: StrOpKind,
+    /// True for `!` forms.
+    pub negated: bool,
+    /// True for `_cs` forms (and `matches regex`, which is always case-sensitive).
+    pub case_sensitive: bool,
+}
+
+/// The tests of string operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum StrOpKind {
+    /// `=~` / `!~` (case-insensitive equality); `==` with strings is plain [`BinaryOp::Eq`].
+    Equals,
+    /// `contains`
+    Contains,
+    /// `has` (whole terms)
+    Has,
+    /// `hasprefix`
+    HasPrefix,
+    /// `hassuffix`
+    HasSuffix,
+    /// `startswith`
+    StartsWith,
+    /// `endswith`
+    EndsWith,
+    /// `matches regex`
+    MatchesRegex,
+    /// `like` (not KQL, kept for `notlike` legacy forms)
+    Like,
+}
+
+/// Operators whose right side is a parenthesized list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ListOp {
+    /// `in`
+    In,
+    /// `!in`
+    NotIn,
+    /// `in~`
+    InCi,
+    /// `!in~`
+    NotInCi,
+    /// `has_any`
+    HasAny,
+    /// `has_all`
+    HasAll,
+}
+
+/// A literal value as written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Literal {
+    /// `true`, `false`, `bool(null)`
+    Bool(Option<bool>),
+    /// `int(5)`, `int(null)`
+    Int(Option<i32>),
+    /// `123`, `long(null)`, `0x1F`
+    Long(Option<i64>),
+    /// `1.5`, `1e3`, `real(null)`, `real(nan)`, `real(+inf)`
+    Real(Option<f64>),
+    /// `decimal(1.5)` as its text.
+    Decimal(Option<String>),
+    /// A string literal, already unescaped (adjacent literals concatenated).
+    String(String),
+    /// `datetime(...)` with its text (parsed into an instant by the engine).
+    DateTime(Option<String>),
+    /// A timespan in ticks of 100 ns: `1d`, `time(1.02:00:00)`, `timespan(null)`.
+    TimeSpan(Option<i64>),
+    /// `guid(...)` with its text.
+    Guid(Option<String>),
+    /// `dynamic(...)`
+    Dynamic(DynValue),
+    /// `string(null)`: Kusto's empty string, written as a typed null.
+    StringNull,
+}
+
+/// The value of a `dynamic(...)` literal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum DynValue {
+    /// `null`
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// An integer.
+    Long(i64),
+    /// A real.
+    Real(f64),
+    /// A string.
+    String(String),
+    /// `datetime(...)` inside a dynamic literal, as text.
+    DateTime(String),
+    /// A timespan inside a dynamic literal, in ticks.
+    TimeSpan(i64),
+    /// `guid(...)` inside a dynamic literal.
+    Guid(String),
+    /// `[ ... ]`
+    Array(Vec<DynValue>),
+    /// `{ "k": v, ... }` with keys in source order.
+    Object(Vec<(String, DynValue)>),
+}
+
+/// `[Name =] expr` or `(A, B) = expr` in extend, project, summarize, print...
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnAssign {
+    /// Output names; empty when Kusto derives the name; several for tuple assignment.
+    pub names: Vec<Ident>,
+    /// The value.
+    pub expr: Expr,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// A sort key: `expr [asc|desc] [nulls first|last]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SortKey {
+    /// The sorted expression.
+    pub expr: Expr,
+    /// `asc`/`desc` if written (Kusto's default is descending).
+    pub order: Option<SortOrder>,
+    /// `nulls first`/`nulls last` if written.
+    pub nulls: Option<NullsPosition>,
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SortOrder {
+    /// `asc`
+    Asc,
+    /// `desc`
+    Desc,
+}
+
+/// Where nulls sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum NullsPosition {
+    /// `nulls first`
+    First,
+    /// `nulls last`
+    Last,
+}
+
+/// A tabular operator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Operator {
+    /// Which operator, with its arguments.
+    pub kind: OperatorKind,
+    /// From the operator keyword to its last token.
+    pub span: Span,
+}
+
+/// One item of `mv-expand` / `mv-apply`: `[Name =] expr [to typeof(type)]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MvItem {
+    /// The expanded column or expression, with an optional new name.
+    pub column: ColumnAssign,
+    /// The `to typeof(...)` target type.
+    pub to_type: Option<TypeName>,
+}
+
+/// One element of a `parse` pattern.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ParsePart {
+    /// A string literal to match.
+    Literal(String),
+    /// `*`: skip anything.
+    Star,
+    /// `Name [: type]`: a column to extract.
+    Column(Ident, Option<TypeName>),
+}
+
+/// One level of `top-nested`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopNestedClause {
+    /// `N` (absent means all).
+    pub count: Option<Expr>,
+    /// `of [Name =] expr`
+    pub of: ColumnAssign,
+    /// `with others = value`
+    pub others: Option<Expr>,
+    /// `by [Name =] aggregate`
+    pub by: ColumnAssign,
+    /// `asc`/`desc`
+    pub order: Option<SortOrder>,
+}
+
+/// One `step` of a `scan` operator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanStep {
+    /// The step name.
+    pub name: Ident,
+    /// `optional` steps may be skipped.
+    pub optional: bool,
+    /// The condition.
+    pub condition: Expr,
+    /// `=> Col = expr, ...` assignments.
+    pub assignments: Vec<ColumnAssign>,
+}
+
+/// The kinds of tabular operators, with their arguments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum OperatorKind {
+    /// `where` / `filter`
+    Where(Expr),
+    /// `extend`
+    Extend(Vec<ColumnAssign>),
+    /// `project`
+    Project(Vec<ColumnAssign>),
+    /// `project-away` (names may hold `*` wildcards)
+    ProjectAway(Vec<Expr>),
+    /// `project-keep`
+    ProjectKeep(Vec<Expr>),
+    /// `project-rename New = Old, ...`
+    ProjectRename(Vec<(Ident, Ident)>),
+    /// `project-reorder Col [asc|desc|granny-asc|granny-desc], ...`
+    ProjectReorder(Vec<(Expr, Option<String>)>),
+    /// `summarize [hints] aggs [by keys]`
+    Summarize {
+        /// `hint.*` parameters.
+        params: Vec<NamedArg>,
+        /// Aggregations.
+        aggs: Vec<ColumnAssign>,
+        /// Group keys.
+        by: Vec<ColumnAssign>,
+    },
+    /// `count [as Name]`
+    Count(Option<Ident>),
+    /// `distinct [hints] cols` (`*` for all)
+    Distinct {
+        /// `hint.*` parameters.
+        params: Vec<NamedArg>,
+        /// The columns.
+        columns: Vec<ColumnAssign>,
+    },
+    /// `take N` / `limit N`
+    Take(Expr),
+    /// `top N by expr [asc|desc] [nulls ...]`
+    Top {
+        /// How many rows.
+        count: Expr,
+        /// The sort key.
+        by: SortKey,
+    },
+    /// `top-nested ..., top-nested ...`
+    TopNested(Vec<TopNestedClause>),
+    /// `top-hitters N of expr [by expr]`
+    TopHitters {
+        /// How many.
+        count: Expr,
+        /// Of what.
+        of: Expr,
+        /// Summed by.
+        by: Option<Expr>,
+    },
+    /// `sort by` / `order by`
+    Sort {
+        /// `hint.*` parameters.
+        params: Vec<NamedArg>,
+        /// Keys in order.
+        keys: Vec<SortKey>,
+    },
+    /// `join [kind=...] [hints] right on ...`
+    Join {
+        /// `kind`, `hint.*` and similar parameters.
+        params: Vec<NamedArg>,
+        /// The right side.
+        right: Expr,
+        /// The `on` clause: column names or `$left.a == $right.b` conditions.
+        on: Vec<Expr>,
+    },
+    /// `lookup [kind=...] right on ...`
+    Lookup {
+        /// `kind` and similar parameters.
+        params: Vec<NamedArg>,
+        /// The right side.
+        right: Expr,
+        /// The `on` clause.
+        on: Vec<Expr>,
+    },
+    /// `union [params] tables`
+    Union {
+        /// `kind`, `withsource`, `isfuzzy`, hints.
+        params: Vec<NamedArg>,
+        /// Tables, wildcard patterns or subqueries.
+        tables: Vec<Expr>,
+    },
+    /// `mv-expand` / `mvexpand`
+    MvExpand {
+        /// `bagexpansion`, `with_itemindex`, `kind`.
+        params: Vec<NamedArg>,
+        /// The expanded columns.
+        items: Vec<MvItem>,
+        /// `limit N`
+        limit: Option<Expr>,
+    },
+    /// `mv-apply items on (subquery)`
+    MvApply {
+        /// `with_itemindex` and similar parameters.
+        params: Vec<NamedArg>,
+        /// The expanded columns.
+        items: Vec<MvItem>,
+        /// `limit N`
+        limit: Option<Expr>,
+        /// `id = expr` context id.
+        id: Option<Expr>,
+        /// The subquery applied to each row's expansion.
+        subquery: Expr,
+    },
+    /// `parse` and `parse-where`
+    Parse {
+        /// True for `parse-where` (drops rows that do not match).
+        is_where: bool,
+        /// `kind`, `flags`.
+        params: Vec<NamedArg>,
+        /// The parsed value.
+        source: Expr,
+        /// The pattern.
+        pattern: Vec<ParsePart>,
+    },
+    /// `parse-kv expr as (cols) [with (props)]`
+    ParseKv {
+        /// The parsed value.
+        source: Expr,
+        /// Extracted columns.
+        columns: Vec<ColumnDecl>,
+        /// `pair_delimiter`, `kv_delimiter`, `quote`, `escape`, `greedy`.
+        props: Vec<NamedArg>,
+    },
+    /// `make-series aggs on axis [from] [to] step s [by keys]`
+    MakeSeries {
+        /// Hints.
+        params: Vec<NamedArg>,
+        /// Aggregations with their `default =` values.
+        aggs: Vec<(ColumnAssign, Option<Expr>)>,
+        /// The axis column.
+        on: Expr,
+        /// `from`
+        from: Option<Expr>,
+        /// `to`
+        to: Option<Expr>,
+        /// `step`
+        step: Expr,
+        /// Group keys.
+        by: Vec<ColumnAssign>,
+    },
+    /// `evaluate [hints] plugin(args)`
+    Evaluate {
+        /// Hints.
+        params: Vec<NamedArg>,
+        /// The plugin call.
+        call: Expr,
+    },
+    /// `render chart [with (props)]`
+    Render {
+        /// The visualization.
+        chart: Ident,
+        /// Properties; list-valued ones (`ycolumns=a,b`) hold a `Paren` of a list.
+        props: Vec<(Ident, Vec<Expr>)>,
+    },
+    /// `as [hints] Name`
+    As {
+        /// Hints.
+        params: Vec<NamedArg>,
+        /// The bound name.
+        name: Ident,
+    },
+    /// `serialize [cols]`
+    Serialize(Vec<ColumnAssign>),
+    /// `getschema`
+    GetSchema,
+    /// `invoke function(args)`
+    Invoke(Expr),
+    /// `sample N`
+    Sample(Expr),
+    /// `sample-distinct N of col`
+    SampleDistinct {
+        /// How many values.
+        count: Expr,
+        /// Of which column.
+        of: Expr,
+    },
+    /// `search [kind=...] [in (tables)] predicate`
+    Search {
+        /// `kind`.
+        params: Vec<NamedArg>,
+        /// `in (tables)`
+        tables: Vec<Expr>,
+        /// The predicate.
+        predicate: Expr,
+    },
+    /// `find [withsource=...] [in (tables)] where predicate [project ...]`
+    Find {
+        /// Parameters.
+        params: Vec<NamedArg>,
+        /// `in (tables)`
+        tables: Vec<Expr>,
+        /// The predicate.
+        predicate: Expr,
+        /// `project` columns; `None` when absent, `Some(empty)` for `project-smart`.
+        project: Option<Vec<Expr>>,
+    },
+    /// `partition [hints] by col (subquery)`
+    Partition {
+        /// Hints.
+        params: Vec<NamedArg>,
+        /// The partition key.
+        by: Expr,
+        /// The subquery.
+        subquery: Expr,
+    },
+    /// `scan [with_match_id=..] [declare (...)] with (steps)`
+    Scan {
+        /// Parameters.
+        params: Vec<NamedArg>,
+        /// Declared state columns with defaults.
+        declare: Vec<(ColumnDecl, Option<Expr>)>,
+        /// The steps.
+        steps: Vec<ScanStep>,
+    },
+    /// `fork (subquery) [as name] ...`
+    Fork(Vec<(Expr, Option<Ident>)>),
+    /// `facet by cols [with (subquery)]`
+    Facet {
+        /// Facet columns.
+        by: Vec<Expr>,
+        /// The `with` subquery.
+        with: Option<Expr>,
+    },
+    /// `print [Name =] expr, ...`
+    Print(Vec<ColumnAssign>),
+    /// `range Name from a to b step s`
+    Range {
+        /// The column name.
+        name: Ident,
+        /// Start.
+        from: Expr,
+        /// End (inclusive).
+        to: Expr,
+        /// Step.
+        step: Expr,
+    },
+    /// `reduce [kind=...] by expr [with props]`
+    Reduce {
+        /// Parameters.
+        params: Vec<NamedArg>,
+        /// The reduced expression.
+        by: Expr,
+        /// `with` properties.
+        props: Vec<NamedArg>,
+    },
+    /// `consume`
+    Consume,
+    /// `lookup`-free operators that only a cluster runs (`execute-and-cache` and the like).
+    Other(String),
+}

@@ -1,0 +1,220 @@
+//! Statements and whole scripts: `let`, `set`, `declare query_parameters`, query statements,
+//! separated by `;`.
+
+use crate::ast::*;
+use crate::expr::{column_decls, expr, pipe_expr, type_name};
+use crate::lex::*;
+use crate::span::Span;
+
+/// A whole script: statements separated by `;` up to the end of the text.
+pub fn script(i: In) -> PResult<Script> {
+    let start = pos(i);
+    let mut statements = Vec::new();
+    let mut rest = i;
+    loop {
+        while let Ok((r, _)) = sym(";")(rest) {
+            rest = r;
+        }
+        if at_end(rest) {
+            expect_at(ws(rest), "end of query");
+            break;
+        }
+        let (r, s) = statement(rest)?;
+        statements.push(s);
+        rest = r;
+        if at_end(rest) {
+            break;
+        }
+        let (r, _) = sym(";")(rest)?;
+        rest = r;
+    }
+    let end = pos(ws(rest));
+    Ok((ws(rest), Script { statements, span: Span::new(start, end) }))
+}
+
+/// One statement.
+pub fn statement(i: In) -> PResult<Statement> {
+    let i = ws(i);
+    let start = pos(i);
+    if peek_kw(i, "let") {
+        let (r, _) = kw("let")(i)?;
+        let (r, n) = name(r)?;
+        let (r, _) = sym("=")(r)?;
+        let (r, value) = let_value(r)?;
+        let end = pos(r);
+        return Ok((r, Statement { kind: StatementKind::Let { name: n, value }, span: Span::new(start, end) }));
+    }
+    if peek_kw(i, "set") && !peek_sym(&ws(i)[3..], "=") {
+        let (r, _) = kw("set")(i)?;
+        let (r, n) = dotted_name(r)?;
+        let (r, value) = if peek_sym(r, "=") && !peek_sym(r, "==") {
+            let (r2, _) = sym("=")(r)?;
+            let (r2, v) = expr(r2)?;
+            (r2, Some(v))
+        } else {
+            (r, None)
+        };
+        let end = pos(r);
+        return Ok((r, Statement { kind: StatementKind::Set { name: n, value }, span: Span::new(start, end) }));
+    }
+    if peek_kw(i, "declare") && peek_kw(&ws(i)[7..], "pattern") {
+        return other_statement(i);
+    }
+    if peek_kw(i, "declare") {
+        let (r, _) = kw("declare")(i)?;
+        let (r, _) = kw("query_parameters")(r)?;
+        let (r, params) = param_list(r)?;
+        let end = pos(r);
+        return Ok((r, Statement { kind: StatementKind::DeclareQueryParameters(params), span: Span::new(start, end) }));
+    }
+    if peek_kw(i, "alias") || peek_kw(i, "restrict") || peek_kw(i, "pattern") {
+        return other_statement(i);
+    }
+    let (r, e) = pipe_expr(i)?;
+    let span = e.span;
+    Ok((r, Statement { kind: StatementKind::Query(e), span }))
+}
+
+/// A cluster-level statement (`alias`, `restrict`, `declare pattern`, `pattern`) kept as
+/// text up to the `;` that ends it (braces may hold nested `;`).
+fn other_statement(i: In) -> PResult<Statement> {
+    let start = pos(i);
+    let mut depth = 0i32;
+    let mut n = i.len();
+    for (k, c) in i.char_indices() {
+        match c {
+            '{' | '(' => depth += 1,
+            '}' | ')' => depth -= 1,
+            ';' if depth <= 0 => {
+                n = k;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let text = i[..n].trim_end().to_string();
+    Ok((&i[n..], Statement { kind: StatementKind::Other(text), span: Span::new(start, start + n) }))
+}
+
+fn let_value(i: In) -> PResult<LetValue> {
+    let t = ws(i);
+    let start = pos(t);
+    if peek_kw(t, "view") {
+        let (r, _) = kw("view")(t)?;
+        let (r, params) = param_list(r)?;
+        let (r, body) = body(r)?;
+        let end = pos(r);
+        return Ok((r, LetValue::Function(FunctionDef { is_view: true, params, body, span: Span::new(start, end) })));
+    }
+    if t.starts_with('(') {
+        if let Ok((r, params)) = param_list(t) {
+            if peek_sym(r, "{") {
+                let (r, body) = body(r)?;
+                let end = pos(r);
+                return Ok((
+                    r,
+                    LetValue::Function(FunctionDef { is_view: false, params, body, span: Span::new(start, end) }),
+                ));
+            }
+        }
+    }
+    let (r, e) = pipe_expr(t)?;
+    Ok((r, LetValue::Expr(e)))
+}
+
+/// `{ statements }` of a function body.
+fn body(i: In) -> PResult<Vec<Statement>> {
+    let (mut r, _) = sym("{")(i)?;
+    let mut statements = Vec::new();
+    loop {
+        while let Ok((r2, _)) = sym(";")(r) {
+            r = r2;
+        }
+        if let Ok((r2, _)) = sym("}")(r) {
+            return Ok((r2, statements));
+        }
+        let (r2, s) = statement(r)?;
+        statements.push(s);
+        r = r2;
+        if let Ok((r2, _)) = sym("}")(r) {
+            return Ok((r2, statements));
+        }
+        let (r2, _) = sym(";")(r)?;
+        r = r2;
+    }
+}
+
+/// `( name: type [= default], name: (*), ... )`
+pub fn param_list(i: In) -> PResult<Vec<Param>> {
+    let (mut r, _) = sym("(")(i)?;
+    let mut params = Vec::new();
+    if let Ok((r2, _)) = sym(")")(r) {
+        return Ok((r2, params));
+    }
+    loop {
+        let (r2, n) = name(r)?;
+        let (r2, _) = sym(":")(r2)?;
+        let (r2, ty) = if peek_sym(r2, "(") {
+            if let Ok((r3, _)) = (|i| {
+                let (i, _) = sym("(")(i)?;
+                let (i, _) = sym("*")(i)?;
+                sym(")")(i)
+            })(r2)
+            {
+                (r3, ParamType::Tabular(None))
+            } else {
+                let (r3, cols) = tabular_schema(r2)?;
+                (r3, ParamType::Tabular(Some(cols)))
+            }
+        } else {
+            let (r3, t) = type_name(r2)?;
+            (r3, ParamType::Scalar(t))
+        };
+        let (r2, default) = if peek_sym(r2, "=") {
+            let (r3, _) = sym("=")(r2)?;
+            let (r3, d) = expr(r3)?;
+            (r3, Some(d))
+        } else {
+            (r2, None)
+        };
+        params.push(Param { name: n, ty, default });
+        if let Ok((r3, _)) = sym(",")(r2) {
+            r = r3;
+            continue;
+        }
+        let (r3, _) = sym(")")(r2)?;
+        return Ok((r3, params));
+    }
+}
+
+/// `(Col:type, ..., *)` schema of a tabular parameter (a trailing `*` allows more columns).
+fn tabular_schema(i: In) -> PResult<Vec<ColumnDecl>> {
+    // accept `(a:string, *)`
+    let (mut r, _) = sym("(")(i)?;
+    let mut cols = Vec::new();
+    loop {
+        if let Ok((r2, _)) = sym("*")(r) {
+            r = r2;
+        } else {
+            let (r2, n) = name(r)?;
+            let (r2, _) = sym(":")(r2)?;
+            let (r2, t) = type_name(r2)?;
+            cols.push(ColumnDecl { name: n, ty: t });
+            r = r2;
+        }
+        if let Ok((r2, _)) = sym(",")(r) {
+            r = r2;
+            if let Ok((r3, _)) = sym(")")(r) {
+                return Ok((r3, cols));
+            }
+            continue;
+        }
+        let (r2, _) = sym(")")(r)?;
+        return Ok((r2, cols));
+    }
+}
+
+#[allow(dead_code)]
+fn _unused(i: In) -> PResult<Vec<ColumnDecl>> {
+    column_decls(i)
+}

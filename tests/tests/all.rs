@@ -1,0 +1,4 @@
+//! The one integration-test binary: every cross-crate, corpus and conformance test.
+
+mod common;
+mod parser_corpus;
