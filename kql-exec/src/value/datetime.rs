@@ -1,0 +1,1 @@
+//! Datetime and timespan values (placeholder until written).

@@ -1,0 +1,1 @@
+//! Dynamic values as JSON text (placeholder until written).
