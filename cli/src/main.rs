@@ -1,6 +1,8 @@
 //! `kql`: run KQL queries and detection rules locally over exported logs.
 
 mod check;
+mod data;
+mod query;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -17,11 +19,14 @@ struct Cli {
 enum Command {
     /// Check queries and rule files (.kql, Sentinel .yaml) for errors without running them.
     Check(check::CheckArgs),
+    /// Run a query over local data and print the result.
+    Query(Box<query::QueryArgs>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Query(args) => query::run(*args),
     }
 }

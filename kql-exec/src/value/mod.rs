@@ -18,3 +18,5 @@
 
 pub mod datetime;
 pub mod dynamic;
+pub mod hash;
+pub mod url;

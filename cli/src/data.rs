@@ -1,0 +1,142 @@
+//! Building a session from the data options shared by `query`, `run`, `test` and `repl`.
+
+use clap::Args;
+use kql_exec::load::{self, LoadOptions};
+use kql_exec::schema::SchemaCatalog;
+use kql_exec::session::{Catalog, Session, SessionOptions};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the data, schemas and functions come from.
+#[derive(Args, Clone, Default)]
+pub struct DataArgs {
+    /// A data file or folder (repeatable): one table per file, or per subfolder.
+    #[arg(long = "data", value_name = "PATH")]
+    pub data: Vec<PathBuf>,
+    /// A table from a file or folder under an explicit name (repeatable).
+    #[arg(long = "table", value_name = "NAME=PATH")]
+    pub tables: Vec<String>,
+    /// Extra table schemas: a JSON file or folder (repeatable).
+    #[arg(long = "schema", value_name = "PATH")]
+    pub schemas: Vec<PathBuf>,
+    /// Stored functions: a .kql file of `let` definitions, or a folder of them (repeatable).
+    #[arg(long = "functions", value_name = "PATH")]
+    pub functions: Vec<PathBuf>,
+    /// Serve an externaldata URL from a local file (repeatable).
+    #[arg(long = "externaldata", value_name = "URL=PATH")]
+    pub externaldata: Vec<String>,
+    /// The time `now()` and `ago()` are relative to (ISO 8601); default: the wall clock.
+    #[arg(long)]
+    pub now: Option<String>,
+    /// Stop a query after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Memory limit for a query, e.g. 2G or 512M.
+    #[arg(long = "memory-limit", value_name = "BYTES")]
+    pub memory_limit: Option<String>,
+    /// Make unreadable input records an error instead of skipping them.
+    #[arg(long)]
+    pub strict: bool,
+    /// Do not print load reports.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim().to_uppercase();
+    let (num, mult) = match t.chars().last() {
+        Some('K') => (&t[..t.len() - 1], 1usize << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t.as_str(), 1),
+    };
+    num.trim()
+        .parse::<f64>()
+        .map(|n| (n * mult as f64) as usize)
+        .map_err(|_| format!("invalid size `{s}` (use e.g. 512M or 2G)"))
+}
+
+/// Build a session: load data, schemas and functions. Errors are user-facing messages.
+pub fn build_session(a: &DataArgs) -> Result<Session, String> {
+    let mut catalog = Catalog::with_builtin_schemas();
+    for s in &a.schemas {
+        let c = SchemaCatalog::load_path(s).map_err(|e| format!("--schema: {e}"))?;
+        catalog.add_schemas(c);
+    }
+    for m in &a.externaldata {
+        let (url, path) = m.split_once('=').ok_or_else(|| format!("--externaldata `{m}`: expected URL=PATH"))?;
+        if !PathBuf::from(path).exists() {
+            return Err(format!("--externaldata: {path}: no such file"));
+        }
+        catalog.add_externaldata(url, PathBuf::from(path));
+    }
+    let now = match &a.now {
+        Some(t) => Some(
+            kql_exec::value::datetime::parse_datetime(t)
+                .ok_or_else(|| format!("--now `{t}` is not a datetime (use ISO 8601, e.g. 2025-10-21T15:00:00Z)"))?,
+        ),
+        None => None,
+    };
+    let options = SessionOptions {
+        now,
+        memory_limit: a.memory_limit.as_deref().map(parse_size).transpose()?,
+        timeout: a.timeout.map(Duration::from_secs_f64),
+        threads: None,
+    };
+    let mut session = Session::new(catalog, options).map_err(|e| e.to_string())?;
+    let opts = LoadOptions { strict: a.strict };
+    let mut specs: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    for d in &a.data {
+        specs.extend(load::discover(d, session.catalog.schemas()).map_err(|e| e.to_string())?);
+    }
+    for t in &a.tables {
+        let (name, path) = t.split_once('=').ok_or_else(|| format!("--table `{t}`: expected NAME=PATH"))?;
+        let p = PathBuf::from(path);
+        let files = if p.is_dir() {
+            load::discover(&p, session.catalog.schemas())
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .flat_map(|(_, f)| f)
+                .collect()
+        } else if p.exists() {
+            vec![p]
+        } else {
+            return Err(format!("--table {name}: {path}: no such file or directory"));
+        };
+        specs.push((name.to_string(), files));
+    }
+    for (name, files) in specs {
+        let schema = session.catalog.schemas().table(&name).cloned();
+        let t = load::load_table(&name, &files, schema.as_ref(), &opts).map_err(|e| e.to_string())?;
+        if !a.quiet && t.report.skipped > 0 {
+            eprintln!("warning: {}: read {} rows, skipped {} record(s):", t.name, t.report.rows, t.report.skipped);
+            for p in &t.report.problems {
+                eprintln!("  {p}");
+            }
+        }
+        session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
+    }
+    for f in &a.functions {
+        load_functions(&mut session, f)?;
+    }
+    Ok(session)
+}
+
+fn load_functions(session: &mut Session, path: &PathBuf) -> Result<(), String> {
+    let files: Vec<PathBuf> = if path.is_dir() {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("--functions {}: {e}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "kql" || e == "csl"))
+            .collect();
+        v.sort();
+        v
+    } else {
+        vec![path.clone()]
+    };
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("--functions {}: {e}", f.display()))?;
+        session.add_functions_text(&text).map_err(|e| format!("--functions {}: {e}", f.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! `kql query`: run one query and print its result.
+
+use crate::data::{build_session, DataArgs};
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Result formats.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// A table (on a terminal) .
+    Table,
+    /// CSV with a header.
+    Csv,
+    /// Kusto's JSON: {"tables":[{"name","columns","rows"}]}.
+    Json,
+    /// One JSON object per row.
+    Jsonl,
+}
+
+/// Arguments of `kql query`.
+#[derive(Args)]
+pub struct QueryArgs {
+    /// The query text (or use -f, or stdin).
+    query: Option<String>,
+    /// Read the query from a file.
+    #[arg(short = 'f', long = "file")]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Output format (default: table on a terminal, csv when piped).
+    #[arg(long)]
+    format: Option<Format>,
+    /// Write the result to a file.
+    #[arg(short = 'o', long = "output")]
+    output: Option<PathBuf>,
+}
+
+/// Run `kql query`.
+pub fn run(args: QueryArgs) -> ExitCode {
+    let (text, path) = match (&args.query, &args.file) {
+        (Some(q), None) => (q.clone(), "<query>".to_string()),
+        (None, Some(f)) => match std::fs::read_to_string(f) {
+            Ok(t) => (t, f.display().to_string()),
+            Err(e) => {
+                eprintln!("error: {}: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        },
+        (None, None) => {
+            let mut s = String::new();
+            if std::io::stdin().is_terminal() || std::io::stdin().read_to_string(&mut s).is_err() {
+                eprintln!("error: no query: pass it as an argument, with -f FILE, or on stdin");
+                return ExitCode::from(2);
+            }
+            (s, "<stdin>".to_string())
+        }
+        (Some(_), Some(_)) => {
+            eprintln!("error: give the query as an argument or with -f, not both");
+            return ExitCode::from(2);
+        }
+    };
+    let session = match build_session(&args.data) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match session.query(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            eprint!("{}", e.render(&path, &text));
+            return ExitCode::from(1);
+        }
+    };
+    for w in &result.warnings {
+        eprint!("{}", w.render(&path, &text).replacen("error", "warning", 1));
+    }
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let format = args.format.unwrap_or(if to_terminal { Format::Table } else { Format::Csv });
+    let out = match format {
+        Format::Table => {
+            let width = if to_terminal { terminal_width() } else { None };
+            kql_exec::output::to_table(&result, if to_terminal { 200 } else { usize::MAX }, width)
+        }
+        Format::Csv => kql_exec::output::to_csv(&result),
+        Format::Json => kql_exec::output::to_json(&result) + "\n",
+        Format::Jsonl => kql_exec::output::to_jsonl(&result),
+    };
+    match &args.output {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, out) {
+                eprintln!("error: {}: {e}", p.display());
+                return ExitCode::from(2);
+            }
+        }
+        None => {
+            let _ = std::io::stdout().lock().write_all(out.as_bytes());
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}

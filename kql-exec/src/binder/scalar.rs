@@ -1,0 +1,554 @@
+//! Binding scalar expressions: names, literals, paths into dynamic values, operators with
+//! KQL's typing and null rules, `in`/`between`, and function calls.
+
+use super::{naming, suggest, Binder, Binding, Bound, NameHint, Rel};
+use crate::error::{KqlError, Result};
+use crate::functions::{self, dynfn, strfn};
+use crate::schema::KqlType;
+use crate::types::{arith_result, arrow_type, is_numeric, numeric_common, Arith};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Column, ScalarValue};
+use datafusion::logical_expr::{cast, lit, Expr, Operator as DfOp};
+use kql_parser::ast::{self, BinaryOp, ExprKind, ListOp, Literal, StrOpKind};
+use kql_parser::Span;
+
+/// A reference to a column by its exact (unqualified) name.
+pub fn column(name: &str) -> Expr {
+    Expr::Column(Column::from_name(name))
+}
+
+/// A typed null of a KQL type.
+pub fn typed_null(t: KqlType) -> Expr {
+    match arrow_type(t) {
+        DataType::Boolean => lit(ScalarValue::Boolean(None)),
+        DataType::Int32 => lit(ScalarValue::Int32(None)),
+        DataType::Int64 => lit(ScalarValue::Int64(None)),
+        DataType::Float64 => lit(ScalarValue::Float64(None)),
+        _ => lit(ScalarValue::Utf8(None)),
+    }
+}
+
+/// The empty value Kusto uses for a type: `""` for strings, null otherwise.
+pub fn empty_value(t: KqlType) -> Expr {
+    match t {
+        KqlType::String => lit(""),
+        _ => typed_null(t),
+    }
+}
+
+fn binop(l: Expr, op: DfOp, r: Expr) -> Expr {
+    datafusion::logical_expr::binary_expr(l, op, r)
+}
+
+impl Binder<'_> {
+    /// Bind a scalar expression in the row context of `rel`.
+    pub fn bind_scalar(&mut self, e: &ast::Expr, rel: &Rel) -> Result<Bound> {
+        match &e.kind {
+            ExprKind::Literal(l) => literal(l, e.span),
+            ExprKind::Name(id) => self.bind_name(id, rel),
+            ExprKind::Paren(inner) => {
+                if self.is_tabular(inner) {
+                    return self.scalar_subquery(inner, e.span);
+                }
+                self.bind_scalar(inner, rel)
+            }
+            ExprKind::Member { .. } | ExprKind::Index { .. } => self.bind_path(e, rel),
+            ExprKind::Call { target: None, name, args } => functions::bind_call(self, name, args, rel, e.span),
+            ExprKind::Call { target: Some(_), name, .. } => {
+                Err(KqlError::new("KQL020", format!("`.{}(...)` is not a scalar function call", name.name), e.span))
+            }
+            ExprKind::Unary { op, operand } => {
+                let b = self.bind_scalar(operand, rel)?;
+                match op {
+                    ast::UnaryOp::Plus => Ok(b),
+                    ast::UnaryOp::Neg => {
+                        let t = match b.ty {
+                            KqlType::Int => KqlType::Long,
+                            t if is_numeric(t) || t == KqlType::TimeSpan => t,
+                            t => {
+                                return Err(KqlError::new(
+                                    "KS106",
+                                    format!("The operator '-' is not defined for type {}", t.name()),
+                                    e.span,
+                                ))
+                            }
+                        };
+                        let x = self.coerce(b, t);
+                        Ok(Bound::new(Expr::Negative(Box::new(x.expr)), t))
+                    }
+                }
+            }
+            ExprKind::Binary { op, left, right } => self.bind_binary(*op, left, right, rel, e.span),
+            ExprKind::InList { op, expr, list } => self.bind_in(*op, expr, list, rel, e.span),
+            ExprKind::Between { negated, expr, low, high } => {
+                let x = self.bind_scalar(expr, rel)?;
+                let lo = self.bind_scalar(low, rel)?;
+                let hi = self.bind_scalar(high, rel)?;
+                let ge = self.compare(x.clone(), DfOp::GtEq, lo, e.span)?;
+                let le = self.compare(x, DfOp::LtEq, hi, e.span)?;
+                let both = ge.and(le);
+                Ok(Bound::new(if *negated { Expr::Not(Box::new(both)) } else { both }, KqlType::Bool))
+            }
+            ExprKind::Star => Err(KqlError::new("KQL021", "`*` is only allowed as a function argument", e.span)),
+            ExprKind::JoinSide(id) => {
+                Err(KqlError::new("KQL022", format!("`{}` is only allowed in a join's `on` clause", id.name), e.span))
+            }
+            ExprKind::Wildcard(w) => {
+                Err(KqlError::new("KQL023", format!("wildcard `{w}` is not allowed in an expression"), e.span))
+            }
+            _ => {
+                if self.is_tabular(e) {
+                    return self.scalar_subquery(e, e.span);
+                }
+                Err(KqlError::new("KQL024", "a tabular expression is not allowed here", e.span))
+            }
+        }
+    }
+
+    /// `(T | ...)` in scalar position: Kusto takes the first column of the first row.
+    fn scalar_subquery(&mut self, e: &ast::Expr, span: Span) -> Result<Bound> {
+        let rel = self.bind_tabular(e)?;
+        self.toscalar(rel, span)
+    }
+
+    /// Evaluate a tabular value to its first cell (the `toscalar` semantics).
+    pub fn toscalar(&mut self, rel: Rel, span: Span) -> Result<Bound> {
+        let Some(first) = rel.cols.first().cloned() else {
+            return Err(KqlError::new("KQL025", "the subquery has no columns", span));
+        };
+        if self.options.check_only {
+            return Ok(Bound::new(typed_null(first.ty), first.ty));
+        }
+        let plan = datafusion::logical_expr::LogicalPlanBuilder::from(rel.plan).limit(0, Some(1))?.build()?;
+        let batches = self.runner.run(plan)?;
+        let value = batches
+            .iter()
+            .find(|b| b.num_rows() > 0)
+            .map(|b| ScalarValue::try_from_array(b.column(0), 0))
+            .transpose()?;
+        Ok(Bound::new(
+            match value {
+                Some(v) => lit(v),
+                None => empty_value(first.ty),
+            },
+            first.ty,
+        ))
+    }
+
+    fn bind_name(&mut self, id: &ast::Ident, rel: &Rel) -> Result<Bound> {
+        if let Some(c) = rel.col(&id.name) {
+            return Ok(Bound::new(column(&c.name), c.ty).named(&c.name));
+        }
+        match self.scope.get(&id.name).cloned() {
+            Some(Binding::Scalar(b)) => return Ok(Bound { hint: NameHint::Name(id.name.clone()), ..b }),
+            Some(Binding::Tabular(r)) => return self.toscalar(r, id.span),
+            Some(Binding::Function(f, _)) if f.params.is_empty() => {
+                return functions::call_user_function(self, &id.name, &[], rel, id.span)
+            }
+            _ => {}
+        }
+        if self.catalog.has_table(&id.name) {
+            let r = self.bind_table(id)?;
+            return self.toscalar(r, id.span);
+        }
+        let mut err = KqlError::new(
+            "KS142",
+            format!("The name '{}' does not refer to any known column, table, variable or function.", id.name),
+            id.span,
+        );
+        let candidates: Vec<String> =
+            rel.cols.iter().map(|c| c.name.clone()).chain(self.scope.names().cloned()).collect();
+        if let Some(s) = suggest(&id.name, candidates.iter().map(|s| s.as_str())) {
+            err = err.with_help(format!("did you mean `{s}`?"));
+        }
+        Err(err)
+    }
+
+    /// Member and index chains: `a.b['c'][0]`. On a dynamic root the whole path is read in
+    /// one call.
+    fn bind_path(&mut self, e: &ast::Expr, rel: &Rel) -> Result<Bound> {
+        let mut elems: Vec<PathPart> = Vec::new();
+        let mut cur = e;
+        loop {
+            match &cur.kind {
+                ExprKind::Member { target, name } => {
+                    elems.push(PathPart::Key(name.name.clone()));
+                    cur = target;
+                }
+                ExprKind::Index { target, index } => {
+                    match &index.kind {
+                        ExprKind::Literal(Literal::String(s)) => elems.push(PathPart::Key(s.clone())),
+                        ExprKind::Literal(Literal::Long(Some(n))) => elems.push(PathPart::Index(*n)),
+                        ExprKind::Unary { op: ast::UnaryOp::Neg, operand } => match &operand.kind {
+                            ExprKind::Literal(Literal::Long(Some(n))) => elems.push(PathPart::Index(-n)),
+                            _ => elems.push(PathPart::Expr((**index).clone())),
+                        },
+                        _ => elems.push(PathPart::Expr((**index).clone())),
+                    }
+                    cur = target;
+                }
+                _ => break,
+            }
+        }
+        elems.reverse();
+        // `database("x").T` style references are not scalar.
+        let root = self.bind_scalar(cur, rel)?;
+        let root_name = match &root.hint {
+            NameHint::Name(n) => Some(n.clone()),
+            NameHint::None => None,
+        };
+        if root.ty != KqlType::Dynamic {
+            return Err(KqlError::new(
+                "KS147",
+                format!(
+                    "The element access operator is not allowed on a value of type {} (only on dynamic)",
+                    root.ty.name()
+                ),
+                e.span,
+            )
+            .with_help("convert it first, e.g. `parse_json(x).key`"));
+        }
+        let mut expr = root.expr;
+        let mut consts: Vec<PathPart> = Vec::new();
+        let mut name_parts: Vec<String> = root_name.into_iter().collect();
+        for p in elems {
+            match p {
+                PathPart::Expr(ix) => {
+                    if !consts.is_empty() {
+                        expr = dynfn::path(expr, &consts);
+                        consts.clear();
+                    }
+                    let ib = self.bind_scalar(&ix, rel)?;
+                    expr = dynfn::index(expr, ib.expr, ib.ty);
+                }
+                PathPart::Key(k) => {
+                    name_parts.push(k.clone());
+                    consts.push(PathPart::Key(k));
+                }
+                PathPart::Index(i) => {
+                    name_parts.push(i.to_string());
+                    consts.push(PathPart::Index(i));
+                }
+            }
+        }
+        if !consts.is_empty() {
+            expr = dynfn::path(expr, &consts);
+        }
+        Ok(Bound { expr, ty: KqlType::Dynamic, hint: NameHint::Name(naming::path_name(&name_parts)) })
+    }
+
+    /// Convert a bound expression to another KQL type with Kusto's conversion rules.
+    pub fn coerce(&self, b: Bound, to: KqlType) -> Bound {
+        if b.ty == to {
+            return b;
+        }
+        let hint = b.hint.clone();
+        let expr = match (b.ty, to) {
+            (KqlType::Dynamic, _) => dynfn::from_dynamic(b.expr, to),
+            (_, KqlType::Dynamic) => dynfn::to_dynamic(b.expr, b.ty),
+            (_, KqlType::String) => strfn::to_string(b.expr, b.ty),
+            (KqlType::String, _) => functions::convert::from_string(b.expr, to),
+            (f, t) if is_numeric(f) && is_numeric(t) => cast(b.expr, arrow_type(t)),
+            (KqlType::Bool, t) if is_numeric(t) => cast(cast(b.expr, DataType::Int64), arrow_type(t)),
+            (f, KqlType::Bool) if is_numeric(f) => binop(b.expr, DfOp::NotEq, cast(lit(0i64), arrow_type(f))),
+            (KqlType::DateTime | KqlType::TimeSpan, KqlType::Long) => b.expr,
+            (KqlType::Long, KqlType::DateTime | KqlType::TimeSpan) => b.expr,
+            (KqlType::DateTime | KqlType::TimeSpan, KqlType::Real) => cast(b.expr, DataType::Float64),
+            (KqlType::Int, KqlType::DateTime | KqlType::TimeSpan) => cast(b.expr, DataType::Int64),
+            _ => typed_null(to),
+        };
+        Bound { expr, ty: to, hint }
+    }
+
+    fn bind_binary(&mut self, op: BinaryOp, l: &ast::Expr, r: &ast::Expr, rel: &Rel, span: Span) -> Result<Bound> {
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let a = self.bind_scalar(l, rel)?;
+                let b = self.bind_scalar(r, rel)?;
+                let a = self.as_bool(a, l.span)?;
+                let b = self.as_bool(b, r.span)?;
+                let e = if op == BinaryOp::And { a.and(b) } else { a.or(b) };
+                Ok(Bound::new(e, KqlType::Bool))
+            }
+            BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
+                let a = self.bind_scalar(l, rel)?;
+                let b = self.bind_scalar(r, rel)?;
+                let dop = match op {
+                    BinaryOp::Eq => DfOp::Eq,
+                    BinaryOp::NotEq => DfOp::NotEq,
+                    BinaryOp::Lt => DfOp::Lt,
+                    BinaryOp::LtEq => DfOp::LtEq,
+                    BinaryOp::Gt => DfOp::Gt,
+                    _ => DfOp::GtEq,
+                };
+                Ok(Bound::new(self.compare(a, dop, b, span)?, KqlType::Bool))
+            }
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
+                let a = self.bind_scalar(l, rel)?;
+                let b = self.bind_scalar(r, rel)?;
+                let aop = match op {
+                    BinaryOp::Add => Arith::Add,
+                    BinaryOp::Sub => Arith::Sub,
+                    BinaryOp::Mul => Arith::Mul,
+                    BinaryOp::Div => Arith::Div,
+                    _ => Arith::Mod,
+                };
+                self.arith(aop, a, b, span)
+            }
+            BinaryOp::Str(s) => {
+                let a = self.bind_scalar(l, rel)?;
+                let b = self.bind_scalar(r, rel)?;
+                let a = self.coerce(a, KqlType::String);
+                let b = self.coerce(b, KqlType::String);
+                let e = strfn::string_op(s.kind, s.case_sensitive, a.expr, b.expr);
+                let e = if s.kind == StrOpKind::MatchesRegex {
+                    e
+                } else if s.negated {
+                    Expr::Not(Box::new(e))
+                } else {
+                    e
+                };
+                Ok(Bound::new(e, KqlType::Bool))
+            }
+        }
+    }
+
+    /// A boolean operand; dynamic and numbers convert.
+    pub fn as_bool(&self, b: Bound, span: Span) -> Result<Expr> {
+        match b.ty {
+            KqlType::Bool => Ok(b.expr),
+            KqlType::Dynamic | KqlType::Long | KqlType::Int | KqlType::String => Ok(self.coerce(b, KqlType::Bool).expr),
+            t => Err(KqlError::new("KS107", format!("A value of type bool expected, found {}.", t.name()), span)),
+        }
+    }
+
+    /// A comparison with KQL's coercions (numbers widen, dynamic converts to the other side).
+    pub fn compare(&self, a: Bound, op: DfOp, b: Bound, span: Span) -> Result<Expr> {
+        use KqlType::*;
+        let (a, b) = match (a.ty, b.ty) {
+            (x, y) if x == y => (a, b),
+            (x, y) if is_numeric(x) && is_numeric(y) => {
+                let t = numeric_common(x, y);
+                (self.coerce(a, t), self.coerce(b, t))
+            }
+            (Dynamic, y) => (self.coerce(a, y), b),
+            (x, Dynamic) => {
+                let b = self.coerce(b, x);
+                (a, b)
+            }
+            (String, _) | (_, String) | (Guid, _) | (_, Guid) => {
+                (self.coerce(a, KqlType::String), self.coerce(b, KqlType::String))
+            }
+            (DateTime | TimeSpan, Long | Int) | (Long | Int, DateTime | TimeSpan) => {
+                (self.coerce(a, Long), self.coerce(b, Long))
+            }
+            (Bool, y) if is_numeric(y) => (self.coerce(a, Long), self.coerce(b, Long)),
+            (x, Bool) if is_numeric(x) => (self.coerce(a, Long), self.coerce(b, Long)),
+            (x, y) => {
+                return Err(KqlError::new(
+                    "KS106",
+                    format!("Cannot compare values of types {} and {}.", x.name(), y.name()),
+                    span,
+                ))
+            }
+        };
+        Ok(binop(a.expr, op, b.expr))
+    }
+
+    /// Arithmetic with KQL's result types.
+    pub fn arith(&self, op: Arith, a: Bound, b: Bound, span: Span) -> Result<Bound> {
+        let (a, b) = (self.dyn_to_number(a), self.dyn_to_number(b));
+        let Some(t) = arith_result(op, a.ty, b.ty) else {
+            return Err(KqlError::new(
+                "KS106",
+                format!(
+                    "The operator '{}' is not defined for types {} and {}.",
+                    match op {
+                        Arith::Add => "+",
+                        Arith::Sub => "-",
+                        Arith::Mul => "*",
+                        Arith::Div => "/",
+                        Arith::Mod => "%",
+                    },
+                    a.ty.name(),
+                    b.ty.name()
+                ),
+                span,
+            ));
+        };
+        let operand_ty = |x: KqlType| -> KqlType {
+            match x {
+                KqlType::DateTime | KqlType::TimeSpan => KqlType::Long,
+                _ if t == KqlType::Real => KqlType::Real,
+                _ if is_numeric(x) => KqlType::Long,
+                other => other,
+            }
+        };
+        let (ta, tb) = (operand_ty(a.ty), operand_ty(b.ty));
+        let a2 = self.coerce(a.clone(), ta);
+        let b2 = self.coerce(b.clone(), tb);
+        let expr = match op {
+            Arith::Add => binop(a2.expr, DfOp::Plus, b2.expr),
+            Arith::Sub => binop(a2.expr, DfOp::Minus, b2.expr),
+            Arith::Mul => {
+                if t == KqlType::TimeSpan && (ta == KqlType::Real || tb == KqlType::Real) {
+                    cast(
+                        binop(cast(a2.expr, DataType::Float64), DfOp::Multiply, cast(b2.expr, DataType::Float64)),
+                        DataType::Int64,
+                    )
+                } else {
+                    binop(a2.expr, DfOp::Multiply, b2.expr)
+                }
+            }
+            Arith::Div => {
+                if t == KqlType::Real {
+                    functions::math::div_real(cast(a2.expr, DataType::Float64), cast(b2.expr, DataType::Float64))
+                } else {
+                    functions::math::div_long(a2.expr, b2.expr)
+                }
+            }
+            Arith::Mod => {
+                if t == KqlType::Real {
+                    binop(cast(a2.expr, DataType::Float64), DfOp::Modulo, cast(b2.expr, DataType::Float64))
+                } else {
+                    functions::math::mod_long(a2.expr, b2.expr)
+                }
+            }
+        };
+        Ok(Bound::new(expr, t))
+    }
+
+    fn dyn_to_number(&self, b: Bound) -> Bound {
+        if b.ty == KqlType::Dynamic {
+            self.coerce(b, KqlType::Real)
+        } else {
+            b
+        }
+    }
+
+    fn bind_in(&mut self, op: ListOp, x: &ast::Expr, list: &[ast::Expr], rel: &Rel, span: Span) -> Result<Bound> {
+        let xb = self.bind_scalar(x, rel)?;
+        // Collect candidate values: literals, scalar lets, dynamic arrays, tabular first columns.
+        let mut values: Vec<Bound> = Vec::new();
+        let mut dyn_arrays: Vec<Bound> = Vec::new();
+        for item in list {
+            if self.is_tabular(item) {
+                let r = self.bind_tabular(item)?;
+                let Some(first) = r.cols.first().cloned() else { continue };
+                if r.cols.len() > 1 {
+                    self.warnings.push(
+                        KqlError::new(
+                            "KQLW002",
+                            format!(
+                                "`in` over a table with {} columns uses only its first column `{}` ({})",
+                                r.cols.len(),
+                                first.name,
+                                first.ty.name()
+                            ),
+                            item.span,
+                        )
+                        .with_help(format!("project the column you mean: `(T | project {})`", first.name)),
+                    );
+                }
+                if self.options.check_only {
+                    continue;
+                }
+                let plan = datafusion::logical_expr::LogicalPlanBuilder::from(r.plan)
+                    .project(vec![column(&first.name)])?
+                    .build()?;
+                for batch in self.runner.run(plan)? {
+                    let col = batch.column(0);
+                    for i in 0..batch.num_rows() {
+                        let v = ScalarValue::try_from_array(col, i)?;
+                        values.push(Bound::new(lit(v), first.ty));
+                    }
+                }
+                continue;
+            }
+            let b = self.bind_scalar(item, rel)?;
+            if b.ty == KqlType::Dynamic {
+                dyn_arrays.push(b);
+            } else {
+                values.push(b);
+            }
+        }
+        let (cs, negated) = match op {
+            ListOp::In => (true, false),
+            ListOp::NotIn => (true, true),
+            ListOp::InCi => (false, false),
+            ListOp::NotInCi => (false, true),
+            ListOp::HasAny | ListOp::HasAll => {
+                return strfn::has_any_all(self, op == ListOp::HasAll, xb, values, dyn_arrays, span);
+            }
+        };
+        let mut parts: Vec<Expr> = Vec::new();
+        // Compare on the candidate's type; strings case-insensitively for in~.
+        if !values.is_empty() {
+            let target = if xb.ty == KqlType::Dynamic { values[0].ty } else { xb.ty };
+            let xv = self.coerce(xb.clone(), target);
+            let mut list_exprs = Vec::new();
+            for v in values {
+                let v = self.coerce(v, target);
+                list_exprs.push(v.expr);
+            }
+            if cs || target != KqlType::String {
+                parts.push(xv.expr.in_list(list_exprs, false));
+            } else {
+                let lower = |e: Expr| strfn::lower(e);
+                parts.push(lower(xv.expr).in_list(list_exprs.into_iter().map(lower).collect(), false));
+            }
+        }
+        for arr in dyn_arrays {
+            parts.push(dynfn::array_contains(arr.expr, self.coerce(xb.clone(), KqlType::Dynamic).expr, cs));
+        }
+        let any = parts.into_iter().reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+        // a null tested value is never in the list
+        let e = if negated {
+            Expr::Not(Box::new(functions::logical::null_false(any)))
+        } else {
+            functions::logical::null_false(any)
+        };
+        Ok(Bound::new(e, KqlType::Bool))
+    }
+}
+
+/// One step of a path.
+#[derive(Debug, Clone)]
+pub enum PathPart {
+    /// `.key` or `['key']`
+    Key(String),
+    /// `[n]`
+    Index(i64),
+    /// `[expr]`
+    Expr(ast::Expr),
+}
+
+/// Bind a literal.
+pub fn literal(l: &Literal, span: Span) -> Result<Bound> {
+    let (e, t) = match l {
+        Literal::Bool(v) => (lit(ScalarValue::Boolean(*v)), KqlType::Bool),
+        Literal::Int(v) => (lit(ScalarValue::Int32(*v)), KqlType::Int),
+        Literal::Long(v) => (lit(ScalarValue::Int64(*v)), KqlType::Long),
+        Literal::Real(v) => (lit(ScalarValue::Float64(*v)), KqlType::Real),
+        Literal::Decimal(v) => {
+            (lit(ScalarValue::Float64(v.as_ref().and_then(|s| s.trim().parse().ok()))), KqlType::Decimal)
+        }
+        Literal::String(s) => (lit(s.as_str()), KqlType::String),
+        Literal::StringNull => (lit(""), KqlType::String),
+        Literal::DateTime(None) => (lit(ScalarValue::Int64(None)), KqlType::DateTime),
+        Literal::DateTime(Some(text)) => match crate::value::datetime::parse_datetime(text) {
+            Some(t) => (lit(t), KqlType::DateTime),
+            None => {
+                return Err(KqlError::new("KQL030", format!("`{text}` is not a valid datetime literal"), span)
+                    .with_help("write it as ISO 8601, e.g. datetime(2025-10-21T14:32:17Z)"))
+            }
+        },
+        Literal::TimeSpan(v) => (lit(ScalarValue::Int64(*v)), KqlType::TimeSpan),
+        Literal::Guid(v) => (lit(ScalarValue::Utf8(v.as_ref().map(|g| g.trim().to_lowercase()))), KqlType::Guid),
+        Literal::Dynamic(d) => {
+            let text = dynfn::literal_json(d);
+            (lit(ScalarValue::Utf8(text)), KqlType::Dynamic)
+        }
+    };
+    Ok(Bound::new(e, t))
+}

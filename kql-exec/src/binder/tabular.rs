@@ -1,0 +1,1055 @@
+//! Binding tabular expressions and operators to DataFusion plans, one function per operator.
+
+use super::naming::{next_column_name, unique};
+use super::scalar::{column, empty_value, literal, typed_null};
+use super::{Binder, Binding, Bound, Col, NameHint, Rel, RenderSpec};
+use crate::error::{KqlError, Result};
+use crate::functions::{self, aggregate, dynfn};
+use crate::schema::KqlType;
+use crate::types::arrow_type;
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::common::{Column, JoinType, ScalarValue, TableReference};
+use datafusion::datasource::{provider_as_source, MemTable};
+use datafusion::logical_expr::{lit, Expr, LogicalPlanBuilder, SortExpr};
+use kql_parser::ast::{self, ExprKind, OperatorKind};
+use kql_parser::Span;
+use std::sync::Arc;
+
+impl Binder<'_> {
+    /// Bind a tabular expression.
+    pub fn bind_tabular(&mut self, e: &ast::Expr) -> Result<Rel> {
+        match &e.kind {
+            ExprKind::Paren(inner) => self.bind_tabular(inner),
+            ExprKind::Pipe { source: Some(src), ops } => {
+                let mut rel = self.bind_tabular(src)?;
+                for op in ops {
+                    rel = self.bind_operator(rel, op)?;
+                }
+                Ok(rel)
+            }
+            ExprKind::Pipe { source: None, .. } => {
+                Err(KqlError::new("KQL040", "this pipeline has no input table", e.span))
+            }
+            ExprKind::Name(id) => match self.scope.get(&id.name).cloned() {
+                Some(Binding::Tabular(r)) => Ok(r),
+                Some(Binding::Function(_, _)) => functions::call_user_tabular(self, &id.name, &[], e.span),
+                Some(Binding::Scalar(_)) => {
+                    Err(KqlError::new("KQL041", format!("`{}` is a scalar value, not a table", id.name), id.span))
+                }
+                None => self.bind_table(id),
+            },
+            ExprKind::Call { target: None, name, args } => match name.name.as_str() {
+                "materialize" => self.bind_materialize(args, e.span),
+                "table" => {
+                    let n = match args.first().map(|a| &a.expr().kind) {
+                        Some(ExprKind::Literal(ast::Literal::String(s))) => s.clone(),
+                        _ => return Err(KqlError::new("KQL042", "table() takes a table name string", e.span)),
+                    };
+                    match self.scope.get(&n).cloned() {
+                        Some(Binding::Tabular(r)) => Ok(r),
+                        _ => self.bind_table(&ast::Ident::new(n, e.span)),
+                    }
+                }
+                "view" => Err(KqlError::new("KQL043", "`view` is only allowed in a let statement", e.span)),
+                _ => functions::call_user_tabular(self, &name.name, args, e.span),
+            },
+            ExprKind::Call { target: Some(_), name, .. } | ExprKind::Member { name, .. } => Err(KqlError::new(
+                "KQL044",
+                format!("cross-cluster/database reference `{}` is not available locally", name.name),
+                e.span,
+            )
+            .with_help("load the table's data with --data and refer to it by name")),
+            ExprKind::Source(op) => self.bind_source_operator(op),
+            ExprKind::Datatable { columns, values } => self.bind_datatable(columns, values, e.span),
+            ExprKind::ExternalData { columns, urls, props } => {
+                crate::load::externaldata::bind(self, columns, urls, props, e.span)
+            }
+            _ => Err(KqlError::new("KQL045", "expected a tabular expression here", e.span)),
+        }
+    }
+
+    /// A table of the catalog by name.
+    pub fn bind_table(&mut self, id: &ast::Ident) -> Result<Rel> {
+        match self.catalog.table(&id.name) {
+            Some(t) => {
+                let alias = id.name.clone();
+                let plan = LogicalPlanBuilder::scan(
+                    TableReference::bare(alias),
+                    provider_as_source(t.provider.clone()),
+                    None,
+                )?
+                .build()?;
+                Ok(Rel { plan, cols: t.cols.clone(), render: None })
+            }
+            None => {
+                let mut err = KqlError::new(
+                    "KS204",
+                    format!("The name '{}' does not refer to any known table, tabular variable or function.", id.name),
+                    id.span,
+                );
+                if let Some(s) = super::suggest(&id.name, self.catalog.table_names()) {
+                    err = err.with_help(format!("did you mean `{s}`?"));
+                } else {
+                    err = err.with_help("load its data with --data PATH or --table NAME=PATH");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    fn bind_materialize(&mut self, args: &[ast::Arg], span: Span) -> Result<Rel> {
+        let Some(a) = args.first() else {
+            return Err(KqlError::new("KS119", "materialize() expects 1 argument", span));
+        };
+        let rel = self.bind_tabular(a.expr())?;
+        if self.options.check_only {
+            return Ok(rel);
+        }
+        let batches = self.runner.run(rel.plan.clone())?;
+        self.rel_from_batches(rel.cols, batches)
+    }
+
+    /// A relation over in-memory batches.
+    pub fn rel_from_batches(&mut self, cols: Vec<Col>, batches: Vec<RecordBatch>) -> Result<Rel> {
+        let schema =
+            Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
+        let batches = batches
+            .into_iter()
+            .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| KqlError::general("KQL046", e.to_string()))?;
+        let table = MemTable::try_new(schema, vec![batches])?;
+        let alias = self.fresh_alias("mem");
+        let plan = LogicalPlanBuilder::scan(TableReference::bare(alias), provider_as_source(Arc::new(table)), None)?
+            .build()?;
+        Ok(Rel { plan, cols, render: None })
+    }
+
+    fn bind_datatable(&mut self, columns: &[ast::ColumnDecl], values: &[ast::Expr], span: Span) -> Result<Rel> {
+        if columns.is_empty() {
+            return Err(KqlError::new("KQL047", "datatable needs at least one column", span));
+        }
+        if !values.len().is_multiple_of(columns.len()) {
+            return Err(KqlError::new(
+                "KQL048",
+                format!(
+                    "datatable has {} values for {} columns: not a whole number of rows",
+                    values.len(),
+                    columns.len()
+                ),
+                span,
+            ));
+        }
+        let cols: Vec<Col> = columns.iter().map(|c| Col::new(&c.name.name, type_of(&c.ty))).collect();
+        let mut per_col: Vec<Vec<ScalarValue>> = vec![Vec::new(); cols.len()];
+        for (i, v) in values.iter().enumerate() {
+            let c = &cols[i % cols.len()];
+            let b = self.bind_constant(v)?;
+            let b = self.coerce(b, c.ty);
+            per_col[i % cols.len()].push(self.const_value(b.expr, c.ty, v.span)?);
+        }
+        let arrays: Vec<ArrayRef> = per_col
+            .into_iter()
+            .zip(&cols)
+            .map(|(vals, c)| {
+                if vals.is_empty() {
+                    Ok(datafusion::arrow::array::new_empty_array(&arrow_type(c.ty)))
+                } else {
+                    ScalarValue::iter_to_array(vals)
+                }
+            })
+            .collect::<datafusion::common::Result<_>>()?;
+        let schema =
+            Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
+        let batch = RecordBatch::try_new(schema, arrays).map_err(|e| KqlError::new("KQL049", e.to_string(), span))?;
+        self.rel_from_batches(cols, vec![batch])
+    }
+
+    /// Evaluate a constant expression to a value.
+    pub fn const_value(&self, e: Expr, ty: KqlType, span: Span) -> Result<ScalarValue> {
+        let plan = LogicalPlanBuilder::empty(true).project(vec![e.alias("v")])?.build()?;
+        let batches = self.runner.run(plan)?;
+        let b = batches.iter().find(|b| b.num_rows() > 0).ok_or_else(|| KqlError::new("KQL050", "no value", span))?;
+        let v = ScalarValue::try_from_array(b.column(0), 0)?;
+        let want = arrow_type(ty);
+        if v.data_type() != want {
+            return Ok(v.cast_to(&want)?);
+        }
+        Ok(v)
+    }
+
+    fn bind_source_operator(&mut self, op: &ast::Operator) -> Result<Rel> {
+        match &op.kind {
+            OperatorKind::Print(items) => {
+                let empty = self.empty_rel()?;
+                let mut exprs = Vec::new();
+                let mut cols: Vec<Col> = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let b = self.bind_scalar(&item.expr, &empty)?;
+                    let taken: Vec<String> = cols.iter().map(|c| c.name.clone()).collect();
+                    let name = match item.names.first() {
+                        Some(n) => n.name.clone(),
+                        None => unique(&format!("print_{i}"), &taken),
+                    };
+                    exprs.push(b.expr.alias(&name));
+                    cols.push(Col::new(name, b.ty));
+                }
+                let plan = LogicalPlanBuilder::empty(true).project(exprs)?.build()?;
+                Ok(Rel { plan, cols, render: None })
+            }
+            OperatorKind::Range { name, from, to, step } => self.bind_range(name, from, to, step, op.span),
+            OperatorKind::Union { params, tables } => self.bind_union(None, params, tables, op.span),
+            _ => Err(KqlError::new("KQL051", "this operator cannot start a query here", op.span)),
+        }
+    }
+
+    fn bind_range(
+        &mut self,
+        name: &ast::Ident,
+        from: &ast::Expr,
+        to: &ast::Expr,
+        step: &ast::Expr,
+        span: Span,
+    ) -> Result<Rel> {
+        let f = self.bind_constant(from)?;
+        let t = self.bind_constant(to)?;
+        let s = self.bind_constant(step)?;
+        let ty = if f.ty == KqlType::Real || t.ty == KqlType::Real || s.ty == KqlType::Real {
+            KqlType::Real
+        } else if f.ty == KqlType::DateTime {
+            KqlType::DateTime
+        } else if f.ty == KqlType::TimeSpan {
+            KqlType::TimeSpan
+        } else {
+            KqlType::Long
+        };
+        let step_ty = if ty == KqlType::DateTime { KqlType::TimeSpan } else { ty };
+        let fv = self.const_value(self.coerce(f, ty).expr, ty, from.span)?;
+        let tv = self.const_value(self.coerce(t, ty).expr, ty, to.span)?;
+        let sv = self.const_value(self.coerce(s, step_ty).expr, step_ty, step.span)?;
+        let mut values: Vec<ScalarValue> = Vec::new();
+        match (fv, tv, sv) {
+            (ScalarValue::Float64(Some(a)), ScalarValue::Float64(Some(b)), ScalarValue::Float64(Some(st))) => {
+                if st == 0.0 {
+                    return Err(KqlError::new("KQL052", "range step must not be zero", span));
+                }
+                let mut x = a;
+                while (st > 0.0 && x <= b) || (st < 0.0 && x >= b) {
+                    values.push(ScalarValue::Float64(Some(x)));
+                    x += st;
+                    if values.len() > 100_000_000 {
+                        break;
+                    }
+                }
+            }
+            (ScalarValue::Int64(Some(a)), ScalarValue::Int64(Some(b)), ScalarValue::Int64(Some(st))) => {
+                if st == 0 {
+                    return Err(KqlError::new("KQL052", "range step must not be zero", span));
+                }
+                let n = if (st > 0 && b >= a) || (st < 0 && b <= a) { ((b - a) / st) as u64 + 1 } else { 0 };
+                if n > 100_000_000 {
+                    return Err(KqlError::new("KQL053", format!("range would produce {n} rows"), span));
+                }
+                let mut x = a;
+                for _ in 0..n {
+                    values.push(ScalarValue::Int64(Some(x)));
+                    x += st;
+                }
+            }
+            _ => return self.rel_from_batches(vec![Col::new(&name.name, ty)], vec![]),
+        }
+        let arr = if values.is_empty() {
+            datafusion::arrow::array::new_empty_array(&arrow_type(ty))
+        } else {
+            ScalarValue::iter_to_array(values)?
+        };
+        let schema = Arc::new(Schema::new(vec![Field::new(&name.name, arrow_type(ty), true)]));
+        let batch =
+            RecordBatch::try_new(schema, vec![arr]).map_err(|e| KqlError::new("KQL049", e.to_string(), span))?;
+        self.rel_from_batches(vec![Col::new(&name.name, ty)], vec![batch])
+    }
+
+    /// Apply one tabular operator.
+    pub fn bind_operator(&mut self, rel: Rel, op: &ast::Operator) -> Result<Rel> {
+        let render = rel.render.clone();
+        let mut out = match &op.kind {
+            OperatorKind::Where(pred) => {
+                let b = self.bind_scalar(pred, &rel)?;
+                let p = self.as_bool(b, pred.span)?;
+                let plan = LogicalPlanBuilder::from(rel.plan).filter(p)?.build()?;
+                Rel { plan, cols: rel.cols, render: None }
+            }
+            OperatorKind::Extend(items) => self.bind_extend(rel, items)?,
+            OperatorKind::Project(items) => self.bind_project(rel, items)?,
+            OperatorKind::ProjectAway(pats) => {
+                let drop = self.match_patterns(&rel, pats)?;
+                let keep: Vec<String> =
+                    rel.cols.iter().filter(|c| !drop.contains(&c.name)).map(|c| c.name.clone()).collect();
+                self.select(rel, &keep)?
+            }
+            OperatorKind::ProjectKeep(pats) => {
+                let keep_set = self.match_patterns(&rel, pats)?;
+                let keep: Vec<String> =
+                    rel.cols.iter().filter(|c| keep_set.contains(&c.name)).map(|c| c.name.clone()).collect();
+                self.select(rel, &keep)?
+            }
+            OperatorKind::ProjectRename(pairs) => {
+                let mut cols = rel.cols.clone();
+                let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+                for (new, old) in pairs {
+                    let Some(i) = cols.iter().position(|c| c.name == old.name) else {
+                        return Err(self.unknown_column(&rel, old));
+                    };
+                    exprs[i] = column(&rel.cols[i].name).alias(&new.name);
+                    cols[i].name = new.name.clone();
+                }
+                let exprs: Vec<Expr> = exprs
+                    .into_iter()
+                    .zip(&cols)
+                    .map(|(e, c)| if matches!(e, Expr::Alias(_)) { e } else { e.alias(&c.name) })
+                    .collect();
+                let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+                Rel { plan, cols, render: None }
+            }
+            OperatorKind::ProjectReorder(items) => {
+                let mut order: Vec<String> = Vec::new();
+                for (p, dir) in items {
+                    let mut matched = self.match_patterns(&rel, std::slice::from_ref(p))?;
+                    match dir.as_deref() {
+                        Some("asc") | Some("granny-asc") => matched.sort(),
+                        Some("desc") | Some("granny-desc") => {
+                            matched.sort();
+                            matched.reverse();
+                        }
+                        _ => {}
+                    }
+                    for m in matched {
+                        if !order.contains(&m) {
+                            order.push(m);
+                        }
+                    }
+                }
+                for c in &rel.cols {
+                    if !order.contains(&c.name) {
+                        order.push(c.name.clone());
+                    }
+                }
+                self.select(rel, &order)?
+            }
+            OperatorKind::Summarize { aggs, by, .. } => aggregate::bind_summarize(self, rel, aggs, by, op.span)?,
+            OperatorKind::Count(name) => {
+                let n = name.as_ref().map(|n| n.name.clone()).unwrap_or_else(|| "Count".to_string());
+                let plan = LogicalPlanBuilder::from(rel.plan)
+                    .aggregate(
+                        Vec::<Expr>::new(),
+                        vec![datafusion::functions_aggregate::expr_fn::count(lit(1i64)).alias(&n)],
+                    )?
+                    .build()?;
+                Rel { plan, cols: vec![Col::new(n, KqlType::Long)], render: None }
+            }
+            OperatorKind::Distinct { columns, .. } => {
+                if columns.len() == 1 && matches!(columns[0].expr.kind, ExprKind::Star) {
+                    let plan = LogicalPlanBuilder::from(rel.plan).distinct()?.build()?;
+                    Rel { plan, cols: rel.cols, render: None }
+                } else {
+                    let projected = self.bind_project(rel, columns)?;
+                    let plan = LogicalPlanBuilder::from(projected.plan).distinct()?.build()?;
+                    Rel { plan, cols: projected.cols, render: None }
+                }
+            }
+            OperatorKind::Take(n) => {
+                let count = self.const_count(n)?;
+                let plan = LogicalPlanBuilder::from(rel.plan).limit(0, Some(count))?.build()?;
+                Rel { plan, cols: rel.cols, render: None }
+            }
+            OperatorKind::Top { count, by } => {
+                let n = self.const_count(count)?;
+                let key = self.sort_expr(&rel, by)?;
+                let plan = LogicalPlanBuilder::from(rel.plan).sort_with_limit(vec![key], Some(n))?.build()?;
+                Rel { plan, cols: rel.cols, render: None }
+            }
+            OperatorKind::Sort { keys, .. } => {
+                let mut sorts = Vec::new();
+                for k in keys {
+                    sorts.push(self.sort_expr(&rel, k)?);
+                }
+                let plan = LogicalPlanBuilder::from(rel.plan).sort(sorts)?.build()?;
+                Rel { plan, cols: rel.cols, render: None }
+            }
+            OperatorKind::Join { params, right, on } => self.bind_join(rel, params, right, on, false, op.span)?,
+            OperatorKind::Lookup { params, right, on } => self.bind_join(rel, params, right, on, true, op.span)?,
+            OperatorKind::Union { params, tables } => self.bind_union(Some(rel), params, tables, op.span)?,
+            OperatorKind::MvExpand { params, items, limit } => {
+                self.bind_mv_expand(rel, params, items, limit.as_ref(), op.span)?
+            }
+            OperatorKind::Render { chart, props } => {
+                let props = props
+                    .iter()
+                    .map(|(n, vs)| (n.name.clone(), vs.iter().map(kql_parser::printer::print_expr).collect()))
+                    .collect();
+                return Ok(Rel { render: Some(RenderSpec { chart: chart.name.clone(), props }), ..rel });
+            }
+            OperatorKind::As { name, .. } => {
+                self.scope = self.scope.with(&name.name, Binding::Tabular(rel.clone()));
+                rel
+            }
+            OperatorKind::Serialize(items) => {
+                if items.is_empty() {
+                    rel
+                } else {
+                    self.bind_extend(rel, items)?
+                }
+            }
+            OperatorKind::GetSchema => self.bind_getschema(&rel)?,
+            OperatorKind::Invoke(call) => match &call.kind {
+                ExprKind::Call { name, args, .. } => functions::invoke(self, rel, name, args, call.span)?,
+                _ => return Err(KqlError::new("KQL054", "invoke needs a function call", call.span)),
+            },
+            _ => {
+                return Err(KqlError::new(
+                    "KQL055",
+                    format!("the `{}` operator is not supported yet", operator_name(&op.kind)),
+                    op.span,
+                ))
+            }
+        };
+        if out.render.is_none() {
+            out.render = render.filter(|_| false);
+        }
+        Ok(out)
+    }
+
+    fn unknown_column(&self, rel: &Rel, id: &ast::Ident) -> KqlError {
+        let mut err = KqlError::new(
+            "KS142",
+            format!("The name '{}' does not refer to any known column, table, variable or function.", id.name),
+            id.span,
+        );
+        if let Some(s) = super::suggest(&id.name, rel.cols.iter().map(|c| c.name.as_str())) {
+            err = err.with_help(format!("did you mean `{s}`?"));
+        }
+        err
+    }
+
+    /// Keep the named columns, in the given order.
+    pub fn select(&mut self, rel: Rel, names: &[String]) -> Result<Rel> {
+        let cols: Vec<Col> = names.iter().filter_map(|n| rel.col(n).cloned()).collect();
+        let exprs: Vec<Expr> = cols.iter().map(|c| column(&c.name)).collect();
+        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        Ok(Rel { plan, cols, render: None })
+    }
+
+    fn match_patterns(&self, rel: &Rel, pats: &[ast::Expr]) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for p in pats {
+            match &p.kind {
+                ExprKind::Name(id) => {
+                    if rel.col(&id.name).is_none() {
+                        return Err(self.unknown_column(rel, id));
+                    }
+                    out.push(id.name.clone());
+                }
+                ExprKind::Wildcard(w) => {
+                    for c in &rel.cols {
+                        if wildcard_match(w, &c.name) && !out.contains(&c.name) {
+                            out.push(c.name.clone());
+                        }
+                    }
+                }
+                _ => return Err(KqlError::new("KQL056", "expected a column name or a wildcard pattern", p.span)),
+            }
+        }
+        Ok(out)
+    }
+
+    fn const_count(&mut self, e: &ast::Expr) -> Result<usize> {
+        let b = self.bind_constant(e)?;
+        let v = self.const_value(self.coerce(b, KqlType::Long).expr, KqlType::Long, e.span)?;
+        match v {
+            ScalarValue::Int64(Some(n)) if n >= 0 => Ok(n as usize),
+            _ => Err(KqlError::new("KQL057", "expected a non-negative whole number of rows", e.span)),
+        }
+    }
+
+    fn sort_expr(&mut self, rel: &Rel, k: &ast::SortKey) -> Result<SortExpr> {
+        let b = self.bind_scalar(&k.expr, rel)?;
+        let b = if b.ty == KqlType::Dynamic { self.coerce(b, KqlType::String) } else { b };
+        let asc = matches!(k.order, Some(ast::SortOrder::Asc));
+        let nulls_first = match k.nulls {
+            Some(ast::NullsPosition::First) => true,
+            Some(ast::NullsPosition::Last) => false,
+            None => asc,
+        };
+        Ok(b.expr.sort(asc, nulls_first))
+    }
+
+    /// `extend`: new columns at the end; an existing name is replaced in place.
+    fn bind_extend(&mut self, rel: Rel, items: &[ast::ColumnAssign]) -> Result<Rel> {
+        let mut cols = rel.cols.clone();
+        let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+        for item in items {
+            // Later items see earlier ones: bind against the current projection.
+            let cur = Rel { plan: rel.plan.clone(), cols: rel.cols.clone(), render: None };
+            let b = self.bind_in_extended(&cur, &cols, &exprs, &item.expr)?;
+            let names = self.assign_names(item, &b, &cols, "Column")?;
+            for (k, name) in names.into_iter().enumerate() {
+                let (e, ty) = if item.names.len() > 1 { tuple_part(&b, k)? } else { (b.expr.clone(), b.ty) };
+                if let Some(i) = cols.iter().position(|c| c.name == name) {
+                    exprs[i] = e.alias(&name);
+                    cols[i].ty = ty;
+                } else {
+                    exprs.push(e.alias(&name));
+                    cols.push(Col::new(name, ty));
+                }
+            }
+        }
+        let exprs = exprs.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();
+        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        Ok(Rel { plan, cols, render: None })
+    }
+
+    /// Bind `e` where columns defined earlier in the same operator are visible: their
+    /// definitions are inlined.
+    fn bind_in_extended(&mut self, base: &Rel, cols: &[Col], exprs: &[Expr], e: &ast::Expr) -> Result<Bound> {
+        let view = Rel { plan: base.plan.clone(), cols: cols.to_vec(), render: None };
+        let b = self.bind_scalar(e, &view)?;
+        if cols.len() == base.cols.len() && cols.iter().zip(&base.cols).all(|(a, b)| a == b) {
+            return Ok(b);
+        }
+        // substitute references to new or replaced columns by their expressions
+        let mut map = std::collections::HashMap::new();
+        for (c, x) in cols.iter().zip(exprs) {
+            let inner = match x {
+                Expr::Alias(a) => (*a.expr).clone(),
+                other => other.clone(),
+            };
+            if inner != column(&c.name) {
+                map.insert(c.name.clone(), inner);
+            }
+        }
+        let expr = substitute(b.expr, &map)?;
+        Ok(Bound { expr, ..b })
+    }
+
+    /// The output names of an assignment item.
+    fn assign_names(
+        &mut self,
+        item: &ast::ColumnAssign,
+        b: &Bound,
+        cols: &[Col],
+        default: &str,
+    ) -> Result<Vec<String>> {
+        if !item.names.is_empty() {
+            return Ok(item.names.iter().map(|n| n.name.clone()).collect());
+        }
+        let taken: Vec<String> = cols.iter().map(|c| c.name.clone()).collect();
+        Ok(vec![match &b.hint {
+            NameHint::Name(n) => n.clone(),
+            NameHint::None if default == "Column" => next_column_name(&taken),
+            NameHint::None => unique(default, &taken),
+        }])
+    }
+
+    /// `project`: exactly the listed columns.
+    fn bind_project(&mut self, rel: Rel, items: &[ast::ColumnAssign]) -> Result<Rel> {
+        let mut cols: Vec<Col> = Vec::new();
+        let mut exprs: Vec<Expr> = Vec::new();
+        for item in items {
+            let b = self.bind_scalar(&item.expr, &rel)?;
+            let names = self.assign_names(item, &b, &cols, "Column")?;
+            for (k, name) in names.into_iter().enumerate() {
+                let (e, ty) = if item.names.len() > 1 { tuple_part(&b, k)? } else { (b.expr.clone(), b.ty) };
+                if let Some(i) = cols.iter().position(|c| c.name == name) {
+                    if item.names.is_empty() {
+                        // an unnamed duplicate gets a suffix
+                        let taken: Vec<String> = cols.iter().map(|c| c.name.clone()).collect();
+                        let n2 = unique(&name, &taken);
+                        exprs.push(e.alias(&n2));
+                        cols.push(Col::new(n2, ty));
+                    } else {
+                        return Err(KqlError::new(
+                            "KS125",
+                            format!("A column named '{}' is already defined (column {}).", name, i + 1),
+                            item.span,
+                        ));
+                    }
+                } else {
+                    exprs.push(e.alias(&name));
+                    cols.push(Col::new(name, ty));
+                }
+            }
+        }
+        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        Ok(Rel { plan, cols, render: None })
+    }
+
+    fn bind_getschema(&mut self, rel: &Rel) -> Result<Rel> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("ColumnName", arrow_type(KqlType::String), true),
+            Field::new("ColumnOrdinal", arrow_type(KqlType::Int), true),
+            Field::new("DataType", arrow_type(KqlType::String), true),
+            Field::new("ColumnType", arrow_type(KqlType::String), true),
+        ]));
+        use datafusion::arrow::array::{Int32Array, StringArray};
+        let names = StringArray::from(rel.cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>());
+        let ords = Int32Array::from((0..rel.cols.len() as i32).collect::<Vec<_>>());
+        let dts =
+            StringArray::from(rel.cols.iter().map(|c| format!("System.{}", c.ty.dotnet_name())).collect::<Vec<_>>());
+        let tys = StringArray::from(rel.cols.iter().map(|c| c.ty.name().to_string()).collect::<Vec<_>>());
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(names), Arc::new(ords), Arc::new(dts), Arc::new(tys)])
+            .map_err(|e| KqlError::general("KQL049", e.to_string()))?;
+        self.rel_from_batches(
+            vec![
+                Col::new("ColumnName", KqlType::String),
+                Col::new("ColumnOrdinal", KqlType::Int),
+                Col::new("DataType", KqlType::String),
+                Col::new("ColumnType", KqlType::String),
+            ],
+            vec![batch],
+        )
+    }
+
+    /// `union`: columns merged by name in order of first appearance; missing ones are empty.
+    fn bind_union(
+        &mut self,
+        first: Option<Rel>,
+        params: &[ast::NamedArg],
+        tables: &[ast::Expr],
+        span: Span,
+    ) -> Result<Rel> {
+        let mut kind_inner = false;
+        let mut withsource: Option<String> = None;
+        let mut fuzzy = false;
+        for p in params {
+            match p.name.name.as_str() {
+                "kind" => kind_inner = matches!(&p.value.kind, ExprKind::Name(n) if n.name == "inner"),
+                "withsource" => {
+                    if let ExprKind::Name(n) = &p.value.kind {
+                        withsource = Some(n.name.clone());
+                    }
+                }
+                "isfuzzy" => fuzzy = matches!(p.value.kind, ExprKind::Literal(ast::Literal::Bool(Some(true)))),
+                _ => {}
+            }
+        }
+        let mut inputs: Vec<(String, Rel)> = Vec::new();
+        if let Some(f) = first {
+            inputs.push(("union_arg0".to_string(), f));
+        }
+        for t in tables {
+            match &t.kind {
+                ExprKind::Wildcard(w) => {
+                    let names: Vec<String> =
+                        self.catalog.table_names().filter(|n| wildcard_match(w, n)).map(|s| s.to_string()).collect();
+                    for n in names {
+                        let r = self.bind_table(&ast::Ident::new(n.clone(), t.span))?;
+                        inputs.push((n, r));
+                    }
+                }
+                _ => {
+                    let label = match &t.kind {
+                        ExprKind::Name(n) => n.name.clone(),
+                        _ => format!("union_arg{}", inputs.len()),
+                    };
+                    match self.bind_tabular(t) {
+                        Ok(r) => inputs.push((label, r)),
+                        Err(e) if fuzzy && e.code == "KS204" => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        if inputs.is_empty() {
+            return Err(KqlError::new("KQL058", "union has no tables to combine", span));
+        }
+        let mut all: Vec<Col> = Vec::new();
+        if let Some(ws) = &withsource {
+            all.push(Col::new(ws, KqlType::String));
+        }
+        for (_, r) in &inputs {
+            for c in &r.cols {
+                if let Some(existing) = all.iter().find(|a| a.name == c.name) {
+                    if existing.ty != c.ty && !kind_inner {
+                        // Kusto renames clashing types (`x_long`, `x_string`); keep the first here
+                        continue;
+                    }
+                } else {
+                    all.push(c.clone());
+                }
+            }
+        }
+        if kind_inner {
+            all.retain(|c| {
+                withsource.as_deref() == Some(c.name.as_str()) || inputs.iter().all(|(_, r)| r.col(&c.name).is_some())
+            });
+        }
+        let mut plan: Option<LogicalPlanBuilder> = None;
+        for (label, r) in inputs {
+            let exprs: Vec<Expr> = all
+                .iter()
+                .map(|c| {
+                    if withsource.as_deref() == Some(c.name.as_str()) && r.col(&c.name).is_none() {
+                        lit(label.clone()).alias(&c.name)
+                    } else {
+                        match r.col(&c.name) {
+                            Some(rc) if rc.ty == c.ty => column(&c.name).alias(&c.name),
+                            Some(rc) => self.coerce(Bound::new(column(&rc.name), rc.ty), c.ty).expr.alias(&c.name),
+                            None => empty_value(c.ty).alias(&c.name),
+                        }
+                    }
+                })
+                .collect();
+            let p = LogicalPlanBuilder::from(r.plan).project(exprs)?.build()?;
+            plan = Some(match plan {
+                None => LogicalPlanBuilder::from(p),
+                Some(b) => b.union(p)?,
+            });
+        }
+        let plan = plan.expect("non-empty").build()?;
+        Ok(Rel { plan, cols: all, render: None })
+    }
+
+    /// `join` and `lookup`.
+    fn bind_join(
+        &mut self,
+        left: Rel,
+        params: &[ast::NamedArg],
+        right: &ast::Expr,
+        on: &[ast::Expr],
+        is_lookup: bool,
+        span: Span,
+    ) -> Result<Rel> {
+        let right = self.bind_tabular(right)?;
+        let mut kind = if is_lookup { "leftouter".to_string() } else { "innerunique".to_string() };
+        for p in params {
+            if p.name.name == "kind" {
+                if let ExprKind::Name(n) = &p.value.kind {
+                    kind = n.name.to_lowercase();
+                }
+            }
+        }
+        // key pairs
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for cond in on {
+            collect_join_keys(cond, &mut pairs, &left, &right)?;
+        }
+        if pairs.is_empty() {
+            return Err(KqlError::new("KS006", "Missing join on condition clause", span));
+        }
+        let (lalias, ralias) = (self.fresh_alias("l"), self.fresh_alias("r"));
+        let mut lplan = left.plan.clone();
+        if kind == "innerunique" {
+            lplan = dedupe_by(lplan, &pairs.iter().map(|p| p.0.clone()).collect::<Vec<_>>())?;
+        }
+        let lb = LogicalPlanBuilder::from(lplan).alias(lalias.as_str())?;
+        let rb = LogicalPlanBuilder::from(right.plan.clone()).alias(ralias.as_str())?.build()?;
+        let jt = match kind.as_str() {
+            "inner" | "innerunique" => JoinType::Inner,
+            "leftouter" => JoinType::Left,
+            "rightouter" => JoinType::Right,
+            "fullouter" => JoinType::Full,
+            "leftsemi" => JoinType::LeftSemi,
+            "leftanti" | "anti" | "leftantisemi" => JoinType::LeftAnti,
+            "rightsemi" => JoinType::RightSemi,
+            "rightanti" | "rightantisemi" => JoinType::RightAnti,
+            other => return Err(KqlError::new("KQL059", format!("unknown join kind `{other}`"), span).with_help(
+                "use inner, innerunique, leftouter, rightouter, fullouter, leftsemi, leftanti, rightsemi or rightanti",
+            )),
+        };
+        // keys of different types: compare on a common type via extra key columns
+        let lkeys: Vec<Column> = pairs.iter().map(|p| Column::new(Some(lalias.as_str()), &p.0)).collect();
+        let rkeys: Vec<Column> = pairs.iter().map(|p| Column::new(Some(ralias.as_str()), &p.1)).collect();
+        let joined = lb.join(rb, jt, (lkeys, rkeys), None)?.build()?;
+        // output columns
+        let lref = |n: &str| Expr::Column(Column::new(Some(lalias.as_str()), n));
+        let rref = |n: &str| Expr::Column(Column::new(Some(ralias.as_str()), n));
+        let mut cols: Vec<Col> = Vec::new();
+        let mut exprs: Vec<Expr> = Vec::new();
+        let left_nullable = matches!(jt, JoinType::Right | JoinType::Full);
+        let right_nullable = matches!(jt, JoinType::Left | JoinType::Full);
+        let fill = |e: Expr, ty: KqlType, nullable: bool| -> Expr {
+            if nullable && ty == KqlType::String {
+                functions::logical::coalesce(vec![e, lit("")])
+            } else {
+                e
+            }
+        };
+        match jt {
+            JoinType::LeftSemi | JoinType::LeftAnti => {
+                for c in &left.cols {
+                    exprs.push(lref(&c.name).alias(&c.name));
+                    cols.push(c.clone());
+                }
+            }
+            JoinType::RightSemi | JoinType::RightAnti => {
+                for c in &right.cols {
+                    exprs.push(rref(&c.name).alias(&c.name));
+                    cols.push(c.clone());
+                }
+            }
+            _ => {
+                for c in &left.cols {
+                    exprs.push(fill(lref(&c.name), c.ty, left_nullable).alias(&c.name));
+                    cols.push(c.clone());
+                }
+                for c in &right.cols {
+                    if is_lookup && pairs.iter().any(|p| p.1 == c.name) {
+                        continue;
+                    }
+                    let taken: Vec<String> = cols.iter().map(|c| c.name.clone()).collect();
+                    let name = unique(&c.name, &taken);
+                    exprs.push(fill(rref(&c.name), c.ty, right_nullable).alias(&name));
+                    cols.push(Col::new(name, c.ty));
+                }
+            }
+        }
+        let plan = LogicalPlanBuilder::from(joined).project(exprs)?.build()?;
+        Ok(Rel { plan, cols, render: None })
+    }
+
+    fn bind_mv_expand(
+        &mut self,
+        rel: Rel,
+        params: &[ast::NamedArg],
+        items: &[ast::MvItem],
+        limit: Option<&ast::Expr>,
+        span: Span,
+    ) -> Result<Rel> {
+        if items.len() != 1 {
+            return Err(KqlError::new("KQL055", "mv-expand of several columns at once is not supported yet", span));
+        }
+        let item = &items[0];
+        let bag_as_array = params
+            .iter()
+            .any(|p| p.name.name == "bagexpansion" && matches!(&p.value.kind, ExprKind::Name(n) if n.name == "array"));
+        let with_index = params.iter().find(|p| p.name.name == "with_itemindex").and_then(|p| match &p.value.kind {
+            ExprKind::Name(n) => Some(n.name.clone()),
+            _ => None,
+        });
+        let b = self.bind_scalar(&item.column.expr, &rel)?;
+        let b = self.coerce(b, KqlType::Dynamic);
+        let name = match (item.column.names.first(), &b.hint) {
+            (Some(n), _) => n.name.clone(),
+            (None, NameHint::Name(n)) => n.clone(),
+            (None, NameHint::None) => next_column_name(&rel.cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>()),
+        };
+        let out_ty = item.to_type.as_ref().map(type_of).unwrap_or(KqlType::Dynamic);
+        let lim = match limit {
+            Some(l) => Some(self.const_count(l)?),
+            None => None,
+        };
+        // 1. a list column of the elements, 2. unnest it, 3. convert / rename
+        let list_name = self.fresh_alias("mvlist");
+        let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+        exprs.push(dynfn::mv_items(b.expr, bag_as_array, with_index.is_some(), lim).alias(&list_name));
+        let plan =
+            LogicalPlanBuilder::from(rel.plan).project(exprs)?.unnest_column(Column::from_name(&list_name))?.build()?;
+        let item_expr = column(&list_name);
+        let mut cols = rel.cols.clone();
+        let mut out: Vec<Expr> = cols.iter().map(|c| column(&c.name)).collect();
+        let value = if with_index.is_some() { dynfn::mv_item_value(item_expr.clone()) } else { item_expr.clone() };
+        let value = self.coerce(Bound::new(value, KqlType::Dynamic), out_ty).expr;
+        if let Some(i) = cols.iter().position(|c| c.name == name) {
+            out[i] = value.alias(&name);
+            cols[i].ty = out_ty;
+        } else {
+            out.push(value.alias(&name));
+            cols.push(Col::new(&name, out_ty));
+        }
+        if let Some(ix) = with_index {
+            out.push(dynfn::mv_item_index(item_expr).alias(&ix));
+            cols.push(Col::new(ix, KqlType::Long));
+        }
+        let out = out.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();
+        let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
+        Ok(Rel { plan, cols, render: None })
+    }
+}
+
+/// Keep one row per distinct key (the left side of `innerunique`).
+fn dedupe_by(
+    plan: datafusion::logical_expr::LogicalPlan,
+    keys: &[String],
+) -> Result<datafusion::logical_expr::LogicalPlan> {
+    use datafusion::logical_expr::ExprFunctionExt;
+    let rn = datafusion::functions_window::expr_fn::row_number()
+        .partition_by(keys.iter().map(|k| column(k)).collect())
+        .build()?
+        .alias("__rn");
+    let names: Vec<Expr> = plan.schema().fields().iter().map(|f| column(f.name())).collect();
+    let plan = LogicalPlanBuilder::from(plan)
+        .window(vec![rn])?
+        .filter(column("__rn").eq(lit(1u64)))?
+        .project(names)?
+        .build()?;
+    Ok(plan)
+}
+
+fn collect_join_keys(cond: &ast::Expr, pairs: &mut Vec<(String, String)>, left: &Rel, right: &Rel) -> Result<()> {
+    use kql_parser::ast::BinaryOp;
+    match &cond.kind {
+        ExprKind::Name(id) => {
+            let missing_l = left.col(&id.name).is_none();
+            let missing_r = right.col(&id.name).is_none();
+            if missing_l || missing_r {
+                return Err(KqlError::new(
+                    "KS145",
+                    format!("The column '{}' must exist on both sides of the join.", id.name),
+                    id.span,
+                ));
+            }
+            pairs.push((id.name.clone(), id.name.clone()));
+            Ok(())
+        }
+        ExprKind::Binary { op: BinaryOp::And, left: l, right: r } => {
+            collect_join_keys(l, pairs, left, right)?;
+            collect_join_keys(r, pairs, left, right)
+        }
+        ExprKind::Binary { op: BinaryOp::Eq, left: l, right: r } => {
+            let side = |e: &ast::Expr| -> Option<(String, ast::Ident)> {
+                if let ExprKind::Member { target, name } = &e.kind {
+                    if let ExprKind::JoinSide(s) = &target.kind {
+                        return Some((s.name.clone(), name.clone()));
+                    }
+                }
+                None
+            };
+            match (side(l), side(r)) {
+                (Some((s1, a)), Some((s2, c))) => {
+                    let (lcol, rcol) = if s1 == "$left" && s2 == "$right" {
+                        (a, c)
+                    } else if s1 == "$right" && s2 == "$left" {
+                        (c, a)
+                    } else {
+                        return Err(KqlError::new(
+                            "KQL060",
+                            "a join condition compares `$left.x == $right.y`",
+                            cond.span,
+                        ));
+                    };
+                    if left.col(&lcol.name).is_none() {
+                        let mut e = KqlError::new(
+                            "KS142",
+                            format!(
+                                "The name '{}' does not refer to any known column, table, variable or function.",
+                                lcol.name
+                            ),
+                            lcol.span,
+                        );
+                        if right.col(&lcol.name).is_some() {
+                            e = e.with_help(format!(
+                                "`{}` is a column of the right side: the keys look swapped; write `$left.{} == $right.{}`",
+                                lcol.name, rcol.name, lcol.name
+                            ));
+                        }
+                        return Err(e);
+                    }
+                    if right.col(&rcol.name).is_none() {
+                        let mut e = KqlError::new(
+                            "KS142",
+                            format!(
+                                "The name '{}' does not refer to any known column, table, variable or function.",
+                                rcol.name
+                            ),
+                            rcol.span,
+                        );
+                        if left.col(&rcol.name).is_some() {
+                            e = e.with_help(format!(
+                                "`{}` is a column of the left side: the keys look swapped",
+                                rcol.name
+                            ));
+                        }
+                        return Err(e);
+                    }
+                    pairs.push((lcol.name.clone(), rcol.name.clone()));
+                    Ok(())
+                }
+                _ => Err(KqlError::new(
+                    "KQL061",
+                    "only equality conditions `$left.a == $right.b` and column names are supported in `on`",
+                    cond.span,
+                )),
+            }
+        }
+        _ => Err(KqlError::new("KQL061", "unsupported join condition", cond.span)),
+    }
+}
+
+/// The KQL type of a declared type name.
+pub fn type_of(t: &ast::TypeName) -> KqlType {
+    KqlType::parse(&t.name).unwrap_or(KqlType::Dynamic)
+}
+
+/// Match a name against a `*` wildcard pattern (case-sensitive).
+pub fn wildcard_match(pat: &str, name: &str) -> bool {
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(pat.as_bytes(), name.as_bytes())
+}
+
+fn ensure_alias(e: Expr, name: &str) -> Expr {
+    match &e {
+        Expr::Alias(a) if a.name == name => e,
+        Expr::Column(c) if c.name == name && c.relation.is_none() => e,
+        _ => e.alias(name),
+    }
+}
+
+fn tuple_part(b: &Bound, _k: usize) -> Result<(Expr, KqlType)> {
+    Ok((typed_null(b.ty), b.ty))
+}
+
+/// Replace column references by expressions.
+fn substitute(e: Expr, map: &std::collections::HashMap<String, Expr>) -> Result<Expr> {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    Ok(e.transform(|x| {
+        if let Expr::Column(c) = &x {
+            if c.relation.is_none() {
+                if let Some(r) = map.get(&c.name) {
+                    return Ok(Transformed::yes(r.clone()));
+                }
+            }
+        }
+        Ok(Transformed::no(x))
+    })?
+    .data)
+}
+
+fn operator_name(k: &OperatorKind) -> &'static str {
+    match k {
+        OperatorKind::TopNested(_) => "top-nested",
+        OperatorKind::TopHitters { .. } => "top-hitters",
+        OperatorKind::MvApply { .. } => "mv-apply",
+        OperatorKind::Parse { is_where: false, .. } => "parse",
+        OperatorKind::Parse { is_where: true, .. } => "parse-where",
+        OperatorKind::ParseKv { .. } => "parse-kv",
+        OperatorKind::MakeSeries { .. } => "make-series",
+        OperatorKind::Evaluate { .. } => "evaluate",
+        OperatorKind::Sample(_) => "sample",
+        OperatorKind::SampleDistinct { .. } => "sample-distinct",
+        OperatorKind::Search { .. } => "search",
+        OperatorKind::Find { .. } => "find",
+        OperatorKind::Partition { .. } => "partition",
+        OperatorKind::Scan { .. } => "scan",
+        OperatorKind::Fork(_) => "fork",
+        OperatorKind::Facet { .. } => "facet",
+        OperatorKind::Reduce { .. } => "reduce",
+        OperatorKind::Consume => "consume",
+        OperatorKind::Print(_) => "print",
+        OperatorKind::Range { .. } => "range",
+        _ => "this",
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: Span) -> Option<Expr> {
+    let _ = literal;
+    None
+}

@@ -1,0 +1,84 @@
+//! Errors of analysis, planning and execution, with Kusto's codes and source spans.
+
+use kql_parser::{Span, SyntaxError};
+use std::fmt;
+
+/// An error reported against the query text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KqlError {
+    /// A diagnostic code: Kusto's where one exists (`KS142` unknown name, `KS204` unknown
+    /// table, `KS211` unknown function...), `KQL...` for this engine's own.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// Where, when known.
+    pub span: Option<Span>,
+    /// How to fix it, when we can tell.
+    pub help: Option<String>,
+}
+
+impl KqlError {
+    /// An error with a code and message at a span.
+    pub fn new(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+        KqlError { code, message: message.into(), span: Some(span), help: None }
+    }
+
+    /// An error without a position.
+    pub fn general(code: &'static str, message: impl Into<String>) -> Self {
+        KqlError { code, message: message.into(), span: None, help: None }
+    }
+
+    /// Add a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Render like rustc against the query text.
+    pub fn render(&self, path: &str, text: &str) -> String {
+        match self.span {
+            Some(span) => {
+                kql_parser::render_diagnostic("error", self.code, &self.message, path, text, span, self.help.as_deref())
+            }
+            None => {
+                let mut s = format!("error[{}]: {}\n", self.code, self.message);
+                if let Some(h) = &self.help {
+                    s.push_str(&format!("  = help: {h}\n"));
+                }
+                s
+            }
+        }
+    }
+}
+
+impl fmt::Display for KqlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]", self.message, self.code)?;
+        if let Some(h) = &self.help {
+            write!(f, " (help: {h})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for KqlError {}
+
+impl From<SyntaxError> for KqlError {
+    fn from(e: SyntaxError) -> Self {
+        KqlError { code: e.code, message: e.message, span: Some(e.span), help: None }
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for KqlError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        let msg = e.to_string();
+        if msg.contains("Resources exhausted") {
+            return KqlError::general("KQL900", format!("the query ran out of its memory limit: {msg}"))
+                .with_help("raise --memory-limit, or filter earlier in the query");
+        }
+        KqlError::general("KQL999", format!("execution failed: {msg}"))
+    }
+}
+
+/// Shorthand result type.
+pub type Result<T, E = KqlError> = std::result::Result<T, E>;

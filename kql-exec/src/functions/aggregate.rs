@@ -1,0 +1,669 @@
+//! Aggregations and `summarize`: `count`, `countif`, `dcount`, `sum`, `avg`, `min`, `max`
+//! (and their `*if` forms), `make_set`, `make_list`, `make_bag`, `take_any`, `arg_max`,
+//! `arg_min`, `percentile(s)`, `stdev`, `variance`.
+//!
+//! An aggregate may sit inside a scalar expression (`round(avg(x), 2)`): each aggregate call
+//! becomes an internal column of the DataFusion aggregation, and the expression around it is
+//! evaluated in a projection after it. Group keys come first in the output, then aggregates.
+
+use super::catalog;
+use crate::binder::naming::{next_column_name, unique};
+use crate::binder::scalar::column;
+use crate::binder::{Binder, Bound, Col, NameHint, Rel};
+use crate::error::{KqlError, Result};
+use crate::schema::KqlType;
+use crate::types::arrow_type;
+use crate::value::dynamic as dj;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{Result as DfResult, ScalarValue};
+use datafusion::functions_aggregate::expr_fn as agg;
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{
+    cast, lit, when, Accumulator, AggregateUDF, AggregateUDFImpl, Expr, LogicalPlanBuilder, Signature, Volatility,
+};
+use kql_parser::ast::{self, ExprKind};
+use kql_parser::Span;
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
+
+/// Names of the aggregation functions this engine implements.
+const AGGREGATES: &[&str] = &[
+    "count",
+    "countif",
+    "dcount",
+    "dcountif",
+    "sum",
+    "sumif",
+    "avg",
+    "avgif",
+    "min",
+    "max",
+    "minif",
+    "maxif",
+    "make_set",
+    "makeset",
+    "make_set_if",
+    "make_list",
+    "makelist",
+    "make_list_if",
+    "make_bag",
+    "make_bag_if",
+    "take_any",
+    "any",
+    "take_anyif",
+    "anyif",
+    "arg_max",
+    "arg_min",
+    "argmax",
+    "argmin",
+    "stdev",
+    "stdevp",
+    "variance",
+    "variancep",
+    "stdevif",
+    "varianceif",
+    "percentile",
+    "percentiles",
+    "make_list_with_nulls",
+];
+
+/// True if `name` is an aggregation function (Kusto's or ours).
+pub fn is_aggregate(name: &str) -> bool {
+    AGGREGATES.contains(&name) || catalog::aggregate(name).is_some()
+}
+
+/// One DataFusion aggregate computed for the summarize.
+struct AggOut {
+    expr: Expr,
+    name: String,
+    ty: KqlType,
+}
+
+struct Collector<'r> {
+    input: &'r Rel,
+    aggs: Vec<AggOut>,
+}
+
+/// Bind `summarize aggs by keys`.
+pub fn bind_summarize(
+    b: &mut Binder,
+    rel: Rel,
+    aggs: &[ast::ColumnAssign],
+    by: &[ast::ColumnAssign],
+    span: Span,
+) -> Result<Rel> {
+    // 1. group keys
+    let mut key_cols: Vec<Col> = Vec::new();
+    let mut key_exprs: Vec<Expr> = Vec::new();
+    for k in by {
+        let bound = b.bind_scalar(&k.expr, &rel)?;
+        if bound.ty == KqlType::Dynamic {
+            return Err(KqlError::new(
+                "KS116",
+                "The value of type 'dynamic' is not allowed in this context.",
+                k.expr.span,
+            )
+            .with_help("group by a scalar: wrap it in tostring(...)"));
+        }
+        let taken: Vec<String> = key_cols.iter().map(|c| c.name.clone()).collect();
+        let name = match (k.names.first(), &bound.hint) {
+            (Some(n), _) => n.name.clone(),
+            (None, NameHint::Name(n)) => unique(n, &taken),
+            (None, NameHint::None) => next_column_name(&taken),
+        };
+        key_exprs.push(bound.expr.alias(&name));
+        key_cols.push(Col::new(name, bound.ty));
+    }
+    // 2. aggregates (possibly inside expressions)
+    let mut col = Collector { input: &rel, aggs: Vec::new() };
+    let mut outputs: Vec<(Vec<String>, ast::Expr, Option<Vec<(String, KqlType)>>)> = Vec::new();
+    for item in aggs {
+        // arg_max / arg_min expand to several columns
+        if let ExprKind::Call { name, args, target: None } = &item.expr.kind {
+            if matches!(name.name.as_str(), "arg_max" | "arg_min" | "argmax" | "argmin") {
+                let multi = bind_arg_extreme(b, &mut col, &name.name, args, &key_cols, item.expr.span)?;
+                outputs.push((item.names.iter().map(|n| n.name.clone()).collect(), item.expr.clone(), Some(multi)));
+                continue;
+            }
+            if name.name == "percentiles" && args.len() > 2 {
+                for p in &args[1..] {
+                    let call = ast::Expr::new(
+                        ExprKind::Call {
+                            target: None,
+                            name: ast::Ident::new("percentile", name.span),
+                            args: vec![args[0].clone(), p.clone()],
+                        },
+                        item.expr.span,
+                    );
+                    let rewritten = rewrite(b, &mut col, &call)?;
+                    outputs.push((vec![], rewritten, None));
+                }
+                continue;
+            }
+        }
+        let rewritten = rewrite(b, &mut col, &item.expr)?;
+        outputs.push((item.names.iter().map(|n| n.name.clone()).collect(), rewritten, None));
+    }
+    let agg_list = std::mem::take(&mut col.aggs);
+    // 3. the DataFusion aggregation
+    let plan = LogicalPlanBuilder::from(rel.plan.clone())
+        .aggregate(key_exprs, agg_list.iter().map(|a| a.expr.clone().alias(&a.name)).collect::<Vec<_>>())?
+        .build()?;
+    let mut post_cols: Vec<Col> = key_cols.clone();
+    for a in &agg_list {
+        post_cols.push(Col::new(&a.name, a.ty));
+    }
+    let post = Rel { plan, cols: post_cols, render: None };
+    // 4. the projection: keys, then each output
+    let mut out_cols: Vec<Col> = key_cols.clone();
+    let mut exprs: Vec<Expr> = key_cols.iter().map(|c| column(&c.name)).collect();
+    for (names, e, multi) in outputs {
+        if let Some(multi) = multi {
+            for (k, (internal, ty)) in multi.into_iter().enumerate() {
+                let taken: Vec<String> = out_cols.iter().map(|c| c.name.clone()).collect();
+                let base = names.get(k).cloned().unwrap_or_else(|| display_name(&internal));
+                let name = if names.get(k).is_some() { base } else { unique(&base, &taken) };
+                exprs.push(column(&internal).alias(&name));
+                out_cols.push(Col::new(name, ty));
+            }
+            continue;
+        }
+        let bound = b.bind_scalar(&e, &post)?;
+        let taken: Vec<String> = out_cols.iter().map(|c| c.name.clone()).collect();
+        let name = match (names.first(), &bound.hint) {
+            (Some(n), _) => n.clone(),
+            (None, NameHint::Name(n)) => unique(&display_name(n), &taken),
+            (None, NameHint::None) => next_column_name(&taken),
+        };
+        exprs.push(bound.expr.alias(&name));
+        out_cols.push(Col::new(name, bound.ty));
+    }
+    let _ = span;
+    let plan = LogicalPlanBuilder::from(post.plan).project(exprs)?.build()?;
+    Ok(Rel { plan, cols: out_cols, render: None })
+}
+
+/// Internal aggregate columns carry their Kusto name after a marker.
+fn display_name(internal: &str) -> String {
+    match internal.split_once("__as__") {
+        Some((_, n)) => n.to_string(),
+        None => internal.to_string(),
+    }
+}
+
+/// Replace each aggregate call in `e` by a reference to an internal column.
+fn rewrite(b: &mut Binder, col: &mut Collector, e: &ast::Expr) -> Result<ast::Expr> {
+    use ExprKind as K;
+    let mk = |kind: K| ast::Expr::new(kind, e.span);
+    Ok(match &e.kind {
+        K::Call { target: None, name, args } if is_aggregate(&name.name) && !is_user_function(b, &name.name) => {
+            let internal = bind_aggregate(b, col, &name.name, args, e.span)?;
+            mk(K::Name(ast::Ident::new(internal, e.span)))
+        }
+        K::Call { target, name, args } => {
+            let mut new_args = Vec::new();
+            for a in args {
+                new_args.push(match a {
+                    ast::Arg::Positional(x) => ast::Arg::Positional(rewrite(b, col, x)?),
+                    ast::Arg::Named(n) => {
+                        ast::Arg::Named(ast::NamedArg { name: n.name.clone(), value: rewrite(b, col, &n.value)? })
+                    }
+                });
+            }
+            mk(K::Call { target: target.clone(), name: name.clone(), args: new_args })
+        }
+        K::Binary { op, left, right } => {
+            mk(K::Binary { op: *op, left: Box::new(rewrite(b, col, left)?), right: Box::new(rewrite(b, col, right)?) })
+        }
+        K::Unary { op, operand } => mk(K::Unary { op: *op, operand: Box::new(rewrite(b, col, operand)?) }),
+        K::Paren(x) => mk(K::Paren(Box::new(rewrite(b, col, x)?))),
+        K::Member { target, name } => mk(K::Member { target: Box::new(rewrite(b, col, target)?), name: name.clone() }),
+        K::Index { target, index } => {
+            mk(K::Index { target: Box::new(rewrite(b, col, target)?), index: Box::new(rewrite(b, col, index)?) })
+        }
+        K::Name(id) => {
+            // a bare column outside an aggregate is not allowed in summarize
+            if col.input.col(&id.name).is_some() && b.scope.get(&id.name).is_none() {
+                return Err(KqlError::new(
+                    "KQL090",
+                    format!("`{}` must be inside an aggregation function (or be a `by` key)", id.name),
+                    id.span,
+                )
+                .with_help(format!("use take_any({}) or add it to `by`", id.name)));
+            }
+            e.clone()
+        }
+        _ => e.clone(),
+    })
+}
+
+fn is_user_function(b: &Binder, n: &str) -> bool {
+    matches!(b.scope.get(n), Some(crate::binder::Binding::Function(..))) || b.catalog.function(n).is_some()
+}
+
+fn push(col: &mut Collector, expr: Expr, display: String, ty: KqlType) -> String {
+    let internal = format!("__agg{}__as__{}", col.aggs.len(), display);
+    col.aggs.push(AggOut { expr, name: internal.clone(), ty });
+    internal
+}
+
+/// Bind one aggregate call; returns the internal column name (its Kusto display name is
+/// encoded after `__as__`).
+fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::Arg], span: Span) -> Result<String> {
+    let input = col.input;
+    let mut bound: Vec<Bound> = Vec::new();
+    for a in args {
+        if matches!(a.expr().kind, ExprKind::Star) {
+            bound.push(Bound::new(lit(1i64), KqlType::Long));
+            continue;
+        }
+        bound.push(b.bind_scalar(a.expr(), input)?);
+    }
+    let display = match catalog::result_name_with(catalog::aggregate(name), name, &bound) {
+        NameHint::Name(n) => n,
+        NameHint::None => format!("{name}_"),
+    };
+    let display = match name {
+        "percentile" if bound.len() == 2 => {
+            let p = match &bound[1].expr {
+                Expr::Literal(v, _) => v.to_string().replace('.', "_"),
+                _ => String::new(),
+            };
+            format!("percentile_{}_{p}", catalog::arg_name(&bound[0]).unwrap_or_default())
+        }
+        _ => display,
+    };
+    let pred = |b: &Binder, k: usize| -> Result<Expr> {
+        let p =
+            bound.get(k).cloned().ok_or_else(|| KqlError::new("KS119", format!("{name}() needs a predicate"), span))?;
+        Ok(super::logical::null_false(b.as_bool(p, span)?))
+    };
+    let arg = |k: usize| -> Result<Bound> {
+        bound.get(k).cloned().ok_or_else(|| KqlError::new("KS119", format!("{name}() is missing an argument"), span))
+    };
+    let only_if = |p: Expr, x: Expr| -> Result<Expr> { Ok(when(p, x).end()?) };
+    let (expr, ty) = match name {
+        "count" => (agg::count(lit(1i64)), KqlType::Long),
+        "countif" => {
+            let p = pred(b, 0)?;
+            (agg::sum(when(p, lit(1i64)).otherwise(lit(0i64))?), KqlType::Long)
+        }
+        "dcount" => (agg::count_distinct(arg(0)?.expr), KqlType::Long),
+        "dcountif" => (agg::count_distinct(only_if(pred(b, 1)?, arg(0)?.expr)?), KqlType::Long),
+        "sum" | "sumif" => {
+            let x = arg(0)?;
+            let t = sum_type(x.ty);
+            let xe = b.coerce(x, if t == KqlType::Real { KqlType::Real } else { KqlType::Long }).expr;
+            let xe = if name == "sumif" { only_if(pred(b, 1)?, xe)? } else { xe };
+            (agg::sum(xe), t)
+        }
+        "avg" | "avgif" => {
+            let x = arg(0)?;
+            let t = if x.ty == KqlType::TimeSpan { KqlType::TimeSpan } else { KqlType::Real };
+            let xe = b.coerce(x, KqlType::Real).expr;
+            let xe = if name == "avgif" { only_if(pred(b, 1)?, xe)? } else { xe };
+            let e = agg::avg(xe);
+            (if t == KqlType::TimeSpan { cast(e, DataType::Int64) } else { e }, t)
+        }
+        "min" | "max" | "minif" | "maxif" => {
+            let x = arg(0)?;
+            let t = x.ty;
+            let xe = if t == KqlType::Dynamic {
+                return Err(KqlError::new("KS116", "min/max of dynamic is not allowed", span));
+            } else {
+                x.expr
+            };
+            let xe = if name.ends_with("if") { only_if(pred(b, 1)?, xe)? } else { xe };
+            (if name.starts_with("min") { agg::min(xe) } else { agg::max(xe) }, t)
+        }
+        "take_any" | "any" | "take_anyif" | "anyif" => {
+            let x = arg(0)?;
+            let t = x.ty;
+            let xe = if name.ends_with("if") { only_if(pred(b, 1)?, x.expr)? } else { x.expr };
+            let display = if name.starts_with("take") {
+                catalog::arg_name(&bound[0]).unwrap_or_else(|| "any_arg0".into())
+            } else {
+                display.clone()
+            };
+            let e = agg::first_value(xe, vec![]);
+            return Ok(push(col, e, display, t));
+        }
+        "make_set" | "makeset" | "make_list" | "makelist" | "make_set_if" | "make_list_if" | "make_list_with_nulls" => {
+            let x = arg(0)?;
+            let is_set = name.contains("set");
+            let is_if = name.ends_with("_if");
+            let max_ix = if is_if { 2 } else { 1 };
+            let limit = match bound.get(max_ix) {
+                Some(m) => super::arg_i64_const(m).map(|v| v.max(0) as usize),
+                None => None,
+            };
+            let xe = b.coerce(x, KqlType::Dynamic).expr;
+            let xe = if is_if { only_if(pred(b, 1)?, xe)? } else { xe };
+            let u = collect_udaf(
+                if is_set { CollectKind::Set } else { CollectKind::List },
+                limit,
+                name == "make_list_with_nulls",
+            );
+            (u.call(vec![xe]), KqlType::Dynamic)
+        }
+        "make_bag" | "make_bag_if" => {
+            let x = arg(0)?;
+            let xe = b.coerce(x, KqlType::Dynamic).expr;
+            let xe = if name.ends_with("_if") { only_if(pred(b, 1)?, xe)? } else { xe };
+            (collect_udaf(CollectKind::Bag, None, false).call(vec![xe]), KqlType::Dynamic)
+        }
+        "stdev" | "stdevif" => {
+            let xe = b.coerce(arg(0)?, KqlType::Real).expr;
+            let xe = if name.ends_with("if") { only_if(pred(b, 1)?, xe)? } else { xe };
+            (agg::stddev(xe), KqlType::Real)
+        }
+        "stdevp" => (agg::stddev_pop(b.coerce(arg(0)?, KqlType::Real).expr), KqlType::Real),
+        "variance" | "varianceif" => {
+            let xe = b.coerce(arg(0)?, KqlType::Real).expr;
+            let xe = if name.ends_with("if") { only_if(pred(b, 1)?, xe)? } else { xe };
+            (agg::var_sample(xe), KqlType::Real)
+        }
+        "variancep" => (agg::var_pop(b.coerce(arg(0)?, KqlType::Real).expr), KqlType::Real),
+        "percentile" => {
+            let x = arg(0)?;
+            let p = super::arg_i64_const(&arg(1)?).map(|v| v as f64).or(match &bound[1].expr {
+                Expr::Literal(ScalarValue::Float64(Some(f)), _) => Some(*f),
+                _ => None,
+            });
+            let Some(p) = p else {
+                return Err(KqlError::new("KQL091", "percentile needs a constant percentage", span));
+            };
+            let t = x.ty;
+            let xe = b.coerce(x, KqlType::Real).expr;
+            let e = percentile_udaf(p).call(vec![xe]);
+            let e = if t == KqlType::Real { e } else { cast(e, arrow_type(t)) };
+            (e, t)
+        }
+        _ => {
+            if b.options.check_only {
+                return Ok(push(col, agg::count(lit(1i64)), display, KqlType::Dynamic));
+            }
+            return Err(KqlError::new("KQL092", format!("the aggregation '{name}' is not supported yet"), span));
+        }
+    };
+    Ok(push(col, expr, display, ty))
+}
+
+fn sum_type(t: KqlType) -> KqlType {
+    match t {
+        KqlType::Real | KqlType::Decimal | KqlType::Dynamic => KqlType::Real,
+        KqlType::TimeSpan => KqlType::TimeSpan,
+        _ => KqlType::Long,
+    }
+}
+
+/// `arg_max(by, cols...)`: for each returned column, its value on the row with the largest `by`.
+fn bind_arg_extreme(
+    b: &mut Binder,
+    col: &mut Collector,
+    name: &str,
+    args: &[ast::Arg],
+    keys: &[Col],
+    span: Span,
+) -> Result<Vec<(String, KqlType)>> {
+    let input = col.input;
+    let Some(first) = args.first() else {
+        return Err(KqlError::new("KS119", format!("{name}() needs at least one argument"), span));
+    };
+    let by = b.bind_scalar(first.expr(), input)?;
+    let is_max = name.contains("max");
+    let by_name = catalog::arg_name(&by).unwrap_or_else(|| if is_max { "max_".into() } else { "min_".into() });
+    let order = vec![by.expr.clone().sort(!is_max, false)];
+    let mut out = Vec::new();
+    let by_internal =
+        push(col, if is_max { agg::max(by.expr.clone()) } else { agg::min(by.expr.clone()) }, by_name.clone(), by.ty);
+    out.push((by_internal, by.ty));
+    let mut seen: Vec<String> = vec![by_name];
+    for a in &args[1..] {
+        if matches!(a.expr().kind, ExprKind::Star) {
+            for c in &input.cols {
+                if seen.contains(&c.name) || keys.iter().any(|k| k.name == c.name) {
+                    continue;
+                }
+                seen.push(c.name.clone());
+                let e = agg::first_value(column(&c.name), order.clone());
+                let internal = push(col, e, c.name.clone(), c.ty);
+                out.push((internal, c.ty));
+            }
+            continue;
+        }
+        let x = b.bind_scalar(a.expr(), input)?;
+        let display =
+            catalog::arg_name(&x).unwrap_or_else(|| format!("{}_arg{}", if is_max { "max" } else { "min" }, out.len()));
+        seen.push(display.clone());
+        let e = agg::first_value(x.expr.clone(), order.clone());
+        let internal = push(col, e, display, x.ty);
+        out.push((internal, x.ty));
+    }
+    Ok(out)
+}
+
+/// Which collection an aggregate builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum CollectKind {
+    Set,
+    List,
+    Bag,
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct CollectUdaf {
+    kind: CollectKind,
+    limit: Option<usize>,
+    keep_nulls: bool,
+    name: String,
+    signature: Signature,
+}
+
+impl AggregateUDFImpl for CollectUdaf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Utf8)
+    }
+    fn accumulator(&self, _acc_args: AccumulatorArgs) -> DfResult<Box<dyn Accumulator>> {
+        Ok(Box::new(CollectAcc {
+            kind: self.kind,
+            limit: self.limit,
+            keep_nulls: self.keep_nulls,
+            items: vec![],
+            seen: HashSet::new(),
+        }))
+    }
+    fn state_fields(&self, args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new(format!("{}_state", args.name), DataType::Utf8, true))])
+    }
+}
+
+#[derive(Debug)]
+struct CollectAcc {
+    kind: CollectKind,
+    limit: Option<usize>,
+    keep_nulls: bool,
+    items: Vec<String>,
+    seen: HashSet<String>,
+}
+
+impl CollectAcc {
+    fn add(&mut self, raw: &str) {
+        if self.limit.is_some_and(|l| self.items.len() >= l) && self.kind != CollectKind::Bag {
+            return;
+        }
+        match self.kind {
+            CollectKind::List => self.items.push(raw.to_string()),
+            CollectKind::Set => {
+                let key = dj::canonical_key(raw);
+                if self.seen.insert(key) {
+                    self.items.push(raw.to_string());
+                }
+            }
+            CollectKind::Bag => {
+                if let Some(entries) = dj::object_entries(raw) {
+                    for (k, v) in entries {
+                        if self.seen.insert(k.to_string()) {
+                            self.items.push(format!("{}:{}", dj::json_string(&k), v));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    fn result(&self) -> String {
+        match self.kind {
+            CollectKind::Bag => format!("{{{}}}", self.items.join(",")),
+            _ => format!("[{}]", self.items.join(",")),
+        }
+    }
+}
+
+impl Accumulator for CollectAcc {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
+        let v = values[0].as_string::<i32>();
+        for i in 0..v.len() {
+            if v.is_null(i) {
+                if self.keep_nulls {
+                    self.items.push("null".into());
+                }
+                continue;
+            }
+            self.add(v.value(i));
+        }
+        Ok(())
+    }
+    fn evaluate(&mut self) -> DfResult<ScalarValue> {
+        Ok(ScalarValue::Utf8(Some(self.result())))
+    }
+    fn size(&self) -> usize {
+        self.items.iter().map(|s| s.len() + 24).sum::<usize>() + self.seen.len() * 32 + 64
+    }
+    fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
+        Ok(vec![ScalarValue::Utf8(Some(self.result()))])
+    }
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
+        let v = states[0].as_string::<i32>();
+        for i in 0..v.len() {
+            if v.is_null(i) {
+                continue;
+            }
+            let raw = v.value(i);
+            match self.kind {
+                CollectKind::Bag => self.add(raw),
+                _ => {
+                    for item in dj::array_elements(raw).unwrap_or_default() {
+                        if item == "null" && self.kind == CollectKind::List {
+                            self.items.push("null".into());
+                        } else {
+                            self.add(item);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn collect_udaf(kind: CollectKind, limit: Option<usize>, keep_nulls: bool) -> Arc<AggregateUDF> {
+    let name = format!("kql_collect_{:?}_{}_{}", kind, limit.map(|l| l.to_string()).unwrap_or_default(), keep_nulls)
+        .to_lowercase();
+    Arc::new(AggregateUDF::new_from_impl(CollectUdaf {
+        kind,
+        limit,
+        keep_nulls,
+        name,
+        signature: Signature::any(1, Volatility::Immutable),
+    }))
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct PercentileUdaf {
+    p_bits: u64,
+    name: String,
+    signature: Signature,
+}
+
+impl AggregateUDFImpl for PercentileUdaf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Float64)
+    }
+    fn accumulator(&self, _acc_args: AccumulatorArgs) -> DfResult<Box<dyn Accumulator>> {
+        Ok(Box::new(PercentileAcc { p: f64::from_bits(self.p_bits), values: vec![] }))
+    }
+    fn state_fields(&self, args: StateFieldsArgs) -> DfResult<Vec<FieldRef>> {
+        Ok(vec![Arc::new(Field::new(format!("{}_state", args.name), DataType::Utf8, true))])
+    }
+}
+
+#[derive(Debug)]
+struct PercentileAcc {
+    p: f64,
+    values: Vec<f64>,
+}
+
+impl Accumulator for PercentileAcc {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> DfResult<()> {
+        let v = values[0].as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+        self.values.extend(v.iter().flatten().filter(|f| !f.is_nan()));
+        Ok(())
+    }
+    fn evaluate(&mut self) -> DfResult<ScalarValue> {
+        if self.values.is_empty() {
+            return Ok(ScalarValue::Float64(None));
+        }
+        let mut v = self.values.clone();
+        v.sort_by(|a, b| a.total_cmp(b));
+        // nearest rank
+        let n = v.len();
+        let rank = ((self.p / 100.0) * n as f64).ceil() as usize;
+        let idx = rank.clamp(1, n) - 1;
+        Ok(ScalarValue::Float64(Some(v[idx])))
+    }
+    fn size(&self) -> usize {
+        self.values.len() * 8 + 64
+    }
+    fn state(&mut self) -> DfResult<Vec<ScalarValue>> {
+        let s: Vec<String> = self.values.iter().map(|f| f.to_string()).collect();
+        Ok(vec![ScalarValue::Utf8(Some(s.join(",")))])
+    }
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> DfResult<()> {
+        let v = states[0].as_string::<i32>();
+        for i in 0..v.len() {
+            if !v.is_null(i) {
+                self.values.extend(v.value(i).split(',').filter_map(|x| x.parse::<f64>().ok()));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn percentile_udaf(p: f64) -> Arc<AggregateUDF> {
+    static CACHE: OnceLock<std::sync::Mutex<Vec<(u64, Arc<AggregateUDF>)>>> = OnceLock::new();
+    let m = CACHE.get_or_init(Default::default);
+    let mut v = m.lock().expect("cache");
+    if let Some((_, u)) = v.iter().find(|(b, _)| *b == p.to_bits()) {
+        return u.clone();
+    }
+    let u = Arc::new(AggregateUDF::new_from_impl(PercentileUdaf {
+        p_bits: p.to_bits(),
+        name: format!("kql_percentile_{p}"),
+        signature: Signature::any(1, Volatility::Immutable),
+    }));
+    v.push((p.to_bits(), u.clone()));
+    u
+}

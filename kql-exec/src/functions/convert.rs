@@ -1,0 +1,156 @@
+//! Conversions: `tostring`, `toint`, `tolong`, `todouble`/`toreal`, `tobool`, `toguid`,
+//! `todatetime`, `totimespan`, `todecimal`, and the string parsing behind them.
+
+use super::udf::{udf, Body};
+use super::{dynfn, strfn, BindCtx};
+use crate::binder::Bound;
+use crate::error::Result;
+use crate::schema::KqlType;
+use crate::types::arrow_type;
+use crate::value::datetime as dt;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int32Array, Int64Array};
+use datafusion::common::DataFusionError;
+use datafusion::logical_expr::{Expr, ScalarUDF};
+use std::sync::{Arc, OnceLock};
+
+type R<T> = std::result::Result<T, DataFusionError>;
+
+/// Parse a string into a KQL scalar (null when it does not parse).
+pub fn parse_scalar_string(s: &str, to: KqlType) -> Option<ParsedScalar> {
+    let t = s.trim();
+    Some(match to {
+        KqlType::Long => ParsedScalar::I64(parse_long(t)?),
+        KqlType::Int => ParsedScalar::I32(parse_long(t).and_then(|v| i32::try_from(v).ok())?),
+        KqlType::Real | KqlType::Decimal => ParsedScalar::F64(parse_real(t)?),
+        KqlType::Bool => ParsedScalar::Bool(match t.to_ascii_lowercase().as_str() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => return None,
+        }),
+        KqlType::DateTime => ParsedScalar::I64(dt::parse_datetime(t)?),
+        KqlType::TimeSpan => ParsedScalar::I64(dt::parse_timespan(t)?),
+        _ => return None,
+    })
+}
+
+/// A parsed scalar value.
+pub enum ParsedScalar {
+    /// long, datetime, timespan
+    I64(i64),
+    /// int
+    I32(i32),
+    /// real
+    F64(f64),
+    /// bool
+    Bool(bool),
+}
+
+fn parse_long(t: &str) -> Option<i64> {
+    if let Ok(v) = t.parse::<i64>() {
+        return Some(v);
+    }
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return i64::from_str_radix(h, 16).ok();
+    }
+    // Kusto's tolong("1.5") is 1
+    t.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f as i64)
+}
+
+fn parse_real(t: &str) -> Option<f64> {
+    match t {
+        "NaN" | "nan" => return Some(f64::NAN),
+        "Infinity" | "inf" | "+inf" | "+Infinity" => return Some(f64::INFINITY),
+        "-Infinity" | "-inf" => return Some(f64::NEG_INFINITY),
+        _ => {}
+    }
+    t.parse::<f64>().ok()
+}
+
+fn from_string_body(to: KqlType) -> Body {
+    Arc::new(move |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+        let s = args[0].as_string::<i32>();
+        let get = |i: usize| if s.is_null(i) { None } else { parse_scalar_string(s.value(i), to) };
+        let out: ArrayRef = match to {
+            KqlType::Bool => Arc::new(
+                (0..rows)
+                    .map(|i| get(i).and_then(|p| if let ParsedScalar::Bool(b) = p { Some(b) } else { None }))
+                    .collect::<BooleanArray>(),
+            ),
+            KqlType::Int => Arc::new(
+                (0..rows)
+                    .map(|i| get(i).and_then(|p| if let ParsedScalar::I32(b) = p { Some(b) } else { None }))
+                    .collect::<Int32Array>(),
+            ),
+            KqlType::Real | KqlType::Decimal => Arc::new(
+                (0..rows)
+                    .map(|i| get(i).and_then(|p| if let ParsedScalar::F64(b) = p { Some(b) } else { None }))
+                    .collect::<Float64Array>(),
+            ),
+            _ => Arc::new(
+                (0..rows)
+                    .map(|i| get(i).and_then(|p| if let ParsedScalar::I64(b) = p { Some(b) } else { None }))
+                    .collect::<Int64Array>(),
+            ),
+        };
+        Ok(out)
+    })
+}
+
+/// Convert a string expression to another KQL type.
+pub fn from_string(e: Expr, to: KqlType) -> Expr {
+    static UDFS: OnceLock<Vec<(KqlType, Arc<ScalarUDF>)>> = OnceLock::new();
+    let all = UDFS.get_or_init(|| {
+        use KqlType::*;
+        [Bool, Int, Long, Real, Decimal, DateTime, TimeSpan]
+            .into_iter()
+            .map(|t| (t, udf(&format!("kql_parse_{}", t.name()), arrow_type(t), false, from_string_body(t))))
+            .collect()
+    });
+    match to {
+        KqlType::Dynamic => dynfn::to_dynamic(e, KqlType::String),
+        KqlType::String => e,
+        KqlType::Guid => strfn::lower(e),
+        _ => match all.iter().find(|(t, _)| *t == to) {
+            Some((_, u)) => u.call(vec![e]),
+            None => e,
+        },
+    }
+}
+
+/// Bind the conversion family.
+pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Bound>> {
+    let target = match (name, args.len()) {
+        ("tostring", 1) => KqlType::String,
+        ("toint", 1) => KqlType::Int,
+        ("tolong", 1) => KqlType::Long,
+        ("todouble" | "toreal", 1) => KqlType::Real,
+        ("todecimal", 1) => KqlType::Decimal,
+        ("tobool" | "toboolean", 1) => KqlType::Bool,
+        ("toguid", 1) => KqlType::Guid,
+        ("todatetime", 1) => KqlType::DateTime,
+        ("totimespan" | "time", 1) => KqlType::TimeSpan,
+        _ => return None,
+    };
+    let b = &*ctx.binder;
+    let a = args[0].clone();
+    if target == KqlType::String && a.ty == KqlType::Dynamic {
+        return Some(Ok(Bound::new(dynfn::tostring(a.expr), KqlType::String)));
+    }
+    let out = b.coerce(a, target);
+    let expr = if target == KqlType::String {
+        super::logical::coalesce(vec![out.expr, datafusion::logical_expr::lit("")])
+    } else if target == KqlType::Int && args[0].ty == KqlType::Real {
+        datafusion::logical_expr::cast(
+            datafusion::functions::math::expr_fn::trunc(vec![args[0].expr.clone()]),
+            arrow_type(KqlType::Int),
+        )
+    } else if target == KqlType::Long && args[0].ty == KqlType::Real {
+        datafusion::logical_expr::cast(
+            datafusion::functions::math::expr_fn::trunc(vec![args[0].expr.clone()]),
+            arrow_type(KqlType::Long),
+        )
+    } else {
+        out.expr
+    };
+    Some(Ok(Bound::new(expr, target)))
+}

@@ -1,0 +1,228 @@
+//! Dates and times: `ago`, `now`, `datetime_diff`, `datetime_add`, `startof*`/`endof*`,
+//! `dayofweek` and friends, `format_datetime`, `format_timespan`, `make_datetime`,
+//! `unixtime_*_todatetime`. The calendar logic is in [`crate::value::datetime`].
+
+use super::udf::{udf, Body};
+use super::{arg_str_const, BindCtx};
+use crate::binder::Bound;
+use crate::error::{KqlError, Result};
+use crate::schema::KqlType;
+use crate::value::datetime as dt;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::common::DataFusionError;
+use datafusion::logical_expr::{lit, Expr};
+use std::sync::Arc;
+
+type R<T> = std::result::Result<T, DataFusionError>;
+
+fn i64_fn(name: &str, f: Arc<dyn Fn(&[Option<i64>]) -> Option<i64> + Send + Sync>, args: Vec<Expr>) -> Expr {
+    let body: Body = Arc::new(move |a: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+        let cols: Vec<_> = a.iter().map(|x| x.as_primitive::<Int64Type>()).collect();
+        let mut vals = vec![None; cols.len()];
+        let out: Int64Array = (0..rows)
+            .map(|i| {
+                for (k, c) in cols.iter().enumerate() {
+                    vals[k] = if c.is_null(i) { None } else { Some(c.value(i)) };
+                }
+                f(&vals)
+            })
+            .collect();
+        Ok(Arc::new(out))
+    });
+    udf(name, DataType::Int64, false, body).call(args)
+}
+
+fn string_of_ticks(name: &str, f: Arc<dyn Fn(i64) -> Option<String> + Send + Sync>, arg: Expr) -> Expr {
+    let body: Body = Arc::new(move |a: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+        let c = a[0].as_primitive::<Int64Type>();
+        let mut b = StringBuilder::with_capacity(rows, rows * 16);
+        for i in 0..rows {
+            b.append_value(if c.is_null(i) { String::new() } else { f(c.value(i)).unwrap_or_default() });
+        }
+        Ok(Arc::new(b.finish()))
+    });
+    udf(name, DataType::Utf8, false, body).call(vec![arg])
+}
+
+/// Bind the datetime family.
+pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Bound>> {
+    let b = &*ctx.binder;
+    let span = ctx.span;
+    let now = b.now;
+    let l = |k: usize| b.coerce(args[k].clone(), KqlType::Long).expr;
+    let d = |k: usize| b.coerce(args[k].clone(), KqlType::DateTime).expr;
+    let n = args.len();
+    let part = |k: usize| -> Result<String> {
+        arg_str_const(&args[k]).ok_or_else(|| {
+            KqlError::new("KQL080", format!("the first argument of {name} must be a constant string"), span)
+        })
+    };
+    let out = match (name, n) {
+        ("now", 0) => Bound::new(lit(now), KqlType::DateTime),
+        ("now", 1) => Bound::new(lit(now) + b.coerce(args[0].clone(), KqlType::TimeSpan).expr, KqlType::DateTime),
+        ("ago", 1) => Bound::new(lit(now) - b.coerce(args[0].clone(), KqlType::TimeSpan).expr, KqlType::DateTime),
+        ("datetime_diff", 3) => {
+            let p = match part(0) {
+                Ok(p) => p,
+                Err(e) => return Some(Err(e)),
+            };
+            if dt::datetime_diff(&p, 0, 0).is_none() {
+                return Some(Err(KqlError::new("KQL081", format!("unknown datetime part `{p}`"), span)));
+            }
+            let f = Arc::new(move |v: &[Option<i64>]| dt::datetime_diff(&p, v[0]?, v[1]?));
+            Bound::new(
+                i64_fn(
+                    &format!("kql_datetime_diff_{}", arg_str_const(&args[0]).unwrap_or_default()),
+                    f,
+                    vec![d(1), d(2)],
+                ),
+                KqlType::Long,
+            )
+        }
+        ("datetime_add", 3) => {
+            let p = match part(0) {
+                Ok(p) => p,
+                Err(e) => return Some(Err(e)),
+            };
+            let f = Arc::new(move |v: &[Option<i64>]| dt::datetime_add(&p, v[0]?, v[1]?));
+            Bound::new(
+                i64_fn(
+                    &format!("kql_datetime_add_{}", arg_str_const(&args[0]).unwrap_or_default()),
+                    f,
+                    vec![l(1), d(2)],
+                ),
+                KqlType::DateTime,
+            )
+        }
+        ("datetime_part" | "datepart", 2) => {
+            let p = match part(0) {
+                Ok(p) => p,
+                Err(e) => return Some(Err(e)),
+            };
+            let f = Arc::new(move |v: &[Option<i64>]| dt::datetime_part(&p, v[0]?));
+            Bound::new(
+                i64_fn(&format!("kql_datetime_part_{}", arg_str_const(&args[0]).unwrap_or_default()), f, vec![d(1)]),
+                KqlType::Int,
+            )
+            .pipe(|x| Bound::new(datafusion::logical_expr::cast(x.expr, DataType::Int32), KqlType::Int))
+        }
+        (
+            "startofday" | "startofweek" | "startofmonth" | "startofyear" | "endofday" | "endofweek" | "endofmonth"
+            | "endofyear",
+            1 | 2,
+        ) => {
+            let g: fn(i64, i64) -> Option<i64> = match name {
+                "startofday" => dt::start_of_day,
+                "startofweek" => dt::start_of_week,
+                "startofmonth" => dt::start_of_month,
+                "startofyear" => dt::start_of_year,
+                "endofday" => dt::end_of_day,
+                "endofweek" => dt::end_of_week,
+                "endofmonth" => dt::end_of_month,
+                _ => dt::end_of_year,
+            };
+            let mut a = vec![d(0)];
+            if n == 2 {
+                a.push(l(1));
+            }
+            let f = Arc::new(move |v: &[Option<i64>]| g(v[0]?, v.get(1).copied().flatten().unwrap_or(0)));
+            Bound::new(i64_fn(&format!("kql_{name}"), f, a), KqlType::DateTime)
+        }
+        ("dayofweek", 1) => Bound::new(
+            i64_fn("kql_dayofweek", Arc::new(|v| Some(dt::day_of_week(v[0]?))), vec![d(0)]),
+            KqlType::TimeSpan,
+        ),
+        ("dayofmonth", 1) => int_of(i64_fn("kql_dayofmonth", Arc::new(|v| Some(dt::day_of_month(v[0]?))), vec![d(0)])),
+        ("dayofyear", 1) => int_of(i64_fn("kql_dayofyear", Arc::new(|v| Some(dt::day_of_year(v[0]?))), vec![d(0)])),
+        ("weekofyear" | "week_of_year", 1) => {
+            int_of(i64_fn("kql_weekofyear", Arc::new(|v| Some(dt::week_of_year(v[0]?))), vec![d(0)]))
+        }
+        ("monthofyear" | "getmonth", 1) => {
+            int_of(i64_fn("kql_monthofyear", Arc::new(|v| Some(dt::month_of_year(v[0]?))), vec![d(0)]))
+        }
+        ("getyear", 1) => int_of(i64_fn("kql_getyear", Arc::new(|v| Some(dt::get_year(v[0]?))), vec![d(0)])),
+        ("hourofday", 1) => int_of(i64_fn("kql_hourofday", Arc::new(|v| Some(dt::hour_of_day(v[0]?))), vec![d(0)])),
+        ("format_datetime", 2) => {
+            let p = match arg_str_const(&args[1]) {
+                Some(p) => p,
+                None => return Some(Err(KqlError::new("KQL082", "format_datetime needs a constant format", span))),
+            };
+            Bound::new(
+                string_of_ticks("kql_format_datetime", Arc::new(move |t| dt::format_datetime(t, &p)), d(0)),
+                KqlType::String,
+            )
+        }
+        ("format_timespan", 2) => {
+            let p = match arg_str_const(&args[1]) {
+                Some(p) => p,
+                None => return Some(Err(KqlError::new("KQL082", "format_timespan needs a constant format", span))),
+            };
+            let t = b.coerce(args[0].clone(), KqlType::TimeSpan).expr;
+            Bound::new(
+                string_of_ticks("kql_format_timespan", Arc::new(move |x| dt::format_timespan_pattern(x, &p)), t),
+                KqlType::String,
+            )
+        }
+        ("make_datetime", 1..=7) => {
+            let reals: Vec<Expr> = (0..n).map(|k| b.coerce(args[k].clone(), KqlType::Real).expr).collect();
+            let body: Body = Arc::new(move |a: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+                let cols: Vec<_> = a.iter().map(|x| x.as_primitive::<Float64Type>()).collect();
+                let out: Int64Array = (0..rows)
+                    .map(|i| {
+                        let v: Vec<Option<f64>> =
+                            cols.iter().map(|c| if c.is_null(i) { None } else { Some(c.value(i)) }).collect();
+                        if v.iter().any(|x| x.is_none()) {
+                            return None;
+                        }
+                        let g = |k: usize, dflt: f64| v.get(k).copied().flatten().unwrap_or(dflt);
+                        dt::make_datetime(
+                            g(0, 1.0) as i64,
+                            g(1, 1.0) as i64,
+                            g(2, 1.0) as i64,
+                            g(3, 0.0) as i64,
+                            g(4, 0.0) as i64,
+                            g(5, 0.0),
+                        )
+                    })
+                    .collect();
+                Ok(Arc::new(out))
+            });
+            Bound::new(udf("kql_make_datetime", DataType::Int64, false, body).call(reals), KqlType::DateTime)
+        }
+        (
+            "unixtime_seconds_todatetime"
+            | "unixtime_milliseconds_todatetime"
+            | "unixtime_microseconds_todatetime"
+            | "unixtime_nanoseconds_todatetime",
+            1,
+        ) => {
+            let g: fn(f64) -> Option<i64> = match name {
+                "unixtime_seconds_todatetime" => dt::from_unix_seconds,
+                "unixtime_milliseconds_todatetime" => dt::from_unix_milliseconds,
+                "unixtime_microseconds_todatetime" => dt::from_unix_microseconds,
+                _ => dt::from_unix_nanoseconds,
+            };
+            let x = b.coerce(args[0].clone(), KqlType::Real).expr;
+            let body: Body = Arc::new(move |a: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+                let c = a[0].as_primitive::<Float64Type>();
+                let out: Int64Array = (0..rows).map(|i| if c.is_null(i) { None } else { g(c.value(i)) }).collect();
+                Ok(Arc::new(out))
+            });
+            Bound::new(udf(&format!("kql_{name}"), DataType::Int64, false, body).call(vec![x]), KqlType::DateTime)
+        }
+        _ => return None,
+    };
+    Some(Ok(out))
+}
+
+fn int_of(e: Expr) -> Bound {
+    Bound::new(datafusion::logical_expr::cast(e, DataType::Int32), KqlType::Int)
+}
+
+trait Pipe: Sized {
+    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
+        f(self)
+    }
+}
+impl Pipe for Bound {}

@@ -1,0 +1,330 @@
+//! The KQL function library, grouped by family, and the dispatch from a call to its family.
+//!
+//! | family | module |
+//! |---|---|
+//! | conditionals, null tests, `iff`, `case`, `coalesce` | [`logical`] |
+//! | strings and string predicates | [`strfn`] |
+//! | conversions (`tostring`, `toint`, `todatetime`...) | [`convert`] |
+//! | numbers (`round`, `floor`, `bin`, arithmetic helpers) | [`math`] |
+//! | dates and times (`ago`, `startofday`, `datetime_diff`...) | [`dtfn`] |
+//! | dynamic values (`parse_json`, `array_length`, paths) | [`dynfn`] |
+//! | aggregations in `summarize` | [`aggregate`] |
+//!
+//! [`catalog`] holds Kusto's own list of functions (names, arity, naming rules), used for
+//! output names and for "unknown function" errors.
+
+pub mod aggregate;
+pub mod catalog;
+pub mod convert;
+pub mod dtfn;
+pub mod dynfn;
+pub mod logical;
+pub mod math;
+pub mod strfn;
+pub mod udf;
+
+use crate::binder::{Binder, Binding, Bound, NameHint, Rel};
+use crate::error::{KqlError, Result};
+use crate::schema::KqlType;
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::Expr;
+use kql_parser::ast;
+use kql_parser::Span;
+
+/// What a family's bind function sees.
+pub struct BindCtx<'b, 'a> {
+    /// The binder (for coercions).
+    pub binder: &'b mut Binder<'a>,
+    /// The call's span.
+    pub span: Span,
+}
+
+/// The string value of a constant string argument.
+pub fn arg_str_const(b: &Bound) -> Option<String> {
+    match &b.expr {
+        Expr::Literal(ScalarValue::Utf8(Some(s)), _) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The integer value of a constant argument.
+pub fn arg_i64_const(b: &Bound) -> Option<i64> {
+    match &b.expr {
+        Expr::Literal(ScalarValue::Int64(Some(v)), _) => Some(*v),
+        Expr::Literal(ScalarValue::Int32(Some(v)), _) => Some(*v as i64),
+        Expr::Literal(ScalarValue::Float64(Some(v)), _) => Some(*v as i64),
+        _ => None,
+    }
+}
+
+/// Bind a scalar function call.
+pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel, span: Span) -> Result<Bound> {
+    let n = name.name.as_str();
+    if matches!(b.scope.get(n), Some(Binding::Function(..))) || b.catalog.function(n).is_some() {
+        return call_user_function(b, n, args, rel, span);
+    }
+    match n {
+        "toscalar" => {
+            let Some(a) = args.first() else {
+                return Err(KqlError::new("KS119", "The function 'toscalar' expects 1 argument.", span));
+            };
+            let r = b.bind_tabular(a.expr())?;
+            return b.toscalar(r, span);
+        }
+        "column_ifexists" | "columnifexists" => {
+            if args.len() != 2 {
+                return Err(KqlError::new("KS119", "The function 'column_ifexists' expects 2 arguments.", span));
+            }
+            let col = match &args[0].expr().kind {
+                ast::ExprKind::Literal(ast::Literal::String(s)) => s.clone(),
+                _ => {
+                    return Err(KqlError::new(
+                        "KQL070",
+                        "column_ifexists takes a constant column name",
+                        args[0].expr().span,
+                    ))
+                }
+            };
+            if let Some(c) = rel.col(&col) {
+                return Ok(Bound::new(crate::binder::scalar::column(&c.name), c.ty).named(&c.name));
+            }
+            let d = b.bind_scalar(args[1].expr(), rel)?;
+            return Ok(Bound { hint: NameHint::None, ..d });
+        }
+        _ => {}
+    }
+    if aggregate::is_aggregate(n) && !catalog::is_scalar(n) {
+        return Err(KqlError::new(
+            "KS134",
+            format!(
+                "The function '{n}' is an aggregation: it can only be used in summarize, make-series or top-nested."
+            ),
+            span,
+        ));
+    }
+    let mut bound = Vec::with_capacity(args.len());
+    for a in args {
+        bound.push(b.bind_scalar(a.expr(), rel)?);
+    }
+    if let Some(info) = catalog::get(n) {
+        if bound.len() < info.min_args || bound.len() > info.max_args {
+            return Err(KqlError::new(
+                "KS119",
+                if info.min_args == info.max_args {
+                    format!(
+                        "The function '{n}' expects {} argument{}.",
+                        info.min_args,
+                        if info.min_args == 1 { "" } else { "s" }
+                    )
+                } else {
+                    format!("The function '{n}' expects {} to {} arguments.", info.min_args, info.max_args.min(64))
+                },
+                span,
+            ));
+        }
+    }
+    let hint = catalog::result_name(n, &bound);
+    let mut ctx = BindCtx { binder: b, span };
+    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 6] =
+        [logical::bind, convert::bind, strfn::bind, math::bind, dtfn::bind, dynfn::bind];
+    for fam in families {
+        if let Some(r) = fam(&mut ctx, n, &bound) {
+            let mut out = r?;
+            out.hint = hint;
+            return Ok(out);
+        }
+    }
+    if catalog::get(n).is_some() {
+        if b.options.check_only {
+            let ty = catalog::return_type(n, &bound).unwrap_or(KqlType::Dynamic);
+            return Ok(Bound { expr: crate::binder::scalar::typed_null(ty), ty, hint });
+        }
+        return Err(KqlError::new("KQL071", format!("the function '{n}' is not supported yet"), span)
+            .with_help("see docs/functions.md for the functions this engine implements"));
+    }
+    let mut err = KqlError::new("KS211", format!("The name '{n}' does not refer to any known function."), name.span);
+    if let Some(s) = crate::binder::suggest(n, catalog::names()) {
+        err = err.with_help(format!("did you mean `{s}`?"));
+    }
+    Err(err)
+}
+
+/// Call a user-defined function (from `let` or `--functions`) in scalar position.
+pub fn call_user_function(b: &mut Binder, n: &str, args: &[ast::Arg], rel: &Rel, span: Span) -> Result<Bound> {
+    let (def, scope) = resolve_user_function(b, n, span)?;
+    let saved = enter_function(b, &def, scope, args, Some(rel), span)?;
+    let result = (|| {
+        let mut last = None;
+        for st in &def.body {
+            match &st.kind {
+                ast::StatementKind::Let { name, value } => b.bind_let(name, value)?,
+                ast::StatementKind::Query(e) => last = Some(e.clone()),
+                _ => {}
+            }
+        }
+        let Some(e) = last else {
+            return Err(KqlError::new("KQL072", format!("function `{n}` has no result expression"), span));
+        };
+        if b.is_tabular(&e) {
+            let r = b.bind_tabular(&e)?;
+            return b.toscalar(r, span);
+        }
+        b.bind_scalar(&e, rel)
+    })();
+    leave_function(b, saved);
+    result.map(|r| Bound { hint: NameHint::None, ..r })
+}
+
+/// Call a user-defined or stored function in tabular position.
+pub fn call_user_tabular(b: &mut Binder, n: &str, args: &[ast::Arg], span: Span) -> Result<Rel> {
+    if !matches!(b.scope.get(n), Some(Binding::Function(..))) && b.catalog.function(n).is_none() {
+        if catalog::get(n).is_some() {
+            return Err(KqlError::new("KQL073", format!("`{n}` is a scalar function, not a table"), span));
+        }
+        let mut err = KqlError::new(
+            "KS204",
+            format!("The name '{n}' does not refer to any known table, tabular variable or function."),
+            span,
+        );
+        if n.starts_with('_') || n.starts_with("im") || n.starts_with("ASim") {
+            err = err.with_help("load parser functions with --functions PATH (e.g. the ASIM parsers)");
+        }
+        return Err(err);
+    }
+    let (def, scope) = resolve_user_function(b, n, span)?;
+    let saved = enter_function(b, &def, scope, args, None, span)?;
+    let result = (|| {
+        let mut last = None;
+        for st in &def.body {
+            match &st.kind {
+                ast::StatementKind::Let { name, value } => b.bind_let(name, value)?,
+                ast::StatementKind::Query(e) => last = Some(e.clone()),
+                _ => {}
+            }
+        }
+        match last {
+            Some(e) => b.bind_tabular(&e),
+            None => Err(KqlError::new("KQL072", format!("function `{n}` has no result expression"), span)),
+        }
+    })();
+    leave_function(b, saved);
+    result
+}
+
+/// `T | invoke f(args)`: call `f` with `T` as its first (tabular) argument.
+pub fn invoke(b: &mut Binder, input: Rel, name: &ast::Ident, args: &[ast::Arg], span: Span) -> Result<Rel> {
+    let (def, scope) = resolve_user_function(b, &name.name, span)?;
+    let Some(first) = def.params.first() else {
+        return Err(KqlError::new("KQL074", format!("`{}` takes no table to invoke on", name.name), span));
+    };
+    let saved_scope = b.scope.clone();
+    b.scope = scope.with(&first.name.name, Binding::Tabular(input));
+    let rest_def = ast::FunctionDef { params: def.params[1..].to_vec(), ..(*def).clone() };
+    let inner_scope = b.scope.clone();
+    b.scope = saved_scope.clone();
+    let saved = enter_function(b, &rest_def, inner_scope, args, None, span)?;
+    let result = (|| {
+        let mut last = None;
+        for st in &def.body {
+            match &st.kind {
+                ast::StatementKind::Let { name, value } => b.bind_let(name, value)?,
+                ast::StatementKind::Query(e) => last = Some(e.clone()),
+                _ => {}
+            }
+        }
+        match last {
+            Some(e) => b.bind_tabular(&e),
+            None => Err(KqlError::new("KQL072", "function has no result expression", span)),
+        }
+    })();
+    leave_function(b, saved);
+    result
+}
+
+fn resolve_user_function(
+    b: &Binder,
+    n: &str,
+    span: Span,
+) -> Result<(std::rc::Rc<ast::FunctionDef>, crate::binder::Scope)> {
+    if let Some(Binding::Function(f, s)) = b.scope.get(n) {
+        return Ok((f.clone(), s.clone()));
+    }
+    if let Some(f) = b.catalog.function(n) {
+        return Ok((f.def.clone(), crate::binder::Scope::default()));
+    }
+    Err(KqlError::new("KS211", format!("The name '{n}' does not refer to any known function."), span))
+}
+
+struct Saved {
+    scope: crate::binder::Scope,
+}
+
+fn enter_function(
+    b: &mut Binder,
+    def: &ast::FunctionDef,
+    def_scope: crate::binder::Scope,
+    args: &[ast::Arg],
+    rel: Option<&Rel>,
+    span: Span,
+) -> Result<Saved> {
+    if b.call_depth > 64 {
+        return Err(KqlError::new("KQL075", "function calls nest too deeply (recursion?)", span));
+    }
+    let caller_scope = b.scope.clone();
+    let mut scope = def_scope;
+    let positional: Vec<&ast::Arg> = args.iter().filter(|a| matches!(a, ast::Arg::Positional(_))).collect();
+    if positional.len() > def.params.len() {
+        return Err(KqlError::new(
+            "KS119",
+            format!("The function expects {} argument(s) but got {}.", def.params.len(), positional.len()),
+            span,
+        ));
+    }
+    for (i, p) in def.params.iter().enumerate() {
+        let arg = args.iter().find_map(|a| match a {
+            ast::Arg::Named(na) if na.name.name == p.name.name => Some(&na.value),
+            _ => None,
+        });
+        let arg = arg.or_else(|| positional.get(i).map(|a| a.expr()));
+        let binding = match (&p.ty, arg) {
+            (ast::ParamType::Tabular(_), Some(e)) => Binding::Tabular(b.bind_tabular(e)?),
+            (ast::ParamType::Scalar(t), Some(e)) => {
+                let bound = match rel {
+                    Some(r) => b.bind_scalar(e, r)?,
+                    None => b.bind_constant(e)?,
+                };
+                let ty = KqlType::parse(&t.name).unwrap_or(bound.ty);
+                Binding::Scalar(if bound.ty == ty { bound } else { b.coerce(bound, ty) })
+            }
+            (ast::ParamType::Scalar(t), None) => match &p.default {
+                Some(d) => {
+                    let saved = std::mem::replace(&mut b.scope, scope.clone());
+                    let bound = b.bind_constant(d);
+                    b.scope = saved;
+                    let bound = bound?;
+                    let ty = KqlType::parse(&t.name).unwrap_or(bound.ty);
+                    Binding::Scalar(b.coerce(bound, ty))
+                }
+                None => {
+                    return Err(KqlError::new(
+                        "KS119",
+                        format!("missing argument for parameter `{}`", p.name.name),
+                        span,
+                    ))
+                }
+            },
+            (ast::ParamType::Tabular(_), None) => {
+                return Err(KqlError::new("KS119", format!("missing table argument `{}`", p.name.name), span))
+            }
+        };
+        scope = scope.with(&p.name.name, binding);
+    }
+    b.scope = scope;
+    b.call_depth += 1;
+    Ok(Saved { scope: caller_scope })
+}
+
+fn leave_function(b: &mut Binder, saved: Saved) {
+    b.scope = saved.scope;
+    b.call_depth -= 1;
+}

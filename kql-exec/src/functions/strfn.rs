@@ -1,0 +1,693 @@
+//! Strings: conversions to string, the string predicates (`contains`, `has`, `startswith`,
+//! `=~`, `matches regex`, `has_any`...) with Kusto's case and term semantics, and the string
+//! functions (`strlen`, `substring`, `split`, `extract`, `replace_string`...).
+
+use super::udf::{udf, Body};
+use super::{arg_i64_const, arg_str_const, dynfn, BindCtx};
+use crate::binder::{Binder, Bound};
+use crate::error::{KqlError, Result};
+use crate::schema::KqlType;
+use crate::value::datetime as dt;
+use crate::value::dynamic as dj;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanBuilder, Int64Builder, StringArray, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
+use datafusion::common::DataFusionError;
+use datafusion::logical_expr::{lit, Expr, ScalarUDF};
+use kql_parser::ast::StrOpKind;
+use kql_parser::Span;
+use std::sync::{Arc, OnceLock};
+
+type R<T> = std::result::Result<T, DataFusionError>;
+
+fn strs(a: &ArrayRef) -> &StringArray {
+    a.as_string::<i32>()
+}
+
+/// Kusto's text for a real number.
+pub fn format_real(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f.is_infinite() {
+        if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
+    } else {
+        format!("{f}")
+    }
+}
+
+fn to_string_body(ty: KqlType) -> Body {
+    Arc::new(move |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+        let a = &args[0];
+        let mut b = StringBuilder::with_capacity(rows, rows * 8);
+        for i in 0..rows {
+            if a.is_null(i) {
+                b.append_value("");
+                continue;
+            }
+            match ty {
+                KqlType::Bool => b.append_value(if a.as_boolean().value(i) { "true" } else { "false" }),
+                KqlType::Int => b.append_value(a.as_primitive::<Int32Type>().value(i).to_string()),
+                KqlType::Long => b.append_value(a.as_primitive::<Int64Type>().value(i).to_string()),
+                KqlType::Real | KqlType::Decimal => {
+                    b.append_value(format_real(a.as_primitive::<Float64Type>().value(i)))
+                }
+                KqlType::DateTime => b.append_value(dt::format_datetime_iso(a.as_primitive::<Int64Type>().value(i))),
+                KqlType::TimeSpan => b.append_value(dt::format_timespan(a.as_primitive::<Int64Type>().value(i))),
+                KqlType::String | KqlType::Guid => b.append_value(strs(a).value(i)),
+                KqlType::Dynamic => b.append_value(dj::to_kql_string(strs(a).value(i))),
+            }
+        }
+        Ok(Arc::new(b.finish()))
+    })
+}
+
+/// `tostring(x)` of a scalar of type `ty` (never null).
+pub fn to_string(e: Expr, ty: KqlType) -> Expr {
+    static UDFS: OnceLock<Vec<(KqlType, Arc<ScalarUDF>)>> = OnceLock::new();
+    let all = UDFS.get_or_init(|| {
+        use KqlType::*;
+        [Bool, Int, Long, Real, Decimal, DateTime, TimeSpan, Guid, Dynamic]
+            .into_iter()
+            .map(|t| (t, udf(&format!("kql_tostring_{}", t.name()), DataType::Utf8, false, to_string_body(t))))
+            .collect()
+    });
+    match all.iter().find(|(t, _)| *t == ty) {
+        Some((_, u)) => u.call(vec![e]),
+        None => e,
+    }
+}
+
+/// Lower-case (Unicode).
+pub fn lower(e: Expr) -> Expr {
+    datafusion::functions::string::expr_fn::lower(e)
+}
+
+fn is_term_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Kusto's `has`: `needle` occurs in `hay` aligned to term boundaries (case-insensitive
+/// unless `cs`); `prefix`/`suffix` relax the end/start alignment for hasprefix/hassuffix.
+pub fn has_term(hay: &str, needle: &str, cs: bool, need_start: bool, need_end: bool) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    let (h, n);
+    let (hay, needle) = if cs {
+        (hay, needle)
+    } else {
+        h = hay.to_lowercase();
+        n = needle.to_lowercase();
+        (h.as_str(), n.as_str())
+    };
+    let first_term = needle.chars().next().is_some_and(is_term_char);
+    let last_term = needle.chars().next_back().is_some_and(is_term_char);
+    let mut from = 0;
+    while let Some(pos) = hay[from..].find(needle) {
+        let start = from + pos;
+        let end = start + needle.len();
+        let ok_start = !need_start || !first_term || hay[..start].chars().next_back().is_none_or(|c| !is_term_char(c));
+        let ok_end = !need_end || !last_term || hay[end..].chars().next().is_none_or(|c| !is_term_char(c));
+        if ok_start && ok_end {
+            return true;
+        }
+        from = start + hay[start..].chars().next().map(|c| c.len_utf8()).unwrap_or(1);
+    }
+    false
+}
+
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if hay.is_ascii() && needle.is_ascii() {
+        let h = hay.as_bytes();
+        let n = needle.as_bytes();
+        if n.len() > h.len() {
+            return false;
+        }
+        return h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    hay.to_lowercase().contains(&needle.to_lowercase())
+}
+
+fn starts_ci(hay: &str, needle: &str) -> bool {
+    hay.len() >= needle.len() && hay.get(..needle.len()).is_some_and(|p| p.eq_ignore_ascii_case(needle))
+        || (!hay.is_ascii() && hay.to_lowercase().starts_with(&needle.to_lowercase()))
+}
+
+fn ends_ci(hay: &str, needle: &str) -> bool {
+    hay.len() >= needle.len() && hay.get(hay.len() - needle.len()..).is_some_and(|p| p.eq_ignore_ascii_case(needle))
+        || (!hay.is_ascii() && hay.to_lowercase().ends_with(&needle.to_lowercase()))
+}
+
+fn string_op_body(kind: StrOpKind, cs: bool) -> Body {
+    Arc::new(move |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+        let hay = strs(&args[0]);
+        let needle = strs(&args[1]);
+        let mut out = BooleanBuilder::with_capacity(rows);
+        let regex = if kind == StrOpKind::MatchesRegex && !needle.is_empty() && !needle.is_null(0) {
+            Some(
+                regex::Regex::new(needle.value(0))
+                    .map_err(|e| DataFusionError::Execution(format!("invalid regex: {e}")))?,
+            )
+        } else {
+            None
+        };
+        for i in 0..rows {
+            if hay.is_null(i) || needle.is_null(i) {
+                out.append_value(false);
+                continue;
+            }
+            let (h, n) = (hay.value(i), needle.value(i));
+            let v = match kind {
+                StrOpKind::Equals => {
+                    if cs {
+                        h == n
+                    } else {
+                        h.eq_ignore_ascii_case(n) || (!h.is_ascii() && h.to_lowercase() == n.to_lowercase())
+                    }
+                }
+                StrOpKind::Contains => {
+                    if cs {
+                        h.contains(n)
+                    } else {
+                        contains_ci(h, n)
+                    }
+                }
+                StrOpKind::Has => has_term(h, n, cs, true, true),
+                StrOpKind::HasPrefix => has_term(h, n, cs, true, false),
+                StrOpKind::HasSuffix => has_term(h, n, cs, false, true),
+                StrOpKind::StartsWith => {
+                    if cs {
+                        h.starts_with(n)
+                    } else {
+                        starts_ci(h, n)
+                    }
+                }
+                StrOpKind::EndsWith => {
+                    if cs {
+                        h.ends_with(n)
+                    } else {
+                        ends_ci(h, n)
+                    }
+                }
+                StrOpKind::MatchesRegex => match &regex {
+                    Some(r) if i == 0 || needle.value(i) == needle.value(0) => r.is_match(h),
+                    _ => regex::Regex::new(n).map(|r| r.is_match(h)).unwrap_or(false),
+                },
+                StrOpKind::Like => like(h, n, cs),
+            };
+            out.append_value(v);
+        }
+        Ok(Arc::new(out.finish()))
+    })
+}
+
+fn like(h: &str, pat: &str, cs: bool) -> bool {
+    let re = regex::escape(pat).replace('%', ".*").replace('_', ".");
+    regex::RegexBuilder::new(&format!("^{re}$")).case_insensitive(!cs).build().map(|r| r.is_match(h)).unwrap_or(false)
+}
+
+/// A string predicate as an expression (`negated` forms are wrapped by the caller).
+pub fn string_op(kind: StrOpKind, cs: bool, a: Expr, b: Expr) -> Expr {
+    static UDFS: OnceLock<std::sync::Mutex<Vec<((StrOpKind, bool), Arc<ScalarUDF>)>>> = OnceLock::new();
+    let m = UDFS.get_or_init(Default::default);
+    let mut v = m.lock().expect("udf cache");
+    let u = match v.iter().find(|(k, _)| *k == (kind, cs)) {
+        Some((_, u)) => u.clone(),
+        None => {
+            let u = udf(
+                &format!("kql_str_{kind:?}_{cs}").to_lowercase(),
+                DataType::Boolean,
+                false,
+                string_op_body(kind, cs),
+            );
+            v.push(((kind, cs), u.clone()));
+            u
+        }
+    };
+    u.call(vec![a, b])
+}
+
+/// `has_any` / `has_all` over a list of values and dynamic arrays.
+pub fn has_any_all(
+    b: &Binder,
+    all: bool,
+    x: Bound,
+    values: Vec<Bound>,
+    arrays: Vec<Bound>,
+    _span: Span,
+) -> Result<Bound> {
+    let x = b.coerce(x, KqlType::String).expr;
+    let mut parts: Vec<Expr> = values
+        .into_iter()
+        .map(|v| string_op(StrOpKind::Has, false, x.clone(), b.coerce(v, KqlType::String).expr))
+        .collect();
+    for a in arrays {
+        parts.push(has_array(all, x.clone(), a.expr));
+    }
+    let e = if all {
+        parts.into_iter().reduce(|a, b| a.and(b)).unwrap_or(lit(true))
+    } else {
+        parts.into_iter().reduce(|a, b| a.or(b)).unwrap_or(lit(false))
+    };
+    Ok(Bound::new(e, KqlType::Bool))
+}
+
+fn has_array(all: bool, x: Expr, arr: Expr) -> Expr {
+    static U: OnceLock<[Arc<ScalarUDF>; 2]> = OnceLock::new();
+    let us = U.get_or_init(|| {
+        let mk = |all: bool| {
+            udf(
+                if all { "kql_has_all_array" } else { "kql_has_any_array" },
+                DataType::Boolean,
+                false,
+                Arc::new(move |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+                    let hay = strs(&args[0]);
+                    let arrs = strs(&args[1]);
+                    let mut cache: Option<(String, Vec<String>)> = None;
+                    let mut out = BooleanBuilder::with_capacity(rows);
+                    for i in 0..rows {
+                        if hay.is_null(i) || arrs.is_null(i) {
+                            out.append_value(false);
+                            continue;
+                        }
+                        let raw = arrs.value(i);
+                        if cache.as_ref().is_none_or(|(k, _)| k != raw) {
+                            let items = dj::array_elements(raw)
+                                .unwrap_or_default()
+                                .iter()
+                                .map(|s| dj::to_kql_string(s))
+                                .collect();
+                            cache = Some((raw.to_string(), items));
+                        }
+                        let items = &cache.as_ref().expect("set").1;
+                        let h = hay.value(i);
+                        let v = if all {
+                            items.iter().all(|n| has_term(h, n, false, true, true))
+                        } else {
+                            items.iter().any(|n| has_term(h, n, false, true, true))
+                        };
+                        out.append_value(v);
+                    }
+                    Ok(Arc::new(out.finish()))
+                }),
+            )
+        };
+        [mk(false), mk(true)]
+    });
+    us[usize::from(all)].call(vec![x, arr])
+}
+
+macro_rules! str_udf {
+    ($fn_name:ident, $name:expr, $ret:expr, $body:expr) => {
+        fn $fn_name() -> &'static Arc<ScalarUDF> {
+            static U: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+            U.get_or_init(|| udf($name, $ret, false, Arc::new($body) as Body))
+        }
+    };
+}
+
+str_udf!(strlen_udf, "kql_strlen", DataType::Int64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let s = strs(&args[0]);
+    let mut b = Int64Builder::with_capacity(rows);
+    for i in 0..rows {
+        b.append_value(if s.is_null(i) { 0 } else { s.value(i).chars().count() as i64 });
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(substring_udf, "kql_substring", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let s = strs(&args[0]);
+    let start = args[1].as_primitive::<Int64Type>();
+    let len = args.get(2).map(|a| a.as_primitive::<Int64Type>());
+    let mut b = StringBuilder::with_capacity(rows, rows * 8);
+    for i in 0..rows {
+        if s.is_null(i) || start.is_null(i) {
+            b.append_value("");
+            continue;
+        }
+        let chars: Vec<char> = s.value(i).chars().collect();
+        let n = chars.len() as i64;
+        let mut st = start.value(i);
+        if st < 0 {
+            st = (n + st).max(0);
+        }
+        let st = st.min(n);
+        let end = match len {
+            Some(l) if !l.is_null(i) => (st + l.value(i).max(0)).min(n),
+            _ => n,
+        };
+        b.append_value(chars[st as usize..end.max(st) as usize].iter().collect::<String>());
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(split_udf, "kql_split", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let s = strs(&args[0]);
+    let d = strs(&args[1]);
+    let ix = args.get(2).map(|a| a.as_primitive::<Int64Type>());
+    let mut b = StringBuilder::with_capacity(rows, rows * 16);
+    for i in 0..rows {
+        let text = if s.is_null(i) { "" } else { s.value(i) };
+        let delim = if d.is_null(i) { "" } else { d.value(i) };
+        let parts: Vec<&str> = if delim.is_empty() { vec![text] } else { text.split(delim).collect() };
+        match ix {
+            Some(ix) if !ix.is_null(i) => {
+                let k = ix.value(i);
+                let k = if k < 0 { parts.len() as i64 + k } else { k };
+                match usize::try_from(k).ok().and_then(|k| parts.get(k)) {
+                    Some(p) => b.append_value(format!("[{}]", dj::json_string(p))),
+                    None => b.append_value("[]"),
+                }
+            }
+            _ => {
+                let items: Vec<String> = parts.iter().map(|p| dj::json_string(p)).collect();
+                b.append_value(format!("[{}]", items.join(",")));
+            }
+        }
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(strcat_udf, "kql_strcat", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let cols: Vec<&StringArray> = args.iter().map(strs).collect();
+    let mut b = StringBuilder::with_capacity(rows, rows * 16);
+    let mut buf = String::new();
+    for i in 0..rows {
+        buf.clear();
+        for c in &cols {
+            if !c.is_null(i) {
+                buf.push_str(c.value(i));
+            }
+        }
+        b.append_value(&buf);
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(replace_string_udf, "kql_replace_string", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let (s, f, t) = (strs(&args[0]), strs(&args[1]), strs(&args[2]));
+    let mut b = StringBuilder::with_capacity(rows, rows * 16);
+    for i in 0..rows {
+        let text = if s.is_null(i) { "" } else { s.value(i) };
+        let from = if f.is_null(i) { "" } else { f.value(i) };
+        let to = if t.is_null(i) { "" } else { t.value(i) };
+        b.append_value(if from.is_empty() { text.to_string() } else { text.replace(from, to) });
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+fn regex_cache(cache: &mut Option<(String, regex::Regex)>, pat: &str) -> R<regex::Regex> {
+    if let Some((p, r)) = cache {
+        if p == pat {
+            return Ok(r.clone());
+        }
+    }
+    let r = regex::Regex::new(pat).map_err(|e| DataFusionError::Execution(format!("invalid regex `{pat}`: {e}")))?;
+    *cache = Some((pat.to_string(), r.clone()));
+    Ok(r)
+}
+
+/// Kusto (RE2/.NET) replacement syntax `\1` to the regex crate's `${1}`.
+fn rewrite_replacement(r: &str) -> String {
+    let mut out = String::new();
+    let mut chars = r.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(d) = chars.peek().copied().filter(|d| d.is_ascii_digit()) {
+                chars.next();
+                out.push_str(&format!("${{{d}}}"));
+                continue;
+            }
+        }
+        if c == '$' {
+            out.push_str("$$");
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+str_udf!(replace_regex_udf, "kql_replace_regex", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let (s, p, t) = (strs(&args[0]), strs(&args[1]), strs(&args[2]));
+    let mut cache = None;
+    let mut b = StringBuilder::with_capacity(rows, rows * 16);
+    for i in 0..rows {
+        let text = if s.is_null(i) { "" } else { s.value(i) };
+        if p.is_null(i) {
+            b.append_value(text);
+            continue;
+        }
+        let re = regex_cache(&mut cache, p.value(i))?;
+        let to = rewrite_replacement(if t.is_null(i) { "" } else { t.value(i) });
+        b.append_value(re.replace_all(text, to.as_str()));
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(extract_udf, "kql_extract", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let (p, g, s) = (strs(&args[0]), args[1].as_primitive::<Int64Type>(), strs(&args[2]));
+    let mut cache = None;
+    let mut b = StringBuilder::with_capacity(rows, rows * 8);
+    for i in 0..rows {
+        if p.is_null(i) || s.is_null(i) || g.is_null(i) {
+            b.append_value("");
+            continue;
+        }
+        let re = regex_cache(&mut cache, p.value(i))?;
+        let v = re.captures(s.value(i)).and_then(|c| c.get(g.value(i) as usize)).map(|m| m.as_str()).unwrap_or("");
+        b.append_value(v);
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(extract_all_udf, "kql_extract_all", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let (p, s) = (strs(&args[0]), strs(&args[1]));
+    let mut cache = None;
+    let mut b = StringBuilder::with_capacity(rows, rows * 16);
+    for i in 0..rows {
+        if p.is_null(i) || s.is_null(i) {
+            b.append_null();
+            continue;
+        }
+        let re = regex_cache(&mut cache, p.value(i))?;
+        let groups = re.captures_len();
+        let mut items = Vec::new();
+        for c in re.captures_iter(s.value(i)) {
+            if groups <= 2 {
+                let m = c.get(if groups == 2 { 1 } else { 0 }).map(|m| m.as_str()).unwrap_or("");
+                items.push(dj::json_string(m));
+            } else {
+                let sub: Vec<String> =
+                    (1..groups).map(|k| dj::json_string(c.get(k).map(|m| m.as_str()).unwrap_or(""))).collect();
+                items.push(format!("[{}]", sub.join(",")));
+            }
+        }
+        if items.is_empty() {
+            b.append_null();
+        } else {
+            b.append_value(format!("[{}]", items.join(",")));
+        }
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(indexof_udf, "kql_indexof", DataType::Int64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let (s, n) = (strs(&args[0]), strs(&args[1]));
+    let mut b = Int64Builder::with_capacity(rows);
+    for i in 0..rows {
+        if s.is_null(i) || n.is_null(i) {
+            b.append_null();
+            continue;
+        }
+        let h = s.value(i);
+        b.append_value(match h.find(n.value(i)) {
+            Some(byte) => h[..byte].chars().count() as i64,
+            None => -1,
+        });
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(countof_udf, "kql_countof", DataType::Int64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let (s, n) = (strs(&args[0]), strs(&args[1]));
+    let mut b = Int64Builder::with_capacity(rows);
+    for i in 0..rows {
+        if s.is_null(i) || n.is_null(i) || n.value(i).is_empty() {
+            b.append_value(0);
+            continue;
+        }
+        b.append_value(s.value(i).matches(n.value(i)).count() as i64);
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(trim_udf, "kql_trim", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let (p, s) = (strs(&args[0]), strs(&args[1]));
+    let mut cache = None;
+    let mut b = StringBuilder::with_capacity(rows, rows * 8);
+    for i in 0..rows {
+        let text = if s.is_null(i) { "" } else { s.value(i) };
+        let re = regex_cache(&mut cache, &format!("^(?:{})+|(?:{})+$", p.value(i), p.value(i)))?;
+        b.append_value(re.replace_all(text, ""));
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(sha256_udf, "kql_hash_sha256", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    use datafusion::arrow::array::StringBuilder as SB;
+    let s = strs(&args[0]);
+    let mut b = SB::with_capacity(rows, rows * 64);
+    for i in 0..rows {
+        let text = if s.is_null(i) { "" } else { s.value(i) };
+        b.append_value(crate::value::hash::sha256_hex(text.as_bytes()));
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(b64dec_udf, "kql_base64_decode_tostring", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let s = strs(&args[0]);
+    let mut b = StringBuilder::with_capacity(rows, rows * 16);
+    for i in 0..rows {
+        let text = if s.is_null(i) { "" } else { s.value(i) };
+        match crate::value::hash::base64_decode(text).and_then(|v| String::from_utf8(v).ok()) {
+            Some(d) => b.append_value(d),
+            None => b.append_value(""),
+        }
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(b64enc_udf, "kql_base64_encode_tostring", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let s = strs(&args[0]);
+    let mut b = StringBuilder::with_capacity(rows, rows * 16);
+    for i in 0..rows {
+        let text = if s.is_null(i) { "" } else { s.value(i) };
+        b.append_value(crate::value::hash::base64_encode(text.as_bytes()));
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(reverse_udf, "kql_reverse", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let s = strs(&args[0]);
+    let mut b = StringBuilder::with_capacity(rows, rows * 8);
+    for i in 0..rows {
+        b.append_value(if s.is_null(i) { String::new() } else { s.value(i).chars().rev().collect() });
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+str_udf!(parse_url_udf, "kql_parse_url", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let s = strs(&args[0]);
+    let mut b = StringBuilder::with_capacity(rows, rows * 64);
+    for i in 0..rows {
+        let text = if s.is_null(i) { "" } else { s.value(i) };
+        b.append_value(crate::value::url::parse_url_json(text));
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+/// Bind the string family.
+pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Bound>> {
+    let b = &*ctx.binder;
+    let s = |k: usize| b.coerce(args[k].clone(), KqlType::String).expr;
+    let l = |k: usize| b.coerce(args[k].clone(), KqlType::Long).expr;
+    let n = args.len();
+    let out = match (name, n) {
+        ("strlen", 1) => Bound::new(strlen_udf().call(vec![s(0)]), KqlType::Long),
+        ("substring", 2 | 3) => Bound::new(
+            substring_udf().call((0..n).map(|k| if k == 0 { s(0) } else { l(k) }).collect()),
+            KqlType::String,
+        ),
+        ("tolower", 1) => Bound::new(lower(s(0)), KqlType::String),
+        ("toupper", 1) => Bound::new(datafusion::functions::string::expr_fn::upper(s(0)), KqlType::String),
+        ("strcat", _) if n >= 1 => Bound::new(strcat_udf().call((0..n).map(s).collect()), KqlType::String),
+        ("strcat_delim", _) if n >= 2 => {
+            let d = s(0);
+            let mut parts = Vec::new();
+            for k in 1..n {
+                if k > 1 {
+                    parts.push(d.clone());
+                }
+                parts.push(s(k));
+            }
+            Bound::new(strcat_udf().call(parts), KqlType::String)
+        }
+        ("split", 2 | 3) => {
+            let mut a = vec![s(0), s(1)];
+            if n == 3 {
+                a.push(l(2));
+            }
+            Bound::new(split_udf().call(a), KqlType::Dynamic)
+        }
+        ("replace_string", 3) => Bound::new(replace_string_udf().call(vec![s(0), s(1), s(2)]), KqlType::String),
+        ("replace_regex", 3) => Bound::new(replace_regex_udf().call(vec![s(0), s(1), s(2)]), KqlType::String),
+        ("replace", 3) => Bound::new(replace_regex_udf().call(vec![s(2), s(0), s(1)]), KqlType::String),
+        ("extract", 3 | 4) => {
+            let e = extract_udf().call(vec![s(0), l(1), s(2)]);
+            match args.get(3).map(|t| t.ty) {
+                Some(_) => {
+                    let target = arg_str_const(&args[3]).and_then(|t| KqlType::parse(&t)).unwrap_or(KqlType::String);
+                    let bound = Bound::new(e, KqlType::String);
+                    b.coerce(bound, target)
+                }
+                None => Bound::new(e, KqlType::String),
+            }
+        }
+        ("extract_all", 2) => Bound::new(extract_all_udf().call(vec![s(0), s(1)]), KqlType::Dynamic),
+        ("extract_all", 3) => Bound::new(extract_all_udf().call(vec![s(0), s(2)]), KqlType::Dynamic),
+        ("indexof", 2) => Bound::new(indexof_udf().call(vec![s(0), s(1)]), KqlType::Long),
+        ("countof", 2) => Bound::new(countof_udf().call(vec![s(0), s(1)]), KqlType::Long),
+        ("trim", 2) => Bound::new(trim_udf().call(vec![s(0), s(1)]), KqlType::String),
+        ("trim_start", 2) => {
+            let p = arg_str_const(&args[0]).unwrap_or_default();
+            Bound::new(replace_regex_udf().call(vec![s(1), lit(format!("^(?:{p})+")), lit("")]), KqlType::String)
+        }
+        ("trim_end", 2) => {
+            let p = arg_str_const(&args[0]).unwrap_or_default();
+            Bound::new(replace_regex_udf().call(vec![s(1), lit(format!("(?:{p})+$")), lit("")]), KqlType::String)
+        }
+        ("hash_sha256", 1) => Bound::new(sha256_udf().call(vec![s(0)]), KqlType::String),
+        ("base64_decode_tostring" | "base64_decodestring", 1) => {
+            Bound::new(b64dec_udf().call(vec![s(0)]), KqlType::String)
+        }
+        ("base64_encode_tostring" | "base64_encodestring", 1) => {
+            Bound::new(b64enc_udf().call(vec![s(0)]), KqlType::String)
+        }
+        ("reverse", 1) => Bound::new(reverse_udf().call(vec![s(0)]), KqlType::String),
+        ("parse_url" | "parseurl", 1) => Bound::new(parse_url_udf().call(vec![s(0)]), KqlType::Dynamic),
+        ("isascii", 1) => {
+            Bound::new(string_op(StrOpKind::MatchesRegex, true, s(0), lit("^[\\x00-\\x7F]*$")), KqlType::Bool)
+        }
+        ("strrep", 2 | 3) => {
+            let times = arg_i64_const(&args[1]).unwrap_or(1).max(0) as usize;
+            let mut parts = Vec::new();
+            for k in 0..times {
+                if k > 0 && n == 3 {
+                    parts.push(s(2));
+                }
+                parts.push(s(0));
+            }
+            Bound::new(if parts.is_empty() { lit("") } else { strcat_udf().call(parts) }, KqlType::String)
+        }
+        ("strcmp", 2) => {
+            let (x, y) = (s(0), s(1));
+            let e = datafusion::logical_expr::when(x.clone().lt(y.clone()), lit(-1i64))
+                .when(x.gt(y), lit(1i64))
+                .otherwise(lit(0i64));
+            match e {
+                Ok(e) => Bound::new(e, KqlType::Long),
+                Err(e) => return Some(Err(KqlError::from(e))),
+            }
+        }
+        _ => return None,
+    };
+    let _ = dynfn::tostring;
+    Some(Ok(out))
+}

@@ -1,0 +1,288 @@
+//! A session: loaded tables, stored functions, the schema catalog, the clock, and a DataFusion
+//! runtime; `query` parses, binds, plans and runs a KQL text.
+
+use crate::binder::{BindOptions, Binder, Bound0, Col, Provider, Rel, RenderSpec, SubqueryRunner};
+use crate::error::{KqlError, Result};
+use crate::schema::{KqlType, SchemaCatalog};
+use crate::types::arrow_type;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use kql_parser::ast;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A table the session can scan.
+#[derive(Clone)]
+pub struct TableEntry {
+    /// KQL columns.
+    pub cols: Vec<Col>,
+    /// Where the rows are.
+    pub provider: Provider,
+}
+
+/// A stored function (`--functions`).
+#[derive(Clone)]
+pub struct StoredFunction {
+    /// The definition.
+    pub def: Rc<ast::FunctionDef>,
+    /// Whether it returns a table.
+    pub is_tabular: bool,
+}
+
+/// Tables, stored functions and known schemas.
+#[derive(Clone, Default)]
+pub struct Catalog {
+    tables: BTreeMap<String, TableEntry>,
+    functions: HashMap<String, StoredFunction>,
+    schemas: SchemaCatalog,
+    externaldata: HashMap<String, std::path::PathBuf>,
+    /// When true, tables known only by schema exist (empty). `kql check` and runs both use it.
+    pub schema_tables_exist: bool,
+}
+
+impl Catalog {
+    /// An empty catalog whose known schemas are the built-in ones.
+    pub fn with_builtin_schemas() -> Self {
+        Catalog { schemas: SchemaCatalog::builtin().clone(), schema_tables_exist: true, ..Default::default() }
+    }
+
+    /// Add schemas (user `--schema` files).
+    pub fn add_schemas(&mut self, s: SchemaCatalog) {
+        self.schemas.merge(s);
+    }
+
+    /// The schema catalog.
+    pub fn schemas(&self) -> &SchemaCatalog {
+        &self.schemas
+    }
+
+    /// Register a table under `name`.
+    pub fn add_table(&mut self, name: &str, entry: TableEntry) {
+        self.tables.insert(name.to_string(), entry);
+    }
+
+    /// Register a stored function.
+    pub fn add_function(&mut self, name: &str, f: StoredFunction) {
+        self.functions.insert(name.to_string(), f);
+    }
+
+    /// Loaded tables.
+    pub fn loaded_tables(&self) -> impl Iterator<Item = (&String, &TableEntry)> {
+        self.tables.iter()
+    }
+
+    /// Whether `name` is a table (loaded or known by schema).
+    pub fn has_table(&self, name: &str) -> bool {
+        self.tables.contains_key(name) || (self.schema_tables_exist && self.schemas.table(name).is_some())
+    }
+
+    /// A table by name; tables known only by schema are empty.
+    pub fn table(&self, name: &str) -> Option<TableEntry> {
+        if let Some(t) = self.tables.get(name) {
+            return Some(t.clone());
+        }
+        if !self.schema_tables_exist {
+            return None;
+        }
+        let s = self.schemas.table(name)?;
+        let cols: Vec<Col> = s.columns.iter().map(|(n, t)| Col::new(n, *t)).collect();
+        Some(TableEntry { provider: empty_provider(&cols), cols })
+    }
+
+    /// Names of all tables (loaded first).
+    pub fn table_names(&self) -> impl Iterator<Item = &str> {
+        let schema_names: Box<dyn Iterator<Item = &str>> =
+            if self.schema_tables_exist { Box::new(self.schemas.table_names()) } else { Box::new(std::iter::empty()) };
+        self.tables.keys().map(|s| s.as_str()).chain(schema_names)
+    }
+
+    /// A stored function.
+    pub fn function(&self, name: &str) -> Option<&StoredFunction> {
+        self.functions.get(name)
+    }
+
+    /// Map an `externaldata` URL to a local file.
+    pub fn add_externaldata(&mut self, url: &str, path: std::path::PathBuf) {
+        self.externaldata.insert(url.to_string(), path);
+    }
+
+    /// The local file for an `externaldata` URL.
+    pub fn externaldata_path(&self, url: &str) -> Option<std::path::PathBuf> {
+        self.externaldata.get(url).cloned()
+    }
+
+    /// Names of stored functions.
+    pub fn function_names(&self) -> impl Iterator<Item = &String> {
+        self.functions.keys()
+    }
+}
+
+/// An empty table with these columns.
+pub fn empty_provider(cols: &[Col]) -> Provider {
+    let schema =
+        Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
+    Arc::new(MemTable::try_new(schema, vec![vec![]]).expect("empty table"))
+}
+
+/// A query's result: columns with KQL types, rows as Arrow batches, and an optional chart.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    /// Result columns.
+    pub cols: Vec<Col>,
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+    /// A `render` request.
+    pub render: Option<RenderSpec>,
+    /// Warnings found while binding.
+    pub warnings: Vec<KqlError>,
+}
+
+impl QueryResult {
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
+
+/// Options of a session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// `now()` in ticks; the wall clock when `None` (fixed per query).
+    pub now: Option<i64>,
+    /// Memory limit in bytes for query execution.
+    pub memory_limit: Option<usize>,
+    /// Timeout per query.
+    pub timeout: Option<Duration>,
+    /// Threads (DataFusion partitions); default: the machine's cores.
+    pub threads: Option<usize>,
+}
+
+/// A KQL session.
+pub struct Session {
+    /// Tables, functions and schemas.
+    pub catalog: Catalog,
+    /// Options.
+    pub options: SessionOptions,
+    ctx: SessionContext,
+    rt: tokio::runtime::Runtime,
+}
+
+struct Runner<'a> {
+    ctx: &'a SessionContext,
+    rt: &'a tokio::runtime::Runtime,
+    timeout: Option<Duration>,
+}
+
+impl SubqueryRunner for Runner<'_> {
+    fn run(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
+        let fut = async {
+            let df = self.ctx.execute_logical_plan(plan).await?;
+            df.collect().await
+        };
+        let r = match self.timeout {
+            Some(t) => self.rt.block_on(async { tokio::time::timeout(t, fut).await }).map_err(|_| {
+                KqlError::general("KQL901", format!("the query did not finish within {:?}", t))
+                    .with_help("raise --timeout or narrow the query")
+            })?,
+            None => self.rt.block_on(fut),
+        };
+        Ok(r?)
+    }
+}
+
+impl Session {
+    /// A session over `catalog`.
+    pub fn new(catalog: Catalog, options: SessionOptions) -> Result<Self> {
+        let threads =
+            options.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        let mut rtb = RuntimeEnvBuilder::new();
+        if let Some(limit) = options.memory_limit {
+            rtb = rtb.with_memory_limit(limit, 1.0);
+        }
+        let runtime = rtb.build_arc()?;
+        let config = SessionConfig::new().with_target_partitions(threads).with_information_schema(false);
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+            .map_err(|e| KqlError::general("KQL902", format!("cannot start the runtime: {e}")))?;
+        Ok(Session { catalog, options, ctx, rt })
+    }
+
+    /// `now` for the next query.
+    pub fn now(&self) -> i64 {
+        self.options.now.unwrap_or_else(crate::value::datetime::now_ticks)
+    }
+
+    /// Parse, bind and run a query text.
+    pub fn query(&self, text: &str) -> Result<QueryResult> {
+        let script = kql_parser::parse(text)?;
+        self.run_script(&script)
+    }
+
+    /// Bind and run a parsed script.
+    pub fn run_script(&self, script: &ast::Script) -> Result<QueryResult> {
+        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout };
+        let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions::default());
+        let bound = binder.bind_script(script)?;
+        let warnings = std::mem::take(&mut binder.warnings);
+        let rel = match bound {
+            Bound0::Tabular(r) => r,
+            Bound0::Scalar(s) => {
+                let plan = LogicalPlanBuilder::empty(true).project(vec![s.expr.alias("print_0")])?.build()?;
+                Rel { plan, cols: vec![Col::new("print_0", s.ty)], render: None }
+            }
+        };
+        let batches = runner.run(rel.plan)?;
+        Ok(QueryResult { cols: rel.cols, batches, render: rel.render, warnings })
+    }
+
+    /// Bind without running (the semantic check): returns result columns and warnings.
+    pub fn check_script(&self, script: &ast::Script) -> Result<(Vec<Col>, Vec<KqlError>)> {
+        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout };
+        let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions { check_only: true });
+        let bound = binder.bind_script(script)?;
+        let cols = match bound {
+            Bound0::Tabular(r) => r.cols,
+            Bound0::Scalar(s) => vec![Col::new("print_0", s.ty)],
+        };
+        Ok((cols, binder.warnings))
+    }
+
+    /// Register in-memory batches as a table.
+    pub fn add_batches(&mut self, name: &str, cols: Vec<Col>, batches: Vec<RecordBatch>) -> Result<()> {
+        let schema =
+            Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
+        let table = MemTable::try_new(schema, vec![batches])?;
+        self.catalog.add_table(name, TableEntry { cols, provider: Arc::new(table) });
+        Ok(())
+    }
+
+    /// Load stored functions from a KQL text of `let` definitions.
+    pub fn add_functions_text(&mut self, text: &str) -> Result<usize> {
+        let script = kql_parser::parse(text)?;
+        let mut n = 0;
+        for st in &script.statements {
+            if let ast::StatementKind::Let { name, value: ast::LetValue::Function(f) } = &st.kind {
+                let probe_runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: None };
+                let probe = Binder::new(&self.catalog, 0, &probe_runner, BindOptions { check_only: true });
+                let is_tabular = probe.function_is_tabular(f);
+                self.catalog.add_function(&name.name, StoredFunction { def: Rc::new(f.clone()), is_tabular });
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Convenience: the KQL type of a column by name in a result.
+pub fn column_type(cols: &[Col], name: &str) -> Option<KqlType> {
+    cols.iter().find(|c| c.name == name).map(|c| c.ty)
+}
