@@ -237,10 +237,11 @@ impl Session {
             Bound0::Tabular(r) => r,
             Bound0::Scalar(s) => {
                 let plan = LogicalPlanBuilder::empty(true).project(vec![s.expr.alias("print_0")])?.build()?;
-                Rel { plan, cols: vec![Col::new("print_0", s.ty)], render: None }
+                Rel { plan, cols: vec![Col::new("print_0", s.ty)], render: None, name: None }
             }
         };
         let batches = runner.run(rel.plan)?;
+        let batches = normalize_batches(&rel.cols, batches)?;
         Ok(QueryResult { cols: rel.cols, batches, render: rel.render, warnings })
     }
 
@@ -280,6 +281,47 @@ impl Session {
         }
         Ok(n)
     }
+}
+
+/// Make every column exactly the Arrow type of its KQL type (DataFusion may hand back
+/// equivalent encodings such as string views), with the result's column names.
+pub fn normalize_batches(cols: &[Col], batches: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
+    let schema =
+        Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
+    batches
+        .into_iter()
+        .map(|b| {
+            if b.num_columns() != cols.len() {
+                return Err(KqlError::general(
+                    "KQL998",
+                    format!(
+                        "internal error: the plan produced {} columns for {} result columns",
+                        b.num_columns(),
+                        cols.len()
+                    ),
+                ));
+            }
+            let arrays = b
+                .columns()
+                .iter()
+                .zip(cols)
+                .map(|(a, c)| {
+                    let want = arrow_type(c.ty);
+                    if a.data_type() == &want {
+                        Ok(a.clone())
+                    } else {
+                        datafusion::arrow::compute::cast(a, &want).map_err(|e| {
+                            KqlError::general(
+                                "KQL997",
+                                format!("internal error: column `{}` has type {}: {e}", c.name, a.data_type()),
+                            )
+                        })
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+            RecordBatch::try_new(schema.clone(), arrays).map_err(|e| KqlError::general("KQL996", e.to_string()))
+        })
+        .collect()
 }
 
 /// Convenience: the KQL type of a column by name in a result.

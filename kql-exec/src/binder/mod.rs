@@ -48,6 +48,8 @@ pub struct Rel {
     pub cols: Vec<Col>,
     /// Chart requested by a trailing `render`.
     pub render: Option<RenderSpec>,
+    /// The table or `as` name this value came from (for `union withsource`).
+    pub name: Option<String>,
 }
 
 impl Rel {
@@ -262,7 +264,7 @@ impl<'a> Binder<'a> {
     /// A relation with one row and no columns (the row context of constants).
     pub fn empty_rel(&self) -> Result<Rel> {
         let plan = datafusion::logical_expr::LogicalPlanBuilder::empty(true).build()?;
-        Ok(Rel { plan, cols: vec![], render: None })
+        Ok(Rel { plan, cols: vec![], render: None, name: None })
     }
 
     /// Whether an expression denotes a tabular value (decided syntactically and by scope).
@@ -336,7 +338,7 @@ impl<'a> Binder<'a> {
 }
 
 fn placeholder_tabular() -> Binding {
-    Binding::Tabular(Rel { plan: dummy_plan(), cols: vec![], render: None })
+    Binding::Tabular(Rel { plan: dummy_plan(), cols: vec![], render: None, name: None })
 }
 
 fn placeholder_scalar() -> Binding {

@@ -523,6 +523,18 @@ pub enum PathPart {
     Expr(ast::Expr),
 }
 
+/// The text of a `datetime(...)` literal: quotes and stray spaces (`2017 - 08 - 01`) are allowed.
+pub fn parse_datetime_literal(text: &str) -> Option<i64> {
+    use crate::value::datetime::parse_datetime;
+    let t = text.trim();
+    let t = t
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .or_else(|| t.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+        .unwrap_or(t);
+    parse_datetime(t).or_else(|| parse_datetime(&t.replace(" - ", "-").replace(" : ", ":")))
+}
+
 /// Bind a literal.
 pub fn literal(l: &Literal, span: Span) -> Result<Bound> {
     let (e, t) = match l {
@@ -536,7 +548,7 @@ pub fn literal(l: &Literal, span: Span) -> Result<Bound> {
         Literal::String(s) => (lit(s.as_str()), KqlType::String),
         Literal::StringNull => (lit(""), KqlType::String),
         Literal::DateTime(None) => (lit(ScalarValue::Int64(None)), KqlType::DateTime),
-        Literal::DateTime(Some(text)) => match crate::value::datetime::parse_datetime(text) {
+        Literal::DateTime(Some(text)) => match parse_datetime_literal(text) {
             Some(t) => (lit(t), KqlType::DateTime),
             None => {
                 return Err(KqlError::new("KQL030", format!("`{text}` is not a valid datetime literal"), span)

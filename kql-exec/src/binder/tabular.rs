@@ -80,7 +80,7 @@ impl Binder<'_> {
                     None,
                 )?
                 .build()?;
-                Ok(Rel { plan, cols: t.cols.clone(), render: None })
+                Ok(Rel { plan, cols: t.cols.clone(), render: None, name: Some(id.name.clone()) })
             }
             None => {
                 let mut err = KqlError::new(
@@ -123,7 +123,7 @@ impl Binder<'_> {
         let alias = self.fresh_alias("mem");
         let plan = LogicalPlanBuilder::scan(TableReference::bare(alias), provider_as_source(Arc::new(table)), None)?
             .build()?;
-        Ok(Rel { plan, cols, render: None })
+        Ok(Rel { plan, cols, render: None, name: None })
     }
 
     fn bind_datatable(&mut self, columns: &[ast::ColumnDecl], values: &[ast::Expr], span: Span) -> Result<Rel> {
@@ -196,7 +196,7 @@ impl Binder<'_> {
                     cols.push(Col::new(name, b.ty));
                 }
                 let plan = LogicalPlanBuilder::empty(true).project(exprs)?.build()?;
-                Ok(Rel { plan, cols, render: None })
+                Ok(Rel { plan, cols, render: None, name: None })
             }
             OperatorKind::Range { name, from, to, step } => self.bind_range(name, from, to, step, op.span),
             OperatorKind::Union { params, tables } => self.bind_union(None, params, tables, op.span),
@@ -278,7 +278,7 @@ impl Binder<'_> {
                 let b = self.bind_scalar(pred, &rel)?;
                 let p = self.as_bool(b, pred.span)?;
                 let plan = LogicalPlanBuilder::from(rel.plan).filter(p)?.build()?;
-                Rel { plan, cols: rel.cols, render: None }
+                Rel { plan, cols: rel.cols, render: None, name: None }
             }
             OperatorKind::Extend(items) => self.bind_extend(rel, items)?,
             OperatorKind::Project(items) => self.bind_project(rel, items)?,
@@ -310,7 +310,7 @@ impl Binder<'_> {
                     .map(|(e, c)| if matches!(e, Expr::Alias(_)) { e } else { e.alias(&c.name) })
                     .collect();
                 let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-                Rel { plan, cols, render: None }
+                Rel { plan, cols, render: None, name: None }
             }
             OperatorKind::ProjectReorder(items) => {
                 let mut order: Vec<String> = Vec::new();
@@ -346,28 +346,28 @@ impl Binder<'_> {
                         vec![datafusion::functions_aggregate::expr_fn::count(lit(1i64)).alias(&n)],
                     )?
                     .build()?;
-                Rel { plan, cols: vec![Col::new(n, KqlType::Long)], render: None }
+                Rel { plan, cols: vec![Col::new(n, KqlType::Long)], render: None, name: None }
             }
             OperatorKind::Distinct { columns, .. } => {
                 if columns.len() == 1 && matches!(columns[0].expr.kind, ExprKind::Star) {
                     let plan = LogicalPlanBuilder::from(rel.plan).distinct()?.build()?;
-                    Rel { plan, cols: rel.cols, render: None }
+                    Rel { plan, cols: rel.cols, render: None, name: None }
                 } else {
                     let projected = self.bind_project(rel, columns)?;
                     let plan = LogicalPlanBuilder::from(projected.plan).distinct()?.build()?;
-                    Rel { plan, cols: projected.cols, render: None }
+                    Rel { plan, cols: projected.cols, render: None, name: None }
                 }
             }
             OperatorKind::Take(n) => {
                 let count = self.const_count(n)?;
                 let plan = LogicalPlanBuilder::from(rel.plan).limit(0, Some(count))?.build()?;
-                Rel { plan, cols: rel.cols, render: None }
+                Rel { plan, cols: rel.cols, render: None, name: None }
             }
             OperatorKind::Top { count, by } => {
                 let n = self.const_count(count)?;
                 let key = self.sort_expr(&rel, by)?;
                 let plan = LogicalPlanBuilder::from(rel.plan).sort_with_limit(vec![key], Some(n))?.build()?;
-                Rel { plan, cols: rel.cols, render: None }
+                Rel { plan, cols: rel.cols, render: None, name: None }
             }
             OperatorKind::Sort { keys, .. } => {
                 let mut sorts = Vec::new();
@@ -375,7 +375,7 @@ impl Binder<'_> {
                     sorts.push(self.sort_expr(&rel, k)?);
                 }
                 let plan = LogicalPlanBuilder::from(rel.plan).sort(sorts)?.build()?;
-                Rel { plan, cols: rel.cols, render: None }
+                Rel { plan, cols: rel.cols, render: None, name: None }
             }
             OperatorKind::Join { params, right, on } => self.bind_join(rel, params, right, on, false, op.span)?,
             OperatorKind::Lookup { params, right, on } => self.bind_join(rel, params, right, on, true, op.span)?,
@@ -391,8 +391,9 @@ impl Binder<'_> {
                 return Ok(Rel { render: Some(RenderSpec { chart: chart.name.clone(), props }), ..rel });
             }
             OperatorKind::As { name, .. } => {
+                let rel = Rel { name: Some(name.name.clone()), ..rel };
                 self.scope = self.scope.with(&name.name, Binding::Tabular(rel.clone()));
-                rel
+                return Ok(rel);
             }
             OperatorKind::Serialize(items) => {
                 if items.is_empty() {
@@ -437,7 +438,7 @@ impl Binder<'_> {
         let cols: Vec<Col> = names.iter().filter_map(|n| rel.col(n).cloned()).collect();
         let exprs: Vec<Expr> = cols.iter().map(|c| column(&c.name)).collect();
         let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-        Ok(Rel { plan, cols, render: None })
+        Ok(Rel { plan, cols, render: None, name: None })
     }
 
     fn match_patterns(&self, rel: &Rel, pats: &[ast::Expr]) -> Result<Vec<String>> {
@@ -490,7 +491,7 @@ impl Binder<'_> {
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         for item in items {
             // Later items see earlier ones: bind against the current projection.
-            let cur = Rel { plan: rel.plan.clone(), cols: rel.cols.clone(), render: None };
+            let cur = Rel { plan: rel.plan.clone(), cols: rel.cols.clone(), render: None, name: None };
             let b = self.bind_in_extended(&cur, &cols, &exprs, &item.expr)?;
             let names = self.assign_names(item, &b, &cols, "Column")?;
             for (k, name) in names.into_iter().enumerate() {
@@ -506,13 +507,13 @@ impl Binder<'_> {
         }
         let exprs = exprs.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();
         let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-        Ok(Rel { plan, cols, render: None })
+        Ok(Rel { plan, cols, render: None, name: None })
     }
 
     /// Bind `e` where columns defined earlier in the same operator are visible: their
     /// definitions are inlined.
     fn bind_in_extended(&mut self, base: &Rel, cols: &[Col], exprs: &[Expr], e: &ast::Expr) -> Result<Bound> {
-        let view = Rel { plan: base.plan.clone(), cols: cols.to_vec(), render: None };
+        let view = Rel { plan: base.plan.clone(), cols: cols.to_vec(), render: None, name: None };
         let b = self.bind_scalar(e, &view)?;
         if cols.len() == base.cols.len() && cols.iter().zip(&base.cols).all(|(a, b)| a == b) {
             return Ok(b);
@@ -581,7 +582,7 @@ impl Binder<'_> {
             }
         }
         let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-        Ok(Rel { plan, cols, render: None })
+        Ok(Rel { plan, cols, render: None, name: None })
     }
 
     fn bind_getschema(&mut self, rel: &Rel) -> Result<Rel> {
@@ -635,13 +636,26 @@ impl Binder<'_> {
         }
         let mut inputs: Vec<(String, Rel)> = Vec::new();
         if let Some(f) = first {
-            inputs.push(("union_arg0".to_string(), f));
+            inputs.push((f.name.clone().unwrap_or_else(|| "union_arg0".to_string()), f));
         }
         for t in tables {
             match &t.kind {
                 ExprKind::Wildcard(w) => {
+                    // views in scope, then loaded tables
+                    let mut views: Vec<String> = self
+                        .scope
+                        .names()
+                        .filter(|n| wildcard_match(w, n))
+                        .filter(|n| matches!(self.scope.get(n), Some(Binding::Function(f, _)) if f.is_view && f.params.is_empty()))
+                        .cloned()
+                        .collect();
+                    views.sort();
+                    for n in views {
+                        let r = functions::call_user_tabular(self, &n, &[], t.span)?;
+                        inputs.push((n, r));
+                    }
                     let names: Vec<String> =
-                        self.catalog.table_names().filter(|n| wildcard_match(w, n)).map(|s| s.to_string()).collect();
+                        self.catalog.loaded_tables().map(|(n, _)| n.clone()).filter(|n| wildcard_match(w, n)).collect();
                     for n in names {
                         let r = self.bind_table(&ast::Ident::new(n.clone(), t.span))?;
                         inputs.push((n, r));
@@ -653,7 +667,11 @@ impl Binder<'_> {
                         _ => format!("union_arg{}", inputs.len()),
                     };
                     match self.bind_tabular(t) {
-                        Ok(r) => inputs.push((label, r)),
+                        Ok(r) => {
+                            let label =
+                                r.name.clone().filter(|_| !matches!(t.kind, ExprKind::Name(_))).unwrap_or(label);
+                            inputs.push((label, r))
+                        }
                         Err(e) if fuzzy && e.code == "KS204" => {}
                         Err(e) => return Err(e),
                     }
@@ -663,19 +681,32 @@ impl Binder<'_> {
         if inputs.is_empty() {
             return Err(KqlError::new("KQL058", "union has no tables to combine", span));
         }
+        // names that arrive with several types become `name_type` columns, as in Kusto
+        let mut types_of: std::collections::HashMap<String, Vec<KqlType>> = std::collections::HashMap::new();
+        for (_, r) in &inputs {
+            for c in &r.cols {
+                let e = types_of.entry(c.name.clone()).or_default();
+                if !e.contains(&c.ty) {
+                    e.push(c.ty);
+                }
+            }
+        }
+        let out_name = |c: &Col| -> String {
+            if !kind_inner && types_of.get(&c.name).is_some_and(|t| t.len() > 1) {
+                format!("{}_{}", c.name, c.ty.name())
+            } else {
+                c.name.clone()
+            }
+        };
         let mut all: Vec<Col> = Vec::new();
         if let Some(ws) = &withsource {
             all.push(Col::new(ws, KqlType::String));
         }
         for (_, r) in &inputs {
             for c in &r.cols {
-                if let Some(existing) = all.iter().find(|a| a.name == c.name) {
-                    if existing.ty != c.ty && !kind_inner {
-                        // Kusto renames clashing types (`x_long`, `x_string`); keep the first here
-                        continue;
-                    }
-                } else {
-                    all.push(c.clone());
+                let n = out_name(c);
+                if !all.iter().any(|a| a.name == n) {
+                    all.push(Col::new(n, c.ty));
                 }
             }
         }
@@ -689,14 +720,13 @@ impl Binder<'_> {
             let exprs: Vec<Expr> = all
                 .iter()
                 .map(|c| {
-                    if withsource.as_deref() == Some(c.name.as_str()) && r.col(&c.name).is_none() {
-                        lit(label.clone()).alias(&c.name)
-                    } else {
-                        match r.col(&c.name) {
-                            Some(rc) if rc.ty == c.ty => column(&c.name).alias(&c.name),
-                            Some(rc) => self.coerce(Bound::new(column(&rc.name), rc.ty), c.ty).expr.alias(&c.name),
-                            None => empty_value(c.ty).alias(&c.name),
-                        }
+                    if withsource.as_deref() == Some(c.name.as_str()) {
+                        return lit(label.clone()).alias(&c.name);
+                    }
+                    match r.cols.iter().find(|rc| out_name(rc) == c.name) {
+                        Some(rc) if rc.ty == c.ty => column(&rc.name).alias(&c.name),
+                        Some(rc) => self.coerce(Bound::new(column(&rc.name), rc.ty), c.ty).expr.alias(&c.name),
+                        None => empty_value(c.ty).alias(&c.name),
                     }
                 })
                 .collect();
@@ -707,7 +737,7 @@ impl Binder<'_> {
             });
         }
         let plan = plan.expect("non-empty").build()?;
-        Ok(Rel { plan, cols: all, render: None })
+        Ok(Rel { plan, cols: all, render: None, name: None })
     }
 
     /// `join` and `lookup`.
@@ -805,7 +835,7 @@ impl Binder<'_> {
             }
         }
         let plan = LogicalPlanBuilder::from(joined).project(exprs)?.build()?;
-        Ok(Rel { plan, cols, render: None })
+        Ok(Rel { plan, cols, render: None, name: None })
     }
 
     fn bind_mv_expand(
@@ -848,7 +878,7 @@ impl Binder<'_> {
         let item_expr = column(&list_name);
         let mut cols = rel.cols.clone();
         let mut out: Vec<Expr> = cols.iter().map(|c| column(&c.name)).collect();
-        let value = if with_index.is_some() { dynfn::mv_item_value(item_expr.clone()) } else { item_expr.clone() };
+        let value = dynfn::mv_item_value(item_expr.clone());
         let value = self.coerce(Bound::new(value, KqlType::Dynamic), out_ty).expr;
         if let Some(i) = cols.iter().position(|c| c.name == name) {
             out[i] = value.alias(&name);
@@ -863,7 +893,7 @@ impl Binder<'_> {
         }
         let out = out.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();
         let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
-        Ok(Rel { plan, cols, render: None })
+        Ok(Rel { plan, cols, render: None, name: None })
     }
 }
 

@@ -19,6 +19,7 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result as DfResult, ScalarValue};
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::ExprFunctionExt;
 use datafusion::logical_expr::{
     cast, lit, when, Accumulator, AggregateUDF, AggregateUDFImpl, Expr, LogicalPlanBuilder, Signature, Volatility,
 };
@@ -154,7 +155,7 @@ pub fn bind_summarize(
     for a in &agg_list {
         post_cols.push(Col::new(&a.name, a.ty));
     }
-    let post = Rel { plan, cols: post_cols, render: None };
+    let post = Rel { plan, cols: post_cols, render: None, name: None };
     // 4. the projection: keys, then each output
     let mut out_cols: Vec<Col> = key_cols.clone();
     let mut exprs: Vec<Expr> = key_cols.iter().map(|c| column(&c.name)).collect();
@@ -181,7 +182,7 @@ pub fn bind_summarize(
     }
     let _ = span;
     let plan = LogicalPlanBuilder::from(post.plan).project(exprs)?.build()?;
-    Ok(Rel { plan, cols: out_cols, render: None })
+    Ok(Rel { plan, cols: out_cols, render: None, name: None })
 }
 
 /// Internal aggregate columns carry their Kusto name after a marker.
@@ -287,10 +288,10 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
         "count" => (agg::count(lit(1i64)), KqlType::Long),
         "countif" => {
             let p = pred(b, 0)?;
-            (agg::sum(when(p, lit(1i64)).otherwise(lit(0i64))?), KqlType::Long)
+            (agg::count(lit(1i64)).filter(p).build()?, KqlType::Long)
         }
         "dcount" => (agg::count_distinct(arg(0)?.expr), KqlType::Long),
-        "dcountif" => (agg::count_distinct(only_if(pred(b, 1)?, arg(0)?.expr)?), KqlType::Long),
+        "dcountif" => (agg::count_distinct(arg(0)?.expr).filter(pred(b, 1)?).build()?, KqlType::Long),
         "sum" | "sumif" => {
             let x = arg(0)?;
             let t = sum_type(x.ty);

@@ -70,15 +70,19 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
             if dt::datetime_diff(&p, 0, 0).is_none() {
                 return Some(Err(KqlError::new("KQL081", format!("unknown datetime part `{p}`"), span)));
             }
+            let is_week = p.eq_ignore_ascii_case("week");
             let f = Arc::new(move |v: &[Option<i64>]| dt::datetime_diff(&p, v[0]?, v[1]?));
-            Bound::new(
-                i64_fn(
-                    &format!("kql_datetime_diff_{}", arg_str_const(&args[0]).unwrap_or_default()),
-                    f,
-                    vec![d(1), d(2)],
-                ),
-                KqlType::Long,
-            )
+            let e = i64_fn(
+                &format!("kql_datetime_diff_{}", arg_str_const(&args[0]).unwrap_or_default()),
+                f,
+                vec![d(1), d(2)],
+            );
+            // the real engine returns `week` differences as real
+            if is_week {
+                Bound::new(datafusion::logical_expr::cast(e, DataType::Float64), KqlType::Real)
+            } else {
+                Bound::new(e, KqlType::Long)
+            }
         }
         ("datetime_add", 3) => {
             let p = match part(0) {
@@ -103,9 +107,8 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
             let f = Arc::new(move |v: &[Option<i64>]| dt::datetime_part(&p, v[0]?));
             Bound::new(
                 i64_fn(&format!("kql_datetime_part_{}", arg_str_const(&args[0]).unwrap_or_default()), f, vec![d(1)]),
-                KqlType::Int,
+                KqlType::Long,
             )
-            .pipe(|x| Bound::new(datafusion::logical_expr::cast(x.expr, DataType::Int32), KqlType::Int))
         }
         (
             "startofday" | "startofweek" | "startofmonth" | "startofyear" | "endofday" | "endofweek" | "endofmonth"
@@ -216,13 +219,7 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
     Some(Ok(out))
 }
 
+/// Date parts are `long` in results of the real engine (Kusto.Language declares `int`).
 fn int_of(e: Expr) -> Bound {
-    Bound::new(datafusion::logical_expr::cast(e, DataType::Int32), KqlType::Int)
+    Bound::new(e, KqlType::Long)
 }
-
-trait Pipe: Sized {
-    fn pipe<T>(self, f: impl FnOnce(Self) -> T) -> T {
-        f(self)
-    }
-}
-impl Pipe for Bound {}

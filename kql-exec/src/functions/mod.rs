@@ -68,6 +68,10 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
             let Some(a) = args.first() else {
                 return Err(KqlError::new("KS119", "The function 'toscalar' expects 1 argument.", span));
             };
+            if !b.is_tabular(a.expr()) {
+                let s = b.bind_scalar(a.expr(), rel)?;
+                return Ok(Bound { hint: NameHint::None, ..s });
+            }
             let r = b.bind_tabular(a.expr())?;
             return b.toscalar(r, span);
         }
@@ -104,6 +108,15 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
     }
     let mut bound = Vec::with_capacity(args.len());
     for a in args {
+        if let ast::ExprKind::Call { target: None, name: tn, args: targs } = &a.expr().kind {
+            if tn.name == "typeof" && targs.len() == 1 {
+                if let ast::ExprKind::Name(t) = &targs[0].expr().kind {
+                    // a type marker: the type name as a constant string
+                    bound.push(Bound::new(datafusion::logical_expr::lit(t.name.clone()), KqlType::String));
+                    continue;
+                }
+            }
+        }
         bound.push(b.bind_scalar(a.expr(), rel)?);
     }
     if let Some(info) = catalog::get(n) {
