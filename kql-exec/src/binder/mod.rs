@@ -10,6 +10,7 @@
 //! of a check and of a run are the same errors.
 
 pub mod naming;
+pub mod operators;
 pub mod scalar;
 pub mod tabular;
 

@@ -200,7 +200,7 @@ impl Binder<'_> {
             }
             OperatorKind::Range { name, from, to, step } => self.bind_range(name, from, to, step, op.span),
             OperatorKind::Union { params, tables } => self.bind_union(None, params, tables, op.span),
-            _ => Err(KqlError::new("KQL051", "this operator cannot start a query here", op.span)),
+            _ => self.bind_extra_source(op),
         }
     }
 
@@ -407,13 +407,7 @@ impl Binder<'_> {
                 ExprKind::Call { name, args, .. } => functions::invoke(self, rel, name, args, call.span)?,
                 _ => return Err(KqlError::new("KQL054", "invoke needs a function call", call.span)),
             },
-            _ => {
-                return Err(KqlError::new(
-                    "KQL055",
-                    format!("the `{}` operator is not supported yet", operator_name(&op.kind)),
-                    op.span,
-                ))
-            }
+            _ => self.bind_extra_operator(rel, op)?,
         };
         if out.render.is_none() {
             out.render = render.filter(|_| false);
@@ -1052,7 +1046,8 @@ fn substitute(e: Expr, map: &std::collections::HashMap<String, Expr>) -> Result<
     .data)
 }
 
-fn operator_name(k: &OperatorKind) -> &'static str {
+/// The keyword of an operator, for messages.
+pub fn operator_name(k: &OperatorKind) -> &'static str {
     match k {
         OperatorKind::TopNested(_) => "top-nested",
         OperatorKind::TopHitters { .. } => "top-hitters",

@@ -8,18 +8,26 @@
 //! | numbers (`round`, `floor`, `bin`, arithmetic helpers) | [`math`] |
 //! | dates and times (`ago`, `startofday`, `datetime_diff`...) | [`dtfn`] |
 //! | dynamic values (`parse_json`, `array_length`, paths) | [`dynfn`] |
+//! | arrays, sets and property bags (`array_slice`, `set_union`, `bag_merge`...) | [`array`] |
+//! | IPv4/IPv6 and geo-IP (`ipv4_is_private`, `geo_info_from_ip_address`...) | [`ipfn`] |
+//! | geospatial (`geo_distance_2points`, H3, S2, geohash...) | [`geo`] |
+//! | everything else (`hash_*`, `binary_*`, `format_bytes`, unit conversions...) | [`misc`] |
 //! | aggregations in `summarize` | [`aggregate`] |
 //!
 //! [`catalog`] holds Kusto's own list of functions (names, arity, naming rules), used for
 //! output names and for "unknown function" errors.
 
 pub mod aggregate;
+pub mod array;
 pub mod catalog;
 pub mod convert;
 pub mod dtfn;
 pub mod dynfn;
+pub mod geo;
+pub mod ipfn;
 pub mod logical;
 pub mod math;
+pub mod misc;
 pub mod strfn;
 pub mod udf;
 
@@ -138,8 +146,18 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
     }
     let hint = catalog::result_name(n, &bound);
     let mut ctx = BindCtx { binder: b, span };
-    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 6] =
-        [logical::bind, convert::bind, strfn::bind, math::bind, dtfn::bind, dynfn::bind];
+    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 10] = [
+        logical::bind,
+        convert::bind,
+        strfn::bind,
+        math::bind,
+        dtfn::bind,
+        dynfn::bind,
+        array::bind,
+        ipfn::bind,
+        geo::bind,
+        misc::bind,
+    ];
     for fam in families {
         if let Some(r) = fam(&mut ctx, n, &bound) {
             let mut out = r?;
