@@ -30,6 +30,15 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: CheckFormat,
+    /// Extra table schemas: a JSON file or folder (repeatable).
+    #[arg(long = "schema", value_name = "PATH")]
+    schemas: Vec<PathBuf>,
+    /// Stored functions: .kql files of `let` definitions (repeatable).
+    #[arg(long = "functions", value_name = "PATH")]
+    functions: Vec<PathBuf>,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 #[derive(Serialize)]
@@ -63,7 +72,19 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let _ = args.syntax_only;
+    let data = crate::data::DataArgs {
+        schemas: args.schemas.clone(),
+        functions: args.functions.clone(),
+        quiet: true,
+        ..Default::default()
+    };
+    let session = match crate::data::build_session(&data) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let color = stdout.is_terminal();
@@ -91,33 +112,45 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     }],
                 }
             }
-            Ok(src) => match kql_parser::parse(&src.query) {
-                Ok(_) => FileReport { path: display, ok: true, diagnostics: vec![] },
-                Err(e) => {
-                    let (line, col) = src.file_position(e.line, e.col);
+            Ok(src) => {
+                let (script, syntax) = kql_parser::parse_recovering(&src.query);
+                let mut errors: Vec<kql_exec::KqlError> = syntax.into_iter().map(Into::into).collect();
+                let mut warnings = Vec::new();
+                if let (Some(script), false) = (&script, args.syntax_only) {
+                    let outcome = session.check_script(script);
+                    errors.extend(outcome.errors);
+                    warnings = outcome.warnings;
+                }
+                errors.sort_by_key(|e| e.span.map(|s| s.start).unwrap_or(usize::MAX));
+                let mut diags = Vec::new();
+                for (sev, e) in errors.iter().map(|e| ("error", e)).chain(warnings.iter().map(|w| ("warning", w))) {
+                    let (qline, qcol) = e
+                        .span
+                        .map(|sp| kql_parser::LineIndex::new(&src.query).line_col(&src.query, sp.start))
+                        .unwrap_or((1, 1));
+                    let (line, col) = src.file_position(qline, qcol);
                     if args.format == CheckFormat::Human {
-                        let text = render_diagnostic("error", e.code, &e.message, &display, &src.query, e.span, None);
-                        // point at the file's own line numbers
-                        let text = text.replacen(
-                            &format!("{display}:{}:{}", e.line, e.col),
-                            &format!("{display}:{line}:{col}"),
-                            1,
-                        );
+                        let text = match e.span {
+                            Some(sp) => {
+                                render_diagnostic(sev, e.code, &e.message, &display, &src.query, sp, e.help.as_deref())
+                            }
+                            None => format!("{sev}[{}]: {}\n", e.code, e.message),
+                        };
+                        let text =
+                            text.replacen(&format!("{display}:{qline}:{qcol}"), &format!("{display}:{line}:{col}"), 1);
                         let _ = write!(out, "{}", paint(&text, color));
                     }
-                    FileReport {
-                        path: display,
-                        ok: false,
-                        diagnostics: vec![Diagnostic {
-                            severity: "error",
-                            code: e.code.into(),
-                            line,
-                            col,
-                            message: e.message,
-                        }],
-                    }
+                    diags.push(Diagnostic {
+                        severity: sev,
+                        code: e.code.into(),
+                        line,
+                        col,
+                        message: e.message.clone(),
+                    });
                 }
-            },
+                let ok = errors.is_empty() && (!args.deny_warnings || warnings.is_empty());
+                FileReport { path: display, ok, diagnostics: diags }
+            }
         };
         if report.ok {
             n_ok += 1;

@@ -150,6 +150,17 @@ impl QueryResult {
     }
 }
 
+/// What a semantic check found.
+#[derive(Debug, Clone)]
+pub struct CheckOutcome {
+    /// Result columns (as far as they could be computed).
+    pub cols: Vec<Col>,
+    /// Errors, in source order.
+    pub errors: Vec<KqlError>,
+    /// Warnings.
+    pub warnings: Vec<KqlError>,
+}
+
 /// Options of a session.
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
@@ -237,7 +248,7 @@ impl Session {
             Bound0::Tabular(r) => r,
             Bound0::Scalar(s) => {
                 let plan = LogicalPlanBuilder::empty(true).project(vec![s.expr.alias("print_0")])?.build()?;
-                Rel { plan, cols: vec![Col::new("print_0", s.ty)], render: None, name: None }
+                Rel { plan, cols: vec![Col::new("print_0", s.ty)], render: None, name: None, open: false }
             }
         };
         let batches = runner.run(rel.plan)?;
@@ -245,16 +256,24 @@ impl Session {
         Ok(QueryResult { cols: rel.cols, batches, render: rel.render, warnings })
     }
 
-    /// Bind without running (the semantic check): returns result columns and warnings.
-    pub fn check_script(&self, script: &ast::Script) -> Result<(Vec<Col>, Vec<KqlError>)> {
+    /// Bind without running (the semantic check): result columns, errors (all of them, in
+    /// source order) and warnings.
+    pub fn check_script(&self, script: &ast::Script) -> CheckOutcome {
         let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout };
         let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions { check_only: true });
-        let bound = binder.bind_script(script)?;
+        let bound = binder.bind_script(script);
+        let mut errors = std::mem::take(&mut binder.errors);
         let cols = match bound {
-            Bound0::Tabular(r) => r.cols,
-            Bound0::Scalar(s) => vec![Col::new("print_0", s.ty)],
+            Ok(Bound0::Tabular(r)) => r.cols,
+            Ok(Bound0::Scalar(s)) => vec![Col::new("print_0", s.ty)],
+            Err(e) => {
+                errors.push(e);
+                vec![]
+            }
         };
-        Ok((cols, binder.warnings))
+        errors.sort_by_key(|e| e.span.map(|s| s.start).unwrap_or(usize::MAX));
+        errors.dedup_by(|a, b| a.span.map(|s| s.start) == b.span.map(|s| s.start) && a.code == b.code);
+        CheckOutcome { cols, errors, warnings: binder.warnings }
     }
 
     /// Register in-memory batches as a table.

@@ -57,11 +57,22 @@ thread_local! {
     pub(crate) static TRACKER: RefCell<Tracker> = RefCell::new(Tracker::default());
 }
 
+thread_local! {
+    /// Errors the parser recovered from: (remaining length, message).
+    pub(crate) static RECOVERED: RefCell<Vec<(usize, &'static str)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Record an error the parser recovers from.
+pub fn record_recovered(at: In, message: &'static str) {
+    RECOVERED.with(|r| r.borrow_mut().push((at.len(), message)));
+}
+
 /// Maximum nesting of expressions before the parser gives up (protects the stack).
 pub const MAX_DEPTH: usize = 400;
 
 /// Reset the tracker for a new text of `len` bytes.
 pub(crate) fn reset(len: usize) {
+    RECOVERED.with(|r| r.borrow_mut().clear());
     TRACKER.with(|t| {
         let mut t = t.borrow_mut();
         t.base_len = len;

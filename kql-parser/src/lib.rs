@@ -32,7 +32,43 @@ pub use span::{LineIndex, Span};
 
 /// Parse a whole query text (statements separated by `;`).
 pub fn parse(text: &str) -> Result<Script, SyntaxError> {
-    run(text, stmt::script)
+    let (script, errors) = parse_recovering(text);
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(script.expect("no errors means a script")),
+    }
+}
+
+/// Parse, recovering where Kusto does (a missing `;` between statements): the script when one
+/// could be built, and every syntax error in source order.
+pub fn parse_recovering(text: &str) -> (Option<Script>, Vec<SyntaxError>) {
+    let result = run(text, stmt::script);
+    let recovered: Vec<SyntaxError> = lex::RECOVERED.with(|r| {
+        let idx = LineIndex::new(text);
+        r.borrow()
+            .iter()
+            .map(|(rem, msg)| {
+                let offset = text.len() - rem;
+                let (line, col) = idx.line_col(text, offset);
+                SyntaxError {
+                    code: "KS005",
+                    message: format!("{msg} (found `{}`).", &text[offset..offset + token_len(&text[offset..])]),
+                    span: Span::new(offset, offset + token_len(&text[offset..])),
+                    line,
+                    col,
+                }
+            })
+            .collect()
+    });
+    match result {
+        Ok(s) => (Some(s), recovered),
+        Err(e) => {
+            let mut errors = recovered;
+            errors.push(e);
+            errors.sort_by_key(|e| e.span.start);
+            (None, errors)
+        }
+    }
 }
 
 /// Parse a single expression (scalar or tabular), such as a function body or a `where` predicate.

@@ -25,8 +25,21 @@ pub fn script(i: In) -> PResult<Script> {
         if at_end(rest) {
             break;
         }
-        let (r, _) = sym(";")(rest)?;
-        rest = r;
+        match sym(";")(rest) {
+            Ok((r, _)) => rest = r,
+            Err(e) => {
+                // Recover like Kusto: a missing `;` before something that starts a statement
+                // is reported, and parsing goes on from there.
+                let at = ws(rest);
+                let starts_statement = peek_kw(at, "let") || peek_kw(at, "set") || peek_kw(at, "declare");
+                if starts_statement {
+                    record_recovered(at, "Expected: ;");
+                    rest = at;
+                    continue;
+                }
+                return Err(e);
+            }
+        }
     }
     let end = pos(ws(rest));
     Ok((ws(rest), Script { statements, span: Span::new(start, end) }))

@@ -51,6 +51,8 @@ pub struct Rel {
     pub render: Option<RenderSpec>,
     /// The table or `as` name this value came from (for `union withsource`).
     pub name: Option<String>,
+    /// True for a placeholder of unknown shape (after an error): any column name resolves.
+    pub open: bool,
 }
 
 impl Rel {
@@ -170,6 +172,12 @@ pub struct Binder<'a> {
     pub alias_counter: usize,
     /// Warnings found while binding.
     pub warnings: Vec<KqlError>,
+    /// Errors recovered from in check mode (binding goes on with a placeholder).
+    pub errors: Vec<KqlError>,
+    /// Default names of aggregates the last `summarize` renamed (`count_` -> `requests`).
+    pub renamed_aggregates: Vec<(String, String)>,
+    /// Columns holding values of a producer with a known set of keys (`geo_info_from_ip_address`).
+    pub producer_keys: std::collections::HashMap<String, (&'static str, &'static [&'static str])>,
 }
 
 /// Statements bound: the final tabular result or scalar.
@@ -192,6 +200,20 @@ impl<'a> Binder<'a> {
             call_depth: 0,
             alias_counter: 0,
             warnings: Vec::new(),
+            errors: Vec::new(),
+            renamed_aggregates: Vec::new(),
+            producer_keys: Default::default(),
+        }
+    }
+
+    /// Report an error: in check mode it is recorded and binding goes on (so that every
+    /// error of a query is found); otherwise it is returned.
+    pub fn recover(&mut self, e: KqlError) -> Result<()> {
+        if self.options.check_only {
+            self.errors.push(e);
+            Ok(())
+        } else {
+            Err(e)
         }
     }
 
@@ -265,7 +287,7 @@ impl<'a> Binder<'a> {
     /// A relation with one row and no columns (the row context of constants).
     pub fn empty_rel(&self) -> Result<Rel> {
         let plan = datafusion::logical_expr::LogicalPlanBuilder::empty(true).build()?;
-        Ok(Rel { plan, cols: vec![], render: None, name: None })
+        Ok(Rel { plan, cols: vec![], render: None, name: None, open: false })
     }
 
     /// Whether an expression denotes a tabular value (decided syntactically and by scope).
@@ -308,6 +330,9 @@ impl<'a> Binder<'a> {
             call_depth: self.call_depth + 1,
             alias_counter: 0,
             warnings: vec![],
+            errors: vec![],
+            renamed_aggregates: vec![],
+            producer_keys: Default::default(),
         };
         if probe.call_depth > 50 {
             return false;
@@ -339,7 +364,7 @@ impl<'a> Binder<'a> {
 }
 
 fn placeholder_tabular() -> Binding {
-    Binding::Tabular(Rel { plan: dummy_plan(), cols: vec![], render: None, name: None })
+    Binding::Tabular(Rel { plan: dummy_plan(), cols: vec![], render: None, name: None, open: false })
 }
 
 fn placeholder_scalar() -> Binding {
@@ -348,6 +373,24 @@ fn placeholder_scalar() -> Binding {
 
 fn dummy_plan() -> LogicalPlan {
     datafusion::logical_expr::LogicalPlanBuilder::empty(false).build().expect("empty plan")
+}
+
+/// Functions whose dynamic result always has the same keys.
+pub const PRODUCERS: &[(&str, &[&str])] = &[
+    ("geo_info_from_ip_address", &["country", "state", "city", "latitude", "longitude"]),
+    ("parse_url", &["Scheme", "Host", "Port", "Path", "Username", "Password", "Query Parameters", "Fragment"]),
+    (
+        "parse_path",
+        &["Scheme", "RootPath", "DirectoryPath", "DirectoryName", "Filename", "Extension", "AlternateDataStreamName"],
+    ),
+];
+
+/// The known keys of a producer call expression, if it is one.
+pub fn producer_of(e: &ast::Expr) -> Option<(&'static str, &'static [&'static str])> {
+    if let ast::ExprKind::Call { target: None, name, .. } = &e.kind {
+        return PRODUCERS.iter().find(|(n, _)| *n == name.name).map(|(n, k)| (*n, *k));
+    }
+    None
 }
 
 /// Suggest the closest of `candidates` to `name` (for "did you mean").

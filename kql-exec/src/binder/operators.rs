@@ -1,23 +1,126 @@
-//! (being written) the tabular operators beyond the core: `parse`, `parse-where`, `parse-kv`,
-//! `make-series`, `mv-apply`, `top-nested`, `evaluate` plugins, `search`, `scan`...
+//! The tabular operators beyond the core: `parse`, `parse-where`, `parse-kv`, `make-series`,
+//! `mv-apply`, `top-nested`, `evaluate` plugins, `search`, `scan`, `sample`, `reduce`...
+//!
+//! Each family lives in a file under `ops/`; this module dispatches and holds shared helpers.
 
-use super::{Binder, Rel};
+#[path = "ops/evaluate.rs"]
+mod evaluate;
+#[path = "ops/makeseries.rs"]
+mod makeseries;
+#[path = "ops/misc.rs"]
+mod misc;
+#[path = "ops/mvapply.rs"]
+mod mvapply;
+#[path = "ops/parse.rs"]
+mod parse;
+
+use super::scalar::column;
+use super::{Binder, Col, Rel};
 use crate::error::{KqlError, Result};
-use kql_parser::ast;
+use crate::schema::KqlType;
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder};
+use kql_parser::ast::{self, OperatorKind};
 
 impl Binder<'_> {
     /// Operators not handled by the core binder.
     pub fn bind_extra_operator(&mut self, rel: Rel, op: &ast::Operator) -> Result<Rel> {
-        let _ = rel;
-        Err(KqlError::new(
-            "KQL055",
-            format!("the `{}` operator is not supported yet", super::tabular::operator_name(&op.kind)),
-            op.span,
-        ))
+        match &op.kind {
+            OperatorKind::Parse { is_where, params, source, pattern } => {
+                self.bind_parse(rel, *is_where, params, source, pattern, op.span)
+            }
+            OperatorKind::ParseKv { source, columns, props } => {
+                self.bind_parse_kv(rel, source, columns, props, op.span)
+            }
+            OperatorKind::MvApply { params, items, limit, id, subquery } => {
+                let _ = id;
+                self.bind_mv_apply(rel, params, items, limit.as_ref(), subquery, op.span)
+            }
+            OperatorKind::MakeSeries { params, aggs, on, from, to, step, by } => {
+                self.bind_make_series(rel, params, aggs, on, from.as_ref(), to.as_ref(), step, by, op.span)
+            }
+            OperatorKind::Evaluate { params, call } => self.bind_evaluate(Some(rel), params, call, op.span),
+            OperatorKind::TopNested(clauses) => self.bind_top_nested(rel, clauses, op.span),
+            OperatorKind::Sample(n) => self.bind_sample(rel, n),
+            OperatorKind::SampleDistinct { count, of } => self.bind_sample_distinct(rel, count, of),
+            OperatorKind::Search { params, tables, predicate } => {
+                self.bind_search(Some(rel), params, tables, predicate, op.span)
+            }
+            OperatorKind::Reduce { params, by, props } => self.bind_reduce(rel, params, by, props, op.span),
+            OperatorKind::Scan { params, declare, steps } => self.bind_scan(rel, params, declare, steps, op.span),
+            OperatorKind::Partition { params, by, subquery } => self.bind_partition(rel, params, by, subquery, op.span),
+            OperatorKind::TopHitters { count, of, by } => self.bind_top_hitters(rel, count, of, by.as_ref(), op.span),
+            OperatorKind::Facet { by, with } => self.bind_facet(rel, by, with.as_ref(), op.span),
+            OperatorKind::Fork(branches) => self.bind_fork(rel, branches, op.span),
+            OperatorKind::Consume => {
+                let plan = LogicalPlanBuilder::from(rel.plan).limit(0, Some(0))?.build()?;
+                Ok(mk_rel(plan, rel.cols))
+            }
+            _ => Err(KqlError::new(
+                "KQL055",
+                format!("the `{}` operator is not supported yet", super::tabular::operator_name(&op.kind)),
+                op.span,
+            )),
+        }
     }
 
     /// Source operators not handled by the core binder (`search`, `find`, `evaluate` without input).
     pub fn bind_extra_source(&mut self, op: &ast::Operator) -> Result<Rel> {
-        Err(KqlError::new("KQL051", "this operator is not supported yet", op.span))
+        match &op.kind {
+            OperatorKind::Search { params, tables, predicate } => {
+                self.bind_search(None, params, tables, predicate, op.span)
+            }
+            OperatorKind::Evaluate { params, call } => self.bind_evaluate(None, params, call, op.span),
+            OperatorKind::Find { params, tables, predicate, project } => {
+                self.bind_find(params, tables, predicate, project.as_ref(), op.span)
+            }
+            _ => Err(KqlError::new(
+                "KQL051",
+                format!("the `{}` operator is not supported yet", super::tabular::operator_name(&op.kind)),
+                op.span,
+            )),
+        }
     }
+}
+
+/// `extend`-like placement: each new column replaces a same-named column in place, or is
+/// appended at the end.
+pub(crate) fn extend_cols(rel: Rel, new: Vec<(String, KqlType, Expr)>) -> Result<Rel> {
+    let mut cols = rel.cols.clone();
+    let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+    for (name, ty, e) in new {
+        if let Some(i) = cols.iter().position(|c| c.name == name) {
+            exprs[i] = e.alias(&name);
+            cols[i].ty = ty;
+        } else {
+            exprs.push(e.alias(&name));
+            cols.push(Col::new(name, ty));
+        }
+    }
+    let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+    Ok(mk_rel(plan, cols))
+}
+
+/// Add one column (an internal helper column) at the end.
+pub(crate) fn with_column(rel: Rel, name: &str, ty: KqlType, e: Expr) -> Result<Rel> {
+    extend_cols(rel, vec![(name.to_string(), ty, e)])
+}
+
+/// The text of a name-like expression (`kind=regex`, `flags=Ui`, `'x'`).
+pub(crate) fn name_text(e: &ast::Expr) -> Option<String> {
+    match &e.kind {
+        ast::ExprKind::Name(n) => Some(n.name.clone()),
+        ast::ExprKind::Literal(ast::Literal::String(s)) => Some(s.clone()),
+        ast::ExprKind::Paren(x) => name_text(x),
+        _ => None,
+    }
+}
+
+/// The value of a named parameter, by case-insensitive name.
+pub(crate) fn param<'p>(params: &'p [ast::NamedArg], name: &str) -> Option<&'p ast::Expr> {
+    params.iter().find(|p| p.name.name.eq_ignore_ascii_case(name)).map(|p| &p.value)
+}
+
+/// A relation over a plan with its columns.
+pub(crate) fn mk_rel(plan: datafusion::logical_expr::LogicalPlan, cols: Vec<Col>) -> Rel {
+    Rel { plan, cols, render: None, name: None, open: false }
 }

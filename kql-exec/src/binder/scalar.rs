@@ -151,6 +151,9 @@ impl Binder<'_> {
             let r = self.bind_table(id)?;
             return self.toscalar(r, id.span);
         }
+        if rel.open {
+            return Ok(Bound::new(typed_null(KqlType::Dynamic), KqlType::Dynamic).named(&id.name));
+        }
         let mut err = KqlError::new(
             "KS142",
             format!("The name '{}' does not refer to any known column, table, variable or function.", id.name),
@@ -158,10 +161,16 @@ impl Binder<'_> {
         );
         let candidates: Vec<String> =
             rel.cols.iter().map(|c| c.name.clone()).chain(self.scope.names().cloned()).collect();
-        if let Some(s) = suggest(&id.name, candidates.iter().map(|s| s.as_str())) {
+        if let Some((_, actual)) = self.renamed_aggregates.iter().find(|(d, _)| *d == id.name) {
+            err = err.with_help(format!(
+                "`{}` does not exist here: the `summarize` before names this aggregate `{actual}`; write `{actual}`",
+                id.name
+            ));
+        } else if let Some(s) = suggest(&id.name, candidates.iter().map(|s| s.as_str())) {
             err = err.with_help(format!("did you mean `{s}`?"));
         }
-        Err(err)
+        self.recover(err)?;
+        Ok(Bound::new(typed_null(KqlType::Dynamic), KqlType::Dynamic).named(&id.name))
     }
 
     /// Member and index chains: `a.b['c'][0]`. On a dynamic root the whole path is read in
@@ -191,6 +200,25 @@ impl Binder<'_> {
             }
         }
         elems.reverse();
+        let producer = match &cur.kind {
+            ExprKind::Name(n) if rel.col(&n.name).is_some() => self.producer_keys.get(&n.name).copied(),
+            _ => super::producer_of(cur),
+        };
+        if let (Some((fname, keys)), Some(PathPart::Key(k))) = (producer, elems.first()) {
+            if !keys.contains(&k.as_str()) {
+                let mut w = KqlError::new(
+                    "KQLW003",
+                    format!("the value of {fname}() never has a key `{k}`: this always reads null"),
+                    e.span,
+                );
+                if let Some(s) = suggest(k, keys.iter().copied()) {
+                    w = w.with_help(format!("did you mean `{s}`?"));
+                } else {
+                    w = w.with_help(format!("its keys are: {}", keys.join(", ")));
+                }
+                self.warnings.push(w);
+            }
+        }
         // `database("x").T` style references are not scalar.
         let root = self.bind_scalar(cur, rel)?;
         let root_name = match &root.hint {
@@ -323,7 +351,7 @@ impl Binder<'_> {
     }
 
     /// A comparison with KQL's coercions (numbers widen, dynamic converts to the other side).
-    pub fn compare(&self, a: Bound, op: DfOp, b: Bound, span: Span) -> Result<Expr> {
+    pub fn compare(&mut self, a: Bound, op: DfOp, b: Bound, span: Span) -> Result<Expr> {
         use KqlType::*;
         let (a, b) = match (a.ty, b.ty) {
             (x, y) if x == y => (a, b),
@@ -337,6 +365,30 @@ impl Binder<'_> {
                 (a, b)
             }
             (String, _) | (_, String) | (Guid, _) | (_, Guid) => {
+                if !matches!((a.ty, b.ty), (String, Guid) | (Guid, String)) {
+                    let (s, other) = if a.ty == String || a.ty == Guid { (&a, &b) } else { (&b, &a) };
+                    let _ = s;
+                    self.warnings.push(
+                        KqlError::new(
+                            "KQLW001",
+                            format!(
+                                "comparing a {} with a {}: the values are compared as text",
+                                a.ty.name(),
+                                b.ty.name()
+                            ),
+                            span,
+                        )
+                        .with_help(match other.ty {
+                            Bool => "compare with a bool literal (true/false), or convert explicitly with tostring()"
+                                .to_string(),
+                            t if is_numeric(t) => {
+                                "compare with a string literal (e.g. \"0\"), or convert with toint()/tolong()"
+                                    .to_string()
+                            }
+                            _ => "convert one side explicitly".to_string(),
+                        }),
+                    );
+                }
                 (self.coerce(a, KqlType::String), self.coerce(b, KqlType::String))
             }
             (DateTime | TimeSpan, Long | Int) | (Long | Int, DateTime | TimeSpan) => {

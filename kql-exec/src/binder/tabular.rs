@@ -80,7 +80,7 @@ impl Binder<'_> {
                     None,
                 )?
                 .build()?;
-                Ok(Rel { plan, cols: t.cols.clone(), render: None, name: Some(id.name.clone()) })
+                Ok(Rel { plan, cols: t.cols.clone(), render: None, name: Some(id.name.clone()), open: false })
             }
             None => {
                 let mut err = KqlError::new(
@@ -93,9 +93,17 @@ impl Binder<'_> {
                 } else {
                     err = err.with_help("load its data with --data PATH or --table NAME=PATH");
                 }
-                Err(err)
+                self.recover(err)?;
+                self.open_placeholder(vec![])
             }
         }
+    }
+
+    /// A relation of unknown shape standing in for one that failed to bind (check mode):
+    /// names resolve against it without further errors.
+    pub fn open_placeholder(&mut self, cols: Vec<Col>) -> Result<Rel> {
+        let r = self.rel_from_batches(cols, vec![])?;
+        Ok(Rel { open: true, ..r })
     }
 
     fn bind_materialize(&mut self, args: &[ast::Arg], span: Span) -> Result<Rel> {
@@ -123,7 +131,7 @@ impl Binder<'_> {
         let alias = self.fresh_alias("mem");
         let plan = LogicalPlanBuilder::scan(TableReference::bare(alias), provider_as_source(Arc::new(table)), None)?
             .build()?;
-        Ok(Rel { plan, cols, render: None, name: None })
+        Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
     fn bind_datatable(&mut self, columns: &[ast::ColumnDecl], values: &[ast::Expr], span: Span) -> Result<Rel> {
@@ -196,7 +204,7 @@ impl Binder<'_> {
                     cols.push(Col::new(name, b.ty));
                 }
                 let plan = LogicalPlanBuilder::empty(true).project(exprs)?.build()?;
-                Ok(Rel { plan, cols, render: None, name: None })
+                Ok(Rel { plan, cols, render: None, name: None, open: false })
             }
             OperatorKind::Range { name, from, to, step } => self.bind_range(name, from, to, step, op.span),
             OperatorKind::Union { params, tables } => self.bind_union(None, params, tables, op.span),
@@ -278,7 +286,7 @@ impl Binder<'_> {
                 let b = self.bind_scalar(pred, &rel)?;
                 let p = self.as_bool(b, pred.span)?;
                 let plan = LogicalPlanBuilder::from(rel.plan).filter(p)?.build()?;
-                Rel { plan, cols: rel.cols, render: None, name: None }
+                Rel { plan, cols: rel.cols, render: None, name: None, open: false }
             }
             OperatorKind::Extend(items) => self.bind_extend(rel, items)?,
             OperatorKind::Project(items) => self.bind_project(rel, items)?,
@@ -310,7 +318,7 @@ impl Binder<'_> {
                     .map(|(e, c)| if matches!(e, Expr::Alias(_)) { e } else { e.alias(&c.name) })
                     .collect();
                 let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-                Rel { plan, cols, render: None, name: None }
+                Rel { plan, cols, render: None, name: None, open: false }
             }
             OperatorKind::ProjectReorder(items) => {
                 let mut order: Vec<String> = Vec::new();
@@ -346,28 +354,28 @@ impl Binder<'_> {
                         vec![datafusion::functions_aggregate::expr_fn::count(lit(1i64)).alias(&n)],
                     )?
                     .build()?;
-                Rel { plan, cols: vec![Col::new(n, KqlType::Long)], render: None, name: None }
+                Rel { plan, cols: vec![Col::new(n, KqlType::Long)], render: None, name: None, open: false }
             }
             OperatorKind::Distinct { columns, .. } => {
                 if columns.len() == 1 && matches!(columns[0].expr.kind, ExprKind::Star) {
                     let plan = LogicalPlanBuilder::from(rel.plan).distinct()?.build()?;
-                    Rel { plan, cols: rel.cols, render: None, name: None }
+                    Rel { plan, cols: rel.cols, render: None, name: None, open: false }
                 } else {
                     let projected = self.bind_project(rel, columns)?;
                     let plan = LogicalPlanBuilder::from(projected.plan).distinct()?.build()?;
-                    Rel { plan, cols: projected.cols, render: None, name: None }
+                    Rel { plan, cols: projected.cols, render: None, name: None, open: false }
                 }
             }
             OperatorKind::Take(n) => {
                 let count = self.const_count(n)?;
                 let plan = LogicalPlanBuilder::from(rel.plan).limit(0, Some(count))?.build()?;
-                Rel { plan, cols: rel.cols, render: None, name: None }
+                Rel { plan, cols: rel.cols, render: None, name: None, open: false }
             }
             OperatorKind::Top { count, by } => {
                 let n = self.const_count(count)?;
                 let key = self.sort_expr(&rel, by)?;
                 let plan = LogicalPlanBuilder::from(rel.plan).sort_with_limit(vec![key], Some(n))?.build()?;
-                Rel { plan, cols: rel.cols, render: None, name: None }
+                Rel { plan, cols: rel.cols, render: None, name: None, open: false }
             }
             OperatorKind::Sort { keys, .. } => {
                 let mut sorts = Vec::new();
@@ -375,7 +383,7 @@ impl Binder<'_> {
                     sorts.push(self.sort_expr(&rel, k)?);
                 }
                 let plan = LogicalPlanBuilder::from(rel.plan).sort(sorts)?.build()?;
-                Rel { plan, cols: rel.cols, render: None, name: None }
+                Rel { plan, cols: rel.cols, render: None, name: None, open: false }
             }
             OperatorKind::Join { params, right, on } => self.bind_join(rel, params, right, on, false, op.span)?,
             OperatorKind::Lookup { params, right, on } => self.bind_join(rel, params, right, on, true, op.span)?,
@@ -432,10 +440,10 @@ impl Binder<'_> {
         let cols: Vec<Col> = names.iter().filter_map(|n| rel.col(n).cloned()).collect();
         let exprs: Vec<Expr> = cols.iter().map(|c| column(&c.name)).collect();
         let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-        Ok(Rel { plan, cols, render: None, name: None })
+        Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
-    fn match_patterns(&self, rel: &Rel, pats: &[ast::Expr]) -> Result<Vec<String>> {
+    pub(crate) fn match_patterns(&self, rel: &Rel, pats: &[ast::Expr]) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for p in pats {
             match &p.kind {
@@ -458,7 +466,7 @@ impl Binder<'_> {
         Ok(out)
     }
 
-    fn const_count(&mut self, e: &ast::Expr) -> Result<usize> {
+    pub(crate) fn const_count(&mut self, e: &ast::Expr) -> Result<usize> {
         let b = self.bind_constant(e)?;
         let v = self.const_value(self.coerce(b, KqlType::Long).expr, KqlType::Long, e.span)?;
         match v {
@@ -467,7 +475,7 @@ impl Binder<'_> {
         }
     }
 
-    fn sort_expr(&mut self, rel: &Rel, k: &ast::SortKey) -> Result<SortExpr> {
+    pub(crate) fn sort_expr(&mut self, rel: &Rel, k: &ast::SortKey) -> Result<SortExpr> {
         let b = self.bind_scalar(&k.expr, rel)?;
         let b = if b.ty == KqlType::Dynamic { self.coerce(b, KqlType::String) } else { b };
         let asc = matches!(k.order, Some(ast::SortOrder::Asc));
@@ -485,9 +493,14 @@ impl Binder<'_> {
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         for item in items {
             // Later items see earlier ones: bind against the current projection.
-            let cur = Rel { plan: rel.plan.clone(), cols: rel.cols.clone(), render: None, name: None };
+            let cur = Rel { plan: rel.plan.clone(), cols: rel.cols.clone(), render: None, name: None, open: false };
             let b = self.bind_in_extended(&cur, &cols, &exprs, &item.expr)?;
             let names = self.assign_names(item, &b, &cols, "Column")?;
+            if let Some(p) = super::producer_of(&item.expr) {
+                for n in &names {
+                    self.producer_keys.insert(n.clone(), p);
+                }
+            }
             for (k, name) in names.into_iter().enumerate() {
                 let (e, ty) = if item.names.len() > 1 { tuple_part(&b, k)? } else { (b.expr.clone(), b.ty) };
                 if let Some(i) = cols.iter().position(|c| c.name == name) {
@@ -501,13 +514,13 @@ impl Binder<'_> {
         }
         let exprs = exprs.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();
         let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-        Ok(Rel { plan, cols, render: None, name: None })
+        Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
     /// Bind `e` where columns defined earlier in the same operator are visible: their
     /// definitions are inlined.
     fn bind_in_extended(&mut self, base: &Rel, cols: &[Col], exprs: &[Expr], e: &ast::Expr) -> Result<Bound> {
-        let view = Rel { plan: base.plan.clone(), cols: cols.to_vec(), render: None, name: None };
+        let view = Rel { plan: base.plan.clone(), cols: cols.to_vec(), render: None, name: None, open: false };
         let b = self.bind_scalar(e, &view)?;
         if cols.len() == base.cols.len() && cols.iter().zip(&base.cols).all(|(a, b)| a == b) {
             return Ok(b);
@@ -553,6 +566,11 @@ impl Binder<'_> {
         for item in items {
             let b = self.bind_scalar(&item.expr, &rel)?;
             let names = self.assign_names(item, &b, &cols, "Column")?;
+            if let Some(p) = super::producer_of(&item.expr) {
+                for n in &names {
+                    self.producer_keys.insert(n.clone(), p);
+                }
+            }
             for (k, name) in names.into_iter().enumerate() {
                 let (e, ty) = if item.names.len() > 1 { tuple_part(&b, k)? } else { (b.expr.clone(), b.ty) };
                 if let Some(i) = cols.iter().position(|c| c.name == name) {
@@ -576,7 +594,7 @@ impl Binder<'_> {
             }
         }
         let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-        Ok(Rel { plan, cols, render: None, name: None })
+        Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
     fn bind_getschema(&mut self, rel: &Rel) -> Result<Rel> {
@@ -606,7 +624,7 @@ impl Binder<'_> {
     }
 
     /// `union`: columns merged by name in order of first appearance; missing ones are empty.
-    fn bind_union(
+    pub(crate) fn bind_union(
         &mut self,
         first: Option<Rel>,
         params: &[ast::NamedArg],
@@ -731,7 +749,7 @@ impl Binder<'_> {
             });
         }
         let plan = plan.expect("non-empty").build()?;
-        Ok(Rel { plan, cols: all, render: None, name: None })
+        Ok(Rel { plan, cols: all, render: None, name: None, open: false })
     }
 
     /// `join` and `lookup`.
@@ -755,8 +773,29 @@ impl Binder<'_> {
         }
         // key pairs
         let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut key_errors = Vec::new();
         for cond in on {
-            collect_join_keys(cond, &mut pairs, &left, &right)?;
+            collect_join_keys(cond, &mut pairs, &left, &right, &mut key_errors);
+        }
+        if left.open || right.open {
+            key_errors.retain(|e: &KqlError| e.code != "KS142" && e.code != "KS145");
+        }
+        if !key_errors.is_empty() || left.open || right.open {
+            for e in key_errors {
+                self.recover(e)?;
+            }
+            // go on with the shape the join would have
+            let mut cols = left.cols.clone();
+            for c in &right.cols {
+                if is_lookup && pairs.iter().any(|p| p.1 == c.name) {
+                    continue;
+                }
+                let taken: Vec<String> = cols.iter().map(|c| c.name.clone()).collect();
+                cols.push(Col::new(unique(&c.name, &taken), c.ty));
+            }
+            let open = left.open || right.open;
+            let r = self.open_placeholder(cols)?;
+            return Ok(Rel { open, ..r });
         }
         if pairs.is_empty() {
             return Err(KqlError::new("KS006", "Missing join on condition clause", span));
@@ -829,7 +868,7 @@ impl Binder<'_> {
             }
         }
         let plan = LogicalPlanBuilder::from(joined).project(exprs)?.build()?;
-        Ok(Rel { plan, cols, render: None, name: None })
+        Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
     fn bind_mv_expand(
@@ -887,7 +926,7 @@ impl Binder<'_> {
         }
         let out = out.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();
         let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
-        Ok(Rel { plan, cols, render: None, name: None })
+        Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 }
 
@@ -910,25 +949,36 @@ fn dedupe_by(
     Ok(plan)
 }
 
-fn collect_join_keys(cond: &ast::Expr, pairs: &mut Vec<(String, String)>, left: &Rel, right: &Rel) -> Result<()> {
+fn collect_join_keys(
+    cond: &ast::Expr,
+    pairs: &mut Vec<(String, String)>,
+    left: &Rel,
+    right: &Rel,
+    errors: &mut Vec<KqlError>,
+) {
     use kql_parser::ast::BinaryOp;
+    let unknown = |id: &ast::Ident| {
+        KqlError::new(
+            "KS142",
+            format!("The name '{}' does not refer to any known column, table, variable or function.", id.name),
+            id.span,
+        )
+    };
     match &cond.kind {
         ExprKind::Name(id) => {
-            let missing_l = left.col(&id.name).is_none();
-            let missing_r = right.col(&id.name).is_none();
-            if missing_l || missing_r {
-                return Err(KqlError::new(
+            if left.col(&id.name).is_none() || right.col(&id.name).is_none() {
+                errors.push(KqlError::new(
                     "KS145",
                     format!("The column '{}' must exist on both sides of the join.", id.name),
                     id.span,
                 ));
+                return;
             }
             pairs.push((id.name.clone(), id.name.clone()));
-            Ok(())
         }
         ExprKind::Binary { op: BinaryOp::And, left: l, right: r } => {
-            collect_join_keys(l, pairs, left, right)?;
-            collect_join_keys(r, pairs, left, right)
+            collect_join_keys(l, pairs, left, right, errors);
+            collect_join_keys(r, pairs, left, right, errors);
         }
         ExprKind::Binary { op: BinaryOp::Eq, left: l, right: r } => {
             let side = |e: &ast::Expr| -> Option<(String, ast::Ident)> {
@@ -946,57 +996,48 @@ fn collect_join_keys(cond: &ast::Expr, pairs: &mut Vec<(String, String)>, left: 
                     } else if s1 == "$right" && s2 == "$left" {
                         (c, a)
                     } else {
-                        return Err(KqlError::new(
+                        errors.push(KqlError::new(
                             "KQL060",
                             "a join condition compares `$left.x == $right.y`",
                             cond.span,
                         ));
+                        return;
                     };
+                    let mut ok = true;
                     if left.col(&lcol.name).is_none() {
-                        let mut e = KqlError::new(
-                            "KS142",
-                            format!(
-                                "The name '{}' does not refer to any known column, table, variable or function.",
-                                lcol.name
-                            ),
-                            lcol.span,
-                        );
+                        let mut e = unknown(&lcol);
                         if right.col(&lcol.name).is_some() {
                             e = e.with_help(format!(
                                 "`{}` is a column of the right side: the keys look swapped; write `$left.{} == $right.{}`",
                                 lcol.name, rcol.name, lcol.name
                             ));
                         }
-                        return Err(e);
+                        errors.push(e);
+                        ok = false;
                     }
                     if right.col(&rcol.name).is_none() {
-                        let mut e = KqlError::new(
-                            "KS142",
-                            format!(
-                                "The name '{}' does not refer to any known column, table, variable or function.",
-                                rcol.name
-                            ),
-                            rcol.span,
-                        );
+                        let mut e = unknown(&rcol);
                         if left.col(&rcol.name).is_some() {
                             e = e.with_help(format!(
                                 "`{}` is a column of the left side: the keys look swapped",
                                 rcol.name
                             ));
                         }
-                        return Err(e);
+                        errors.push(e);
+                        ok = false;
                     }
-                    pairs.push((lcol.name.clone(), rcol.name.clone()));
-                    Ok(())
+                    if ok {
+                        pairs.push((lcol.name.clone(), rcol.name.clone()));
+                    }
                 }
-                _ => Err(KqlError::new(
+                _ => errors.push(KqlError::new(
                     "KQL061",
                     "only equality conditions `$left.a == $right.b` and column names are supported in `on`",
                     cond.span,
                 )),
             }
         }
-        _ => Err(KqlError::new("KQL061", "unsupported join condition", cond.span)),
+        _ => errors.push(KqlError::new("KQL061", "unsupported join condition", cond.span)),
     }
 }
 

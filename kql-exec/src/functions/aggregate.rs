@@ -155,10 +155,11 @@ pub fn bind_summarize(
     for a in &agg_list {
         post_cols.push(Col::new(&a.name, a.ty));
     }
-    let post = Rel { plan, cols: post_cols, render: None, name: None };
+    let post = Rel { plan, cols: post_cols, render: None, name: None, open: false };
     // 4. the projection: keys, then each output
     let mut out_cols: Vec<Col> = key_cols.clone();
     let mut exprs: Vec<Expr> = key_cols.iter().map(|c| column(&c.name)).collect();
+    b.renamed_aggregates.clear();
     for (names, e, multi) in outputs {
         if let Some(multi) = multi {
             for (k, (internal, ty)) in multi.into_iter().enumerate() {
@@ -171,6 +172,12 @@ pub fn bind_summarize(
             continue;
         }
         let bound = b.bind_scalar(&e, &post)?;
+        if let (Some(n), NameHint::Name(h)) = (names.first(), &bound.hint) {
+            let default = display_name(h);
+            if &default != n {
+                b.renamed_aggregates.push((default, n.clone()));
+            }
+        }
         let taken: Vec<String> = out_cols.iter().map(|c| c.name.clone()).collect();
         let name = match (names.first(), &bound.hint) {
             (Some(n), _) => n.clone(),
@@ -182,7 +189,7 @@ pub fn bind_summarize(
     }
     let _ = span;
     let plan = LogicalPlanBuilder::from(post.plan).project(exprs)?.build()?;
-    Ok(Rel { plan, cols: out_cols, render: None, name: None })
+    Ok(Rel { plan, cols: out_cols, render: None, name: None, open: false })
 }
 
 /// Internal aggregate columns carry their Kusto name after a marker.

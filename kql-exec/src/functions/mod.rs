@@ -177,7 +177,8 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
     if let Some(s) = crate::binder::suggest(n, catalog::names()) {
         err = err.with_help(format!("did you mean `{s}`?"));
     }
-    Err(err)
+    b.recover(err)?;
+    Ok(Bound::new(crate::binder::scalar::typed_null(KqlType::Dynamic), KqlType::Dynamic))
 }
 
 /// Call a user-defined function (from `let` or `--functions`) in scalar position.
