@@ -37,6 +37,9 @@ pub struct DataArgs {
     /// Make unreadable input records an error instead of skipping them.
     #[arg(long)]
     pub strict: bool,
+    /// A MaxMind-format city database (.mmdb) for geo_info_from_ip_address (or KQL_GEOIP_DB).
+    #[arg(long, value_name = "PATH")]
+    pub geoip: Option<PathBuf>,
     /// Do not print load reports.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -58,6 +61,13 @@ fn parse_size(s: &str) -> Result<usize, String> {
 
 /// Build a session: load data, schemas and functions. Errors are user-facing messages.
 pub fn build_session(a: &DataArgs) -> Result<Session, String> {
+    if let Some(g) = &a.geoip {
+        if !g.exists() {
+            return Err(format!("--geoip {}: no such file", g.display()));
+        }
+        // SAFETY: set before any query runs, from the main thread
+        unsafe { std::env::set_var(kql_exec::functions::ipfn::geoip::ENV_VAR, g) };
+    }
     let mut catalog = Catalog::with_builtin_schemas();
     for s in &a.schemas {
         let c = SchemaCatalog::load_path(s).map_err(|e| format!("--schema: {e}"))?;

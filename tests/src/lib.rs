@@ -1,1 +1,4 @@
-//! Cross-crate tests live in tests/; this library is empty.
+//! Cross-crate tests live in tests/; this library holds what they share: the deterministic
+//! test-data generator for the published GenAI-security queries ([`datagen`]).
+
+pub mod datagen;

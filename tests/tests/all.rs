@@ -1,5 +1,8 @@
 //! The one integration-test binary: every cross-crate, corpus and conformance test.
 
+mod check_corpus;
 mod common;
 mod conformance;
 mod parser_corpus;
+mod seed_queries;
+mod seed_runs;

@@ -8,7 +8,7 @@
 //! `tests/data/conformance/passing.txt` stops passing. `KQL_BLESS_CONFORMANCE=1` rewrites that
 //! list from the current results.
 
-use crate::common::{data_dir, read_jsonl};
+use crate::common::{data_dir, read_jsonl, row_eq};
 use kql_exec::schema::KqlType;
 use kql_exec::session::{Catalog, Session, SessionOptions};
 use kql_parser::ast::{ExprKind, OperatorKind, StatementKind};
@@ -42,67 +42,6 @@ fn is_ordered(kql: &str) -> bool {
         }
     }
     false
-}
-
-fn num(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => match s.as_str() {
-            "NaN" => Some(f64::NAN),
-            "Infinity" => Some(f64::INFINITY),
-            "-Infinity" => Some(f64::NEG_INFINITY),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-fn real_eq(a: f64, b: f64) -> bool {
-    if a.is_nan() && b.is_nan() {
-        return true;
-    }
-    if a == b {
-        return true;
-    }
-    let d = (a - b).abs();
-    d <= 1e-9 * a.abs().max(b.abs()) || d < 1e-12
-}
-
-fn dyn_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(_), Value::Number(_)) => real_eq(num(a).unwrap_or(0.0), num(b).unwrap_or(0.0)),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| dyn_eq(p, q)),
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| dyn_eq(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-fn cell_eq(expected: &Value, actual: &Value, ty: &str) -> bool {
-    if expected.is_null() || actual.is_null() {
-        return expected.is_null() && actual.is_null();
-    }
-    match ty {
-        "Double" | "SqlDecimal" => match (num(expected), num(actual)) {
-            (Some(a), Some(b)) => real_eq(a, b),
-            _ => false,
-        },
-        "DateTime" => {
-            let p = |v: &Value| v.as_str().and_then(kql_exec::value::datetime::parse_datetime);
-            p(expected).is_some() && p(expected) == p(actual)
-        }
-        "TimeSpan" => {
-            let p = |v: &Value| v.as_str().and_then(kql_exec::value::datetime::parse_timespan);
-            p(expected).is_some() && p(expected) == p(actual)
-        }
-        "Object" => dyn_eq(expected, actual),
-        _ => expected == actual || num(expected).zip(num(actual)).is_some_and(|(a, b)| a == b),
-    }
-}
-
-fn row_eq(e: &[Value], a: &[Value], types: &[String]) -> bool {
-    e.len() == a.len() && e.iter().zip(a).zip(types).all(|((x, y), t)| cell_eq(x, y, t))
 }
 
 /// Compare one case; `Err` says why it failed.
@@ -153,6 +92,11 @@ fn family(id: &str) -> String {
 #[test]
 fn kusto_documentation_examples() {
     let cases = read_jsonl("conformance/kusto-docs.jsonl");
+    // geo_info_from_ip_address reads a MaxMind database: use the test one built from our samples
+    let geoip = std::env::temp_dir().join(format!("kql-conformance-geoip-{}.mmdb", std::process::id()));
+    std::fs::write(&geoip, kql_exec::functions::ipfn::mmdb::sample_city_db()).unwrap();
+    // SAFETY: set once, before any query of this test runs
+    unsafe { std::env::set_var("KQL_GEOIP_DB", &geoip) };
     let now = kql_exec::value::datetime::parse_datetime("2025-01-01T00:00:00Z");
     let session = Session::new(Catalog::default(), SessionOptions { now, threads: Some(2), ..Default::default() })
         .expect("session");

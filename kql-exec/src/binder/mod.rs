@@ -225,6 +225,7 @@ impl<'a> Binder<'a> {
 
     /// Bind a whole script: `let` statements extend the scope, the last query is the result.
     pub fn bind_script(&mut self, script: &ast::Script) -> Result<Bound0> {
+        scalar::set_now_for_literals(self.now);
         let mut result = None;
         for st in &script.statements {
             match &st.kind {
@@ -251,8 +252,11 @@ impl<'a> Binder<'a> {
                 }
             }
         }
-        result
-            .ok_or_else(|| KqlError::new("KQL011", "the query has no tabular or scalar expression to run", script.span))
+        match result {
+            Some(r) => Ok(r),
+            None if self.options.check_only => Ok(Bound0::Tabular(self.empty_rel()?)),
+            None => Err(KqlError::new("KQL011", "the query has no tabular or scalar expression to run", script.span)),
+        }
     }
 
     /// Bind `let name = value`.
@@ -300,7 +304,7 @@ impl<'a> Binder<'a> {
                 Some(Binding::Tabular(_)) => true,
                 Some(Binding::Scalar(_)) => false,
                 Some(Binding::Function(f, _)) => f.params.is_empty() && self.function_is_tabular(f),
-                None => self.catalog.has_table(&n.name),
+                None => self.catalog.has_table(&n.name) || self.catalog.schemas().function(&n.name).is_some(),
             },
             K::Call { name, target, .. } => {
                 if target.is_some() {
@@ -312,6 +316,7 @@ impl<'a> Binder<'a> {
                     None => {
                         matches!(name.name.as_str(), "materialize" | "table" | "view" | "database" | "cluster")
                             || self.catalog.function(&name.name).is_some_and(|f| f.is_tabular)
+                            || self.catalog.schemas().function(&name.name).is_some_and(|f| !f.columns.is_empty())
                     }
                 }
             }

@@ -85,6 +85,7 @@ impl Binder<'_> {
 /// `extend`-like placement: each new column replaces a same-named column in place, or is
 /// appended at the end.
 pub(crate) fn extend_cols(rel: Rel, new: Vec<(String, KqlType, Expr)>) -> Result<Rel> {
+    let open = rel.open;
     let mut cols = rel.cols.clone();
     let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
     for (name, ty, e) in new {
@@ -97,12 +98,7 @@ pub(crate) fn extend_cols(rel: Rel, new: Vec<(String, KqlType, Expr)>) -> Result
         }
     }
     let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-    Ok(mk_rel(plan, cols))
-}
-
-/// Add one column (an internal helper column) at the end.
-pub(crate) fn with_column(rel: Rel, name: &str, ty: KqlType, e: Expr) -> Result<Rel> {
-    extend_cols(rel, vec![(name.to_string(), ty, e)])
+    Ok(Rel { open, ..mk_rel(plan, cols) })
 }
 
 /// The text of a name-like expression (`kind=regex`, `flags=Ui`, `'x'`).

@@ -225,6 +225,12 @@ impl Binder<'_> {
             NameHint::Name(n) => Some(n.clone()),
             NameHint::None => None,
         };
+        let root = if root.ty == KqlType::String {
+            let hint = root.hint.clone();
+            Bound { hint, ..Bound::new(crate::functions::dynfn::parse_json(root.expr), KqlType::Dynamic) }
+        } else {
+            root
+        };
         if root.ty != KqlType::Dynamic {
             return Err(KqlError::new(
                 "KS147",
@@ -391,9 +397,10 @@ impl Binder<'_> {
                 }
                 (self.coerce(a, KqlType::String), self.coerce(b, KqlType::String))
             }
-            (DateTime | TimeSpan, Long | Int) | (Long | Int, DateTime | TimeSpan) => {
-                (self.coerce(a, Long), self.coerce(b, Long))
-            }
+            (DateTime | TimeSpan, Long | Int)
+            | (Long | Int, DateTime | TimeSpan)
+            | (DateTime, TimeSpan)
+            | (TimeSpan, DateTime) => (self.coerce(a, Long), self.coerce(b, Long)),
             (Bool, y) if is_numeric(y) => (self.coerce(a, Long), self.coerce(b, Long)),
             (x, Bool) if is_numeric(x) => (self.coerce(a, Long), self.coerce(b, Long)),
             (x, y) => {
@@ -587,6 +594,24 @@ pub fn parse_datetime_literal(text: &str) -> Option<i64> {
     parse_datetime(t).or_else(|| parse_datetime(&t.replace(" - ", "-").replace(" : ", ":")))
 }
 
+/// `datetime(now)` (Kusto reads the literal word `now` as the query's current time).
+pub fn is_now_literal(text: &str) -> bool {
+    text.trim().eq_ignore_ascii_case("now")
+}
+
+thread_local! {
+    static LITERAL_NOW: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Set the instant `datetime(now)` stands for while binding a query.
+pub fn set_now_for_literals(now: i64) {
+    LITERAL_NOW.with(|n| n.set(now));
+}
+
+fn now_for_literals() -> i64 {
+    LITERAL_NOW.with(|n| n.get())
+}
+
 /// Bind a literal.
 pub fn literal(l: &Literal, span: Span) -> Result<Bound> {
     let (e, t) = match l {
@@ -600,6 +625,9 @@ pub fn literal(l: &Literal, span: Span) -> Result<Bound> {
         Literal::String(s) => (lit(s.as_str()), KqlType::String),
         Literal::StringNull => (lit(""), KqlType::String),
         Literal::DateTime(None) => (lit(ScalarValue::Int64(None)), KqlType::DateTime),
+        Literal::DateTime(Some(text)) if is_now_literal(text) => {
+            return Ok(Bound::new(lit(now_for_literals()), KqlType::DateTime))
+        }
         Literal::DateTime(Some(text)) => match parse_datetime_literal(text) {
             Some(t) => (lit(t), KqlType::DateTime),
             None => {

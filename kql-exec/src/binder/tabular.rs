@@ -34,6 +34,12 @@ impl Binder<'_> {
             ExprKind::Name(id) => match self.scope.get(&id.name).cloned() {
                 Some(Binding::Tabular(r)) => Ok(r),
                 Some(Binding::Function(_, _)) => functions::call_user_tabular(self, &id.name, &[], e.span),
+                None if !self.catalog.has_table(&id.name)
+                    && (self.catalog.function(&id.name).is_some()
+                        || self.catalog.schemas().function(&id.name).is_some()) =>
+                {
+                    functions::call_user_tabular(self, &id.name, &[], e.span)
+                }
                 Some(Binding::Scalar(_)) => {
                     Err(KqlError::new("KQL041", format!("`{}` is a scalar value, not a table", id.name), id.span))
                 }
@@ -44,7 +50,18 @@ impl Binder<'_> {
                 "table" => {
                     let n = match args.first().map(|a| &a.expr().kind) {
                         Some(ExprKind::Literal(ast::Literal::String(s))) => s.clone(),
-                        _ => return Err(KqlError::new("KQL042", "table() takes a table name string", e.span)),
+                        Some(_) => {
+                            // a name computed from a parameter: evaluate it
+                            let b = self.bind_constant(args[0].expr())?;
+                            match &b.expr {
+                                Expr::Literal(ScalarValue::Utf8(Some(s)), _) => s.clone(),
+                                _ if self.options.check_only => return self.open_placeholder(vec![]),
+                                _ => {
+                                    return Err(KqlError::new("KQL042", "table() takes a constant table name", e.span))
+                                }
+                            }
+                        }
+                        None => return Err(KqlError::new("KQL042", "table() takes a table name string", e.span)),
                     };
                     match self.scope.get(&n).cloned() {
                         Some(Binding::Tabular(r)) => Ok(r),
@@ -280,6 +297,13 @@ impl Binder<'_> {
 
     /// Apply one tabular operator.
     pub fn bind_operator(&mut self, rel: Rel, op: &ast::Operator) -> Result<Rel> {
+        let was_open = rel.open;
+        let out = self.bind_operator_inner(rel, op)?;
+        // a value of unknown shape stays so through the pipeline
+        Ok(if was_open { Rel { open: true, ..out } } else { out })
+    }
+
+    fn bind_operator_inner(&mut self, rel: Rel, op: &ast::Operator) -> Result<Rel> {
         let render = rel.render.clone();
         let mut out = match &op.kind {
             OperatorKind::Where(pred) => {
@@ -415,7 +439,17 @@ impl Binder<'_> {
                 ExprKind::Call { name, args, .. } => functions::invoke(self, rel, name, args, call.span)?,
                 _ => return Err(KqlError::new("KQL054", "invoke needs a function call", call.span)),
             },
-            _ => self.bind_extra_operator(rel, op)?,
+            _ => {
+                let input_cols = rel.cols.clone();
+                match self.bind_extra_operator(rel, op) {
+                    Ok(r) => r,
+                    // Kusto accepts it; we cannot say its shape yet: go on with an open value
+                    Err(e) if self.options.check_only && matches!(e.code, "KQL055" | "KQL051" | "KQL092") => {
+                        self.open_placeholder(input_cols)?
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         };
         if out.render.is_none() {
             out.render = render.filter(|_| false);
@@ -443,7 +477,7 @@ impl Binder<'_> {
         Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
-    pub(crate) fn match_patterns(&self, rel: &Rel, pats: &[ast::Expr]) -> Result<Vec<String>> {
+    fn match_patterns(&self, rel: &Rel, pats: &[ast::Expr]) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for p in pats {
             match &p.kind {
@@ -624,7 +658,7 @@ impl Binder<'_> {
     }
 
     /// `union`: columns merged by name in order of first appearance; missing ones are empty.
-    pub(crate) fn bind_union(
+    fn bind_union(
         &mut self,
         first: Option<Rel>,
         params: &[ast::NamedArg],
@@ -879,10 +913,7 @@ impl Binder<'_> {
         limit: Option<&ast::Expr>,
         span: Span,
     ) -> Result<Rel> {
-        if items.len() != 1 {
-            return Err(KqlError::new("KQL055", "mv-expand of several columns at once is not supported yet", span));
-        }
-        let item = &items[0];
+        let _ = span;
         let bag_as_array = params
             .iter()
             .any(|p| p.name.name == "bagexpansion" && matches!(&p.value.kind, ExprKind::Name(n) if n.name == "array"));
@@ -890,38 +921,49 @@ impl Binder<'_> {
             ExprKind::Name(n) => Some(n.name.clone()),
             _ => None,
         });
-        let b = self.bind_scalar(&item.column.expr, &rel)?;
-        let b = self.coerce(b, KqlType::Dynamic);
-        let name = match (item.column.names.first(), &b.hint) {
-            (Some(n), _) => n.name.clone(),
-            (None, NameHint::Name(n)) => n.clone(),
-            (None, NameHint::None) => next_column_name(&rel.cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>()),
-        };
-        let out_ty = item.to_type.as_ref().map(type_of).unwrap_or(KqlType::Dynamic);
         let lim = match limit {
             Some(l) => Some(self.const_count(l)?),
             None => None,
         };
-        // 1. a list column of the elements, 2. unnest it, 3. convert / rename
-        let list_name = self.fresh_alias("mvlist");
+        // 1. a list column of elements per item, 2. unnest them together (zipped, padded with
+        // nulls, as Kusto expands several arrays in parallel), 3. convert and rename.
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
-        exprs.push(dynfn::mv_items(b.expr, bag_as_array, with_index.is_some(), lim).alias(&list_name));
-        let plan =
-            LogicalPlanBuilder::from(rel.plan).project(exprs)?.unnest_column(Column::from_name(&list_name))?.build()?;
-        let item_expr = column(&list_name);
+        let mut lists: Vec<(String, String, KqlType)> = Vec::new();
+        for item in items {
+            let b = self.bind_scalar(&item.column.expr, &rel)?;
+            let b = self.coerce(b, KqlType::Dynamic);
+            let taken: Vec<String> = rel.cols.iter().map(|c| c.name.clone()).collect();
+            let name = match (item.column.names.first(), &b.hint) {
+                (Some(n), _) => n.name.clone(),
+                (None, NameHint::Name(n)) => n.clone(),
+                (None, NameHint::None) => next_column_name(&taken),
+            };
+            let out_ty = item.to_type.as_ref().map(type_of).unwrap_or(KqlType::Dynamic);
+            let list_name = self.fresh_alias("mvlist");
+            exprs.push(dynfn::mv_items(b.expr, bag_as_array, with_index.is_some(), lim).alias(&list_name));
+            lists.push((list_name, name, out_ty));
+        }
+        let cols_to_unnest: Vec<Column> = lists.iter().map(|(l, _, _)| Column::from_name(l)).collect();
+        let plan = LogicalPlanBuilder::from(rel.plan)
+            .project(exprs)?
+            .unnest_columns_with_options(cols_to_unnest, datafusion::common::UnnestOptions::default())?
+            .build()?;
         let mut cols = rel.cols.clone();
         let mut out: Vec<Expr> = cols.iter().map(|c| column(&c.name)).collect();
-        let value = dynfn::mv_item_value(item_expr.clone());
-        let value = self.coerce(Bound::new(value, KqlType::Dynamic), out_ty).expr;
-        if let Some(i) = cols.iter().position(|c| c.name == name) {
-            out[i] = value.alias(&name);
-            cols[i].ty = out_ty;
-        } else {
-            out.push(value.alias(&name));
-            cols.push(Col::new(&name, out_ty));
+        for (list_name, name, out_ty) in &lists {
+            let value = dynfn::mv_item_value(column(list_name));
+            let value = self.coerce(Bound::new(value, KqlType::Dynamic), *out_ty).expr;
+            if let Some(i) = cols.iter().position(|c| &c.name == name) {
+                out[i] = value.alias(name);
+                cols[i].ty = *out_ty;
+            } else {
+                out.push(value.alias(name));
+                cols.push(Col::new(name, *out_ty));
+            }
         }
         if let Some(ix) = with_index {
-            out.push(dynfn::mv_item_index(item_expr).alias(&ix));
+            let idx: Vec<Expr> = lists.iter().map(|(l, _, _)| dynfn::mv_item_index(column(l))).collect();
+            out.push(functions::logical::coalesce(idx).alias(&ix));
             cols.push(Col::new(ix, KqlType::Long));
         }
         let out = out.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();

@@ -99,14 +99,7 @@ pub fn bind_summarize(
     let mut key_exprs: Vec<Expr> = Vec::new();
     for k in by {
         let bound = b.bind_scalar(&k.expr, &rel)?;
-        if bound.ty == KqlType::Dynamic {
-            return Err(KqlError::new(
-                "KS116",
-                "The value of type 'dynamic' is not allowed in this context.",
-                k.expr.span,
-            )
-            .with_help("group by a scalar: wrap it in tostring(...)"));
-        }
+        // Kusto.Language accepts dynamic keys; they group by their JSON text here.
         let taken: Vec<String> = key_cols.iter().map(|c| c.name.clone()).collect();
         let name = match (k.names.first(), &bound.hint) {
             (Some(n), _) => n.name.clone(),
@@ -165,7 +158,7 @@ pub fn bind_summarize(
             for (k, (internal, ty)) in multi.into_iter().enumerate() {
                 let taken: Vec<String> = out_cols.iter().map(|c| c.name.clone()).collect();
                 let base = names.get(k).cloned().unwrap_or_else(|| display_name(&internal));
-                let name = if names.get(k).is_some() { base } else { unique(&base, &taken) };
+                let name = unique(&base, &taken);
                 exprs.push(column(&internal).alias(&name));
                 out_cols.push(Col::new(name, ty));
             }
@@ -180,7 +173,7 @@ pub fn bind_summarize(
         }
         let taken: Vec<String> = out_cols.iter().map(|c| c.name.clone()).collect();
         let name = match (names.first(), &bound.hint) {
-            (Some(n), _) => n.clone(),
+            (Some(n), _) => unique(n, &taken),
             (None, NameHint::Name(n)) => unique(&display_name(n), &taken),
             (None, NameHint::None) => next_column_name(&taken),
         };

@@ -66,16 +66,6 @@ impl<'a> V<'a> {
             V::Null => None,
         }
     }
-    /// A bool.
-    pub(crate) fn b(self) -> Option<bool> {
-        match self {
-            V::B(b) => Some(b),
-            V::I(i) => Some(i != 0),
-            V::F(f) => Some(f != 0.0),
-            V::S(s) => dj::as_bool(s),
-            V::Null => None,
-        }
-    }
     /// The JSON text of a dynamic argument (`null` for null).
     pub(crate) fn json(self) -> &'a str {
         match self {

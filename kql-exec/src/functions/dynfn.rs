@@ -572,6 +572,11 @@ pub fn is_empty(e: Expr) -> Expr {
     u.call(vec![e])
 }
 
+/// `parse_json(string)`.
+pub fn parse_json(e: Expr) -> Expr {
+    parse_json_udf().call(vec![e])
+}
+
 /// Bind the dynamic family's functions.
 pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Bound>> {
     let b = &*ctx.binder;

@@ -90,11 +90,22 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
             let col = match &args[0].expr().kind {
                 ast::ExprKind::Literal(ast::Literal::String(s)) => s.clone(),
                 _ => {
-                    return Err(KqlError::new(
-                        "KQL070",
-                        "column_ifexists takes a constant column name",
-                        args[0].expr().span,
-                    ))
+                    // a name from a parameter or let: evaluate it
+                    let c = b.bind_constant(args[0].expr())?;
+                    match arg_str_const(&c) {
+                        Some(s) => s,
+                        None if b.options.check_only => {
+                            let d = b.bind_scalar(args[1].expr(), rel)?;
+                            return Ok(Bound { hint: NameHint::None, ..d });
+                        }
+                        None => {
+                            return Err(KqlError::new(
+                                "KQL070",
+                                "column_ifexists takes a constant column name",
+                                args[0].expr().span,
+                            ))
+                        }
+                    }
                 }
             };
             if let Some(c) = rel.col(&col) {
@@ -210,6 +221,19 @@ pub fn call_user_function(b: &mut Binder, n: &str, args: &[ast::Arg], rel: &Rel,
 /// Call a user-defined or stored function in tabular position.
 pub fn call_user_tabular(b: &mut Binder, n: &str, args: &[ast::Arg], span: Span) -> Result<Rel> {
     if !matches!(b.scope.get(n), Some(Binding::Function(..))) && b.catalog.function(n).is_none() {
+        if let Some(f) = b.catalog.schemas().function(n).cloned() {
+            // known by schema only: its result shape is known, its body is not
+            let cols: Vec<crate::binder::Col> = f.columns.iter().map(|(c, t)| crate::binder::Col::new(c, *t)).collect();
+            if b.options.check_only {
+                return b.rel_from_batches(cols, vec![]);
+            }
+            return Err(KqlError::new(
+                "KQL076",
+                format!("the function `{n}` is known by its schema, but its definition is not loaded"),
+                span,
+            )
+            .with_help("load its definition with --functions PATH (a .kql file or the Sentinel parser YAML)"));
+        }
         if catalog::get(n).is_some() {
             return Err(KqlError::new("KQL073", format!("`{n}` is a scalar function, not a table"), span));
         }

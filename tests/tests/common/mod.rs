@@ -1,5 +1,6 @@
 //! Shared helpers: locating test data and reading JSON lines.
 
+use serde_json::Value;
 use std::path::PathBuf;
 
 /// The `tests/data` folder.
@@ -12,4 +13,67 @@ pub fn read_jsonl(rel: &str) -> Vec<serde_json::Value> {
     let path = data_dir().join(rel);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("valid JSON line")).collect()
+}
+
+/// Value comparison with the conformance rules: reals within 1e-9 relative, datetimes and
+/// timespans as values, dynamic structurally; `ty` is the .NET type name of the column.
+pub fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => match s.as_str() {
+            "NaN" => Some(f64::NAN),
+            "Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+pub fn real_eq(a: f64, b: f64) -> bool {
+    if a.is_nan() && b.is_nan() {
+        return true;
+    }
+    if a == b {
+        return true;
+    }
+    let d = (a - b).abs();
+    d <= 1e-9 * a.abs().max(b.abs()) || d < 1e-12
+}
+
+pub fn dyn_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(_), Value::Number(_)) => real_eq(num(a).unwrap_or(0.0), num(b).unwrap_or(0.0)),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| dyn_eq(p, q)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| dyn_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+pub fn cell_eq(expected: &Value, actual: &Value, ty: &str) -> bool {
+    if expected.is_null() || actual.is_null() {
+        return expected.is_null() && actual.is_null();
+    }
+    match ty {
+        "Double" | "SqlDecimal" => match (num(expected), num(actual)) {
+            (Some(a), Some(b)) => real_eq(a, b),
+            _ => false,
+        },
+        "DateTime" => {
+            let p = |v: &Value| v.as_str().and_then(kql_exec::value::datetime::parse_datetime);
+            p(expected).is_some() && p(expected) == p(actual)
+        }
+        "TimeSpan" => {
+            let p = |v: &Value| v.as_str().and_then(kql_exec::value::datetime::parse_timespan);
+            p(expected).is_some() && p(expected) == p(actual)
+        }
+        "Object" => dyn_eq(expected, actual),
+        _ => expected == actual || num(expected).zip(num(actual)).is_some_and(|(a, b)| a == b),
+    }
+}
+
+pub fn row_eq(e: &[Value], a: &[Value], types: &[String]) -> bool {
+    e.len() == a.len() && e.iter().zip(a).zip(types).all(|((x, y), t)| cell_eq(x, y, t))
 }

@@ -1,28 +1,236 @@
-//! `top-nested`, `sample`, `sample-distinct`, `search`, `find`, `reduce`, `scan`,
-//! `partition`, `top-hitters`, `facet`, `fork`.
+//! `top-nested`, `sample`, `sample-distinct`, `search`, `scan`, and errors for the
+//! operators not supported yet (`find`, `reduce`, `partition`, `top-hitters`, `facet`, `fork`).
 
-use super::super::{Binder, Rel};
+use super::super::naming::unique;
+use super::super::scalar::{column, typed_null};
+use super::super::{Binder, Binding, Bound, Col, NameHint, Rel};
+use super::evaluate::{rows_of, Cell};
+use super::{extend_cols, mk_rel, name_text, param};
 use crate::error::{KqlError, Result};
-use kql_parser::ast;
+use crate::functions::{dynfn, logical, strfn};
+use crate::schema::KqlType;
+use datafusion::common::{Column, JoinType};
+use datafusion::logical_expr::{lit, Expr, ExprFunctionExt, LogicalPlanBuilder};
+use kql_parser::ast::{self, ExprKind, StrOpKind};
 use kql_parser::Span;
 
 fn unsupported(name: &str, span: Span) -> KqlError {
     KqlError::new("KQL055", format!("the `{name}` operator is not supported yet"), span)
 }
 
+/// Rewrite every sub-expression of an AST expression bottom-up.
+pub(crate) fn rewrite_ast(e: &ast::Expr, f: &dyn Fn(&ast::Expr) -> Option<ast::Expr>) -> ast::Expr {
+    if let Some(r) = f(e) {
+        return r;
+    }
+    let go = |x: &ast::Expr| Box::new(rewrite_ast(x, f));
+    let kind = match &e.kind {
+        ExprKind::Member { target, name } => ExprKind::Member { target: go(target), name: name.clone() },
+        ExprKind::Index { target, index } => ExprKind::Index { target: go(target), index: go(index) },
+        ExprKind::Call { target, name, args } => ExprKind::Call {
+            target: target.clone(),
+            name: name.clone(),
+            args: args
+                .iter()
+                .map(|a| match a {
+                    ast::Arg::Positional(x) => ast::Arg::Positional(rewrite_ast(x, f)),
+                    ast::Arg::Named(n) => {
+                        ast::Arg::Named(ast::NamedArg { name: n.name.clone(), value: rewrite_ast(&n.value, f) })
+                    }
+                })
+                .collect(),
+        },
+        ExprKind::Unary { op, operand } => ExprKind::Unary { op: *op, operand: go(operand) },
+        ExprKind::Binary { op, left, right } => ExprKind::Binary { op: *op, left: go(left), right: go(right) },
+        ExprKind::InList { op, expr, list } => {
+            ExprKind::InList { op: *op, expr: go(expr), list: list.iter().map(|x| rewrite_ast(x, f)).collect() }
+        }
+        ExprKind::Between { negated, expr, low, high } => {
+            ExprKind::Between { negated: *negated, expr: go(expr), low: go(low), high: go(high) }
+        }
+        ExprKind::Paren(x) => ExprKind::Paren(go(x)),
+        other => other.clone(),
+    };
+    ast::Expr::new(kind, e.span)
+}
+
 impl Binder<'_> {
+    // -----------------------------------------------------------------------------------
+    // top-nested
+    // -----------------------------------------------------------------------------------
+
     pub(crate) fn bind_top_nested(&mut self, rel: Rel, clauses: &[ast::TopNestedClause], span: Span) -> Result<Rel> {
-        let _ = (rel, clauses);
-        Err(unsupported("top-nested", span))
+        if let Some(c) = clauses.iter().find(|c| c.others.is_some()) {
+            return Err(KqlError::new("KQL140", "top-nested `with others` is not supported yet", c.of.span));
+        }
+        // the `of` values as columns
+        let mut of_names: Vec<String> = Vec::new();
+        let mut new: Vec<(String, KqlType, Expr)> = Vec::new();
+        for (k, c) in clauses.iter().enumerate() {
+            let b = self.bind_scalar(&c.of.expr, &rel)?;
+            let name = match (c.of.names.first(), &b.hint) {
+                (Some(n), _) => n.name.clone(),
+                (None, NameHint::Name(n)) => n.clone(),
+                (None, NameHint::None) => format!("Column{}", k + 1),
+            };
+            let name = unique(&name, &of_names);
+            if !(matches!(&b.expr, Expr::Column(col) if col.name == name)) {
+                new.push((name.clone(), b.ty, b.expr));
+            }
+            of_names.push(name);
+        }
+        let base = extend_cols(rel, new)?;
+        let mut cumulative: Option<Rel> = None;
+        let mut taken: Vec<String> = Vec::new();
+        for (k, c) in clauses.iter().enumerate() {
+            let agg_name = match c.by.names.first() {
+                Some(n) => n.name.clone(),
+                None => format!("aggregated_{}", of_names[k]),
+            };
+            taken.push(of_names[k].clone());
+            let agg_name = unique(&agg_name, &taken);
+            taken.push(agg_name.clone());
+            let by: Vec<ast::ColumnAssign> = of_names[..=k]
+                .iter()
+                .map(|n| ast::ColumnAssign {
+                    names: vec![],
+                    expr: ast::Expr::new(ExprKind::Name(ast::Ident::new(n.clone(), span)), span),
+                    span,
+                })
+                .collect();
+            let aggs = vec![ast::ColumnAssign {
+                names: vec![ast::Ident::new(agg_name.clone(), span)],
+                expr: c.by.expr.clone(),
+                span: c.by.span,
+            }];
+            let level = crate::functions::aggregate::bind_summarize(self, base.clone(), &aggs, &by, span)?;
+            // keep the top N per parent
+            let level = match &c.count {
+                Some(n) => {
+                    let n = self.const_count(n)?;
+                    let asc = matches!(c.order, Some(ast::SortOrder::Asc));
+                    let rn_name = self.fresh_alias("rn");
+                    let rn = datafusion::functions_window::expr_fn::row_number()
+                        .partition_by(of_names[..k].iter().map(|n| column(n)).collect())
+                        .order_by(vec![column(&agg_name).sort(asc, false)])
+                        .build()?
+                        .alias(&rn_name);
+                    let names: Vec<Expr> = level.cols.iter().map(|c| column(&c.name)).collect();
+                    let plan = LogicalPlanBuilder::from(level.plan)
+                        .window(vec![rn])?
+                        .filter(column(&rn_name).lt_eq(lit(n as u64)))?
+                        .project(names)?
+                        .build()?;
+                    mk_rel(plan, level.cols)
+                }
+                None => level,
+            };
+            cumulative = Some(match cumulative {
+                None => level,
+                Some(prev) => {
+                    let (la, ra) = (self.fresh_alias("l"), self.fresh_alias("r"));
+                    let keys_l: Vec<Column> = of_names[..k].iter().map(|n| Column::new(Some(la.as_str()), n)).collect();
+                    let keys_r: Vec<Column> = of_names[..k].iter().map(|n| Column::new(Some(ra.as_str()), n)).collect();
+                    let right = LogicalPlanBuilder::from(level.plan.clone()).alias(ra.as_str())?.build()?;
+                    let joined = LogicalPlanBuilder::from(prev.plan)
+                        .alias(la.as_str())?
+                        .join_detailed(
+                            right,
+                            JoinType::Inner,
+                            (keys_l, keys_r),
+                            None,
+                            datafusion::common::NullEquality::NullEqualsNull,
+                        )?
+                        .build()?;
+                    let mut exprs: Vec<Expr> = prev
+                        .cols
+                        .iter()
+                        .map(|c| Expr::Column(Column::new(Some(la.as_str()), &c.name)).alias(&c.name))
+                        .collect();
+                    let mut cols = prev.cols.clone();
+                    for c in level.cols.iter().skip(k) {
+                        exprs.push(Expr::Column(Column::new(Some(ra.as_str()), &c.name)).alias(&c.name));
+                        cols.push(c.clone());
+                    }
+                    let plan = LogicalPlanBuilder::from(joined).project(exprs)?.build()?;
+                    mk_rel(plan, cols)
+                }
+            });
+        }
+        cumulative.ok_or_else(|| KqlError::new("KQL141", "top-nested needs at least one clause", span))
     }
+
+    // -----------------------------------------------------------------------------------
+    // sample / sample-distinct
+    // -----------------------------------------------------------------------------------
+
     pub(crate) fn bind_sample(&mut self, rel: Rel, n: &ast::Expr) -> Result<Rel> {
-        let _ = rel;
-        Err(unsupported("sample", n.span))
+        let n = self.const_count(n)?;
+        let key = datafusion::functions::math::expr_fn::random().sort(true, false);
+        let plan = LogicalPlanBuilder::from(rel.plan).sort_with_limit(vec![key], Some(n))?.build()?;
+        Ok(mk_rel(plan, rel.cols))
     }
+
     pub(crate) fn bind_sample_distinct(&mut self, rel: Rel, count: &ast::Expr, of: &ast::Expr) -> Result<Rel> {
-        let _ = (rel, of);
-        Err(unsupported("sample-distinct", count.span))
+        let n = self.const_count(count)?;
+        let b = self.bind_scalar(of, &rel)?;
+        let name = match &b.hint {
+            NameHint::Name(s) => s.clone(),
+            NameHint::None => "Column1".to_string(),
+        };
+        let plan = LogicalPlanBuilder::from(rel.plan)
+            .project(vec![b.expr.alias(&name)])?
+            .distinct()?
+            .limit(0, Some(n))?
+            .build()?;
+        Ok(mk_rel(plan, vec![Col::new(name, b.ty)]))
     }
+
+    // -----------------------------------------------------------------------------------
+    // search
+    // -----------------------------------------------------------------------------------
+
+    /// The search predicate over one table: bare string literals search every column.
+    fn search_predicate(&mut self, rel: &Rel, p: &ast::Expr, cs: bool) -> Result<Expr> {
+        match &p.kind {
+            ExprKind::Literal(ast::Literal::String(term)) => {
+                let (kind, needle) = match (term.starts_with('*'), term.ends_with('*') && term.len() > 1) {
+                    (true, true) => (StrOpKind::Contains, term.trim_matches('*')),
+                    (true, false) => (StrOpKind::HasSuffix, term.trim_start_matches('*')),
+                    (false, true) => (StrOpKind::HasPrefix, term.trim_end_matches('*')),
+                    (false, false) => (StrOpKind::Has, term.as_str()),
+                };
+                let mut any: Option<Expr> = None;
+                for c in &rel.cols {
+                    let s = match c.ty {
+                        KqlType::Dynamic => dynfn::tostring(column(&c.name)),
+                        _ => self.coerce(Bound::new(column(&c.name), c.ty), KqlType::String).expr,
+                    };
+                    let t = logical::null_false(strfn::string_op(kind, cs, s, lit(needle.to_string())));
+                    any = Some(match any {
+                        None => t,
+                        Some(a) => a.or(t),
+                    });
+                }
+                Ok(any.unwrap_or(lit(false)))
+            }
+            ExprKind::Binary { op: op @ (ast::BinaryOp::And | ast::BinaryOp::Or), left, right } => {
+                let l = self.search_predicate(rel, left, cs)?;
+                let r = self.search_predicate(rel, right, cs)?;
+                Ok(if *op == ast::BinaryOp::And { l.and(r) } else { l.or(r) })
+            }
+            ExprKind::Paren(x) => self.search_predicate(rel, x, cs),
+            ExprKind::Call { target: None, name, args } if name.name == "not" && args.len() == 1 => {
+                let x = self.search_predicate(rel, args[0].expr(), cs)?;
+                Ok(Expr::Not(Box::new(x)))
+            }
+            _ => {
+                let b = self.bind_scalar(p, rel)?;
+                Ok(logical::null_false(self.as_bool(b, p.span)?))
+            }
+        }
+    }
+
     pub(crate) fn bind_search(
         &mut self,
         rel: Option<Rel>,
@@ -31,9 +239,109 @@ impl Binder<'_> {
         predicate: &ast::Expr,
         span: Span,
     ) -> Result<Rel> {
-        let _ = (rel, params, tables, predicate);
-        Err(unsupported("search", span))
+        let cs = param(params, "kind").and_then(name_text).is_some_and(|k| k.eq_ignore_ascii_case("case_sensitive"));
+        let mut inputs: Vec<(String, Rel)> = Vec::new();
+        if let Some(r) = rel {
+            inputs.push((r.name.clone().unwrap_or_default(), r));
+        } else {
+            let pats: Vec<String> = if tables.is_empty() {
+                vec!["*".to_string()]
+            } else {
+                tables
+                    .iter()
+                    .map(|t| match &t.kind {
+                        ExprKind::Wildcard(w) => Ok(w.clone()),
+                        ExprKind::Name(n) => Ok(n.name.clone()),
+                        _ => Err(KqlError::new("KQL142", "search in (...) takes table names", t.span)),
+                    })
+                    .collect::<Result<_>>()?
+            };
+            for pat in pats {
+                let wild = pat.contains('*');
+                let mut views: Vec<String> = self
+                    .scope
+                    .names()
+                    .filter(|n| super::super::tabular::wildcard_match(&pat, n))
+                    .filter(|n| match self.scope.get(n) {
+                        Some(Binding::Function(f, _)) => f.is_view && f.params.is_empty(),
+                        Some(Binding::Tabular(_)) => !wild,
+                        _ => false,
+                    })
+                    .cloned()
+                    .collect();
+                views.sort();
+                for n in views {
+                    let r =
+                        self.bind_tabular(&ast::Expr::new(ExprKind::Name(ast::Ident::new(n.clone(), span)), span))?;
+                    inputs.push((n, r));
+                }
+                let names: Vec<String> = self
+                    .catalog
+                    .loaded_tables()
+                    .map(|(n, _)| n.clone())
+                    .filter(|n| super::super::tabular::wildcard_match(&pat, n))
+                    .collect();
+                for n in names {
+                    if inputs.iter().any(|(l, _)| *l == n) {
+                        continue;
+                    }
+                    let r = self.bind_table(&ast::Ident::new(n.clone(), span))?;
+                    inputs.push((n, r));
+                }
+            }
+        }
+        // filter each input; tables where the predicate does not bind are skipped
+        let mut filtered: Vec<(String, Rel)> = Vec::new();
+        let single = inputs.len() == 1;
+        for (label, r) in inputs {
+            let saved = self.errors.len();
+            match self.search_predicate(&r, predicate, cs) {
+                Ok(p) if self.errors.len() == saved => {
+                    let plan = LogicalPlanBuilder::from(r.plan).filter(p)?.build()?;
+                    filtered.push((label, mk_rel(plan, r.cols)));
+                }
+                Ok(_) => self.errors.truncate(saved),
+                Err(e) if single => return Err(e),
+                Err(_) => {}
+            }
+        }
+        // union by name, `$table` first
+        let mut all: Vec<Col> = vec![Col::new("$table", KqlType::String)];
+        for (_, r) in &filtered {
+            for c in &r.cols {
+                if !all.iter().any(|a| a.name == c.name) {
+                    all.push(c.clone());
+                }
+            }
+        }
+        let mut plan: Option<LogicalPlanBuilder> = None;
+        for (label, r) in filtered {
+            let exprs: Vec<Expr> = all
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i == 0 {
+                        return lit(label.clone()).alias(&c.name);
+                    }
+                    match r.col(&c.name) {
+                        Some(rc) if rc.ty == c.ty => column(&rc.name).alias(&c.name),
+                        Some(rc) => self.coerce(Bound::new(column(&rc.name), rc.ty), c.ty).expr.alias(&c.name),
+                        None => super::super::scalar::empty_value(c.ty).alias(&c.name),
+                    }
+                })
+                .collect();
+            let p = LogicalPlanBuilder::from(r.plan).project(exprs)?.build()?;
+            plan = Some(match plan {
+                None => LogicalPlanBuilder::from(p),
+                Some(b) => b.union(p)?,
+            });
+        }
+        match plan {
+            Some(b) => Ok(mk_rel(b.build()?, all)),
+            None => self.rel_from_cells(all, &[]),
+        }
     }
+
     pub(crate) fn bind_find(
         &mut self,
         params: &[ast::NamedArg],
@@ -45,6 +353,7 @@ impl Binder<'_> {
         let _ = (params, tables, predicate, project);
         Err(unsupported("find", span))
     }
+
     pub(crate) fn bind_reduce(
         &mut self,
         rel: Rel,
@@ -56,6 +365,11 @@ impl Binder<'_> {
         let _ = (rel, params, by, props);
         Err(unsupported("reduce", span))
     }
+
+    // -----------------------------------------------------------------------------------
+    // scan
+    // -----------------------------------------------------------------------------------
+
     pub(crate) fn bind_scan(
         &mut self,
         rel: Rel,
@@ -64,9 +378,173 @@ impl Binder<'_> {
         steps: &[ast::ScanStep],
         span: Span,
     ) -> Result<Rel> {
-        let _ = (rel, params, declare, steps);
-        Err(unsupported("scan", span))
+        let _ = span;
+        let match_id = param(params, "with_match_id").and_then(name_text);
+        // extended columns: input, then declared
+        let mut ext: Vec<Col> = rel.cols.clone();
+        let mut defaults: Vec<Expr> = Vec::new();
+        for (d, dv) in declare {
+            let ty = super::super::tabular::type_of(&d.ty);
+            let e = match dv {
+                Some(v) => {
+                    let b = self.bind_constant(v)?;
+                    self.coerce(b, ty).expr
+                }
+                None => typed_null(ty),
+            };
+            defaults.push(e);
+            ext.push(Col::new(&d.name.name, ty));
+        }
+        let nin = rel.cols.len();
+        // the context schema: extended columns, then each step's state columns
+        let state_name = |k: usize, c: &str| format!("__scan{k}_{c}");
+        let mut ctx_cols: Vec<Col> = ext.clone();
+        for k in 0..steps.len() {
+            for c in &ext {
+                ctx_cols.push(Col::new(state_name(k, &c.name), c.ty));
+            }
+        }
+        let ctx_schema_rel = self.rel_from_cells(ctx_cols.clone(), &[])?;
+        let step_names: Vec<String> = steps.iter().map(|s| s.name.name.clone()).collect();
+        let rewrite = |e: &ast::Expr| {
+            rewrite_ast(e, &|x: &ast::Expr| {
+                if let ExprKind::Member { target, name } = &x.kind {
+                    if let ExprKind::Name(t) = &target.kind {
+                        if let Some(k) = step_names.iter().position(|s| *s == t.name) {
+                            return Some(ast::Expr::new(
+                                ExprKind::Name(ast::Ident::new(state_name(k, &name.name), name.span)),
+                                x.span,
+                            ));
+                        }
+                    }
+                }
+                None
+            })
+        };
+        // per step: condition and assignments, bound once
+        let mut exprs: Vec<Expr> = Vec::new();
+        let mut assign_idx: Vec<Vec<(usize, usize)>> = Vec::new(); // (ext column, expr index)
+        let mut cond_idx: Vec<usize> = Vec::new();
+        for s in steps {
+            let b = self.bind_scalar(&rewrite(&s.condition), &ctx_schema_rel)?;
+            let p = logical::null_false(self.as_bool(b, s.condition.span)?);
+            cond_idx.push(exprs.len());
+            exprs.push(p);
+            let mut a_idx = Vec::new();
+            for a in &s.assignments {
+                let Some(n) = a.names.first() else {
+                    return Err(KqlError::new("KQL143", "a scan assignment needs a column name", a.span));
+                };
+                let Some(ci) = ext.iter().position(|c| c.name == n.name) else {
+                    return Err(KqlError::new(
+                        "KQL144",
+                        format!("`{}` is not a declared column of the scan", n.name),
+                        n.span,
+                    ));
+                };
+                let b = self.bind_scalar(&rewrite(&a.expr), &ctx_schema_rel)?;
+                let b = self.coerce(b, ext[ci].ty);
+                a_idx.push((ci, exprs.len()));
+                exprs.push(b.expr);
+            }
+            assign_idx.push(a_idx);
+        }
+        let mut out_cols = ext.clone();
+        if let Some(m) = &match_id {
+            out_cols.push(Col::new(m, KqlType::Long));
+        }
+        if self.options.check_only {
+            return self.rel_from_cells(out_cols, &[]);
+        }
+        // defaults as cells
+        let dplan = LogicalPlanBuilder::empty(true)
+            .project(defaults.iter().enumerate().map(|(i, e)| e.clone().alias(format!("d{i}"))).collect::<Vec<_>>())?
+            .build()?;
+        let drow: Vec<Cell> = if defaults.is_empty() {
+            vec![]
+        } else {
+            rows_of(&self.runner.run(dplan)?).into_iter().next().unwrap_or_default()
+        };
+        let input = rows_of(&self.runner.run(rel.plan.clone())?);
+        let n = steps.len();
+        // state[k]: per step j <= k, the extended record; and the match id
+        type State = (Vec<Option<Vec<Cell>>>, i64);
+        let mut state: Vec<Option<State>> = vec![None; n];
+        let mut next_id: i64 = 0;
+        let mut out: Vec<Vec<Cell>> = Vec::new();
+        let named: Vec<Expr> = exprs.iter().enumerate().map(|(i, e)| e.clone().alias(format!("e{i}"))).collect();
+        for row in input {
+            let mut base: Vec<Cell> = row.clone();
+            base.extend(drow.iter().cloned());
+            // contexts: state[0..n], then the empty state
+            let mut ctx_rows: Vec<Vec<Cell>> = Vec::new();
+            for k in 0..=n {
+                let mut r = base.clone();
+                let st = state.get(k).and_then(|s| s.as_ref());
+                for j in 0..n {
+                    let vals = st.and_then(|s| s.0[j].clone());
+                    match vals {
+                        Some(v) => r.extend(v),
+                        None => {
+                            // an empty state holds the declared defaults
+                            r.extend(std::iter::repeat_n(Cell::Null, nin));
+                            r.extend(drow.iter().cloned());
+                        }
+                    }
+                }
+                ctx_rows.push(r);
+            }
+            let crel = self.rel_from_cells(ctx_cols.clone(), &ctx_rows)?;
+            let plan = LogicalPlanBuilder::from(crel.plan).project(named.clone())?.build()?;
+            let res = rows_of(&self.runner.run(plan)?);
+            let eval_ext = |k: usize, ctx: usize| -> Vec<Cell> {
+                let mut r = base.clone();
+                for (ci, ei) in &assign_idx[k] {
+                    r[*ci] = res[ctx][*ei].clone();
+                }
+                r
+            };
+            let holds = |k: usize, ctx: usize| matches!(res[ctx][cond_idx[k]], Cell::B(true));
+            let mut emitted: Vec<Vec<Cell>> = Vec::new();
+            for k in (0..n).rev() {
+                let mut matched = false;
+                if k > 0 && state[k - 1].is_some() && holds(k, k - 1) {
+                    let mut st = state[k - 1].take().expect("state");
+                    let e = eval_ext(k, k - 1);
+                    st.0[k] = Some(e.clone());
+                    let id = st.1;
+                    state[k] = Some(st);
+                    emitted.push(with_id(e, id, match_id.is_some()));
+                    matched = true;
+                }
+                if !matched {
+                    let active = state[k].is_some();
+                    let ctx = if active { k } else { n };
+                    if (active || k == 0) && holds(k, ctx) {
+                        let e = eval_ext(k, ctx);
+                        let id = if k == 0 {
+                            next_id += 1;
+                            next_id - 1
+                        } else {
+                            state[k].as_ref().map(|s| s.1).unwrap_or(0)
+                        };
+                        let st = state[k].get_or_insert_with(|| (vec![None; n], id));
+                        st.0[k] = Some(e.clone());
+                        st.1 = id;
+                        emitted.push(with_id(e, id, match_id.is_some()));
+                    }
+                }
+            }
+            // a record matching several steps is output once per step, first step first
+            emitted.reverse();
+            out.extend(emitted);
+        }
+        let _ = nin;
+        self.rel_from_cells(out_cols, &out)
     }
+
+    /// `partition by Col (subquery)`: the subquery applied to the rows of each value of `Col`
+    /// (bound with the per-row machinery of `mv-apply`, keyed on the partition value).
     pub(crate) fn bind_partition(
         &mut self,
         rel: Rel,
@@ -75,9 +553,101 @@ impl Binder<'_> {
         subquery: &ast::Expr,
         span: Span,
     ) -> Result<Rel> {
-        let _ = (rel, params, by, subquery);
-        Err(unsupported("partition", span))
+        let _ = params;
+        let ExprKind::Name(key) = &by.kind else {
+            return Err(KqlError::new("KQL145", "partition by takes a column name", by.span));
+        };
+        if rel.col(&key.name).is_none() {
+            return Err(KqlError::new(
+                "KS142",
+                format!("The name '{}' does not refer to any known column, table, variable or function.", key.name),
+                key.span,
+            ));
+        }
+        let inner = match &subquery.kind {
+            ExprKind::Braced(x) | ExprKind::Paren(x) => x.as_ref(),
+            _ => subquery,
+        };
+        let ExprKind::Pipe { source: None, ops } = &inner.kind else {
+            return self.bind_partition_sourced(rel, key, inner, span);
+        };
+        use super::mvapply::CTX;
+        let ctx = datafusion::functions::core::expr_fn::named_struct(vec![lit("__rid"), column(&key.name)]);
+        let mut cols = rel.cols.clone();
+        let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+        exprs.push(ctx.alias(CTX));
+        cols.push(Col::new(CTX, KqlType::String));
+        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let mut sub = mk_rel(plan, cols);
+        for op in ops {
+            sub = self.bind_per_row(sub, op)?;
+            if sub.col(CTX).is_none() {
+                return Err(KqlError::new(
+                    "KQL111",
+                    format!(
+                        "the `{}` operator is not supported inside partition yet",
+                        super::super::tabular::operator_name(&op.kind)
+                    ),
+                    op.span,
+                ));
+            }
+        }
+        let keep: Vec<Col> = sub.cols.iter().filter(|c| c.name != CTX).cloned().collect();
+        let plan = LogicalPlanBuilder::from(sub.plan)
+            .project(keep.iter().map(|c| column(&c.name)).collect::<Vec<_>>())?
+            .build()?;
+        Ok(mk_rel(plan, keep))
     }
+
+    /// `partition by Col { T | ... }`: the subquery, which has its own source, bound once per
+    /// value of `Col` with that value as a scalar named `Col`; the results are combined.
+    fn bind_partition_sourced(&mut self, rel: Rel, key: &ast::Ident, q: &ast::Expr, span: Span) -> Result<Rel> {
+        let kty = rel.col(&key.name).map(|c| c.ty).unwrap_or(KqlType::String);
+        let values: Vec<Expr> = if self.options.check_only {
+            vec![typed_null(kty)]
+        } else {
+            let probe =
+                LogicalPlanBuilder::from(rel.plan.clone()).project(vec![column(&key.name)])?.distinct()?.build()?;
+            let batches = self.runner.run(probe)?;
+            let mut v = Vec::new();
+            for b in &batches {
+                for i in 0..b.num_rows() {
+                    v.push(lit(datafusion::common::ScalarValue::try_from_array(b.column(0), i)?));
+                }
+            }
+            v
+        };
+        let saved = self.scope.clone();
+        let mut parts: Vec<Rel> = Vec::new();
+        for v in values {
+            self.scope = saved.with(&key.name, Binding::Scalar(Bound::new(v, kty)));
+            let r = self.bind_tabular(q);
+            self.scope = saved.clone();
+            parts.push(r?);
+        }
+        let Some(first) = parts.first() else {
+            // no partitions: the shape of the subquery over a null key
+            self.scope = saved.with(&key.name, Binding::Scalar(Bound::new(typed_null(kty), kty)));
+            let r = self.bind_tabular(q);
+            self.scope = saved;
+            let r = r?;
+            let plan = LogicalPlanBuilder::from(r.plan).limit(0, Some(0))?.build()?;
+            return Ok(mk_rel(plan, r.cols));
+        };
+        let cols = first.cols.clone();
+        let mut plan: Option<LogicalPlanBuilder> = None;
+        for p in parts {
+            if p.cols.iter().map(|c| &c.name).ne(cols.iter().map(|c| &c.name)) {
+                return Err(KqlError::new("KQL146", "the partitions' results have different columns", span));
+            }
+            plan = Some(match plan {
+                None => LogicalPlanBuilder::from(p.plan),
+                Some(b) => b.union(p.plan)?,
+            });
+        }
+        Ok(mk_rel(plan.expect("partitions").build()?, cols))
+    }
+
     pub(crate) fn bind_top_hitters(
         &mut self,
         rel: Rel,
@@ -89,6 +659,7 @@ impl Binder<'_> {
         let _ = (rel, count, of, by);
         Err(unsupported("top-hitters", span))
     }
+
     pub(crate) fn bind_facet(
         &mut self,
         rel: Rel,
@@ -99,6 +670,7 @@ impl Binder<'_> {
         let _ = (rel, by, with);
         Err(unsupported("facet", span))
     }
+
     pub(crate) fn bind_fork(
         &mut self,
         rel: Rel,
@@ -108,4 +680,11 @@ impl Binder<'_> {
         let _ = (rel, branches);
         Err(unsupported("fork", span))
     }
+}
+
+fn with_id(mut e: Vec<Cell>, id: i64, want: bool) -> Vec<Cell> {
+    if want {
+        e.push(Cell::I(id));
+    }
+    e
 }

@@ -1,9 +1,93 @@
-//! `mv-apply`.
+//! `mv-apply`: a subquery applied to the expansion of each input row.
+//!
+//! Plan: every input row gets a context column `__ctx`, a struct of a unique row number and
+//! the row's columns (computed once, so no self-join is needed). The arrays are expanded in
+//! parallel (padded with nulls to the longest), and the subquery is bound over the expansion
+//! with per-row semantics: `summarize`, `count`, `distinct` and `project` keep `__ctx` (as an
+//! extra group key or column), `take`/`top` become a per-row `row_number` filter. The output
+//! is the context columns (subquery columns of the same name replace them in place), then the
+//! subquery's other columns.
 
-use super::super::{Binder, Rel};
+use super::super::naming::next_column_name;
+use super::super::scalar::column;
+use super::super::{Binder, Bound, Col, NameHint, Rel};
+use super::mk_rel;
 use crate::error::{KqlError, Result};
-use kql_parser::ast;
+use crate::functions::udf::udf;
+use crate::schema::KqlType;
+use crate::value::dynamic as dj;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Builder, ListBuilder, StringBuilder, StructBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::{Column, DataFusionError};
+use datafusion::functions::core::expr_fn::get_field;
+use datafusion::logical_expr::{lit, Expr, ExprFunctionExt, LogicalPlanBuilder, SortExpr};
+use kql_parser::ast::{self, ExprKind, OperatorKind};
 use kql_parser::Span;
+use std::sync::Arc;
+
+type R<T> = std::result::Result<T, DataFusionError>;
+
+pub(crate) const CTX: &str = "__mvapply_ctx";
+const RID: &str = "__rid";
+
+fn zip_fields(n: usize) -> Fields {
+    let mut f = vec![Field::new("i", DataType::Int64, true)];
+    for k in 0..n {
+        f.push(Field::new(format!("v{k}"), DataType::Utf8, true));
+    }
+    Fields::from(f)
+}
+
+/// The elements of `n` dynamic values expanded in parallel: a list of `{i, v0..vn}` structs,
+/// as long as the longest (bags expand to one-key bags, scalars to themselves, null and
+/// empty arrays to nothing).
+pub(crate) fn zip_items(args: Vec<Expr>, limit: Option<usize>) -> Expr {
+    let n = args.len();
+    let fields = zip_fields(n);
+    let ret = DataType::List(Arc::new(Field::new_struct("item", fields.clone(), true)));
+    let body = Arc::new(move |arrays: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+        let cols: Vec<_> = arrays.iter().map(|a| a.as_string::<i32>()).collect();
+        let sb = StructBuilder::from_fields(fields.clone(), 0);
+        let mut lb = ListBuilder::new(sb).with_field(Arc::new(Field::new_struct("item", fields.clone(), true)));
+        for i in 0..rows {
+            let items: Vec<Vec<String>> = cols
+                .iter()
+                .map(|c| {
+                    if c.is_null(i) {
+                        return vec![];
+                    }
+                    let raw = c.value(i);
+                    if let Some(els) = dj::array_elements(raw) {
+                        els.into_iter().map(|s| s.to_string()).collect()
+                    } else if let Some(entries) = dj::object_entries(raw) {
+                        entries.into_iter().map(|(k, v)| format!("{{{}:{}}}", dj::json_string(&k), v)).collect()
+                    } else {
+                        vec![raw.to_string()]
+                    }
+                })
+                .collect();
+            let mut len = items.iter().map(|v| v.len()).max().unwrap_or(0);
+            if let Some(l) = limit {
+                len = len.min(l);
+            }
+            let s = lb.values();
+            for k in 0..len {
+                s.field_builder::<Int64Builder>(0).expect("i").append_value(k as i64);
+                for (c, it) in items.iter().enumerate() {
+                    let vb = s.field_builder::<StringBuilder>(c + 1).expect("v");
+                    match it.get(k) {
+                        Some(x) if x != "null" => vb.append_value(x),
+                        _ => vb.append_null(),
+                    }
+                }
+                s.append(true);
+            }
+            lb.append(true);
+        }
+        Ok(Arc::new(lb.finish()))
+    });
+    udf("kql_mv_zip", ret, false, body).call(args)
+}
 
 impl Binder<'_> {
     /// `mv-apply items on (subquery)`.
@@ -16,7 +100,208 @@ impl Binder<'_> {
         subquery: &ast::Expr,
         span: Span,
     ) -> Result<Rel> {
-        let _ = (rel, params, items, limit, subquery);
-        Err(KqlError::new("KQL055", "the `mv-apply` operator is not supported yet", span))
+        let with_index = super::param(params, "with_itemindex").and_then(super::name_text);
+        let lim = match limit {
+            Some(l) => Some(self.const_count(l)?),
+            None => None,
+        };
+        // 1. the expanded items
+        let mut arrays: Vec<Expr> = Vec::new();
+        let mut names: Vec<(String, KqlType)> = Vec::new();
+        for item in items {
+            let b = self.bind_scalar(&item.column.expr, &rel)?;
+            let b = self.coerce(b, KqlType::Dynamic);
+            let taken: Vec<String> =
+                rel.cols.iter().map(|c| c.name.clone()).chain(names.iter().map(|n| n.0.clone())).collect();
+            let name = match (item.column.names.first(), &b.hint) {
+                (Some(n), _) => n.name.clone(),
+                (None, NameHint::Name(n)) => n.clone(),
+                (None, NameHint::None) => next_column_name(&taken),
+            };
+            let ty = item.to_type.as_ref().map(super::super::tabular::type_of).unwrap_or(KqlType::Dynamic);
+            arrays.push(b.expr);
+            names.push((name, ty));
+        }
+        // 2. context: input columns not replaced by an expansion
+        let ctx_cols: Vec<Col> =
+            rel.cols.iter().filter(|c| !names.iter().any(|(n, _)| *n == c.name)).cloned().collect();
+        let rn = datafusion::functions_window::expr_fn::row_number().alias(RID);
+        let with_rid = LogicalPlanBuilder::from(rel.plan.clone()).window(vec![rn])?.build()?;
+        let mut struct_args: Vec<Expr> = vec![lit(RID), column(RID)];
+        for (k, c) in ctx_cols.iter().enumerate() {
+            struct_args.push(lit(format!("f{k}")));
+            struct_args.push(column(&c.name));
+        }
+        let ctx = datafusion::functions::core::expr_fn::named_struct(struct_args);
+        let list = self.fresh_alias("mvzip");
+        let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+        exprs.push(ctx.alias(CTX));
+        exprs.push(zip_items(arrays, lim).alias(&list));
+        let plan =
+            LogicalPlanBuilder::from(with_rid).project(exprs)?.unnest_column(Column::from_name(&list))?.build()?;
+        // 3. the subtable: input columns (expanded names replaced in place), new ones, index
+        let item = column(&list);
+        let mut cols: Vec<Col> = rel.cols.clone();
+        let mut out: Vec<Expr> = cols.iter().map(|c| column(&c.name)).collect();
+        for (k, (name, ty)) in names.iter().enumerate() {
+            let v = get_field(item.clone(), format!("v{k}"));
+            let v = self.coerce(Bound::new(v, KqlType::Dynamic), *ty).expr.alias(name);
+            if let Some(i) = cols.iter().position(|c| c.name == *name) {
+                out[i] = v;
+                cols[i].ty = *ty;
+            } else {
+                out.push(v);
+                cols.push(Col::new(name, *ty));
+            }
+        }
+        if let Some(ix) = &with_index {
+            out.push(get_field(item.clone(), "i").alias(ix));
+            cols.push(Col::new(ix, KqlType::Long));
+        }
+        out.push(column(CTX));
+        cols.push(Col::new(CTX, KqlType::String));
+        let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
+        let mut sub = mk_rel(plan, cols);
+        // 4. the subquery, per row
+        let ops: Vec<ast::Operator> = match &strip_paren(subquery).kind {
+            ExprKind::Pipe { source: None, ops } => ops.clone(),
+            _ => {
+                return Err(KqlError::new(
+                    "KQL110",
+                    "the mv-apply subquery must start with an operator (e.g. `(summarize ...)`)",
+                    subquery.span,
+                ))
+            }
+        };
+        for op in &ops {
+            sub = self.bind_per_row(sub, op)?;
+            if sub.col(CTX).is_none() {
+                return Err(KqlError::new(
+                    "KQL111",
+                    format!(
+                        "the `{}` operator is not supported inside mv-apply yet",
+                        super::super::tabular::operator_name(&op.kind)
+                    ),
+                    op.span,
+                ));
+            }
+        }
+        // 5. output: context columns (overridden by same-named subquery columns), then the rest
+        let mut out_cols: Vec<Col> = Vec::new();
+        let mut exprs: Vec<Expr> = Vec::new();
+        for (k, c) in ctx_cols.iter().enumerate() {
+            match sub.col(&c.name) {
+                Some(sc) => {
+                    exprs.push(column(&sc.name));
+                    out_cols.push(sc.clone());
+                }
+                None => {
+                    exprs.push(get_field(column(CTX), format!("f{k}")).alias(&c.name));
+                    out_cols.push(c.clone());
+                }
+            }
+        }
+        for c in &sub.cols {
+            if c.name == CTX || out_cols.iter().any(|o| o.name == c.name) {
+                continue;
+            }
+            exprs.push(column(&c.name));
+            out_cols.push(c.clone());
+        }
+        let plan = LogicalPlanBuilder::from(sub.plan).project(exprs)?.build()?;
+        let _ = span;
+        Ok(mk_rel(plan, out_cols))
+    }
+
+    /// Bind one subquery operator so that it applies to each context row separately.
+    pub(crate) fn bind_per_row(&mut self, rel: Rel, op: &ast::Operator) -> Result<Rel> {
+        let ctx_name = || ast::ColumnAssign {
+            names: vec![],
+            expr: ast::Expr::new(ExprKind::Name(ast::Ident::new(CTX, op.span)), op.span),
+            span: op.span,
+        };
+        let rewritten = match &op.kind {
+            OperatorKind::Project(items) => {
+                let mut items = items.clone();
+                items.push(ctx_name());
+                OperatorKind::Project(items)
+            }
+            OperatorKind::ProjectKeep(pats) => {
+                let mut pats = pats.clone();
+                pats.push(ast::Expr::new(ExprKind::Name(ast::Ident::new(CTX, op.span)), op.span));
+                OperatorKind::ProjectKeep(pats)
+            }
+            OperatorKind::Summarize { params, aggs, by } => {
+                let mut by = by.clone();
+                by.push(ctx_name());
+                OperatorKind::Summarize { params: params.clone(), aggs: aggs.clone(), by }
+            }
+            OperatorKind::Count(name) => {
+                let n = name.as_ref().map(|n| n.name.clone()).unwrap_or_else(|| "Count".to_string());
+                let call = ast::Expr::new(
+                    ExprKind::Call { target: None, name: ast::Ident::new("count", op.span), args: vec![] },
+                    op.span,
+                );
+                OperatorKind::Summarize {
+                    params: vec![],
+                    aggs: vec![ast::ColumnAssign {
+                        names: vec![ast::Ident::new(n, op.span)],
+                        expr: call,
+                        span: op.span,
+                    }],
+                    by: vec![ctx_name()],
+                }
+            }
+            OperatorKind::Distinct { params, columns } => {
+                if columns.len() == 1 && matches!(columns[0].expr.kind, ExprKind::Star) {
+                    op.kind.clone()
+                } else {
+                    let mut columns = columns.clone();
+                    columns.push(ctx_name());
+                    OperatorKind::Distinct { params: params.clone(), columns }
+                }
+            }
+            OperatorKind::Take(n) => {
+                let n = self.const_count(n)?;
+                return self.per_row_limit(rel, vec![], n);
+            }
+            OperatorKind::Top { count, by } => {
+                let n = self.const_count(count)?;
+                let key = self.sort_expr(&rel, by)?;
+                return self.per_row_limit(rel, vec![key], n);
+            }
+            _ => op.kind.clone(),
+        };
+        let op2 = ast::Operator { kind: rewritten, span: op.span };
+        let mut out = self.bind_operator(rel, &op2)?;
+        // the context column of a summarize key keeps its internal name
+        if let Some(c) = out.cols.iter_mut().find(|c| c.name == CTX) {
+            c.ty = KqlType::String;
+        }
+        Ok(out)
+    }
+
+    /// Keep the first `n` rows of each context row (in `order`).
+    fn per_row_limit(&mut self, rel: Rel, order: Vec<SortExpr>, n: usize) -> Result<Rel> {
+        let rn_name = self.fresh_alias("rn");
+        let rn = datafusion::functions_window::expr_fn::row_number()
+            .partition_by(vec![get_field(column(CTX), RID)])
+            .order_by(order)
+            .build()?
+            .alias(&rn_name);
+        let names: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+        let plan = LogicalPlanBuilder::from(rel.plan)
+            .window(vec![rn])?
+            .filter(column(&rn_name).lt_eq(lit(n as u64)))?
+            .project(names)?
+            .build()?;
+        Ok(mk_rel(plan, rel.cols))
+    }
+}
+
+fn strip_paren(e: &ast::Expr) -> &ast::Expr {
+    match &e.kind {
+        ExprKind::Paren(x) | ExprKind::Braced(x) => strip_paren(x),
+        _ => e,
     }
 }

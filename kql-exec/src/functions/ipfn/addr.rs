@@ -142,7 +142,11 @@ pub fn parse_v6(s: &str) -> Option<V6> {
         addr = MAPPED | (addr & 0xffff_ffff);
     }
     let prefix = match p {
-        Some(p) if embedded_v4 => 96 + parse_prefix(p, 32)?,
+        // an IPv4 prefix (`::a.b.c.d/24` is `/120`); a longer one can only be an IPv6 prefix
+        Some(p) if embedded_v4 => match parse_prefix(p, 128)? {
+            v @ 0..=32 => 96 + v,
+            v => v,
+        },
         Some(p) => parse_prefix(p, 128)?,
         None => 128,
     };
@@ -316,7 +320,7 @@ pub fn ipv4s_in_text(text: &str) -> Vec<u32> {
         }
         let before_ok = start == 0 || {
             let prev = text[..start].chars().next_back().unwrap_or(' ');
-            !is_word_char(prev) && !(prev == '.' && start >= 2 && b[start - 2].is_ascii_digit())
+            !is_word_char(prev)
         };
         let after_ok = end == b.len() || !text[end..].chars().next().is_some_and(is_word_char);
         if before_ok && after_ok {
@@ -428,6 +432,10 @@ mod tests {
         assert_eq!(
             parse_ipv6_mask("::192.168.255.255/24", 128).as_deref(),
             Some("0000:0000:0000:0000:0000:ffff:c0a8:ff00")
+        );
+        assert_eq!(
+            parse_ipv6_mask("::ffff:10.1.2.3/104", 128).as_deref(),
+            Some("0000:0000:0000:0000:0000:ffff:0a00:0000")
         );
         assert_eq!(parse_ipv6_mask("fe80::1%eth0", 128), None);
         assert_eq!(parse_ipv6_mask("fe80::1/129", 128), None);

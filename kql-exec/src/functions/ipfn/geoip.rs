@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 pub const ENV_VAR: &str = "KQL_GEOIP_DB";
 
 /// How to get a database, for the error when none is configured.
-pub const HOW_TO_GET: &str = "geo_info_from_ip_address needs a MaxMind-format city database (.mmdb): \
-download GeoLite2-City from https://dev.maxmind.com/geoip/geolite2-free-geolocation-data (free account) \
+pub const HOW_TO_GET: &str = "get a MaxMind-format city database (.mmdb): \
+GeoLite2-City from https://dev.maxmind.com/geoip/geolite2-free-geolocation-data (free account) \
 or DB-IP City Lite from https://db-ip.com/db/download/ip-to-city-lite (no account), then pass \
 --geoip PATH or set KQL_GEOIP_DB=PATH";
 

@@ -370,8 +370,12 @@ fn geo_info(ctx: &BindCtx, ip: Expr) -> Result<Bound> {
         Ok(None) if ctx.binder.options.check_only => {
             Ok(Bound::new(crate::binder::scalar::typed_null(KqlType::Dynamic), KqlType::Dynamic))
         }
-        Ok(None) => Err(KqlError::new("KQL140", "geo_info_from_ip_address needs a geo-IP database", ctx.span)
-            .with_help(geoip::HOW_TO_GET)),
+        Ok(None) => Err(KqlError::new(
+            "KQL140",
+            "geo_info_from_ip_address needs a geo-IP database, and none is configured",
+            ctx.span,
+        )
+        .with_help(geoip::HOW_TO_GET)),
         Err(e) => Err(KqlError::new("KQL141", e, ctx.span).with_help(geoip::HOW_TO_GET)),
     }
 }
