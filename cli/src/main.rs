@@ -3,6 +3,7 @@
 mod check;
 mod data;
 mod query;
+mod rules;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,6 +22,12 @@ enum Command {
     Check(check::CheckArgs),
     /// Run a query over local data and print the result.
     Query(Box<query::QueryArgs>),
+    /// Run detection rules as Sentinel's scheduler would at one instant (--now).
+    Run(Box<rules::RunArgs>),
+    /// Run rules at every scheduled step over a past window and report alerts.
+    Replay(Box<rules::ReplayArgs>),
+    /// Run golden tests of rules (*.test.yaml).
+    Test(rules::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,5 +35,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Query(args) => query::run(*args),
+        Command::Run(args) => rules::run(*args),
+        Command::Replay(args) => rules::replay(*args),
+        Command::Test(args) => rules::test(args),
     }
 }

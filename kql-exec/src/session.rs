@@ -24,6 +24,8 @@ pub struct TableEntry {
     pub cols: Vec<Col>,
     /// Where the rows are.
     pub provider: Provider,
+    /// The rows, for in-memory tables (used to derive time-windowed views).
+    pub batches: Option<Arc<Vec<RecordBatch>>>,
 }
 
 /// A stored function (`--functions`).
@@ -92,7 +94,7 @@ impl Catalog {
         }
         let s = self.schemas.table(name)?;
         let cols: Vec<Col> = s.columns.iter().map(|(n, t)| Col::new(n, *t)).collect();
-        Some(TableEntry { provider: empty_provider(&cols), cols })
+        Some(TableEntry { provider: empty_provider(&cols), cols, batches: None })
     }
 
     /// Names of all tables (loaded first).
@@ -105,6 +107,43 @@ impl Catalog {
     /// A stored function.
     pub fn function(&self, name: &str) -> Option<&StoredFunction> {
         self.functions.get(name)
+    }
+
+    /// The same catalog where every in-memory table with a `TimeGenerated` (or `Timestamp`)
+    /// column holds only rows with `from <= time <= to`: what a scheduled rule sees.
+    pub fn time_window(&self, from: i64, to: i64) -> Result<Catalog> {
+        use datafusion::arrow::array::{AsArray, BooleanArray};
+        use datafusion::arrow::datatypes::Int64Type;
+        let mut out = self.clone();
+        for (name, t) in self.tables.iter() {
+            let Some(batches) = &t.batches else { continue };
+            let Some(idx) = t
+                .cols
+                .iter()
+                .position(|c| c.ty == KqlType::DateTime && c.name == "TimeGenerated")
+                .or_else(|| t.cols.iter().position(|c| c.ty == KqlType::DateTime && c.name == "Timestamp"))
+            else {
+                continue;
+            };
+            let mut kept = Vec::new();
+            for b in batches.iter() {
+                let times = b.column(idx).as_primitive::<Int64Type>();
+                let mask: BooleanArray = times.iter().map(|v| Some(v.is_some_and(|v| v >= from && v <= to))).collect();
+                kept.push(
+                    datafusion::arrow::compute::filter_record_batch(b, &mask)
+                        .map_err(|e| KqlError::general("KQL120", e.to_string()))?,
+                );
+            }
+            let schema = Arc::new(Schema::new(
+                t.cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>(),
+            ));
+            let table = MemTable::try_new(schema, vec![kept.clone()])?;
+            out.tables.insert(
+                name.clone(),
+                TableEntry { cols: t.cols.clone(), provider: Arc::new(table), batches: Some(Arc::new(kept)) },
+            );
+        }
+        Ok(out)
     }
 
     /// Map an `externaldata` URL to a local file.
@@ -280,8 +319,8 @@ impl Session {
     pub fn add_batches(&mut self, name: &str, cols: Vec<Col>, batches: Vec<RecordBatch>) -> Result<()> {
         let schema =
             Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
-        let table = MemTable::try_new(schema, vec![batches])?;
-        self.catalog.add_table(name, TableEntry { cols, provider: Arc::new(table) });
+        let table = MemTable::try_new(schema, vec![batches.clone()])?;
+        self.catalog.add_table(name, TableEntry { cols, provider: Arc::new(table), batches: Some(Arc::new(batches)) });
         Ok(())
     }
 

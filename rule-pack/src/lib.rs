@@ -1,5 +1,11 @@
 //! `rule-pack`: detection rules as code.
 //!
-//! - [`source`]: reading query text from `.kql` files and Sentinel rule YAML.
+//! - [`source`]: reading query text from `.kql` files and Sentinel rule YAML;
+//! - [`rule`]: the rule model (`.kql` with a comment header, Sentinel analytic-rule YAML);
+//! - [`runner`]: running a rule as the scheduler would (window, trigger, alerts);
+//! - [`testing`]: golden tests beside rules (`*.test.yaml`).
 
+pub mod rule;
+pub mod runner;
 pub mod source;
+pub mod testing;

@@ -4,5 +4,6 @@ mod check_corpus;
 mod common;
 mod conformance;
 mod parser_corpus;
+mod rule_pack;
 mod seed_queries;
 mod seed_runs;
