@@ -98,11 +98,12 @@ pub fn substitute(template: &str, names: &[String], row: &[Value]) -> String {
 /// rule's lookback window for the run).
 pub fn run_rule(session: &mut Session, rule: &Rule, now: i64) -> Result<RuleRun, KqlError> {
     // A rule that declares its lookback sees only that window; a bare query sees everything
-    // up to `now` (its own `ago()` filters decide).
+    // up to `now` (its own `ago()` filters decide the rest).
     let full = session.catalog.clone();
     session.catalog = match rule.period_ticks() {
         Some(period) => full.time_window(now - period, now)?,
-        None => full.clone(),
+        // nothing after `now` exists yet (matters for replay)
+        None => full.time_window(i64::MIN, now)?,
     };
     let saved_now = session.options.now;
     session.options.now = Some(now);
