@@ -432,13 +432,13 @@ fn expr(out: &mut String, e: &Expr) {
             operand(out, right, p + 1);
         }
         ExprKind::InList { op, expr: x, list } => {
-            operand(out, x, 4);
+            operand(out, x, 3);
             let _ = write!(out, " {} (", list_op_text(*op));
             comma(out, list, expr);
             out.push(')');
         }
         ExprKind::Between { negated, expr: x, low, high } => {
-            operand(out, x, 4);
+            operand(out, x, 3);
             out.push_str(if *negated { " !between (" } else { " between (" });
             operand(out, low, 4);
             out.push_str(" .. ");

@@ -1,0 +1,120 @@
+//! Property tests: the printer round trip on generated queries, and no panic on any input.
+
+use proptest::prelude::*;
+
+fn ident() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("T".to_string()),
+        Just("Name".to_string()),
+        Just("TimeGenerated".to_string()),
+        Just("LogMessage".to_string()),
+        "[a-z][a-z0-9_]{0,6}".prop_filter("not a keyword", |s| {
+            !matches!(
+                s.as_str(),
+                "and" | "or" | "by" | "on" | "in" | "has" | "with" | "let" | "set" | "of" | "to" | "from" | "step" | "asc"
+                    | "desc" | "nulls" | "limit" | "default" | "print" | "range" | "union" | "search" | "find"
+                    | "evaluate" | "datatable" | "externaldata" | "view" | "true" | "false" | "contains" | "between"
+                    | "hasprefix" | "hassuffix" | "startswith" | "endswith" | "matches" | "like" | "typeof"
+                    | "where" | "extend" | "project" | "summarize" | "count" | "take" | "top" | "sort" | "order"
+                    | "join" | "lookup" | "distinct" | "parse" | "render" | "as" | "serialize" | "invoke"
+                    | "sample" | "partition" | "scan" | "fork" | "facet" | "reduce" | "consume" | "getschema"
+                    | "filter" | "mvexpand" | "mvapply" | "declare" | "alias" | "restrict" | "pattern" | "date"
+                    | "time" | "int" | "long" | "real" | "bool" | "guid" | "dynamic" | "decimal" | "string"
+                    | "double" | "boolean" | "timespan" | "datetime" | "uniqueid" | "hascs" | "likecs"
+                    | "containscs"
+            )
+        }),
+    ]
+}
+
+fn literal() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0i64..1_000_000).prop_map(|n| n.to_string()),
+        (0u32..1000).prop_map(|n| format!("{n}.5")),
+        "[a-zA-Z0-9 _.-]{0,8}".prop_map(|s| format!("\"{s}\"")),
+        (1u32..90).prop_map(|n| format!("{n}d")),
+        (1u32..90).prop_map(|n| format!("{n}m")),
+        Just("datetime(2025-10-21T14:32:17Z)".to_string()),
+        Just("dynamic([1, \"a\", {\"k\": null}])".to_string()),
+        Just("true".to_string()),
+        Just("long(null)".to_string()),
+    ]
+}
+
+fn scalar() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![ident(), literal(), (ident(), ident()).prop_map(|(a, b)| format!("{a}.{b}"))];
+    leaf.prop_recursive(4, 32, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), prop::sample::select(vec!["+", "-", "*", "/", "==", "!=", ">", "<=", "and", "or", "contains", "has", "=~", "!startswith"]), inner.clone())
+                .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+            inner.clone().prop_map(|a| format!("({a})")),
+            (ident(), prop::collection::vec(inner.clone(), 0..3)).prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+            (inner.clone(), prop::collection::vec(literal(), 1..3)).prop_map(|(a, l)| format!("{a} in ({})", l.join(", "))),
+            (inner.clone(), literal(), literal()).prop_map(|(a, l, h)| format!("{a} between ({l} .. {h})")),
+            inner.prop_map(|a| format!("-{a}")),
+        ]
+    })
+}
+
+fn operator() -> impl Strategy<Value = String> {
+    prop_oneof![
+        scalar().prop_map(|e| format!("where {e}")),
+        (ident(), scalar()).prop_map(|(n, e)| format!("extend {n} = {e}")),
+        prop::collection::vec(ident(), 1..4).prop_map(|c| format!("project {}", c.join(", "))),
+        (ident(), ident()).prop_map(|(a, b)| format!("summarize count(), x = sum({a}) by {b}, bin(TimeGenerated, 1h)")),
+        (1u32..100).prop_map(|n| format!("take {n}")),
+        (1u32..100, ident()).prop_map(|(n, c)| format!("top {n} by {c} desc")),
+        prop::collection::vec(ident(), 1..3).prop_map(|c| format!("sort by {} asc nulls last", c.join(", "))),
+        ident().prop_map(|t| format!("join kind=leftouter ({t} | take 1) on $left.a == $right.b")),
+        ident().prop_map(|c| format!("mv-expand {c} to typeof(string)")),
+        ident().prop_map(|c| format!("parse {c} with * \"x=\" v:long \",\" *")),
+        Just("render timechart with (title=\"t\", ycolumns=a, b)".to_string()),
+        Just("project-away a*".to_string()),
+    ]
+}
+
+fn query() -> impl Strategy<Value = String> {
+    (prop::option::of((ident(), scalar())), ident(), prop::collection::vec(operator(), 0..6)).prop_map(|(l, src, ops)| {
+        let mut q = String::new();
+        if let Some((n, e)) = l {
+            q.push_str(&format!("let {n} = {e};\n"));
+        }
+        q.push_str(&src);
+        for o in ops {
+            q.push_str("\n| ");
+            q.push_str(&o);
+        }
+        q
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// print(parse(q)) parses to the same AST, and printing is idempotent.
+    #[test]
+    fn printer_round_trip(q in query()) {
+        if let Ok(a) = kql_parser::parse(&q) {
+            let p1 = kql_parser::printer::print_script(&a);
+            let b = kql_parser::parse(&p1).map_err(|e| TestCaseError::fail(format!("{e}\n{p1}")))?;
+            prop_assert_eq!(&a, &b, "printed:\n{}", p1);
+            prop_assert_eq!(p1.clone(), kql_parser::printer::print_script(&b));
+        }
+    }
+
+    /// Any text: an AST or a syntax error, never a panic.
+    #[test]
+    fn never_panics_on_arbitrary_text(s in "\\PC{0,200}") {
+        let _ = kql_parser::parse(&s);
+    }
+
+    /// Corrupted queries (a generated query with a random cut and insert) never panic.
+    #[test]
+    fn never_panics_on_corrupted_queries(q in query(), cut in 0usize..400, ins in "[|()\\[\\]{}\"'@.,;=!~*-]{0,3}") {
+        let mut chars: Vec<char> = q.chars().collect();
+        let at = cut.min(chars.len());
+        chars.splice(at..at, ins.chars());
+        let t: String = chars.into_iter().collect();
+        let _ = kql_parser::parse(&t);
+    }
+}
