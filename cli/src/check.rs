@@ -16,6 +16,8 @@ pub enum CheckFormat {
     Human,
     /// One JSON object per file.
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
 }
 
 /// Arguments of `kql check`.
@@ -89,6 +91,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut out = stdout.lock();
     let color = stdout.is_terminal();
     let (mut n_ok, mut n_bad) = (0usize, 0usize);
+    let mut reports: Vec<FileReport> = Vec::new();
     for path in files {
         let display = path.display().to_string();
         let report = match read_query(&path) {
@@ -121,6 +124,23 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     errors.extend(outcome.errors);
                     warnings = outcome.warnings;
                 }
+                // `// kql-ignore: KQLW001` on a line (or the line before) silences that warning there
+                let idx = kql_parser::LineIndex::new(&src.query);
+                warnings.retain(|w| {
+                    let Some(sp) = w.span else { return true };
+                    let (line, _) = idx.line_col(&src.query, sp.start);
+                    let silenced = |l: usize| {
+                        l >= 1 && {
+                            let t = idx.line_text(&src.query, l);
+                            t.find("kql-ignore").is_some_and(|k| {
+                                let rest = &t[k + "kql-ignore".len()..];
+                                let rest = rest.trim_start_matches(':').trim();
+                                rest.is_empty() || rest.split([',', ' ']).any(|c| c.trim() == w.code)
+                            })
+                        }
+                    };
+                    !(silenced(line) || silenced(line - 1))
+                });
                 errors.sort_by_key(|e| e.span.map(|s| s.start).unwrap_or(usize::MAX));
                 let mut diags = Vec::new();
                 for (sev, e) in errors.iter().map(|e| ("error", e)).chain(warnings.iter().map(|w| ("warning", w))) {
@@ -145,7 +165,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
                         code: e.code.into(),
                         line,
                         col,
-                        message: e.message.clone(),
+                        message: match &e.help {
+                            Some(h) if args.format == CheckFormat::Sarif => format!("{} ({h})", e.message),
+                            _ => e.message.clone(),
+                        },
                     });
                 }
                 let ok = errors.is_empty() && (!args.deny_warnings || warnings.is_empty());
@@ -160,6 +183,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
         if args.format == CheckFormat::Json {
             let _ = writeln!(out, "{}", serde_json::to_string(&report).unwrap_or_default());
         }
+        reports.push(report);
+    }
+    if args.format == CheckFormat::Sarif {
+        let _ = writeln!(out, "{}", sarif(&reports));
     }
     if args.format == CheckFormat::Human {
         let _ = writeln!(out, "{} file(s) checked: {n_ok} ok, {n_bad} with errors", n_ok + n_bad);
@@ -169,6 +196,39 @@ pub fn run(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// SARIF 2.1.0 for GitHub code scanning.
+fn sarif(reports: &[FileReport]) -> String {
+    let mut rules: Vec<String> = Vec::new();
+    let mut results = Vec::new();
+    for r in reports {
+        for d in &r.diagnostics {
+            if !rules.contains(&d.code) {
+                rules.push(d.code.clone());
+            }
+            results.push(serde_json::json!({
+                "ruleId": d.code,
+                "level": if d.severity == "error" { "error" } else { "warning" },
+                "message": {"text": d.message},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": r.path.trim_start_matches("./")},
+                    "region": {"startLine": d.line, "startColumn": d.col}
+                }}]
+            }));
+        }
+    }
+    let rules: Vec<serde_json::Value> =
+        rules.iter().map(|c| serde_json::json!({"id": c, "name": c, "shortDescription": {"text": c}})).collect();
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "kql", "informationUri": "https://github.com/", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
+            "results": results
+        }]
+    })
+    .to_string()
 }
 
 /// Colour the severity word and carets on a terminal.

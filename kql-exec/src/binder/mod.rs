@@ -176,6 +176,10 @@ pub struct Binder<'a> {
     pub errors: Vec<KqlError>,
     /// Default names of aggregates the last `summarize` renamed (`count_` -> `requests`).
     pub renamed_aggregates: Vec<(String, String)>,
+    /// Tables scanned that have a time column, with where they are read (for KQLW004).
+    pub time_scans: Vec<(String, kql_parser::Span)>,
+    /// Whether some `where` filters on a datetime column.
+    pub time_filtered: bool,
     /// Columns holding values of a producer with a known set of keys (`geo_info_from_ip_address`).
     pub producer_keys: std::collections::HashMap<String, (&'static str, &'static [&'static str])>,
 }
@@ -202,6 +206,8 @@ impl<'a> Binder<'a> {
             warnings: Vec::new(),
             errors: Vec::new(),
             renamed_aggregates: Vec::new(),
+            time_scans: Vec::new(),
+            time_filtered: false,
             producer_keys: Default::default(),
         }
     }
@@ -250,6 +256,20 @@ impl<'a> Binder<'a> {
                         self.scope = self.scope.with(&p.name.name, Binding::Scalar(b));
                     }
                 }
+            }
+        }
+        if self.options.check_only && !self.time_filtered {
+            if let Some((t, span)) = self.time_scans.first().cloned() {
+                self.warnings.push(
+                    KqlError::new(
+                        "KQLW004",
+                        format!("`{t}` is read without a time filter: the query scans the whole retention"),
+                        span,
+                    )
+                    .with_help(
+                        "filter early, e.g. `| where TimeGenerated > ago(1d)` (silence with `// kql-ignore: KQLW004`)",
+                    ),
+                );
             }
         }
         match result {
@@ -337,6 +357,8 @@ impl<'a> Binder<'a> {
             warnings: vec![],
             errors: vec![],
             renamed_aggregates: vec![],
+            time_scans: vec![],
+            time_filtered: false,
             producer_keys: Default::default(),
         };
         if probe.call_depth > 50 {

@@ -97,6 +97,12 @@ impl Binder<'_> {
                     None,
                 )?
                 .build()?;
+                if t.cols
+                    .iter()
+                    .any(|c| c.ty == KqlType::DateTime && (c.name == "TimeGenerated" || c.name == "Timestamp"))
+                {
+                    self.time_scans.push((id.name.clone(), id.span));
+                }
                 Ok(Rel { plan, cols: t.cols.clone(), render: None, name: Some(id.name.clone()), open: false })
             }
             None => {
@@ -307,6 +313,9 @@ impl Binder<'_> {
         let render = rel.render.clone();
         let mut out = match &op.kind {
             OperatorKind::Where(pred) => {
+                if mentions_datetime_column(pred, &rel) {
+                    self.time_filtered = true;
+                }
                 let b = self.bind_scalar(pred, &rel)?;
                 let p = self.as_bool(b, pred.span)?;
                 let plan = LogicalPlanBuilder::from(rel.plan).filter(p)?.build()?;
@@ -970,6 +979,19 @@ impl Binder<'_> {
         let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
         Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
+}
+
+/// Whether a predicate refers to a datetime column of `rel` (a time filter).
+fn mentions_datetime_column(e: &ast::Expr, rel: &Rel) -> bool {
+    let printed = kql_parser::printer::print_expr(e);
+    rel.cols.iter().filter(|c| c.ty == KqlType::DateTime).any(|c| {
+        printed.match_indices(c.name.as_str()).any(|(i, _)| {
+            let before = printed[..i].chars().next_back();
+            let after = printed[i + c.name.len()..].chars().next();
+            !before.is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
+                && !after.is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
+        })
+    })
 }
 
 /// Keep one row per distinct key (the left side of `innerunique`).
