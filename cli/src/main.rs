@@ -1,8 +1,11 @@
 //! `kql`: run KQL queries and detection rules locally over exported logs.
 
+mod chart;
 mod check;
+mod convert;
 mod data;
 mod query;
+mod repl;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +31,10 @@ enum Command {
     Replay(Box<rules::ReplayArgs>),
     /// Run golden tests of rules (*.test.yaml).
     Test(rules::TestArgs),
+    /// Write logs in any supported format as typed Parquet, one file per table.
+    Convert(convert::ConvertArgs),
+    /// An interactive shell: type queries, see tables and charts.
+    Repl(Box<repl::ReplArgs>),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +45,7 @@ fn main() -> ExitCode {
         Command::Run(args) => rules::run(*args),
         Command::Replay(args) => rules::replay(*args),
         Command::Test(args) => rules::test(args),
+        Command::Convert(args) => convert::run(args),
+        Command::Repl(args) => repl::run(*args),
     }
 }

@@ -35,6 +35,10 @@ pub struct QueryArgs {
     /// Write the result to a file.
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
+    /// Where to write the chart of a query ending in `render`: PATH.svg and PATH.png
+    /// (default: kql-charts/<query file name> in the temporary folder).
+    #[arg(long = "chart-out", value_name = "PATH")]
+    chart_out: Option<PathBuf>,
 }
 
 /// Run `kql query`.
@@ -68,6 +72,7 @@ pub fn run(args: QueryArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let started = std::time::Instant::now();
     let result = match session.query(&text) {
         Ok(r) => r,
         Err(e) => {
@@ -75,15 +80,32 @@ pub fn run(args: QueryArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let elapsed = started.elapsed();
     for w in &result.warnings {
         eprint!("{}", w.render(&path, &text).replacen("error", "warning", 1));
+    }
+    if result.render.is_some() {
+        let base = args.chart_out.clone().unwrap_or_else(|| {
+            let name = args.file.as_ref().and_then(|f| f.file_stem()).and_then(|s| s.to_str()).unwrap_or("chart");
+            crate::chart::default_base(name)
+        });
+        match crate::chart::render_result(&result, &base) {
+            Ok(Some((svg, png))) => eprintln!("chart: {} {}", svg.display(), png.display()),
+            Ok(None) => {}
+            Err(e) => eprintln!("warning: no chart: {e}"),
+        }
     }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let format = args.format.unwrap_or(if to_terminal { Format::Table } else { Format::Csv });
     let out = match format {
         Format::Table => {
-            let width = if to_terminal { terminal_width() } else { None };
-            kql_exec::output::to_table(&result, if to_terminal { 200 } else { usize::MAX }, width)
+            let options = kql_exec::output::TableOptions {
+                max_rows: if to_terminal { 200 } else { usize::MAX },
+                width: if to_terminal { terminal_width() } else { None },
+                elapsed: if to_terminal { Some(elapsed) } else { None },
+                ..Default::default()
+            };
+            kql_exec::output::to_table_with(&result, &options)
         }
         Format::Csv => kql_exec::output::to_csv(&result),
         Format::Json => kql_exec::output::to_json(&result) + "\n",
@@ -103,6 +125,11 @@ pub fn run(args: QueryArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+/// The terminal's width: `COLUMNS`, else the size of the terminal on stdout.
+pub fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&w: &u16| w > 0)
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| w.0).filter(|&w| w > 0))
 }

@@ -102,40 +102,141 @@ pub fn to_csv(r: &QueryResult) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// How [`to_table_with`] lays out a terminal table.
+#[derive(Debug, Clone)]
+pub struct TableOptions {
+    /// At most this many rows are printed; a note tells how many were left out.
+    pub max_rows: usize,
+    /// The terminal width: columns are narrowed (cells cut with `…`) and, when even that is not
+    /// enough, columns at the end are left out, so that the table fits.
+    pub width: Option<u16>,
+    /// The widest a cell may be before it is cut, in characters.
+    pub max_cell: usize,
+    /// Shown under the table with the row count.
+    pub elapsed: Option<std::time::Duration>,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions { max_rows: usize::MAX, width: None, max_cell: 60, elapsed: None }
+    }
+}
+
 /// A table for the terminal: names and types in the header, long cells cut, at most
 /// `max_rows` rows, fitted to `width` columns.
 pub fn to_table(r: &QueryResult, max_rows: usize, width: Option<u16>) -> String {
-    let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-    if let Some(w) = width {
-        t.set_width(w);
+    to_table_with(r, &TableOptions { max_rows, width, ..Default::default() })
+}
+
+fn cut(s: &str, width: usize) -> String {
+    // one line per cell: control characters would break the grid
+    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if clean.chars().count() <= width {
+        clean
+    } else {
+        let mut t: String = clean.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
     }
-    t.set_header(r.cols.iter().map(|c: &Col| format!("{}\n{}", c.name, c.ty.name())));
-    let mut shown = 0usize;
+}
+
+/// A terminal table (see [`TableOptions`]), with the row count (and the elapsed time) under it.
+pub fn to_table_with(r: &QueryResult, o: &TableOptions) -> String {
+    let max_cell = o.max_cell.max(4);
+    // the cells that will be shown, uncut
+    let mut rows: Vec<Vec<String>> = Vec::new();
     'outer: for b in &r.batches {
         for i in 0..b.num_rows() {
-            if shown >= max_rows {
+            if rows.len() >= o.max_rows {
                 break 'outer;
             }
-            t.add_row(r.cols.iter().enumerate().map(|(k, c)| {
-                let s = cell_text(b.column(k), i, c.ty);
-                if s.chars().count() > 60 {
-                    format!("{}…", s.chars().take(59).collect::<String>())
-                } else {
-                    s
-                }
-            }));
-            shown += 1;
+            rows.push(r.cols.iter().enumerate().map(|(k, c)| cell_text(b.column(k), i, c.ty)).collect());
         }
     }
-    let total = r.num_rows();
-    let mut s = t.to_string();
-    s.push('\n');
-    if total > shown {
-        s.push_str(&format!("{total} rows ({} not shown)\n", total - shown));
-    } else {
-        s.push_str(&format!("{total} row{}\n", if total == 1 { "" } else { "s" }));
+    let ncols = r.cols.len();
+    // natural widths, capped
+    let mut widths: Vec<usize> =
+        r.cols.iter().map(|c: &Col| c.name.chars().count().max(c.ty.name().len()).min(max_cell)).collect();
+    for row in &rows {
+        for (k, cell) in row.iter().enumerate() {
+            widths[k] = widths[k].max(cell.chars().count().min(max_cell));
+        }
     }
+    // fit: each column costs its width + 3 (padding and border), plus one border
+    let mut shown_cols = ncols;
+    if let Some(w) = o.width {
+        let avail = (w as usize).max(20);
+        let total = |ws: &[usize], n: usize| ws[..n].iter().map(|x| x + 3).sum::<usize>() + 1;
+        const MIN: usize = 10;
+        while total(&widths, shown_cols) > avail {
+            // narrow the widest column that is still wider than MIN
+            let widest = (0..shown_cols).filter(|&k| widths[k] > MIN).max_by_key(|&k| widths[k]);
+            match widest {
+                Some(k) => widths[k] -= 1,
+                None => {
+                    if shown_cols <= 1 {
+                        break;
+                    }
+                    shown_cols -= 1;
+                    // room for the "…" column that says columns were left out
+                    while shown_cols > 1 && total(&widths, shown_cols) + 4 > avail {
+                        shown_cols -= 1;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_content_arrangement(comfy_table::ContentArrangement::Disabled);
+    let mut header: Vec<String> = r.cols[..shown_cols]
+        .iter()
+        .zip(&widths)
+        .map(|(c, &w)| format!("{}\n{}", cut(&c.name, w), cut(c.ty.name(), w)))
+        .collect();
+    if shown_cols < ncols {
+        header.push("…".to_string());
+    }
+    t.set_header(header);
+    for row in &rows {
+        let mut cells: Vec<String> = row[..shown_cols].iter().zip(&widths).map(|(s, &w)| cut(s, w)).collect();
+        if shown_cols < ncols {
+            cells.push("…".to_string());
+        }
+        t.add_row(cells);
+    }
+    let total = r.num_rows();
+    let shown = rows.len();
+    let mut s = if ncols > 0 { t.to_string() + "\n" } else { String::new() };
+    let mut note = if total > shown {
+        format!("{total} rows ({} not shown)", total - shown)
+    } else {
+        format!("{total} row{}", if total == 1 { "" } else { "s" })
+    };
+    if shown_cols < ncols {
+        let left: Vec<&str> = r.cols[shown_cols..].iter().map(|c| c.name.as_str()).collect();
+        note.push_str(&format!("; {} column(s) not shown: {}", ncols - shown_cols, cut(&left.join(", "), 80)));
+    }
+    if let Some(e) = o.elapsed {
+        note.push_str(&format!(" in {}", format_elapsed(e)));
+    }
+    s.push_str(&note);
+    s.push('\n');
     s
+}
+
+/// An elapsed time for people: `850 ms`, `1.24 s`, `2 min 5 s`.
+pub fn format_elapsed(d: std::time::Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 1.0 {
+        format!("{:.2} ms", ms)
+    } else if ms < 1000.0 {
+        format!("{:.0} ms", ms)
+    } else if ms < 60_000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else {
+        let s = d.as_secs();
+        format!("{} min {} s", s / 60, s % 60)
+    }
 }

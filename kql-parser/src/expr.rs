@@ -9,7 +9,10 @@ use crate::span::Span;
 
 /// A pipe expression: an expression followed by any number of `| operator`.
 pub fn pipe_expr(i: In) -> PResult<Expr> {
-    let (mut rest, source) = expr(i)?;
+    let (mut rest, source) = match source_operator(i) {
+        Some(r) => r?,
+        None => expr(i)?,
+    };
     let start = source.span;
     let mut ops = Vec::new();
     while peek_sym(rest, "|") && !peek_sym(rest, "||") {
@@ -516,17 +519,27 @@ fn primary(i: In) -> PResult<Expr> {
     if word == "externaldata" && (after.starts_with('(') || after.starts_with("with")) {
         return externaldata(i);
     }
-    if SOURCE_OPS.contains(&word) && starts_source_operand(word, after) {
-        let (r2, op) = crate::ops::operator(i)?;
-        let span = op.span;
-        return Ok((r2, Expr::new(ExprKind::Source(Box::new(op)), span)));
-    }
     if after.starts_with('(') {
         let (r2, (args, end)) = call_args(r)?;
         return Ok((r2, Expr::new(ExprKind::Call { target: None, name: id, args }, Span::new(start, end.end))));
     }
     let span = id.span;
     Ok((r, Expr::new(ExprKind::Name(id), span)))
+}
+
+/// A source operator (`print`, `range`, `union`...) where a query can start; `None` when the
+/// text there does not start one.
+fn source_operator(i: In) -> Option<PResult<Expr>> {
+    let t = ws(i);
+    let (r, id) = plain_ident(t).ok()?;
+    let word = id.name.as_str();
+    if SOURCE_OPS.contains(&word) && starts_source_operand(word, ws(r)) {
+        return Some(crate::ops::operator(t).map(|(r2, op)| {
+            let span = op.span;
+            (r2, Expr::new(ExprKind::Source(Box::new(op)), span))
+        }));
+    }
+    None
 }
 
 /// Whether `word` (a source operator keyword) followed by `after` starts that operator rather

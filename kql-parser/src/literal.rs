@@ -209,7 +209,9 @@ pub fn number(i: In) -> PResult<(NumberToken, Span)> {
         is_real = true;
         n += 1;
         n += b[n..].iter().take_while(|c| c.is_ascii_digit()).count();
-    } else if b.get(n) == Some(&b'.') && !b.get(n + 1).is_some_and(|c| is_ident_char(*c as char) || *c == b'.') {
+    } else if b.get(n) == Some(&b'.')
+        && !b.get(n + 1).is_some_and(|c| is_ident_char(*c as char) || *c == b'.' || *c == b'[' || *c == b'$')
+    {
         // `1.` is a real
         is_real = true;
         n += 1;

@@ -11,16 +11,93 @@ fn ident() -> impl Strategy<Value = String> {
         "[a-z][a-z0-9_]{0,6}".prop_filter("not a keyword", |s| {
             !matches!(
                 s.as_str(),
-                "and" | "or" | "by" | "on" | "in" | "has" | "with" | "let" | "set" | "of" | "to" | "from" | "step" | "asc"
-                    | "desc" | "nulls" | "limit" | "default" | "print" | "range" | "union" | "search" | "find"
-                    | "evaluate" | "datatable" | "externaldata" | "view" | "true" | "false" | "contains" | "between"
-                    | "hasprefix" | "hassuffix" | "startswith" | "endswith" | "matches" | "like" | "typeof"
-                    | "where" | "extend" | "project" | "summarize" | "count" | "take" | "top" | "sort" | "order"
-                    | "join" | "lookup" | "distinct" | "parse" | "render" | "as" | "serialize" | "invoke"
-                    | "sample" | "partition" | "scan" | "fork" | "facet" | "reduce" | "consume" | "getschema"
-                    | "filter" | "mvexpand" | "mvapply" | "declare" | "alias" | "restrict" | "pattern" | "date"
-                    | "time" | "int" | "long" | "real" | "bool" | "guid" | "dynamic" | "decimal" | "string"
-                    | "double" | "boolean" | "timespan" | "datetime" | "uniqueid" | "hascs" | "likecs"
+                "and"
+                    | "or"
+                    | "by"
+                    | "on"
+                    | "in"
+                    | "has"
+                    | "with"
+                    | "let"
+                    | "set"
+                    | "of"
+                    | "to"
+                    | "from"
+                    | "step"
+                    | "asc"
+                    | "desc"
+                    | "nulls"
+                    | "limit"
+                    | "default"
+                    | "print"
+                    | "range"
+                    | "union"
+                    | "search"
+                    | "find"
+                    | "evaluate"
+                    | "datatable"
+                    | "externaldata"
+                    | "view"
+                    | "true"
+                    | "false"
+                    | "contains"
+                    | "between"
+                    | "hasprefix"
+                    | "hassuffix"
+                    | "startswith"
+                    | "endswith"
+                    | "matches"
+                    | "like"
+                    | "typeof"
+                    | "where"
+                    | "extend"
+                    | "project"
+                    | "summarize"
+                    | "count"
+                    | "take"
+                    | "top"
+                    | "sort"
+                    | "order"
+                    | "join"
+                    | "lookup"
+                    | "distinct"
+                    | "parse"
+                    | "render"
+                    | "as"
+                    | "serialize"
+                    | "invoke"
+                    | "sample"
+                    | "partition"
+                    | "scan"
+                    | "fork"
+                    | "facet"
+                    | "reduce"
+                    | "consume"
+                    | "getschema"
+                    | "filter"
+                    | "mvexpand"
+                    | "mvapply"
+                    | "declare"
+                    | "alias"
+                    | "restrict"
+                    | "pattern"
+                    | "date"
+                    | "time"
+                    | "int"
+                    | "long"
+                    | "real"
+                    | "bool"
+                    | "guid"
+                    | "dynamic"
+                    | "decimal"
+                    | "string"
+                    | "double"
+                    | "boolean"
+                    | "timespan"
+                    | "datetime"
+                    | "uniqueid"
+                    | "hascs"
+                    | "likecs"
                     | "containscs"
             )
         }),
@@ -45,11 +122,32 @@ fn scalar() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![ident(), literal(), (ident(), ident()).prop_map(|(a, b)| format!("{a}.{b}"))];
     leaf.prop_recursive(4, 32, 3, |inner| {
         prop_oneof![
-            (inner.clone(), prop::sample::select(vec!["+", "-", "*", "/", "==", "!=", ">", "<=", "and", "or", "contains", "has", "=~", "!startswith"]), inner.clone())
+            (
+                inner.clone(),
+                prop::sample::select(vec![
+                    "+",
+                    "-",
+                    "*",
+                    "/",
+                    "==",
+                    "!=",
+                    ">",
+                    "<=",
+                    "and",
+                    "or",
+                    "contains",
+                    "has",
+                    "=~",
+                    "!startswith"
+                ]),
+                inner.clone()
+            )
                 .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
             inner.clone().prop_map(|a| format!("({a})")),
-            (ident(), prop::collection::vec(inner.clone(), 0..3)).prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
-            (inner.clone(), prop::collection::vec(literal(), 1..3)).prop_map(|(a, l)| format!("{a} in ({})", l.join(", "))),
+            (ident(), prop::collection::vec(inner.clone(), 0..3))
+                .prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+            (inner.clone(), prop::collection::vec(literal(), 1..3))
+                .prop_map(|(a, l)| format!("{a} in ({})", l.join(", "))),
             (inner.clone(), literal(), literal()).prop_map(|(a, l, h)| format!("{a} between ({l} .. {h})")),
             inner.prop_map(|a| format!("-{a}")),
         ]
@@ -74,18 +172,20 @@ fn operator() -> impl Strategy<Value = String> {
 }
 
 fn query() -> impl Strategy<Value = String> {
-    (prop::option::of((ident(), scalar())), ident(), prop::collection::vec(operator(), 0..6)).prop_map(|(l, src, ops)| {
-        let mut q = String::new();
-        if let Some((n, e)) = l {
-            q.push_str(&format!("let {n} = {e};\n"));
-        }
-        q.push_str(&src);
-        for o in ops {
-            q.push_str("\n| ");
-            q.push_str(&o);
-        }
-        q
-    })
+    (prop::option::of((ident(), scalar())), ident(), prop::collection::vec(operator(), 0..6)).prop_map(
+        |(l, src, ops)| {
+            let mut q = String::new();
+            if let Some((n, e)) = l {
+                q.push_str(&format!("let {n} = {e};\n"));
+            }
+            q.push_str(&src);
+            for o in ops {
+                q.push_str("\n| ");
+                q.push_str(&o);
+            }
+            q
+        },
+    )
 }
 
 proptest! {
@@ -116,5 +216,17 @@ proptest! {
         chars.splice(at..at, ins.chars());
         let t: String = chars.into_iter().collect();
         let _ = kql_parser::parse(&t);
+    }
+}
+
+/// Found by the fuzzer: member access on a number literal.
+#[test]
+fn fuzz_regressions_round_trip() {
+    for q in ["8.set", "8.x", "print 1.5.a", "l*a-n-print-ed"] {
+        if let Ok(a) = kql_parser::parse(q) {
+            let p = kql_parser::printer::print_script(&a);
+            let b = kql_parser::parse(&p).unwrap_or_else(|e| panic!("{q} -> {p}: {e}"));
+            assert_eq!(a, b, "{q} -> {p}");
+        }
     }
 }

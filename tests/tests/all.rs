@@ -4,6 +4,7 @@ mod check_corpus;
 mod common;
 mod conformance;
 mod parser_corpus;
+mod repl;
 mod rule_pack;
 mod seed_queries;
 mod seed_runs;

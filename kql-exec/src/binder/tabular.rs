@@ -318,7 +318,7 @@ impl Binder<'_> {
                 }
                 let b = self.bind_scalar(pred, &rel)?;
                 let p = self.as_bool(b, pred.span)?;
-                let plan = LogicalPlanBuilder::from(rel.plan).filter(p)?.build()?;
+                let plan = crate::functions::series::filter_with_windows(self, rel.plan, p)?;
                 Rel { plan, cols: rel.cols, render: None, name: None, open: false }
             }
             OperatorKind::Extend(items) => self.bind_extend(rel, items)?,
@@ -538,6 +538,18 @@ impl Binder<'_> {
             // Later items see earlier ones: bind against the current projection.
             let cur = Rel { plan: rel.plan.clone(), cols: rel.cols.clone(), render: None, name: None, open: false };
             let b = self.bind_in_extended(&cur, &cols, &exprs, &item.expr)?;
+            if let Some(parts) = crate::functions::series::expand_multi(item, &b) {
+                for (name, e, ty) in parts {
+                    if let Some(i) = cols.iter().position(|c| c.name == name) {
+                        exprs[i] = e.alias(&name);
+                        cols[i].ty = ty;
+                    } else {
+                        exprs.push(e.alias(&name));
+                        cols.push(Col::new(name, ty));
+                    }
+                }
+                continue;
+            }
             let names = self.assign_names(item, &b, &cols, "Column")?;
             if let Some(p) = super::producer_of(&item.expr) {
                 for n in &names {
@@ -556,7 +568,8 @@ impl Binder<'_> {
             }
         }
         let exprs = exprs.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();
-        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let (plan, exprs) = crate::functions::series::lift_windows(self, rel.plan, exprs)?;
+        let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
         Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
@@ -608,6 +621,13 @@ impl Binder<'_> {
         let mut exprs: Vec<Expr> = Vec::new();
         for item in items {
             let b = self.bind_scalar(&item.expr, &rel)?;
+            if let Some(parts) = crate::functions::series::expand_multi(item, &b) {
+                for (name, e, ty) in parts {
+                    exprs.push(e.alias(&name));
+                    cols.push(Col::new(name, ty));
+                }
+                continue;
+            }
             let names = self.assign_names(item, &b, &cols, "Column")?;
             if let Some(p) = super::producer_of(&item.expr) {
                 for n in &names {
@@ -636,7 +656,8 @@ impl Binder<'_> {
                 }
             }
         }
-        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let (plan, exprs) = crate::functions::series::lift_windows(self, rel.plan, exprs)?;
+        let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
         Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 

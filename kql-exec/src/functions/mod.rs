@@ -11,6 +11,7 @@
 //! | arrays, sets and property bags (`array_slice`, `set_union`, `bag_merge`...) | [`array`] |
 //! | IPv4/IPv6 and geo-IP (`ipv4_is_private`, `geo_info_from_ip_address`...) | [`ipfn`] |
 //! | geospatial (`geo_distance_2points`, H3, S2, geohash...) | [`geo`] |
+//! | series (`series_add`, `series_stats`, `series_fit_line`...) and window functions (`prev`, `row_number`...) | [`series`] |
 //! | everything else (`hash_*`, `binary_*`, `format_bytes`, unit conversions...) | [`misc`] |
 //! | aggregations in `summarize` | [`aggregate`] |
 //!
@@ -28,6 +29,7 @@ pub mod ipfn;
 pub mod logical;
 pub mod math;
 pub mod misc;
+pub mod series;
 pub mod strfn;
 pub mod udf;
 
@@ -157,7 +159,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
     }
     let hint = catalog::result_name(n, &bound);
     let mut ctx = BindCtx { binder: b, span };
-    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 10] = [
+    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 11] = [
         logical::bind,
         convert::bind,
         strfn::bind,
@@ -167,6 +169,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
         array::bind,
         ipfn::bind,
         geo::bind,
+        series::bind,
         misc::bind,
     ];
     for fam in families {

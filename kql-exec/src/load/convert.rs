@@ -2,6 +2,7 @@
 //! consistent inference (widening across rows) when not.
 
 use super::json::Record;
+use super::{LoadOptions, LoadReport};
 use crate::binder::Col;
 use crate::error::{KqlError, Result};
 use crate::schema::{KqlType, TableSchema};
@@ -80,44 +81,113 @@ fn widen(a: KqlType, b: KqlType) -> KqlType {
     }
 }
 
-/// Build typed columns and batches from records.
-pub fn to_batches(records: &[Record], schema: Option<&TableSchema>) -> Result<(Vec<Col>, Vec<RecordBatch>)> {
-    let mut cols: Vec<Col> =
-        schema.map(|s| s.columns.iter().map(|(n, t)| Col::new(n, *t)).collect()).unwrap_or_default();
-    let known = cols.len();
-    // extra columns, in first-seen order, with inferred and widened types
-    let mut extra: Vec<(String, Option<KqlType>)> = Vec::new();
-    for r in records {
-        for (k, v) in &r.fields {
-            if cols[..known].iter().any(|c| &c.name == k) {
-                continue;
-            }
-            let t = value_type(v, r.text);
-            match extra.iter_mut().find(|(n, _)| n == k) {
-                Some((_, cur)) => {
-                    *cur = match (*cur, t) {
-                        (Some(a), Some(b)) => Some(widen(a, b)),
-                        (a, b) => a.or(b),
-                    }
-                }
-                None => extra.push((k.clone(), t)),
-            }
-        }
-    }
-    for (n, t) in extra {
-        cols.push(Col::new(n, t.unwrap_or(KqlType::String)));
-    }
+/// Build typed columns and batches from records: the schema's columns first (absent ones are
+/// null, or `""` for strings), then the other fields in first-seen order with inferred types.
+/// A value that does not convert to its column's type becomes null and is counted in the report
+/// (an error with `strict`).
+pub fn to_batches(
+    records: &[Record],
+    schema: Option<&TableSchema>,
+    report: &mut LoadReport,
+    opts: &LoadOptions,
+) -> Result<(Vec<Col>, Vec<RecordBatch>)> {
+    let cols = infer_columns(records, schema);
     let schema_ref =
         Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
     let mut batches = Vec::new();
     for chunk in records.chunks(BATCH_ROWS) {
-        let arrays: Vec<ArrayRef> = cols.iter().map(|c| build_column(chunk, c)).collect();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(cols.len());
+        for c in &cols {
+            let mut bad = Vec::new();
+            arrays.push(build_column(chunk, c, &mut bad));
+            for i in bad {
+                let r = &chunk[i];
+                let v = get(r, &c.name).map(snippet).unwrap_or_default();
+                let msg = format!("column `{}`: {v} is not a {} (null)", c.name, c.ty);
+                if opts.strict {
+                    let at = r.loc.as_ref().map(|l| format!("{l}: ")).unwrap_or_default();
+                    return Err(KqlError::general("KQL109", format!("{at}{msg}")));
+                }
+                report.bad_value(r.loc.as_ref(), msg);
+            }
+        }
         batches.push(
             RecordBatch::try_new(schema_ref.clone(), arrays)
                 .map_err(|e| KqlError::general("KQL109", format!("building a batch: {e}")))?,
         );
     }
     Ok((cols, batches))
+}
+
+/// The columns of a table: the schema's, then the other fields with inferred, widened types.
+pub fn infer_columns(records: &[Record], schema: Option<&TableSchema>) -> Vec<Col> {
+    let mut cols: Vec<Col> =
+        schema.map(|s| s.columns.iter().map(|(n, t)| Col::new(n, *t)).collect()).unwrap_or_default();
+    let known: std::collections::HashSet<String> = cols.iter().map(|c| c.name.clone()).collect();
+    // extra columns, in first-seen order, with inferred and widened types
+    let mut extra: Vec<(String, Option<KqlType>)> = Vec::new();
+    let mut extra_index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for r in records {
+        for (k, v) in &r.fields {
+            if known.contains(k) {
+                continue;
+            }
+            let t = value_type(v, r.text);
+            match extra_index.get(k) {
+                Some(&i) => {
+                    let cur = &mut extra[i].1;
+                    *cur = match (*cur, t) {
+                        (Some(a), Some(b)) => Some(widen(a, b)),
+                        (a, b) => a.or(b),
+                    }
+                }
+                None => {
+                    extra_index.insert(k.clone(), extra.len());
+                    extra.push((k.clone(), t));
+                }
+            }
+        }
+    }
+    for (n, t) in extra {
+        cols.push(Col::new(n, t.unwrap_or(KqlType::String)));
+    }
+    cols
+}
+
+fn snippet(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 60 {
+        let mut end = 57;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}...", &s[..end])
+    } else {
+        s
+    }
+}
+
+/// True when a value is present: not null, and not empty text.
+fn present(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.trim().is_empty(),
+        _ => true,
+    }
+}
+
+/// A dynamic value from JSON text: the parsed value (keys in the same order as JSON input
+/// gives them, so that every format agrees), or the text as a JSON string.
+pub fn dynamic_from_text(s: &str) -> Option<String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return None;
+    }
+    match serde_json::from_str::<Value>(t) {
+        Ok(Value::Null) => None,
+        Ok(v) => Some(v.to_string()),
+        Err(_) => dj::parse_json(s),
+    }
 }
 
 fn get<'a>(r: &'a Record, name: &str) -> Option<&'a Value> {
@@ -168,16 +238,20 @@ pub fn convert_value(v: &Value, ty: KqlType, text: bool) -> Converted {
         }),
         KqlType::Dynamic => Converted::Json(match v {
             Value::Null => None,
-            Value::String(s) if text => {
-                if s.is_empty() {
-                    None
-                } else {
-                    dj::parse_json(s)
-                }
+            Value::String(s) if text => dynamic_from_text(s),
+            Value::String(s) if s.is_empty() => None,
+            // JSON text in a string, as Defender XDR's streaming export writes dynamic columns
+            Value::String(s) if looks_like_json_container(s) => {
+                Some(serde_json::from_str::<Value>(s).map(|v| v.to_string()).unwrap_or_else(|_| v.to_string()))
             }
             other => Some(other.to_string()),
         }),
     }
+}
+
+fn looks_like_json_container(s: &str) -> bool {
+    let t = s.trim();
+    (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']'))
 }
 
 /// A converted value.
@@ -194,12 +268,27 @@ pub enum Converted {
     Json(Option<String>),
 }
 
-fn build_column(rows: &[Record], c: &Col) -> ArrayRef {
+fn build_column(rows: &[Record], c: &Col, bad: &mut Vec<usize>) -> ArrayRef {
+    let mut conv = |i: usize, r: &Record| -> Option<Converted> {
+        let v = get(r, &c.name)?;
+        let out = convert_value(v, c.ty, r.text);
+        let failed = match &out {
+            Converted::Str(_) => false,
+            Converted::I64(x) => x.is_none() || (c.ty == KqlType::Int && x.is_some_and(|x| i32::try_from(x).is_err())),
+            Converted::F64(x) => x.is_none(),
+            Converted::Bool(x) => x.is_none(),
+            Converted::Json(_) => false,
+        };
+        if failed && present(v) {
+            bad.push(i);
+        }
+        Some(out)
+    };
     match c.ty {
         KqlType::String | KqlType::Guid => {
             let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
-            for r in rows {
-                match get(r, &c.name).map(|v| convert_value(v, c.ty, r.text)) {
+            for (i, r) in rows.iter().enumerate() {
+                match conv(i, r) {
                     Some(Converted::Str(s)) => b.append_value(s),
                     _ => b.append_value(""),
                 }
@@ -208,8 +297,8 @@ fn build_column(rows: &[Record], c: &Col) -> ArrayRef {
         }
         KqlType::Dynamic => {
             let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 32);
-            for r in rows {
-                match get(r, &c.name).map(|v| convert_value(v, c.ty, r.text)) {
+            for (i, r) in rows.iter().enumerate() {
+                match conv(i, r) {
                     Some(Converted::Json(Some(s))) => b.append_value(s),
                     _ => b.append_null(),
                 }
@@ -218,8 +307,8 @@ fn build_column(rows: &[Record], c: &Col) -> ArrayRef {
         }
         KqlType::Int => {
             let mut b = Int32Builder::with_capacity(rows.len());
-            for r in rows {
-                match get(r, &c.name).map(|v| convert_value(v, c.ty, r.text)) {
+            for (i, r) in rows.iter().enumerate() {
+                match conv(i, r) {
                     Some(Converted::I64(Some(x))) => b.append_option(i32::try_from(x).ok()),
                     _ => b.append_null(),
                 }
@@ -228,8 +317,8 @@ fn build_column(rows: &[Record], c: &Col) -> ArrayRef {
         }
         KqlType::Long | KqlType::DateTime | KqlType::TimeSpan => {
             let mut b = Int64Builder::with_capacity(rows.len());
-            for r in rows {
-                match get(r, &c.name).map(|v| convert_value(v, c.ty, r.text)) {
+            for (i, r) in rows.iter().enumerate() {
+                match conv(i, r) {
                     Some(Converted::I64(x)) => b.append_option(x),
                     _ => b.append_null(),
                 }
@@ -238,8 +327,8 @@ fn build_column(rows: &[Record], c: &Col) -> ArrayRef {
         }
         KqlType::Real | KqlType::Decimal => {
             let mut b = Float64Builder::with_capacity(rows.len());
-            for r in rows {
-                match get(r, &c.name).map(|v| convert_value(v, c.ty, r.text)) {
+            for (i, r) in rows.iter().enumerate() {
+                match conv(i, r) {
                     Some(Converted::F64(x)) => b.append_option(x),
                     _ => b.append_null(),
                 }
@@ -248,8 +337,8 @@ fn build_column(rows: &[Record], c: &Col) -> ArrayRef {
         }
         KqlType::Bool => {
             let mut b = BooleanBuilder::with_capacity(rows.len());
-            for r in rows {
-                match get(r, &c.name).map(|v| convert_value(v, c.ty, r.text)) {
+            for (i, r) in rows.iter().enumerate() {
+                match conv(i, r) {
                     Some(Converted::Bool(x)) => b.append_option(x),
                     _ => b.append_null(),
                 }

@@ -81,7 +81,8 @@ pub fn bind(
     b.rel_from_batches(cols, vec![batch])
 }
 
-fn build(vals: impl Iterator<Item = Converted>, ty: crate::schema::KqlType, n: usize) -> ArrayRef {
+/// An Arrow column of converted values of type `ty`.
+pub(crate) fn build(vals: impl Iterator<Item = Converted>, ty: crate::schema::KqlType, n: usize) -> ArrayRef {
     use crate::schema::KqlType as T;
     match ty {
         T::Int => {
