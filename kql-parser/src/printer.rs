@@ -391,7 +391,10 @@ fn expr(out: &mut String, e: &Expr) {
         ExprKind::JoinSide(n) => out.push_str(&n.name),
         ExprKind::Member { target, name } => {
             operand(out, target, 7);
-            if name.name.starts_with('$') && name.name[1..].chars().all(|c| c.is_alphanumeric() || c == '_') {
+            if name.name.starts_with('$')
+                && name.name[1..].starts_with(|c: char| c.is_alphabetic() || c == '_')
+                && name.name[1..].chars().all(|c| c.is_alphanumeric() || c == '_')
+            {
                 let _ = write!(out, ".{}", name.name);
             } else {
                 let _ = write!(out, ".{}", ident(&name.name));
