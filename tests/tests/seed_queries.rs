@@ -85,3 +85,27 @@ fn seed_queries_check_like_kusto() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The four queries Kusto accepts but that are quietly wrong get their warnings.
+#[test]
+fn quietly_wrong_queries_get_warnings() {
+    let session =
+        Session::new(Catalog::with_builtin_schemas(), SessionOptions { threads: Some(1), ..Default::default() })
+            .expect("session");
+    let cases = [
+        ("corr3_threat_intel_ip.kql", "KQLW001"),
+        ("corr1_failed_genai_and_signin.kql", "KQLW001"),
+        ("hunt_suspicious_prompts_externaldata.kql", "KQLW002"),
+        ("wb_geo_threat_map.kql", "KQLW003"),
+    ];
+    for (file, code) in cases {
+        let text = std::fs::read_to_string(data_dir().join("seed-queries").join(file)).unwrap();
+        let (script, _) = kql_parser::parse_recovering(&text);
+        let outcome = session.check_script(&script.expect("a script"));
+        assert!(
+            outcome.warnings.iter().any(|w| w.code == code),
+            "{file}: expected {code}, got {:?}",
+            outcome.warnings.iter().map(|w| w.code).collect::<Vec<_>>()
+        );
+    }
+}
