@@ -337,6 +337,17 @@ fn postfix_expr(i: In) -> PResult<Expr> {
                 let (r, end) = sym("]")(r)?;
                 let span = e.span.to(end);
                 e = match index.kind {
+                    ExprKind::Literal(Literal::String(s)) if peek_sym(r, "(") => {
+                        // a quoted method name: target.['name'](args)
+                        let (r2, (args, end)) = call_args(r)?;
+                        let span = e.span.to(end);
+                        rest = r2;
+                        e = Expr::new(
+                            ExprKind::Call { target: Some(Box::new(e)), name: Ident::new(s, index.span), args },
+                            span,
+                        );
+                        continue;
+                    }
                     ExprKind::Literal(Literal::String(s)) => {
                         Expr::new(ExprKind::Member { target: Box::new(e), name: Ident::new(s, index.span) }, span)
                     }
@@ -481,6 +492,11 @@ fn primary(i: In) -> PResult<Expr> {
     }
     if c == '[' {
         let (r, id) = name(i)?;
+        if peek_sym(r, "(") {
+            // a quoted function name: ['name'](args)
+            let (r2, (args, end)) = call_args(r)?;
+            return Ok((r2, Expr::new(ExprKind::Call { target: None, name: id, args }, Span::new(start, end.end))));
+        }
         let span = id.span;
         return Ok((r, Expr::new(ExprKind::Name(id), span)));
     }
