@@ -28,3 +28,53 @@ fn a_changed_golden_value_fails_with_a_row_and_column_diff() {
     assert!(d.contains("row 1") && d.contains("column `count_`: expected 3, got 4"), "{d}");
     assert!(rule_pack::testing::diff_rows(&names, &expected, &expected).is_none());
 }
+
+/// `kql run` over the pack's fixtures (generated with planted incidents) finds exactly what
+/// the generator planted: for every rule, the number of result rows (and so whether it fires)
+/// equals the generator's independently computed answer for the same data.
+#[test]
+fn run_finds_exactly_the_planted_incidents() {
+    use kql_exec::load::{self, LoadOptions};
+    use kql_exec::session::{Catalog, Session, SessionOptions};
+    let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z").unwrap();
+    // the fixtures were written by `kql-datagen --rows 300 --now 2025-10-21T15:00:00Z` (seed 42)
+    let ds = kql_tests::datagen::generate(&kql_tests::datagen::Config { now, seed: 42, rows: 300 });
+    let pack = pack_dir().join("genai-security");
+    let mut catalog = Catalog::with_builtin_schemas();
+    catalog.add_externaldata(
+        "https://raw.githubusercontent.com/verazuo/jailbreak_llms/refs/heads/main/data/forbidden_question/forbidden_question_set.csv",
+        pack.join("fixtures/externaldata/forbidden_question_set.csv"),
+    );
+    let mut session = Session::new(catalog, SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+    for (name, files) in load::discover(&pack.join("fixtures"), session.catalog.schemas()).unwrap() {
+        if name == "externaldata" {
+            continue;
+        }
+        let schema = session.catalog.schemas().table(&name).cloned();
+        let t = load::load_table(&name, &files, schema.as_ref(), &LoadOptions::default()).unwrap();
+        session.add_batches(&t.name, t.cols, t.batches).unwrap();
+    }
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for exp in kql_tests::datagen::expected_all(&ds) {
+        let v = exp.to_json();
+        let stem = v["query"].as_str().unwrap().to_string();
+        let corrected = pack.join("corrected").join(format!("{stem}.kql"));
+        let path = if corrected.exists() { corrected } else { pack.join("rules").join(format!("{stem}.kql")) };
+        let rule = rule_pack::rule::load_rule(&path).unwrap();
+        let run = match rule_pack::runner::run_rule(&mut session, &rule, now) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("{stem}: {e}"));
+                continue;
+            }
+        };
+        let want = v["rows"].as_array().unwrap().len();
+        if run.rows != want || run.fired != (want > 0) {
+            problems.push(format!("{stem}: {} rows (fired: {}), planted: {want}", run.rows, run.fired));
+        }
+        checked += 1;
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(checked >= 24, "only {checked} rules checked");
+}
