@@ -185,7 +185,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
             return Ok(Bound { expr: crate::binder::scalar::typed_null(ty), ty, hint });
         }
         return Err(KqlError::new("KQL071", format!("the function '{n}' is not supported yet"), span)
-            .with_help("see docs/functions.md for the functions this engine implements"));
+            .with_help("it is part of Kusto's library but not implemented by this engine yet"));
     }
     let mut err = KqlError::new("KS211", format!("The name '{n}' does not refer to any known function."), name.span);
     if let Some(s) = crate::binder::suggest(n, catalog::names()) {
