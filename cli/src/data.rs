@@ -190,20 +190,43 @@ pub fn build_session(a: &DataArgs) -> Result<Session, String> {
 }
 
 fn load_functions(session: &mut Session, path: &PathBuf) -> Result<(), String> {
-    let files: Vec<PathBuf> = if path.is_dir() {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("--functions {}: {e}", path.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "kql" || e == "csl"))
-            .collect();
-        v.sort();
-        v
-    } else {
-        vec![path.clone()]
-    };
+    let mut files: Vec<PathBuf> = Vec::new();
+    collect_function_files(path, &mut files).map_err(|e| format!("--functions {}: {e}", path.display()))?;
+    files.sort();
+    let mut errors = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).map_err(|e| format!("--functions {}: {e}", f.display()))?;
-        session.add_functions_text(&text).map_err(|e| format!("--functions {}: {e}", f.display()))?;
+        let is_yaml = matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+        let kql = if is_yaml {
+            match rule_pack::parsers::function_from_yaml(&f, &text) {
+                Ok(Some(k)) => k,
+                Ok(None) => continue,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            }
+        } else {
+            text
+        };
+        if let Err(e) = session.add_functions_text(&kql) {
+            errors.push(format!("--functions {}: {e}", f.display()));
+        }
+    }
+    if let Some(first) = errors.first() {
+        // one bad parser file should not hide the others: report, keep the rest
+        eprintln!("warning: {} function file(s) could not be loaded; first: {first}", errors.len());
+    }
+    Ok(())
+}
+
+fn collect_function_files(p: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if p.is_dir() {
+        for e in std::fs::read_dir(p)? {
+            collect_function_files(&e?.path(), out)?;
+        }
+    } else if p.extension().is_some_and(|e| e == "kql" || e == "csl" || e == "yaml" || e == "yml") {
+        out.push(p.to_path_buf());
     }
     Ok(())
 }
