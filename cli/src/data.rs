@@ -189,7 +189,7 @@ pub fn build_session(a: &DataArgs) -> Result<Session, String> {
     Ok(session)
 }
 
-fn load_functions(session: &mut Session, path: &PathBuf) -> Result<(), String> {
+fn load_functions(session: &mut Session, path: &std::path::Path) -> Result<(), String> {
     let mut files: Vec<PathBuf> = Vec::new();
     collect_function_files(path, &mut files).map_err(|e| format!("--functions {}: {e}", path.display()))?;
     files.sort();
