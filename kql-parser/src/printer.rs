@@ -411,7 +411,9 @@ fn expr(out: &mut String, e: &Expr) {
                 operand(out, t, 7);
                 out.push('.');
             }
-            if name.name.chars().all(|c| c.is_alphanumeric() || c == '_') && !name.name.is_empty() {
+            if name.name.starts_with(|c: char| c.is_alphabetic() || c == '_')
+                && name.name.chars().all(|c| c.is_alphanumeric() || c == '_')
+            {
                 out.push_str(&name.name);
             } else {
                 out.push_str(&ident(&name.name));

@@ -222,7 +222,16 @@ proptest! {
 /// Found by the fuzzer: member access on a number literal.
 #[test]
 fn fuzz_regressions_round_trip() {
-    for q in ["8.set", "8.x", "print 1.5.a", "l*a-n-print-ed", "9.9.['$']", "a.['$1']", "8C8C.7.7t(hlUv(v,vv=A\n))\n"] {
+    for q in [
+        "8.set",
+        "8.x",
+        "print 1.5.a",
+        "l*a-n-print-ed",
+        "9.9.['$']",
+        "a.['$1']",
+        "8C8C.7.7t(hlUv(v,vv=A\n))\n",
+        "lsssssss(9.['0'](l9)/x)",
+    ] {
         if let Ok(a) = kql_parser::parse(q) {
             let p = kql_parser::printer::print_script(&a);
             let b = kql_parser::parse(&p).unwrap_or_else(|e| panic!("{q} -> {p}: {e}"));
