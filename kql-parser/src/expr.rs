@@ -375,7 +375,7 @@ fn postfix_expr(i: In) -> PResult<Expr> {
                     }
                 }
             };
-            if peek_sym(r, "(") && !matches!(e.kind, ExprKind::Literal(_)) {
+            if peek_sym(r, "(") {
                 let (r2, (args, end)) = call_args(r)?;
                 let span = e.span.to(end);
                 e = Expr::new(ExprKind::Call { target: Some(Box::new(e)), name: n, args }, span);
