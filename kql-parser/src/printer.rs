@@ -378,7 +378,11 @@ fn args(out: &mut String, a: &[Arg]) {
 }
 
 fn named(out: &mut String, n: &NamedArg) {
-    let _ = write!(out, "{}=", if n.name.name.contains('.') { n.name.name.clone() } else { ident(&n.name.name) });
+    let dotted_plain = n.name.name.contains('.')
+        && n.name.name.split('.').all(|p| {
+            p.starts_with(|c: char| c.is_alphabetic() || c == '_') && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+        });
+    let _ = write!(out, "{}=", if dotted_plain { n.name.name.clone() } else { ident(&n.name.name) });
     expr(out, &n.value);
 }
 
