@@ -11,11 +11,11 @@ pub const TICKS_PER_SECOND: i64 = 10_000_000;
 /// One string literal (without concatenation), unescaped. Starts at `i` exactly.
 pub fn string_literal(i: In) -> PResult<String> {
     let i = ws(i);
-    let (obfuscated, rest) = match i.as_bytes().first() {
-        Some(b'h') | Some(b'H') if matches!(i.as_bytes().get(1), Some(b'"' | b'\'' | b'@')) => (true, &i[1..]),
-        _ => (false, i),
+    // `h"..."` (obfuscated) strings have the same value as plain ones
+    let rest = match i.as_bytes().first() {
+        Some(b'h') | Some(b'H') if matches!(i.as_bytes().get(1), Some(b'"' | b'\'' | b'@')) => &i[1..],
+        _ => i,
     };
-    let _ = obfuscated;
     if let Some(r) = rest.strip_prefix('@') {
         let q = match r.chars().next() {
             Some(c @ ('"' | '\'')) => c,

@@ -4,10 +4,7 @@
 //! Each operator has one function here named after it; [`operator`] dispatches on the keyword.
 
 use crate::ast::*;
-use crate::expr::{
-    call_args, column_decls, expr, named_prefix, paren_list, pipe_expr, props_in_parens, sourceless_pipe, type_name,
-    with_props,
-};
+use crate::expr::{call_args, column_decls, expr, named_prefix, pipe_expr, sourceless_pipe, type_name, with_props};
 use crate::lex::*;
 use crate::literal::{number, starts_string, string_concat, NumberToken};
 use crate::span::Span;
@@ -793,8 +790,9 @@ fn render(i: In) -> PResult<OperatorKind> {
     Ok((r, OperatorKind::Render { chart, props }))
 }
 
-/// `(Col:type, ..., *)` where a `*` allows further columns.
-fn column_decls_star(i: In) -> PResult<Vec<ColumnDecl>> {
+/// `(Col:type, ..., *)` where a `*` allows further columns (evaluate output schemas, tabular
+/// function parameters).
+pub fn column_decls_star(i: In) -> PResult<Vec<ColumnDecl>> {
     let (mut r, _) = sym("(")(i)?;
     let mut cols = Vec::new();
     loop {
@@ -809,6 +807,10 @@ fn column_decls_star(i: In) -> PResult<Vec<ColumnDecl>> {
         }
         if let Ok((r2, _)) = sym(",")(r) {
             r = r2;
+            // a trailing comma before `)` is accepted, as Kusto does
+            if let Ok((r3, _)) = sym(")")(r) {
+                return Ok((r3, cols));
+            }
             continue;
         }
         let (r2, _) = sym(")")(r)?;
@@ -945,14 +947,4 @@ fn fork(i: In) -> PResult<OperatorKind> {
         return fail(ws(r), "(");
     }
     Ok((r, OperatorKind::Fork(branches)))
-}
-
-/// Parse `with (...)` properties and `(...)` lists re-exported for statements.
-pub fn paren_props(i: In) -> PResult<Vec<NamedArg>> {
-    props_in_parens(i)
-}
-
-/// Parse `( items )` for re-use.
-pub fn items_in_parens(i: In) -> PResult<(Vec<Expr>, Span)> {
-    paren_list(i)
 }

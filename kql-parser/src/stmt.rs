@@ -2,7 +2,7 @@
 //! separated by `;`.
 
 use crate::ast::*;
-use crate::expr::{column_decls, expr, pipe_expr, type_name};
+use crate::expr::{expr, pipe_expr, type_name};
 use crate::lex::*;
 use crate::span::Span;
 
@@ -176,7 +176,7 @@ pub fn param_list(i: In) -> PResult<Vec<Param>> {
             {
                 (r3, ParamType::Tabular(None))
             } else {
-                let (r3, cols) = tabular_schema(r2)?;
+                let (r3, cols) = crate::ops::column_decls_star(r2)?;
                 (r3, ParamType::Tabular(Some(cols)))
             }
         } else {
@@ -198,36 +198,4 @@ pub fn param_list(i: In) -> PResult<Vec<Param>> {
         let (r3, _) = sym(")")(r2)?;
         return Ok((r3, params));
     }
-}
-
-/// `(Col:type, ..., *)` schema of a tabular parameter (a trailing `*` allows more columns).
-fn tabular_schema(i: In) -> PResult<Vec<ColumnDecl>> {
-    // accept `(a:string, *)`
-    let (mut r, _) = sym("(")(i)?;
-    let mut cols = Vec::new();
-    loop {
-        if let Ok((r2, _)) = sym("*")(r) {
-            r = r2;
-        } else {
-            let (r2, n) = name(r)?;
-            let (r2, _) = sym(":")(r2)?;
-            let (r2, t) = type_name(r2)?;
-            cols.push(ColumnDecl { name: n, ty: t });
-            r = r2;
-        }
-        if let Ok((r2, _)) = sym(",")(r) {
-            r = r2;
-            if let Ok((r3, _)) = sym(")")(r) {
-                return Ok((r3, cols));
-            }
-            continue;
-        }
-        let (r2, _) = sym(")")(r)?;
-        return Ok((r2, cols));
-    }
-}
-
-#[allow(dead_code)]
-fn _unused(i: In) -> PResult<Vec<ColumnDecl>> {
-    column_decls(i)
 }

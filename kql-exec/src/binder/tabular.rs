@@ -1,7 +1,7 @@
 //! Binding tabular expressions and operators to DataFusion plans, one function per operator.
 
 use super::naming::{next_column_name, unique};
-use super::scalar::{column, empty_value, literal, typed_null};
+use super::scalar::{column, empty_value, typed_null};
 use super::{Binder, Binding, Bound, Col, NameHint, Rel, RenderSpec};
 use crate::error::{KqlError, Result};
 use crate::functions::{self, aggregate, dynfn};
@@ -120,6 +120,19 @@ impl Binder<'_> {
                 self.open_placeholder(vec![])
             }
         }
+    }
+
+    /// Part `k` of a tuple assignment `(a, b) = f(...)` whose function does not return several
+    /// values: an error (recovered with a null placeholder in check mode).
+    fn tuple_part(&mut self, b: &Bound, k: usize, span: Span) -> Result<(Expr, KqlType)> {
+        if k == 0 {
+            self.recover(KqlError::new(
+                "KQL062",
+                "this expression returns one value: it cannot be assigned to several columns",
+                span,
+            ))?;
+        }
+        Ok((typed_null(b.ty), b.ty))
     }
 
     /// A relation of unknown shape standing in for one that failed to bind (check mode):
@@ -311,7 +324,7 @@ impl Binder<'_> {
 
     fn bind_operator_inner(&mut self, rel: Rel, op: &ast::Operator) -> Result<Rel> {
         let render = rel.render.clone();
-        let mut out = match &op.kind {
+        let out = match &op.kind {
             OperatorKind::Where(pred) => {
                 if mentions_datetime_column(pred, &rel) {
                     self.time_filtered = true;
@@ -460,9 +473,7 @@ impl Binder<'_> {
                 }
             }
         };
-        if out.render.is_none() {
-            out.render = render.filter(|_| false);
-        }
+        let _ = render;
         Ok(out)
     }
 
@@ -557,7 +568,8 @@ impl Binder<'_> {
                 }
             }
             for (k, name) in names.into_iter().enumerate() {
-                let (e, ty) = if item.names.len() > 1 { tuple_part(&b, k)? } else { (b.expr.clone(), b.ty) };
+                let (e, ty) =
+                    if item.names.len() > 1 { self.tuple_part(&b, k, item.span)? } else { (b.expr.clone(), b.ty) };
                 if let Some(i) = cols.iter().position(|c| c.name == name) {
                     exprs[i] = e.alias(&name);
                     cols[i].ty = ty;
@@ -635,7 +647,8 @@ impl Binder<'_> {
                 }
             }
             for (k, name) in names.into_iter().enumerate() {
-                let (e, ty) = if item.names.len() > 1 { tuple_part(&b, k)? } else { (b.expr.clone(), b.ty) };
+                let (e, ty) =
+                    if item.names.len() > 1 { self.tuple_part(&b, k, item.span)? } else { (b.expr.clone(), b.ty) };
                 if let Some(i) = cols.iter().position(|c| c.name == name) {
                     if item.names.is_empty() {
                         // an unnamed duplicate gets a suffix
@@ -1152,10 +1165,6 @@ fn ensure_alias(e: Expr, name: &str) -> Expr {
     }
 }
 
-fn tuple_part(b: &Bound, _k: usize) -> Result<(Expr, KqlType)> {
-    Ok((typed_null(b.ty), b.ty))
-}
-
 /// Replace column references by expressions.
 fn substitute(e: Expr, map: &std::collections::HashMap<String, Expr>) -> Result<Expr> {
     use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -1197,10 +1206,4 @@ pub fn operator_name(k: &OperatorKind) -> &'static str {
         OperatorKind::Range { .. } => "range",
         _ => "this",
     }
-}
-
-#[allow(dead_code)]
-fn unused(_: Span) -> Option<Expr> {
-    let _ = literal;
-    None
 }

@@ -2,7 +2,7 @@
 //! arrays and property bags. Values are compact JSON text (see [`crate::value`]).
 
 use super::udf::{udf, Body};
-use super::{arg_str_const, BindCtx};
+use super::BindCtx;
 use crate::binder::scalar::PathPart;
 use crate::binder::Bound;
 use crate::error::Result;
@@ -10,8 +10,8 @@ use crate::schema::KqlType;
 use crate::value::datetime as dt;
 use crate::value::dynamic as dj;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, Int32Builder, Int64Array,
-    Int64Builder, ListBuilder, StringArray, StringBuilder, StructBuilder,
+    Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, Float64Builder, Int32Builder, Int64Array, Int64Builder,
+    ListBuilder, StringArray, StringBuilder, StructBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Float64Type, Int32Type, Int64Type};
 use datafusion::common::DataFusionError;
@@ -125,38 +125,41 @@ pub fn index(e: Expr, ix: Expr, ix_ty: KqlType) -> Expr {
     index_udf().call(vec![e, ix])
 }
 
-cached_udf!(tostring_udf, "kql_dyn_tostring", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
-    let values = strs(&args[0]);
-    let mut b = StringBuilder::with_capacity(rows, rows * 8);
-    for i in 0..rows {
-        if values.is_null(i) {
-            b.append_value("");
-        } else {
-            b.append_value(dj::to_kql_string(values.value(i)));
+/// Kusto's string form of each dynamic value; a null becomes `""` (`tostring`) or stays null
+/// (implicit conversions in comparisons).
+fn dyn_to_string_body(null_as_empty: bool) -> Body {
+    Arc::new(move |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+        let values = strs(&args[0]);
+        let mut b = StringBuilder::with_capacity(rows, rows * 8);
+        for i in 0..rows {
+            if values.is_null(i) {
+                if null_as_empty {
+                    b.append_value("");
+                } else {
+                    b.append_null();
+                }
+            } else {
+                b.append_value(dj::to_kql_string(values.value(i)));
+            }
         }
-    }
-    Ok(Arc::new(b.finish()))
-});
+        Ok(Arc::new(b.finish()))
+    })
+}
+
+fn tostring_udf() -> &'static Arc<ScalarUDF> {
+    static U: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+    U.get_or_init(|| udf("kql_dyn_tostring", DataType::Utf8, false, dyn_to_string_body(true)))
+}
 
 /// `tostring(dynamic)`: strings unquoted, other values as compact JSON, null as "".
 pub fn tostring(e: Expr) -> Expr {
     tostring_udf().call(vec![e])
 }
 
-cached_udf!(to_str_nullable_udf, "kql_dyn_as_string", DataType::Utf8, |args: &[ArrayRef],
-                                                                       rows: usize|
- -> R<ArrayRef> {
-    let values = strs(&args[0]);
-    let mut b = StringBuilder::with_capacity(rows, rows * 8);
-    for i in 0..rows {
-        if values.is_null(i) {
-            b.append_null();
-        } else {
-            b.append_value(dj::to_kql_string(values.value(i)));
-        }
-    }
-    Ok(Arc::new(b.finish()))
-});
+fn to_str_nullable_udf() -> &'static Arc<ScalarUDF> {
+    static U: OnceLock<Arc<ScalarUDF>> = OnceLock::new();
+    U.get_or_init(|| udf("kql_dyn_as_string", DataType::Utf8, false, dyn_to_string_body(false)))
+}
 
 cached_udf!(to_long_udf, "kql_dyn_to_long", DataType::Int64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
     let values = strs(&args[0]);
@@ -601,7 +604,5 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         ),
         _ => return None,
     };
-    let _ = arg_str_const;
-    let _ = Float64Array::from(Vec::<f64>::new());
     Some(Ok(r))
 }

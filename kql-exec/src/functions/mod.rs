@@ -200,17 +200,7 @@ pub fn call_user_function(b: &mut Binder, n: &str, args: &[ast::Arg], rel: &Rel,
     let (def, scope) = resolve_user_function(b, n, span)?;
     let saved = enter_function(b, &def, scope, args, Some(rel), span)?;
     let result = (|| {
-        let mut last = None;
-        for st in &def.body {
-            match &st.kind {
-                ast::StatementKind::Let { name, value } => b.bind_let(name, value)?,
-                ast::StatementKind::Query(e) => last = Some(e.clone()),
-                _ => {}
-            }
-        }
-        let Some(e) = last else {
-            return Err(KqlError::new("KQL072", format!("function `{n}` has no result expression"), span));
-        };
+        let e = body_result(b, &def, n, span)?;
         if b.is_tabular(&e) {
             let r = b.bind_tabular(&e)?;
             return b.toscalar(r, span);
@@ -252,20 +242,7 @@ pub fn call_user_tabular(b: &mut Binder, n: &str, args: &[ast::Arg], span: Span)
     }
     let (def, scope) = resolve_user_function(b, n, span)?;
     let saved = enter_function(b, &def, scope, args, None, span)?;
-    let result = (|| {
-        let mut last = None;
-        for st in &def.body {
-            match &st.kind {
-                ast::StatementKind::Let { name, value } => b.bind_let(name, value)?,
-                ast::StatementKind::Query(e) => last = Some(e.clone()),
-                _ => {}
-            }
-        }
-        match last {
-            Some(e) => b.bind_tabular(&e),
-            None => Err(KqlError::new("KQL072", format!("function `{n}` has no result expression"), span)),
-        }
-    })();
+    let result = body_result(b, &def, n, span).and_then(|e| b.bind_tabular(&e));
     leave_function(b, saved);
     result
 }
@@ -282,22 +259,23 @@ pub fn invoke(b: &mut Binder, input: Rel, name: &ast::Ident, args: &[ast::Arg], 
     let inner_scope = b.scope.clone();
     b.scope = saved_scope.clone();
     let saved = enter_function(b, &rest_def, inner_scope, args, None, span)?;
-    let result = (|| {
-        let mut last = None;
-        for st in &def.body {
-            match &st.kind {
-                ast::StatementKind::Let { name, value } => b.bind_let(name, value)?,
-                ast::StatementKind::Query(e) => last = Some(e.clone()),
-                _ => {}
-            }
-        }
-        match last {
-            Some(e) => b.bind_tabular(&e),
-            None => Err(KqlError::new("KQL072", "function has no result expression", span)),
-        }
-    })();
+    let result = body_result(b, &def, &name.name, span).and_then(|e| b.bind_tabular(&e));
     leave_function(b, saved);
     result
+}
+
+/// Bind a function body's `let` statements (in the function's scope) and return its result
+/// expression.
+fn body_result(b: &mut Binder, def: &ast::FunctionDef, n: &str, span: Span) -> Result<ast::Expr> {
+    let mut last = None;
+    for st in &def.body {
+        match &st.kind {
+            ast::StatementKind::Let { name, value } => b.bind_let(name, value)?,
+            ast::StatementKind::Query(e) => last = Some(e.clone()),
+            _ => {}
+        }
+    }
+    last.ok_or_else(|| KqlError::new("KQL072", format!("function `{n}` has no result expression"), span))
 }
 
 fn resolve_user_function(

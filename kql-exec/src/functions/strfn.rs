@@ -3,7 +3,7 @@
 //! functions (`strlen`, `substring`, `split`, `extract`, `replace_string`...).
 
 use super::udf::{udf, Body};
-use super::{arg_i64_const, arg_str_const, dynfn, BindCtx};
+use super::{arg_i64_const, arg_str_const, BindCtx};
 use crate::binder::{Binder, Bound};
 use crate::error::{KqlError, Result};
 use crate::schema::KqlType;
@@ -688,6 +688,5 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         }
         _ => return None,
     };
-    let _ = dynfn::tostring;
     Some(Ok(out))
 }
