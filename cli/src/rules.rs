@@ -3,7 +3,7 @@
 use crate::data::{build_session, DataArgs};
 use clap::{Args, ValueEnum};
 use rule_pack::rule::{load_rule, Rule};
-use rule_pack::runner::{run_rule, schedule, RuleRun};
+use rule_pack::runner::{replay_rule, run_rule, Replay, RuleRun};
 use rule_pack::source::collect_rule_files;
 use rule_pack::testing::{find_tests, junit, run_test};
 use std::path::PathBuf;
@@ -51,6 +51,13 @@ pub struct ReplayArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: RunFormat,
+    /// Where to write the timeline chart (alerts per run, one line per rule): PATH.svg and
+    /// PATH.png (default: kql-charts/replay in the temporary folder).
+    #[arg(long = "chart-out", value_name = "PATH")]
+    chart_out: Option<PathBuf>,
+    /// Do not draw the timeline chart.
+    #[arg(long)]
+    no_chart: bool,
 }
 
 /// Arguments of `kql test`.
@@ -69,19 +76,28 @@ pub struct TestArgs {
     junit: Option<PathBuf>,
 }
 
-fn load_rules(paths: &[PathBuf]) -> Result<Vec<Rule>, String> {
+/// The rules under `paths`. A rule file that cannot be read is reported and skipped (the
+/// others still run); the flag says whether any was.
+fn load_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, bool), String> {
     let files = collect_rule_files(paths).map_err(|e| e.to_string())?;
     let mut rules = Vec::new();
+    let mut bad = false;
     for f in files {
         if f.to_string_lossy().ends_with(".test.yaml") {
             continue;
         }
-        rules.push(load_rule(&f).map_err(|e| e.to_string())?);
+        match load_rule(&f) {
+            Ok(r) => rules.push(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad = true;
+            }
+        }
     }
-    if rules.is_empty() {
+    if rules.is_empty() && !bad {
         return Err("no rule files (.kql, .yaml) found".into());
     }
-    Ok(rules)
+    Ok((rules, bad))
 }
 
 fn print_run(run: &RuleRun, format: RunFormat) {
@@ -113,7 +129,7 @@ fn print_run(run: &RuleRun, format: RunFormat) {
 
 /// `kql run`.
 pub fn run(args: RunArgs) -> ExitCode {
-    let rules = match load_rules(&args.rules) {
+    let (rules, bad_files) = match load_rules(&args.rules) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -128,7 +144,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     };
     let now = session.now();
-    let (mut fired, mut failed) = (false, false);
+    let (mut fired, mut failed) = (false, bad_files);
     for rule in &rules {
         match run_rule(&mut session, rule, now) {
             Ok(r) => {
@@ -158,7 +174,7 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
         eprintln!("error: --from and --to must be datetimes (ISO 8601)");
         return ExitCode::from(2);
     };
-    let rules = match load_rules(&args.rules) {
+    let (rules, bad_files) = match load_rules(&args.rules) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -172,51 +188,86 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut failed = false;
+    if from >= to {
+        eprintln!("error: --from must be before --to");
+        return ExitCode::from(2);
+    }
+    let mut failed = bad_files;
+    let mut replays = Vec::new();
     for rule in &rules {
-        let (mut runs, mut fired, mut alerts) = (0, 0, 0);
-        let mut timeline: Vec<(i64, usize)> = Vec::new();
-        for t in schedule(rule, from, to) {
-            match run_rule(&mut session, rule, t) {
-                Ok(r) => {
-                    runs += 1;
-                    if r.fired {
-                        fired += 1;
-                        alerts += r.alerts.len();
-                        print_run(&r, args.format);
+        let result = replay_rule(&mut session, rule, from, to, |r| {
+            if r.fired {
+                print_run(r, args.format);
+            }
+        });
+        match result {
+            Ok(rep) => {
+                if args.format == RunFormat::Table {
+                    println!("{}: {} runs, {} fired, {} alerts", rep.rule, rep.runs.len(), rep.fired(), rep.alerts());
+                    if !rep.runs.is_empty() {
+                        println!("  timeline: {}", timeline_text(&rep));
                     }
-                    timeline.push((t, r.alerts.len()));
                 }
-                Err(e) => {
-                    failed = true;
-                    eprint!("{}", e.render(&rule.path.display().to_string(), &rule.query));
-                    break;
-                }
+                replays.push(rep);
+            }
+            Err(e) => {
+                failed = true;
+                eprint!("{}", e.render(&rule.path.display().to_string(), &rule.query));
             }
         }
-        if args.format == RunFormat::Table {
-            println!("{}: {runs} runs, {fired} fired, {alerts} alerts", rule.name);
-            let line: String = timeline
-                .iter()
-                .map(|(_, n)| {
-                    if *n == 0 {
-                        '.'
-                    } else if *n < 10 {
-                        char::from(b'0' + *n as u8)
-                    } else {
-                        '+'
-                    }
-                })
-                .collect();
-            if !line.is_empty() {
-                println!("  timeline: {line}");
-            }
+    }
+    if !args.no_chart && replays.iter().any(|r| !r.runs.is_empty()) {
+        let base = args.chart_out.clone().unwrap_or_else(|| crate::chart::default_base("replay"));
+        let (svg, png) = crate::chart::output_paths(&base);
+        match crate::chart::write_files(&timeline_chart(&replays), &svg, &png) {
+            Ok(()) => eprintln!("chart: {} {}", svg.display(), png.display()),
+            Err(e) => eprintln!("warning: no chart: {e}"),
         }
     }
     if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// One character per run: `.` quiet, `1`..`9` alerts, `+` ten or more.
+fn timeline_text(rep: &Replay) -> String {
+    rep.runs
+        .iter()
+        .map(|r| match r.alerts {
+            0 if r.fired => '*',
+            0 => '.',
+            n @ 1..=9 => char::from(b'0' + n as u8),
+            _ => '+',
+        })
+        .collect()
+}
+
+/// The replay timeline as a time chart: alerts per run, one series per rule.
+fn timeline_chart(replays: &[Replay]) -> crate::chart::Chart {
+    use crate::chart::{Chart, Kind, Props, Series, XAxis};
+    let series = replays
+        .iter()
+        .filter(|r| !r.runs.is_empty())
+        .map(|r| Series {
+            name: r.rule.clone(),
+            points: r.runs.iter().map(|x| (x.now as f64 / 1e7, x.alerts as f64)).collect(),
+        })
+        .collect();
+    Chart {
+        kind: Kind::Time,
+        props: Props {
+            title: Some("Alerts per scheduled run".into()),
+            legend: true,
+            ymin: Some(0.0),
+            ..Default::default()
+        },
+        x: XAxis::Time,
+        xtitle: "run time (UTC)".into(),
+        ytitle: "alerts".into(),
+        series,
+        anomalies: Vec::new(),
     }
 }
 

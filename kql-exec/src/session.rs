@@ -231,16 +231,45 @@ struct Runner<'a> {
 
 impl SubqueryRunner for Runner<'_> {
     fn run(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
+        let explain = std::env::var_os("KQL_EXPLAIN").is_some();
         let fut = async {
+            if explain {
+                eprintln!("-- logical plan --\n{}", plan.display_indent_schema());
+            }
             let df = self.ctx.execute_logical_plan(plan).await?;
+            if explain {
+                let physical = df.clone().create_physical_plan().await?;
+                let shown = datafusion::physical_plan::displayable(physical.as_ref()).indent(true);
+                eprintln!("-- physical plan --\n{shown}");
+            }
             df.collect().await
         };
-        let r = match self.timeout {
-            Some(t) => self.rt.block_on(async { tokio::time::timeout(t, fut).await }).map_err(|_| {
-                KqlError::general("KQL901", format!("the query did not finish within {:?}", t))
-                    .with_help("raise --timeout or narrow the query")
-            })?,
-            None => self.rt.block_on(fut),
+        // A panic inside an operator or a function is a bug, but it must not take the whole
+        // session (or a CI run over hundreds of rules) down with it.
+        let guarded = std::panic::AssertUnwindSafe(|| {
+            self.rt.block_on(async {
+                match self.timeout {
+                    Some(t) => tokio::time::timeout(t, fut).await.map_err(|_| {
+                        KqlError::general("KQL901", format!("the query did not finish within {:?}", t))
+                            .with_help("raise --timeout or narrow the query")
+                    }),
+                    None => Ok(fut.await),
+                }
+            })
+        });
+        let r = match std::panic::catch_unwind(guarded) {
+            Ok(r) => r?,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("unknown panic");
+                return Err(KqlError::general("KQL998", format!("internal error while running the query: {what}"))
+                    .with_help(
+                        "this is a bug in kql: please report it with the query (set KQL_EXPLAIN=1 to see the plans)",
+                    ));
+            }
         };
         Ok(r?)
     }

@@ -1,7 +1,7 @@
 //! The rule model: a `.kql` file (the query, with optional metadata in a `//` comment header)
 //! or a Sentinel analytic-rule YAML file with all its fields.
 
-use crate::source::{first_document_with, SourceError};
+use crate::source::{document_with, SourceError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,16 @@ impl TriggerOperator {
     }
 }
 
+/// A key written with no value (`entityMappings:` followed by nothing, common in published
+/// rules) means the empty list or map, as Sentinel reads it.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// One field of an entity mapping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -54,6 +64,7 @@ pub struct EntityMapping {
     /// `Account`, `IP`, `Host`...
     pub entity_type: String,
     /// Its fields.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub field_mappings: Vec<FieldMapping>,
 }
 
@@ -114,16 +125,16 @@ pub struct Rule {
     #[serde(default)]
     pub trigger_threshold: u64,
     /// MITRE tactics.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub tactics: Vec<String>,
     /// MITRE techniques.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub relevant_techniques: Vec<String>,
     /// Entity mappings.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub entity_mappings: Vec<EntityMapping>,
     /// Custom details: key to column.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub custom_details: BTreeMap<String, String>,
     /// Display overrides.
     #[serde(default)]
@@ -173,10 +184,27 @@ pub fn load_rule(path: &Path) -> Result<Rule, SourceError> {
         let text =
             std::fs::read_to_string(path).map_err(|e| SourceError::Io { path: path.to_path_buf(), source: e })?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let value = first_document_with(path, text, "query")?;
-        let mut rule: Rule = serde_yaml::from_value(value).map_err(|e| {
-            let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-            SourceError::Yaml { path: path.to_path_buf(), line, col, message: field_message(&e.to_string()) }
+        let (index, value) = document_with(path, text, "query")?;
+        // Deserialize the document again from the text, so a bad field is reported with its
+        // path and line (a `Value` has no positions).
+        let doc = serde_yaml::Deserializer::from_str(text).nth(index);
+        let parsed = match doc {
+            Some(doc) => serde_path_to_error::deserialize::<_, Rule>(doc).map_err(|e| {
+                let field = e.path().to_string();
+                let inner = e.into_inner();
+                let (line, col) = inner.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+                let message = strip_location(&inner.to_string()).to_string();
+                let message =
+                    if field == "." || message.starts_with(&field) { message } else { format!("{field}: {message}") };
+                (line, col, message)
+            }),
+            None => serde_yaml::from_value(value).map_err(|e| (1, 1, e.to_string())),
+        };
+        let mut rule = parsed.map_err(|(line, col, message)| SourceError::InvalidRule {
+            path: path.to_path_buf(),
+            line,
+            col,
+            message,
         })?;
         rule.path = path.to_path_buf();
         rule.query_line = src.line_offset;
@@ -189,9 +217,12 @@ pub fn load_rule(path: &Path) -> Result<Rule, SourceError> {
     Ok(rule_from_kql(path, &src.query))
 }
 
-fn field_message(m: &str) -> String {
-    // serde_yaml says e.g. "triggerThreshold: invalid type: string \"x\", expected u64"
-    m.to_string()
+/// serde_yaml's message without its trailing " at line L column C" (the error carries those).
+fn strip_location(m: &str) -> &str {
+    match m.rfind(" at line ") {
+        Some(i) => &m[..i],
+        None => m,
+    }
 }
 
 fn stem(p: &Path) -> String {

@@ -194,6 +194,59 @@ fn make_alert(rule: &Rule, names: &[String], rows: &[&Vec<Value>], now: i64) -> 
     }
 }
 
+/// One rule replayed over a window: what each scheduled run returned.
+#[derive(Debug, Clone, Default)]
+pub struct Replay {
+    /// The rule name.
+    pub rule: String,
+    /// Every scheduled run, in time order.
+    pub runs: Vec<ReplayRun>,
+}
+
+/// What one scheduled run of a replay produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayRun {
+    /// When it ran (ticks).
+    pub now: i64,
+    /// Rows the query returned.
+    pub rows: usize,
+    /// Whether the trigger fired.
+    pub fired: bool,
+    /// Alerts raised.
+    pub alerts: usize,
+}
+
+impl Replay {
+    /// Runs whose trigger fired.
+    pub fn fired(&self) -> usize {
+        self.runs.iter().filter(|r| r.fired).count()
+    }
+
+    /// Alerts over all runs.
+    pub fn alerts(&self) -> usize {
+        self.runs.iter().map(|r| r.alerts).sum()
+    }
+}
+
+/// Run `rule` at every scheduled instant in `[from, to]` (see [`schedule`]), as the scheduler
+/// would have; `on_run` sees each run as it completes (to print alerts as they come). Stops at
+/// the first run that fails.
+pub fn replay_rule(
+    session: &mut Session,
+    rule: &Rule,
+    from: i64,
+    to: i64,
+    mut on_run: impl FnMut(&RuleRun),
+) -> Result<Replay, KqlError> {
+    let mut out = Replay { rule: rule.name.clone(), runs: Vec::new() };
+    for t in schedule(rule, from, to) {
+        let r = run_rule(session, rule, t)?;
+        on_run(&r);
+        out.runs.push(ReplayRun { now: t, rows: r.rows, fired: r.fired, alerts: r.alerts.len() });
+    }
+    Ok(out)
+}
+
 /// The instants at which the scheduler runs a rule in `[from, to]`: every `queryFrequency`
 /// (default: 1 hour) starting at `from + frequency`.
 pub fn schedule(rule: &Rule, from: i64, to: i64) -> Vec<i64> {

@@ -47,6 +47,19 @@ pub enum SourceError {
         /// What is wrong.
         message: String,
     },
+    /// The YAML is well formed but a rule field has the wrong shape (e.g. a list where
+    /// Sentinel expects a string).
+    #[error("{path}:{line}:{col}: invalid rule: {message}")]
+    InvalidRule {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+        /// The field and what is wrong with it.
+        message: String,
+    },
     /// The YAML has no `query` field.
     #[error("{path}: no `query` field (a Sentinel rule keeps its KQL under `query:`)")]
     NoQuery {
@@ -113,21 +126,27 @@ pub fn query_from_yaml(path: &Path, text: &str) -> Result<QuerySource, SourceErr
 /// Parse a YAML text (possibly several `---` documents) and return the first document that
 /// has `key`, or the first document.
 pub fn first_document_with(path: &Path, text: &str, key: &str) -> Result<serde_yaml::Value, SourceError> {
+    Ok(document_with(path, text, key)?.1)
+}
+
+/// Like [`first_document_with`], also giving the document's index in the stream (so it can be
+/// deserialized again with positions in errors).
+pub fn document_with(path: &Path, text: &str, key: &str) -> Result<(usize, serde_yaml::Value), SourceError> {
     use serde::Deserialize;
     let mut first = None;
-    for doc in serde_yaml::Deserializer::from_str(text) {
+    for (index, doc) in serde_yaml::Deserializer::from_str(text).enumerate() {
         let value = serde_yaml::Value::deserialize(doc).map_err(|e| {
             let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
             SourceError::Yaml { path: path.to_path_buf(), line, col, message: e.to_string() }
         })?;
         if value.get(key).is_some() {
-            return Ok(value);
+            return Ok((index, value));
         }
         if first.is_none() {
-            first = Some(value);
+            first = Some((index, value));
         }
     }
-    Ok(first.unwrap_or(serde_yaml::Value::Null))
+    Ok(first.unwrap_or((0, serde_yaml::Value::Null)))
 }
 
 /// Where the value of top-level key `key` starts: for a block scalar (`key: |`), the next

@@ -29,16 +29,11 @@ fn a_changed_golden_value_fails_with_a_row_and_column_diff() {
     assert!(rule_pack::testing::diff_rows(&names, &expected, &expected).is_none());
 }
 
-/// `kql run` over the pack's fixtures (generated with planted incidents) finds exactly what
-/// the generator planted: for every rule, the number of result rows (and so whether it fires)
-/// equals the generator's independently computed answer for the same data.
-#[test]
-fn run_finds_exactly_the_planted_incidents() {
+/// A session over the pack's fixtures, which were written by
+/// `kql-datagen --rows 300 --now 2025-10-21T15:00:00Z` (seed 42).
+fn fixture_session() -> kql_exec::session::Session {
     use kql_exec::load::{self, LoadOptions};
     use kql_exec::session::{Catalog, Session, SessionOptions};
-    let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z").unwrap();
-    // the fixtures were written by `kql-datagen --rows 300 --now 2025-10-21T15:00:00Z` (seed 42)
-    let ds = kql_tests::datagen::generate(&kql_tests::datagen::Config { now, seed: 42, rows: 300 });
     let pack = pack_dir().join("genai-security");
     let mut catalog = Catalog::with_builtin_schemas();
     catalog.add_externaldata(
@@ -54,6 +49,18 @@ fn run_finds_exactly_the_planted_incidents() {
         let t = load::load_table(&name, &files, schema.as_ref(), &LoadOptions::default()).unwrap();
         session.add_batches(&t.name, t.cols, t.batches).unwrap();
     }
+    session
+}
+
+/// `kql run` over the pack's fixtures (generated with planted incidents) finds exactly what
+/// the generator planted: for every rule, the number of result rows (and so whether it fires)
+/// equals the generator's independently computed answer for the same data.
+#[test]
+fn run_finds_exactly_the_planted_incidents() {
+    let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z").unwrap();
+    let ds = kql_tests::datagen::generate(&kql_tests::datagen::Config { now, seed: 42, rows: 300 });
+    let pack = pack_dir().join("genai-security");
+    let mut session = fixture_session();
     let mut checked = 0;
     let mut problems = Vec::new();
     for exp in kql_tests::datagen::expected_all(&ds) {
@@ -77,4 +84,60 @@ fn run_finds_exactly_the_planted_incidents() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(checked >= 24, "only {checked} rules checked");
+}
+
+/// `kql replay` over two days of the fixtures: every hourly run of each rule that reads
+/// ContainerLogV2 alone returns exactly as many rows as the generator computes for that instant
+/// (only the logs up to the run exist, `ago()` counts back from it), so the replay finds each
+/// planted incident in the runs that should see it and nowhere else.
+#[test]
+fn replay_finds_the_planted_incidents_run_by_run() {
+    let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z").unwrap();
+    let ds = kql_tests::datagen::generate(&kql_tests::datagen::Config { now, seed: 42, rows: 300 });
+    let pack = pack_dir().join("genai-security");
+    let mut session = fixture_session();
+    let hour = 36_000_000_000i64;
+    let stems = [
+        "rule2_content_safety",
+        "rule3_rate_limit_abuse",
+        "rule4_anomalous_source_ip",
+        "rule5_coordinated_attack",
+        "hunt_high_volume",
+    ];
+    let path = |stem: &str| {
+        let corrected = pack.join("corrected").join(format!("{stem}.kql"));
+        if corrected.exists() {
+            corrected
+        } else {
+            pack.join("rules").join(format!("{stem}.kql"))
+        }
+    };
+    let rules: Vec<_> = stems.iter().map(|s| rule_pack::rule::load_rule(&path(s)).unwrap()).collect();
+    let replays: Vec<_> = rules
+        .iter()
+        .map(|r| rule_pack::runner::replay_rule(&mut session, r, now - 48 * hour, now, |_| {}).unwrap())
+        .collect();
+    let mut problems = Vec::new();
+    let (mut fired, mut quiet) = (0, 0);
+    for (k, stem) in stems.iter().enumerate() {
+        assert_eq!(replays[k].runs.len(), 48, "{stem}: hourly runs over two days");
+        for run in &replays[k].runs {
+            let want = kql_tests::datagen::expected_all_at(&ds, run.now)
+                .into_iter()
+                .find(|e| e.query == *stem)
+                .map(|e| e.rows.len())
+                .unwrap();
+            if run.rows != want || run.fired != (want > 0) {
+                let t = kql_exec::value::datetime::format_datetime_iso(run.now);
+                problems.push(format!("{stem} at {t}: {} rows, expected {want}", run.rows));
+            }
+            if run.fired {
+                fired += 1;
+            } else {
+                quiet += 1;
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(fired > 0 && quiet > 0, "the replay must both fire and stay quiet ({fired} fired, {quiet} quiet)");
 }

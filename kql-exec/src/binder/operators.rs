@@ -117,6 +117,21 @@ pub(crate) fn param<'p>(params: &'p [ast::NamedArg], name: &str) -> Option<&'p a
 }
 
 /// A relation over a plan with its columns.
+/// The first `n` rows of `plan` in the order of `keys` (`top`, `sample`). `n == 0` is an empty
+/// result without a sort (DataFusion's top-k operator requires at least one row).
+pub(crate) fn sorted_limit(
+    plan: datafusion::logical_expr::LogicalPlan,
+    keys: Vec<datafusion::logical_expr::SortExpr>,
+    n: usize,
+) -> datafusion::common::Result<datafusion::logical_expr::LogicalPlan> {
+    let builder = datafusion::logical_expr::LogicalPlanBuilder::from(plan);
+    if n == 0 {
+        builder.limit(0, Some(0))?.build()
+    } else {
+        builder.sort_with_limit(keys, Some(n))?.build()
+    }
+}
+
 pub(crate) fn mk_rel(plan: datafusion::logical_expr::LogicalPlan, cols: Vec<Col>) -> Rel {
     Rel { plan, cols, render: None, name: None, open: false }
 }

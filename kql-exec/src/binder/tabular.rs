@@ -420,7 +420,7 @@ impl Binder<'_> {
             OperatorKind::Top { count, by } => {
                 let n = self.const_count(count)?;
                 let key = self.sort_expr(&rel, by)?;
-                let plan = LogicalPlanBuilder::from(rel.plan).sort_with_limit(vec![key], Some(n))?.build()?;
+                let plan = crate::binder::operators::sorted_limit(rel.plan, vec![key], n)?;
                 Rel { plan, cols: rel.cols, render: None, name: None, open: false }
             }
             OperatorKind::Sort { keys, .. } => {

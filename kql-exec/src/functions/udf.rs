@@ -56,7 +56,17 @@ impl ScalarUDFImpl for KqlUdf {
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
         let arrays = args.args.iter().map(|a| a.to_array(rows)).collect::<DfResult<Vec<_>>>()?;
-        let out = (self.body)(&arrays, rows)?;
+        // DataFusion's optimizer probes predicates with untyped (`Null`) columns to learn whether
+        // they reject nulls; bodies expect their declared types, so decline (the optimizer then
+        // just skips that inference).
+        if arrays.iter().any(|a| a.data_type() == &DataType::Null) {
+            return datafusion::common::exec_err!("{}: untyped null argument", self.name);
+        }
+        // A bug in one function body must fail the query, not the process.
+        let out =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.body)(&arrays, rows))).map_err(|_| {
+                datafusion::common::DataFusionError::Execution(format!("internal error in {}", self.name))
+            })??;
         if all_scalar && out.len() == 1 {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
         }

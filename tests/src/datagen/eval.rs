@@ -342,6 +342,12 @@ impl<'a> LogEval<'a> {
         }
     }
 
+    /// Evaluate as of `now` instead of the data set's `now` (feed only rows up to it).
+    pub fn at(mut self, now: i64) -> Self {
+        self.now = now;
+        self
+    }
+
     pub fn feed(&mut self, row: &LogRow) {
         self.rows_seen += 1;
         let n = self.now;
@@ -600,7 +606,7 @@ impl<'a> LogEval<'a> {
         }
         out.push(mk("corr3_threat_intel_ip", CORR3_COLS, rows));
 
-        let (high, mut notes) = aoai(t, true);
+        let (high, mut notes) = aoai(t, true, n);
         let mut r = mk("hunt_high_volume", HIGH_VOLUME_COLS, high);
         r.notes.append(&mut notes);
         out.push(r);
@@ -696,7 +702,7 @@ impl<'a> LogEval<'a> {
             .collect();
         out.push(mk("rule2_content_safety", RULE2_COLS, rows));
 
-        let (rate, mut notes) = aoai(t, false);
+        let (rate, mut notes) = aoai(t, false, n);
         let mut r = mk("rule3_rate_limit_abuse", RULE3_COLS, rate);
         r.notes.append(&mut notes);
         out.push(r);
@@ -850,7 +856,8 @@ fn arg_duplicate_connectors(t: &Tables) -> Vec<Vec<Value>> {
 }
 
 /// hunt_high_volume (per hour and caller, >= 50) or rule3 (per hour, >= 5), corrected.
-fn aoai(t: &Tables, per_caller: bool) -> (Vec<Vec<Value>>, Vec<String>) {
+/// Only rows up to `now` exist (a run at an earlier instant sees less).
+fn aoai(t: &Tables, per_caller: bool, now: i64) -> (Vec<Vec<Value>>, Vec<String>) {
     struct G {
         bin: i64,
         ip: String,
@@ -868,7 +875,11 @@ fn aoai(t: &Tables, per_caller: bool) -> (Vec<Vec<Value>>, Vec<String>) {
         {
             continue;
         }
-        let bin = floor(r.time("TimeGenerated").expect("time"), HOUR);
+        let time = r.time("TimeGenerated").expect("time");
+        if time > now {
+            continue;
+        }
+        let bin = floor(time, HOUR);
         let ip = if per_caller { r.str("CallerIPAddress") } else { "" };
         key(&mut buf, &[&bin.to_string(), ip]);
         let g = groups.entry(&buf, || G {

@@ -190,6 +190,17 @@ pub fn expected(ds: &Dataset, stem: &str) -> Option<ExpectedResult> {
     expected_all(ds).into_iter().find(|r| r.query == stem)
 }
 
+/// Expected results of all [`QUERIES`] as a run at `now` would see them: only logs up to
+/// `now` exist, and `ago()` counts back from it. Other tables are not cut, so this is exact
+/// only for queries that read ContainerLogV2 alone.
+pub fn expected_all_at(ds: &Dataset, now: i64) -> Vec<ExpectedResult> {
+    let mut ev = eval::LogEval::new(ds, false).at(now);
+    for row in ds.logs().take_while(|r| r.time <= now) {
+        ev.feed(&row);
+    }
+    ev.finish()
+}
+
 /// Expected results of all [`QUERIES`] (one pass over the logs).
 pub fn expected_all(ds: &Dataset) -> Vec<ExpectedResult> {
     let mut ev = eval::LogEval::new(ds, ds.log_count() <= eval::TIMELINE_LIMIT);

@@ -167,7 +167,7 @@ impl Binder<'_> {
     pub(crate) fn bind_sample(&mut self, rel: Rel, n: &ast::Expr) -> Result<Rel> {
         let n = self.const_count(n)?;
         let key = datafusion::functions::math::expr_fn::random().sort(true, false);
-        let plan = LogicalPlanBuilder::from(rel.plan).sort_with_limit(vec![key], Some(n))?.build()?;
+        let plan = crate::binder::operators::sorted_limit(rel.plan, vec![key], n)?;
         Ok(mk_rel(plan, rel.cols))
     }
 
