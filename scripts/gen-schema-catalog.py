@@ -10,6 +10,10 @@ does:
   2. schemas/sentinel/CustomTables/*.json             Azure-Sentinel's KQL validation test schemas
   3. tools/kusto-oracle/schemas/seed-tables.json      kusto-oracle's seed tables (ContainerLogV2, ...)
   4. a `Timestamp:datetime` column for the Defender XDR tables that lack it (see XDR_TABLES)
+  5. a `TenantId` (string) column for the built-in and custom (`_CL`) Log Analytics tables that
+     lack it: it is a standard column of every workspace table ("Standard columns in Azure
+     Monitor Logs"), but 153 definitions in la-tables.json leave it out, so real rules that
+     read it (W3CIISLog, AuditLogs...) would fail to run locally
 Functions come from schemas/sentinel/CustomFunctions/*.json.
 
 Differences from kusto-oracle's loader (kql-exec's `schema::formats` reads files the same way):
@@ -282,6 +286,7 @@ def main():
     s = os.path.join(shared, "schemas", "sentinel")
     cat = Catalog()
     cat.load(os.path.join(s, "builtin", "la-tables.json"))
+    workspace_tables = set(cat.tables)
     cat.load(os.path.join(s, "CustomTables"))
     cat.load(os.path.join(shared, "tools", "kusto-oracle", "schemas", "seed-tables.json"))
     added = []
@@ -290,6 +295,11 @@ def main():
             cat.tables[t]["Timestamp"] = "datetime"
             added.append(t)
     warn(f"Timestamp added to {len(added)} Defender XDR tables")
+    tenant = [t for t in cat.tables
+              if (t in workspace_tables or t.endswith("_CL")) and t not in XDR_TABLES and "TenantId" not in cat.tables[t]]
+    for t in tenant:
+        cat.tables[t]["TenantId"] = "string"
+    warn(f"TenantId added to {len(tenant)} Log Analytics tables")
     fcat = Catalog()
     fcat.load(os.path.join(s, "CustomFunctions"))
 

@@ -72,6 +72,10 @@ pub struct DataArgs {
     /// Stored functions: a .kql file of `let` definitions, or a folder of them (repeatable).
     #[arg(long = "functions", value_name = "PATH")]
     pub functions: Vec<PathBuf>,
+    /// A Sentinel watchlist for `_GetWatchlist('ALIAS')` from a CSV file (repeatable); the
+    /// search key is the first column, or COLUMN with ALIAS:COLUMN=PATH.
+    #[arg(long = "watchlist", value_name = "ALIAS[:COLUMN]=PATH")]
+    pub watchlists: Vec<String>,
     /// Serve an externaldata URL from a local file (repeatable).
     #[arg(long = "externaldata", value_name = "URL=PATH")]
     pub externaldata: Vec<String>,
@@ -181,6 +185,22 @@ pub fn build_session(a: &DataArgs) -> Result<Session, String> {
         if !a.quiet && t.report.has_problems() {
             eprintln!("warning: {}: {}", t.name, t.report);
         }
+        session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
+    }
+    for w in &a.watchlists {
+        let (spec, path) = w.split_once('=').ok_or_else(|| format!("--watchlist `{w}`: expected ALIAS=PATH"))?;
+        let (alias, key) = match spec.split_once(':') {
+            Some((a, k)) => (a, Some(k)),
+            None => (spec, None),
+        };
+        let path = PathBuf::from(path);
+        let updated = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as i64 / 100)
+            .unwrap_or(0);
+        let t = load::watchlist::load_watchlist(alias, &path, key, updated).map_err(|e| e.message)?;
         session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
     }
     for f in &a.functions {

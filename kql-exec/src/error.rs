@@ -42,6 +42,9 @@ impl KqlError {
             }
             None => {
                 let mut s = format!("error[{}]: {}\n", self.code, self.message);
+                if !path.is_empty() {
+                    s.push_str(&format!(" --> {path}\n"));
+                }
                 if let Some(h) = &self.help {
                     s.push_str(&format!("  = help: {h}\n"));
                 }

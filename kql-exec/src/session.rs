@@ -287,6 +287,11 @@ impl Session {
         let runtime = rtb.build_arc()?;
         let config = SessionConfig::new().with_target_partitions(threads).with_information_schema(false);
         let ctx = SessionContext::new_with_config_rt(config, runtime);
+        // These rules (new in DataFusion 55) move struct field accesses (`parse` results) down
+        // the plan, keyed by their printed form; on KQL plans with several `parse` operators and
+        // joins or unions they fail ("Field c2 not found in struct", "ambiguous field").
+        ctx.remove_optimizer_rule("extract_leaf_expressions");
+        ctx.remove_optimizer_rule("push_down_leaf_projections");
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .enable_all()

@@ -95,22 +95,22 @@ pub struct EventGrouping {
 #[serde(rename_all = "camelCase")]
 pub struct Rule {
     /// Rule id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub id: String,
     /// Display name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
     /// Description.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub description: String,
     /// Severity (Informational, Low, Medium, High).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub severity: String,
     /// `Scheduled` or `NRT`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub kind: String,
     /// The KQL query.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub query: String,
     /// How often the scheduler runs it (e.g. `1h`).
     #[serde(default)]
@@ -119,10 +119,10 @@ pub struct Rule {
     #[serde(default)]
     pub query_period: Option<String>,
     /// Trigger operator.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub trigger_operator: TriggerOperator,
     /// Trigger threshold.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub trigger_threshold: u64,
     /// MITRE tactics.
     #[serde(default, deserialize_with = "null_as_default")]

@@ -3,6 +3,7 @@
 mod check_corpus;
 mod common;
 mod conformance;
+mod corpus_runs;
 mod parser_corpus;
 mod repl;
 mod rule_pack;

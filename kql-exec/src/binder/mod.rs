@@ -334,8 +334,10 @@ impl<'a> Binder<'a> {
                     Some(Binding::Function(f, _)) => self.function_is_tabular(f),
                     Some(_) => false,
                     None => {
-                        matches!(name.name.as_str(), "materialize" | "table" | "view" | "database" | "cluster")
-                            || self.catalog.function(&name.name).is_some_and(|f| f.is_tabular)
+                        matches!(
+                            name.name.as_str(),
+                            "materialize" | "table" | "view" | "database" | "cluster" | "_GetWatchlist"
+                        ) || self.catalog.function(&name.name).is_some_and(|f| f.is_tabular)
                             || self.catalog.schemas().function(&name.name).is_some_and(|f| !f.columns.is_empty())
                     }
                 }

@@ -69,6 +69,7 @@ impl Binder<'_> {
                     }
                 }
                 "view" => Err(KqlError::new("KQL043", "`view` is only allowed in a let statement", e.span)),
+                "_GetWatchlist" if self.scope.get("_GetWatchlist").is_none() => self.bind_watchlist(args, e.span),
                 _ => functions::call_user_tabular(self, &name.name, args, e.span),
             },
             ExprKind::Call { target: Some(_), name, .. } | ExprKind::Member { name, .. } => Err(KqlError::new(
@@ -84,6 +85,27 @@ impl Binder<'_> {
             }
             _ => Err(KqlError::new("KQL045", "expected a tabular expression here", e.span)),
         }
+    }
+
+    /// `_GetWatchlist('alias')`: a watchlist loaded with `--watchlist` (see
+    /// [`crate::load::watchlist`]).
+    fn bind_watchlist(&mut self, args: &[ast::Arg], span: kql_parser::Span) -> Result<Rel> {
+        let alias = match args {
+            [a] => match &self.bind_constant(a.expr())?.expr {
+                Expr::Literal(ScalarValue::Utf8(Some(s)), _) => s.clone(),
+                _ => return Err(KqlError::new("KQL046", "_GetWatchlist takes the watchlist alias as a string", span)),
+            },
+            _ => return Err(KqlError::new("KQL046", "_GetWatchlist takes one argument: the watchlist alias", span)),
+        };
+        let name = crate::load::watchlist::table_name(&alias);
+        if self.catalog.table(&name).is_some() {
+            let rel = self.bind_table(&ast::Ident::new(name, span))?;
+            return Ok(Rel { name: None, ..rel });
+        }
+        Err(KqlError::new("KS211", format!("the watchlist `{alias}` is not loaded"), span).with_help(format!(
+            "pass the watchlist's CSV: --watchlist '{alias}=PATH.csv' (its first column is the SearchKey; \
+             '{alias}:Column=PATH.csv' picks another)"
+        )))
     }
 
     /// A table of the catalog by name.

@@ -85,6 +85,20 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
             let r = b.bind_tabular(a.expr())?;
             return b.toscalar(r, span);
         }
+        "ingestion_time" if args.is_empty() => {
+            // Exports do not carry the ingestion time. A record's `_TimeReceived` (when the
+            // data has it) is when the pipeline received it; otherwise ingestion is taken as
+            // immediate, so the record's own time stands in (what a rule's
+            // `ingestion_time() > ago(...)` filter means on fixture and exported data).
+            // Kusto itself returns null for tables without an ingestion-time policy.
+            let pick = ["_TimeReceived", "TimeGenerated", "Timestamp"]
+                .into_iter()
+                .find(|c| rel.col(c).is_some_and(|c| c.ty == KqlType::DateTime));
+            return Ok(match pick {
+                Some(c) => Bound::new(crate::binder::scalar::column(c), KqlType::DateTime),
+                None => Bound::new(datafusion::logical_expr::lit(ScalarValue::Int64(None)), KqlType::DateTime),
+            });
+        }
         "column_ifexists" | "columnifexists" => {
             if args.len() != 2 {
                 return Err(KqlError::new("KS119", "The function 'column_ifexists' expects 2 arguments.", span));

@@ -27,6 +27,7 @@ pub mod export;
 pub mod externaldata;
 pub mod json;
 pub mod parquet;
+pub mod watchlist;
 pub mod xdr;
 
 use crate::binder::Col;

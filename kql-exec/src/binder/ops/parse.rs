@@ -304,7 +304,11 @@ impl Binder<'_> {
         filter: bool,
     ) -> Result<Rel> {
         let tmp = self.fresh_alias("parsed");
-        let e = struct_udf_expr(name, cols.clone(), input, extract);
+        // Each parse has its own pattern: give its function a name of its own, so nothing that
+        // identifies expressions by their printed form can take one parse for another.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        let name = format!("{name}_{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let e = struct_udf_expr(&name, cols.clone(), input, extract);
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         exprs.push(e.alias(&tmp));
         let mut b = LogicalPlanBuilder::from(rel.plan).project(exprs)?;
