@@ -119,10 +119,11 @@ pub fn build_session(a: &DataArgs) -> Result<Session, String> {
         if !g.exists() {
             return Err(format!("--geoip {}: no such file", g.display()));
         }
-        // SAFETY: set before any query runs, from the main thread
-        unsafe { std::env::set_var(kql_exec::functions::ipfn::geoip::ENV_VAR, g) };
     }
     let mut catalog = Catalog::with_builtin_schemas();
+    if let Some(g) = &a.geoip {
+        catalog.set_geoip(g.clone());
+    }
     for s in &a.schemas {
         let c = SchemaCatalog::load_path(s).map_err(|e| format!("--schema: {e}"))?;
         catalog.add_schemas(c);

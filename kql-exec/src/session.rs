@@ -44,6 +44,7 @@ pub struct Catalog {
     functions: HashMap<String, StoredFunction>,
     schemas: SchemaCatalog,
     externaldata: HashMap<String, std::path::PathBuf>,
+    geoip: Option<std::path::PathBuf>,
     /// When true, tables known only by schema exist (empty). `kql check` and runs both use it.
     pub schema_tables_exist: bool,
 }
@@ -151,6 +152,17 @@ impl Catalog {
         self.externaldata.insert(url.to_string(), path);
     }
 
+    /// Use the MaxMind-format database at `path` for `geo_info_from_ip_address` (else the
+    /// `KQL_GEOIP_DB` environment variable decides).
+    pub fn set_geoip(&mut self, path: std::path::PathBuf) {
+        self.geoip = Some(path);
+    }
+
+    /// The geo-IP database chosen with [`Catalog::set_geoip`].
+    pub fn geoip(&self) -> Option<&std::path::Path> {
+        self.geoip.as_deref()
+    }
+
     /// The local file for an `externaldata` URL.
     pub fn externaldata_path(&self, url: &str) -> Option<std::path::PathBuf> {
         self.externaldata.get(url).cloned()
@@ -242,7 +254,9 @@ impl SubqueryRunner for Runner<'_> {
                 let shown = datafusion::physical_plan::displayable(physical.as_ref()).indent(true);
                 eprintln!("-- physical plan --\n{shown}");
             }
-            df.collect().await
+            // Partitions in order, not interleaved as they finish: a `union`'s inputs then come
+            // out in the order they were written, as in Kusto, and results are repeatable.
+            df.collect_partitioned().await.map(|parts| parts.into_iter().flatten().collect::<Vec<_>>())
         };
         // A panic inside an operator or a function is a bug, but it must not take the whole
         // session (or a CI run over hundreds of rules) down with it.

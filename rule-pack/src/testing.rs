@@ -57,6 +57,13 @@ pub struct TestSpec {
     /// externaldata URL to local file.
     #[serde(default)]
     pub externaldata: BTreeMap<String, String>,
+    /// A MaxMind-format geo-IP database for `geo_info_from_ip_address`, relative to the test
+    /// file.
+    #[serde(default)]
+    pub geoip: Option<String>,
+    /// Watchlists for `_GetWatchlist`: alias (or `alias:SearchKeyColumn`) to CSV file.
+    #[serde(default)]
+    pub watchlists: BTreeMap<String, String>,
     /// Expectations.
     #[serde(default)]
     pub expect: Expect,
@@ -260,8 +267,19 @@ fn run_test_inner(path: &Path, bless: bool) -> Result<bool, String> {
     for (url, file) in &spec.externaldata {
         catalog.add_externaldata(url, dir.join(file));
     }
+    if let Some(g) = &spec.geoip {
+        catalog.set_geoip(dir.join(g));
+    }
     let mut session = Session::new(catalog, SessionOptions { threads: Some(1), now: Some(now), ..Default::default() })
         .map_err(|e| e.to_string())?;
+    for (spec_name, file) in &spec.watchlists {
+        let (alias, key) = match spec_name.split_once(':') {
+            Some((a, k)) => (a, Some(k)),
+            None => (spec_name.as_str(), None),
+        };
+        let t = load::watchlist::load_watchlist(alias, &dir.join(file), key, now).map_err(|e| e.message)?;
+        session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
+    }
     for d in &spec.data {
         let p = dir.join(d);
         for (table, files) in load::discover(&p, session.catalog.schemas()).map_err(|e| e.to_string())? {

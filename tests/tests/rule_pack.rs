@@ -141,3 +141,63 @@ fn replay_finds_the_planted_incidents_run_by_run() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(fired > 0 && quiet > 0, "the replay must both fire and stay quiet ({fired} fired, {quiet} quiet)");
 }
+
+/// The corrected geo threat map over the fixtures and the sample geo-IP database: every failing
+/// request of the last day, with the country and city the database records for its network
+/// (computed here by CIDR containment over the database's source records, not by reading the
+/// `.mmdb`), and nothing for private or unknown addresses.
+#[test]
+fn geo_threat_map_reports_the_recorded_country_and_city() {
+    use std::collections::BTreeMap;
+    use std::net::Ipv4Addr;
+    let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z").unwrap();
+    let ds = kql_tests::datagen::generate(&kql_tests::datagen::Config { now, seed: 42, rows: 300 });
+    let pack = pack_dir().join("genai-security");
+    let mut session = fixture_session();
+    session.catalog.set_geoip(pack.join("geoip/sample-city.mmdb"));
+    let rule = rule_pack::rule::load_rule(&pack.join("corrected/wb_geo_threat_map.kql")).unwrap();
+    let run = rule_pack::runner::run_rule(&mut session, &rule, now).unwrap();
+    let names: Vec<&str> = run.result.cols.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["source_ip", "GeoInfo_country", "GeoInfo_city"]);
+
+    let records = kql_exec::functions::ipfn::mmdb::sample_city_records();
+    let lookup = |ip: &str| -> (serde_json::Value, serde_json::Value) {
+        let Ok(a) = ip.parse::<Ipv4Addr>() else { return (serde_json::Value::Null, serde_json::Value::Null) };
+        for (net, rec) in &records {
+            let Some((base, bits)) = net.split_once('/') else { continue };
+            let (Ok(base), Ok(bits)) = (base.parse::<Ipv4Addr>(), bits.parse::<u32>()) else { continue };
+            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+            if u32::from(a) & mask == u32::from(base) & mask {
+                let s = |v: &Option<String>| serde_json::Value::String(v.clone().unwrap_or_default());
+                return (s(&rec.country), s(&rec.city));
+            }
+        }
+        (serde_json::Value::Null, serde_json::Value::Null)
+    };
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let mut want: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+    for row in ds.logs() {
+        if row.time <= now - 864_000_000_000 || row.time > now {
+            continue;
+        }
+        let j = ds.log_json(&row);
+        let m = &j["LogMessage"];
+        let app = text(&m["application_name"]);
+        if app.is_empty() || text(&m["security_check_passed"]) != "FAIL" {
+            continue;
+        }
+        let ip = text(&m["source_ip"]);
+        let (country, city) = lookup(&ip);
+        *want.entry(vec![ip, text(&country), text(&city)]).or_default() += 1;
+    }
+    let mut got: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+    for r in kql_exec::output::rows_json(&run.result) {
+        *got.entry(r.iter().map(text).collect()).or_default() += 1;
+    }
+    assert!(want.keys().any(|k| k[2] == "Mumbai") && want.keys().any(|k| k[1].is_empty()), "fixtures cover both cases");
+    assert_eq!(got, want);
+}

@@ -234,6 +234,20 @@ impl Binder<'_> {
 
     /// Evaluate a constant expression to a value.
     pub fn const_value(&self, e: Expr, ty: KqlType, span: Span) -> Result<ScalarValue> {
+        // a literal is its own value (datatables are thousands of them: no plan per cell)
+        let mut inner = &e;
+        while let Expr::Alias(a) = inner {
+            inner = &a.expr;
+        }
+        if let Expr::Literal(v, _) = inner {
+            let want = arrow_type(ty);
+            if v.data_type() == want {
+                return Ok(v.clone());
+            }
+            if let Ok(c) = v.cast_to(&want) {
+                return Ok(c);
+            }
+        }
         let plan = LogicalPlanBuilder::empty(true).project(vec![e.alias("v")])?.build()?;
         let batches = self.runner.run(plan)?;
         let b = batches.iter().find(|b| b.num_rows() > 0).ok_or_else(|| KqlError::new("KQL050", "no value", span))?;

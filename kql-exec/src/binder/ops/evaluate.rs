@@ -154,6 +154,8 @@ impl Binder<'_> {
             "session_count" => self.plugin_session_count(input, args, call.span),
             "rolling_percentile" => self.plugin_rolling_percentile(input, args, call.span),
             "schema_merge" => self.plugin_schema_merge(input, args, call.span),
+            "ipv4_lookup" => self.plugin_ip_lookup(input, args, false, call.span),
+            "ipv6_lookup" => self.plugin_ip_lookup(input, args, true, call.span),
             _ => Err(KqlError::new("KQL055", format!("the `{}` plugin is not supported yet", name.name), span)),
         }
     }
@@ -183,7 +185,7 @@ impl Binder<'_> {
         })
     }
 
-    fn const_cell(&mut self, e: &ast::Expr) -> Result<(Cell, KqlType)> {
+    pub(crate) fn const_cell(&mut self, e: &ast::Expr) -> Result<(Cell, KqlType)> {
         let b = self.bind_constant(e)?;
         let ty = b.ty;
         let v = self.const_value(b.expr, ty, e.span)?;

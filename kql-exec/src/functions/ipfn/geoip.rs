@@ -136,11 +136,12 @@ pub fn open_cached(path: &Path) -> Result<Arc<GeoDb>, String> {
     Ok(db)
 }
 
-/// The configured database: `Ok(None)` when [`ENV_VAR`] is unset or empty.
-pub fn configured() -> Result<Option<Arc<GeoDb>>, String> {
-    match std::env::var_os(ENV_VAR) {
-        Some(p) if !p.is_empty() => {
-            let path = PathBuf::from(p);
+/// The configured database: `chosen` (a session's `--geoip`), else [`ENV_VAR`]; `Ok(None)`
+/// when neither names one.
+pub fn configured(chosen: Option<&Path>) -> Result<Option<Arc<GeoDb>>, String> {
+    let path = chosen.map(Path::to_path_buf).or_else(|| std::env::var_os(ENV_VAR).map(PathBuf::from));
+    match path {
+        Some(path) if !path.as_os_str().is_empty() => {
             open_cached(&path).map(Some).map_err(|e| format!("cannot open the geoip database {}: {e}", path.display()))
         }
         _ => Ok(None),

@@ -362,7 +362,7 @@ fn geo_info_body(db: Arc<geoip::GeoDb>) -> Body {
 /// `geo_info_from_ip_address(ip)` with the configured database; an error (raised once, at bind
 /// time) when none is configured or it cannot be opened.
 fn geo_info(ctx: &BindCtx, ip: Expr) -> Result<Bound> {
-    match geoip::configured() {
+    match geoip::configured(ctx.binder.catalog.geoip()) {
         Ok(Some(db)) => {
             let u = udf("kql_geo_info_from_ip_address", DataType::Utf8, false, geo_info_body(db));
             Ok(Bound::new(u.call(vec![ip]), KqlType::Dynamic))
