@@ -598,7 +598,7 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         ("bag_pack" | "pack", n) if n % 2 == 0 && n > 0 => {
             Bound::new(bag_pack_udf().call((0..args.len()).map(dynarg).collect()), KqlType::Dynamic)
         }
-        ("strcat_array", 2) => Bound::new(
+        ("strcat_array" | "array_strcat", 2) => Bound::new(
             strcat_array_udf().call(vec![dynarg(0), b.coerce(args[1].clone(), KqlType::String).expr]),
             KqlType::String,
         ),
