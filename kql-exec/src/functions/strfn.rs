@@ -580,6 +580,10 @@ fn f_parse_urlquery(a: &[V]) -> Out {
     Out::S(crate::value::url::parse_urlquery_json(a[0].s().unwrap_or("")))
 }
 
+fn f_parse_xml(a: &[V]) -> Out {
+    a[0].s().and_then(crate::value::xml::parse_xml_json).into()
+}
+
 fn f_string_size(a: &[V]) -> Out {
     Out::I(a[0].s().map_or(0, |s| s.len() as i64))
 }
@@ -732,6 +736,7 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         }
         ("reverse", 1) => Bound::new(reverse_udf().call(vec![s(0)]), KqlType::String),
         ("parse_url" | "parseurl", 1) => Bound::new(parse_url_udf().call(vec![s(0)]), KqlType::Dynamic),
+        ("parse_xml", 1) => row_call("kql_parse_xml", KqlType::Dynamic, f_parse_xml, vec![s(0)]),
         ("parse_urlquery" | "parseurlquery", 1) => {
             row_call("kql_parse_urlquery", KqlType::Dynamic, f_parse_urlquery, vec![s(0)])
         }
