@@ -33,6 +33,9 @@ pub mod series;
 pub mod strfn;
 pub mod udf;
 
+#[cfg(test)]
+mod tests;
+
 use crate::binder::{Binder, Binding, Bound, NameHint, Rel};
 use crate::error::{KqlError, Result};
 use crate::schema::KqlType;
