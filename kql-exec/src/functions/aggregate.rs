@@ -417,7 +417,8 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             (agg::var_sample(xe), KqlType::Real)
         }
         "variancep" => (agg::var_pop(b.coerce(arg(0)?, KqlType::Real).expr), KqlType::Real),
-        "percentile" | "percentiles" if bound.len() == 2 => {
+        // `percentiles` with several percentages only expands at the top of a summarize item
+        "percentile" | "percentiles" if name == "percentile" || bound.len() == 2 => {
             let x = arg(0)?;
             let p = super::arg_i64_const(&arg(1)?).map(|v| v as f64).or(match &bound[1].expr {
                 Expr::Literal(ScalarValue::Float64(Some(f)), _) => Some(*f),

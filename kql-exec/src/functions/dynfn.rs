@@ -539,9 +539,7 @@ cached_udf!(bag_pack_udf, "kql_bag_pack", DataType::Utf8, |args: &[ArrayRef], ro
     Ok(Arc::new(b.finish()))
 });
 
-cached_udf!(bag_pack_nonempty_udf, "kql_bag_pack_nonempty", DataType::Utf8, |args: &[ArrayRef],
-                                                                             rows: usize|
- -> R<ArrayRef> {
+cached_udf!(pack_nonempty_udf, "kql_pack_nonempty", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
     // `pack_all(true)`: like bag_pack, without the null and empty-string values
     let cols: Vec<&StringArray> = args.iter().map(strs).collect();
     let mut b = StringBuilder::with_capacity(rows, rows * 16);
@@ -571,7 +569,7 @@ pub fn pack_all(binder: &Binder, cols: &[Col], ignore_null_empty: bool) -> Bound
     if args.is_empty() {
         return Bound::new(parse_json(lit("{}")), KqlType::Dynamic);
     }
-    let u = if ignore_null_empty { bag_pack_nonempty_udf() } else { bag_pack_udf() };
+    let u = if ignore_null_empty { pack_nonempty_udf() } else { bag_pack_udf() };
     Bound::new(u.call(args), KqlType::Dynamic)
 }
 
