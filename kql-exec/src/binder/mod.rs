@@ -182,6 +182,9 @@ pub struct Binder<'a> {
     pub time_filtered: bool,
     /// Columns holding values of a producer with a known set of keys (`geo_info_from_ip_address`).
     pub producer_keys: std::collections::HashMap<String, (&'static str, &'static [&'static str])>,
+    /// While an `extend` item is bound: the columns it sees (its input plus earlier items) and
+    /// the extend's input columns, which are the ones `pack_all()` packs.
+    pub extend_input: Option<(Vec<Col>, Vec<Col>)>,
 }
 
 /// Statements bound: the final tabular result or scalar.
@@ -209,6 +212,7 @@ impl<'a> Binder<'a> {
             time_scans: Vec::new(),
             time_filtered: false,
             producer_keys: Default::default(),
+            extend_input: None,
         }
     }
 
@@ -362,6 +366,7 @@ impl<'a> Binder<'a> {
             time_scans: vec![],
             time_filtered: false,
             producer_keys: Default::default(),
+            extend_input: None,
         };
         if probe.call_depth > 50 {
             return false;

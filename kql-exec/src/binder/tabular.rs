@@ -625,7 +625,10 @@ impl Binder<'_> {
     /// definitions are inlined.
     fn bind_in_extended(&mut self, base: &Rel, cols: &[Col], exprs: &[Expr], e: &ast::Expr) -> Result<Bound> {
         let view = Rel { plan: base.plan.clone(), cols: cols.to_vec(), render: None, name: None, open: false };
-        let b = self.bind_scalar(e, &view)?;
+        let saved = self.extend_input.replace((cols.to_vec(), base.cols.clone()));
+        let b = self.bind_scalar(e, &view);
+        self.extend_input = saved;
+        let b = b?;
         if cols.len() == base.cols.len() && cols.iter().zip(&base.cols).all(|(a, b)| a == b) {
             return Ok(b);
         }
@@ -993,9 +996,11 @@ impl Binder<'_> {
         span: Span,
     ) -> Result<Rel> {
         let _ = span;
-        let bag_as_array = params
-            .iter()
-            .any(|p| p.name.name == "bagexpansion" && matches!(&p.value.kind, ExprKind::Name(n) if n.name == "array"));
+        let bag_as_array = params.iter().any(|p| {
+            // `kind=` is the legacy spelling of `bagexpansion=`
+            matches!(p.name.name.as_str(), "bagexpansion" | "kind")
+                && matches!(&p.value.kind, ExprKind::Name(n) if n.name == "array")
+        });
         let with_index = params.iter().find(|p| p.name.name == "with_itemindex").and_then(|p| match &p.value.kind {
             ExprKind::Name(n) => Some(n.name.clone()),
             _ => None,

@@ -66,6 +66,7 @@ const AGGREGATES: &[&str] = &[
     "varianceif",
     "percentile",
     "percentiles",
+    "percentiles_array",
     "make_list_with_nulls",
 ];
 
@@ -120,19 +121,35 @@ pub fn bind_summarize(
                 outputs.push((item.names.iter().map(|n| n.name.clone()).collect(), item.expr.clone(), Some(multi)));
                 continue;
             }
-            if name.name == "percentiles" && args.len() > 2 {
-                for p in &args[1..] {
-                    let call = ast::Expr::new(
-                        ExprKind::Call {
-                            target: None,
-                            name: ast::Ident::new("percentile", name.span),
-                            args: vec![args[0].clone(), p.clone()],
-                        },
-                        item.expr.span,
-                    );
+            if name.name == "percentiles" && args.len() >= 2 && !is_user_function(b, "percentiles") {
+                // one column per percentile, named by the k-th name of `(a, b) = percentiles(...)`
+                for (k, p) in args[1..].iter().enumerate() {
+                    let call = percentile_call(&args[0], p.expr().clone(), name.span, item.expr.span);
                     let rewritten = rewrite(b, &mut col, &call)?;
-                    outputs.push((vec![], rewritten, None));
+                    outputs.push((
+                        item.names.get(k).map(|n| vec![n.name.clone()]).unwrap_or_default(),
+                        rewritten,
+                        None,
+                    ));
                 }
+                continue;
+            }
+            if name.name == "percentiles_array" && args.len() >= 2 && !is_user_function(b, "percentiles_array") {
+                // one internal percentile per value, packed into one dynamic array
+                let x = b.bind_scalar(args[0].expr(), &rel)?;
+                let mut elems = Vec::new();
+                for p in percentile_values(b, &args[1..], item.expr.span)? {
+                    let lit_p = ast::Expr::new(ExprKind::Literal(ast::Literal::Real(Some(p))), item.expr.span);
+                    let call = percentile_call(&args[0], lit_p, name.span, item.expr.span);
+                    elems.push(ast::Arg::Positional(rewrite(b, &mut col, &call)?));
+                }
+                let pack = ast::Expr::new(
+                    ExprKind::Call { target: None, name: ast::Ident::new("pack_array", name.span), args: elems },
+                    item.expr.span,
+                );
+                let default = format!("percentiles_{}", catalog::arg_name(&x).unwrap_or_default());
+                let names: Vec<String> = item.names.iter().map(|n| n.name.clone()).collect();
+                outputs.push((if names.is_empty() { vec![default] } else { names }, pack, None));
                 continue;
             }
         }
@@ -183,6 +200,40 @@ pub fn bind_summarize(
     let _ = span;
     let plan = LogicalPlanBuilder::from(post.plan).project(exprs)?.build()?;
     Ok(Rel { plan, cols: out_cols, render: None, name: None, open: false })
+}
+
+/// `percentile(x, p)` as a call expression.
+fn percentile_call(x: &ast::Arg, p: ast::Expr, name_span: Span, span: Span) -> ast::Expr {
+    ast::Expr::new(
+        ExprKind::Call {
+            target: None,
+            name: ast::Ident::new("percentile", name_span),
+            args: vec![x.clone(), ast::Arg::Positional(p)],
+        },
+        span,
+    )
+}
+
+/// The constant percentages of `percentiles_array(x, p1, p2...)` or `percentiles_array(x,
+/// dynamic([p1, p2...]))`.
+fn percentile_values(b: &mut Binder, args: &[ast::Arg], span: Span) -> Result<Vec<f64>> {
+    let mut out = Vec::new();
+    for a in args {
+        let c = b.bind_constant(a.expr())?;
+        let v = match (&c.expr, c.ty) {
+            (Expr::Literal(ScalarValue::Utf8(Some(t)), _), KqlType::Dynamic) => match dj::array_elements(t) {
+                Some(items) => items.into_iter().map(dj::as_f64).collect::<Option<Vec<f64>>>(),
+                None => dj::as_f64(t).map(|f| vec![f]),
+            },
+            (Expr::Literal(ScalarValue::Float64(Some(f)), _), _) => Some(vec![*f]),
+            _ => super::arg_i64_const(&c).map(|i| vec![i as f64]),
+        };
+        match v {
+            Some(v) => out.extend(v),
+            None => return Err(KqlError::new("KQL091", "percentiles_array needs constant percentages", span)),
+        }
+    }
+    Ok(out)
 }
 
 /// Internal aggregate columns carry their Kusto name after a marker.
@@ -266,7 +317,7 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
         NameHint::None => format!("{name}_"),
     };
     let display = match name {
-        "percentile" if bound.len() == 2 => {
+        "percentile" | "percentiles" if bound.len() == 2 => {
             let p = match &bound[1].expr {
                 Expr::Literal(v, _) => v.to_string().replace('.', "_"),
                 _ => String::new(),
@@ -366,7 +417,8 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             (agg::var_sample(xe), KqlType::Real)
         }
         "variancep" => (agg::var_pop(b.coerce(arg(0)?, KqlType::Real).expr), KqlType::Real),
-        "percentile" => {
+        // `percentiles` with several percentages only expands at the top of a summarize item
+        "percentile" | "percentiles" if name == "percentile" || bound.len() == 2 => {
             let x = arg(0)?;
             let p = super::arg_i64_const(&arg(1)?).map(|v| v as f64).or(match &bound[1].expr {
                 Expr::Literal(ScalarValue::Float64(Some(f)), _) => Some(*f),

@@ -1,6 +1,7 @@
 //! Conversions: `tostring`, `toint`, `tolong`, `todouble`/`toreal`, `tobool`, `toguid`,
-//! `todatetime`, `totimespan`, `todecimal`, and the string parsing behind them.
+//! `todatetime`, `totimespan`, `todecimal`, `tohex`, and the string parsing behind them.
 
+use super::array::{row_call, Out, V};
 use super::udf::{udf, Body};
 use super::{dynfn, strfn, BindCtx};
 use crate::binder::Bound;
@@ -117,8 +118,42 @@ pub fn from_string(e: Expr, to: KqlType) -> Expr {
     }
 }
 
+/// Kusto's `tohex(value, min_length)`: lowercase hex of the two's complement of `value` in
+/// `bits` (32 for int, 64 for long), left-padded with zeros to `min_length` (at most 16).
+pub fn tohex(value: i64, bits: u32, min_length: Option<i64>) -> String {
+    let hex = if bits == 32 { format!("{:x}", value as i32 as u32) } else { format!("{:x}", value as u64) };
+    let width = min_length.unwrap_or(0).clamp(0, 16) as usize;
+    format!("{hex:0>width$}")
+}
+
+fn tohex_row(a: &[V], bits: u32) -> Out {
+    let Some(v) = a[0].i() else { return Out::Null };
+    Out::S(tohex(v, bits, a.get(1).and_then(|m| m.i())))
+}
+
+fn f_tohex_int(a: &[V]) -> Out {
+    tohex_row(a, 32)
+}
+
+fn f_tohex_long(a: &[V]) -> Out {
+    tohex_row(a, 64)
+}
+
 /// Bind the conversion family.
 pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Bound>> {
+    if name == "tohex" && matches!(args.len(), 1 | 2) {
+        let b = &*ctx.binder;
+        let mut a: Vec<Expr> = vec![match args[0].ty {
+            KqlType::Int => args[0].expr.clone(),
+            _ => b.coerce(args[0].clone(), KqlType::Long).expr,
+        }];
+        if let Some(m) = args.get(1) {
+            a.push(b.coerce(m.clone(), KqlType::Long).expr);
+        }
+        let (f, tag): (super::array::RowFn, &str) =
+            if args[0].ty == KqlType::Int { (f_tohex_int, "int") } else { (f_tohex_long, "long") };
+        return Some(Ok(row_call(&format!("kql_tohex_{tag}"), KqlType::String, f, a)));
+    }
     let target = match (name, args.len()) {
         ("tostring", 1) => KqlType::String,
         ("toint", 1) => KqlType::Int,
@@ -153,4 +188,28 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         out.expr
     };
     Some(Ok(Bound::new(expr, target)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tohex_doc_examples() {
+        assert_eq!(tohex(256, 64, None), "100");
+        assert_eq!(tohex(-256, 64, None), "ffffffffffffff00");
+        assert_eq!(tohex(-256, 32, Some(8)), "ffffff00");
+        assert_eq!(tohex(256, 64, Some(8)), "00000100");
+        assert_eq!(tohex(256, 64, Some(2)), "100");
+    }
+
+    #[test]
+    fn tohex_edges() {
+        assert_eq!(tohex(255, 64, Some(40)), "00000000000000ff");
+        assert_eq!(tohex(0, 64, None), "0");
+        assert_eq!(tohex(-1, 32, Some(-3)), "ffffffff");
+        assert_eq!(tohex(i64::MIN, 64, None), "8000000000000000");
+        assert_eq!(f_tohex_long(&[V::Null]), Out::Null);
+        assert_eq!(f_tohex_long(&[V::I(10), V::Null]), Out::S("a".into()));
+    }
 }

@@ -45,6 +45,29 @@ fn string_of_ticks(name: &str, f: Arc<dyn Fn(i64) -> Option<String> + Send + Syn
     udf(name, DataType::Utf8, false, body).call(vec![arg])
 }
 
+/// Kusto's `make_timespan(days, hours, minutes, seconds)` in ticks: hours 0-23, minutes 0-59
+/// and seconds in [0, 60) (fractions kept to the tick), days any whole number; null otherwise.
+pub fn make_timespan(days: f64, hours: f64, minutes: f64, seconds: f64) -> Option<i64> {
+    let whole = |v: f64| v.is_finite() && v.fract() == 0.0;
+    if !(whole(days) && whole(hours) && whole(minutes) && seconds.is_finite()) {
+        return None;
+    }
+    if !(0.0..24.0).contains(&hours) || !(0.0..60.0).contains(&minutes) || !(0.0..60.0).contains(&seconds) {
+        return None;
+    }
+    let ticks = days * dt::TICKS_PER_DAY as f64
+        + hours * dt::TICKS_PER_HOUR as f64
+        + minutes * dt::TICKS_PER_MINUTE as f64
+        + (seconds * dt::TICKS_PER_SECOND as f64).round();
+    (ticks.abs() < i64::MAX as f64).then_some(ticks as i64)
+}
+
+fn f_make_timespan(a: &[super::array::V]) -> super::array::Out {
+    let v: Option<Vec<f64>> = a.iter().map(|x| x.f()).collect();
+    let Some(v) = v else { return super::array::Out::Null };
+    make_timespan(v[0], v[1], v[2], v[3]).into()
+}
+
 /// Bind the datetime family.
 pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Bound>> {
     let b = &*ctx.binder;
@@ -167,6 +190,17 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
                 KqlType::String,
             )
         }
+        ("make_timespan", 1) => b.coerce(args[0].clone(), KqlType::TimeSpan),
+        ("make_timespan", 2..=4) => {
+            let mut a: Vec<Expr> = (0..n).map(|k| b.coerce(args[k].clone(), KqlType::Real).expr).collect();
+            if n == 2 {
+                a.push(lit(0.0));
+            }
+            if n < 4 {
+                a.insert(0, lit(0.0));
+            }
+            super::array::row_call("kql_make_timespan", KqlType::TimeSpan, f_make_timespan, a)
+        }
         ("make_datetime", 1..=7) => {
             let reals: Vec<Expr> = (0..n).map(|k| b.coerce(args[k].clone(), KqlType::Real).expr).collect();
             let body: Body = Arc::new(move |a: &[ArrayRef], rows: usize| -> R<ArrayRef> {
@@ -222,4 +256,26 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
 /// Date parts are `long` in results of the real engine (Kusto.Language declares `int`).
 fn int_of(e: Expr) -> Bound {
     Bound::new(e, KqlType::Long)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn make_timespan_forms() {
+        let ts = |d, h, m, s| make_timespan(d, h, m, s).map(dt::format_timespan);
+        assert_eq!(ts(1.0, 12.0, 30.0, 55.123).as_deref(), Some("1.12:30:55.1230000"));
+        assert_eq!(ts(0.0, 1.0, 0.0, 0.0).as_deref(), Some("01:00:00"));
+        assert_eq!(ts(0.0, 1.0, 2.0, 3.0).as_deref(), Some("01:02:03"));
+        assert_eq!(ts(-2.0, 0.0, 0.0, 0.0).as_deref(), Some("-2.00:00:00"));
+        assert_eq!(make_timespan(0.0, 24.0, 0.0, 0.0), None);
+        assert_eq!(make_timespan(0.0, 0.0, 60.0, 0.0), None);
+        assert_eq!(make_timespan(0.0, 0.0, 0.0, 60.0), None);
+        assert_eq!(make_timespan(0.0, -1.0, 0.0, 0.0), None);
+        assert_eq!(make_timespan(0.0, 1.5, 0.0, 0.0), None);
+        assert_eq!(make_timespan(f64::NAN, 0.0, 0.0, 0.0), None);
+        assert_eq!(make_timespan(1e300, 0.0, 0.0, 0.0), None);
+        assert_eq!(f_make_timespan(&[super::super::array::V::Null; 4]), super::super::array::Out::Null);
+    }
 }

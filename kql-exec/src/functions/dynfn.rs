@@ -3,8 +3,8 @@
 
 use super::udf::{udf, Body};
 use super::BindCtx;
-use crate::binder::scalar::PathPart;
-use crate::binder::Bound;
+use crate::binder::scalar::{column, PathPart};
+use crate::binder::{Binder, Bound, Col};
 use crate::error::Result;
 use crate::schema::KqlType;
 use crate::value::datetime as dt;
@@ -539,6 +539,40 @@ cached_udf!(bag_pack_udf, "kql_bag_pack", DataType::Utf8, |args: &[ArrayRef], ro
     Ok(Arc::new(b.finish()))
 });
 
+cached_udf!(pack_nonempty_udf, "kql_pack_nonempty", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    // `pack_all(true)`: like bag_pack, without the null and empty-string values
+    let cols: Vec<&StringArray> = args.iter().map(strs).collect();
+    let mut b = StringBuilder::with_capacity(rows, rows * 16);
+    for i in 0..rows {
+        let mut entries: Vec<(String, &str)> = Vec::new();
+        for pair in cols.chunks(2) {
+            if pair.len() < 2 || pair[1].is_null(i) || matches!(pair[1].value(i), "null" | "\"\"" | "") {
+                continue;
+            }
+            let key = if pair[0].is_null(i) { String::new() } else { dj::to_kql_string(pair[0].value(i)) };
+            entries.push((key, pair[1].value(i)));
+        }
+        let refs: Vec<(&str, &str)> = entries.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        b.append_value(dj::build_object(&refs));
+    }
+    Ok(Arc::new(b.finish()))
+});
+
+/// `pack_all([ignore_null_empty])` over the columns in scope: `bag_pack("c1", c1, ...)`, the
+/// null and empty values left out when `ignore_null_empty`.
+pub fn pack_all(binder: &Binder, cols: &[Col], ignore_null_empty: bool) -> Bound {
+    let mut args = Vec::with_capacity(cols.len() * 2);
+    for c in cols {
+        args.push(to_dynamic(lit(c.name.clone()), KqlType::String));
+        args.push(binder.coerce(Bound::new(column(&c.name), c.ty), KqlType::Dynamic).expr);
+    }
+    if args.is_empty() {
+        return Bound::new(parse_json(lit("{}")), KqlType::Dynamic);
+    }
+    let u = if ignore_null_empty { pack_nonempty_udf() } else { bag_pack_udf() };
+    Bound::new(u.call(args), KqlType::Dynamic)
+}
+
 cached_udf!(strcat_array_udf, "kql_strcat_array", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
     let arrs = strs(&args[0]);
     let seps = strs(&args[1]);
@@ -598,7 +632,7 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         ("bag_pack" | "pack", n) if n % 2 == 0 && n > 0 => {
             Bound::new(bag_pack_udf().call((0..args.len()).map(dynarg).collect()), KqlType::Dynamic)
         }
-        ("strcat_array", 2) => Bound::new(
+        ("strcat_array" | "array_strcat", 2) => Bound::new(
             strcat_array_udf().call(vec![dynarg(0), b.coerce(args[1].clone(), KqlType::String).expr]),
             KqlType::String,
         ),

@@ -96,11 +96,11 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
             KqlType::Bool,
         )),
         ("isempty", 1) => Ok(Bound::new(is_empty(&args[0]), KqlType::Bool)),
-        ("isnotempty", 1) => Ok(Bound::new(Expr::Not(Box::new(is_empty(&args[0]))), KqlType::Bool)),
+        ("isnotempty" | "notempty", 1) => Ok(Bound::new(Expr::Not(Box::new(is_empty(&args[0]))), KqlType::Bool)),
         ("not", 1) => {
             b.as_bool(args[0].clone(), ctx.span).map(|e| Bound::new(Expr::Not(Box::new(null_false(e))), KqlType::Bool))
         }
-        ("iff" | "iif" | "not" | "isnull" | "isnotnull" | "isempty" | "isnotempty", n) => {
+        ("iff" | "iif" | "not" | "isnull" | "isnotnull" | "isempty" | "isnotempty" | "notempty", n) => {
             Err(KqlError::new("KS119", format!("The function '{name}' does not take {n} arguments."), ctx.span))
         }
         _ => return None,

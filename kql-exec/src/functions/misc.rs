@@ -1547,7 +1547,7 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         ("unicode_codepoints_from_string", 1) => {
             row_call("kql_unicode_codepoints_from_string", Dynamic, f_codepoints_from, vec![s(0)])
         }
-        ("unicode_codepoints_to_string", _) if n >= 1 => {
+        ("unicode_codepoints_to_string" | "make_string", _) if n >= 1 => {
             row_call("kql_unicode_codepoints_to_string", Str, f_codepoints_to, all(&d))
         }
         ("isutf8", 1) => row_call("kql_isutf8", Bool, f_isutf8, vec![s(0)]),

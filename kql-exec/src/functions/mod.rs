@@ -33,6 +33,9 @@ pub mod series;
 pub mod strfn;
 pub mod udf;
 
+#[cfg(test)]
+mod tests;
+
 use crate::binder::{Binder, Binding, Bound, NameHint, Rel};
 use crate::error::{KqlError, Result};
 use crate::schema::KqlType;
@@ -129,6 +132,28 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
             }
             let d = b.bind_scalar(args[1].expr(), rel)?;
             return Ok(Bound { hint: NameHint::None, ..d });
+        }
+        "pack_all" if args.len() <= 1 => {
+            // the columns in scope, expanded at bind time
+            let ignore = match args.first() {
+                None => false,
+                Some(a) => match b.bind_scalar(a.expr(), rel)?.expr {
+                    Expr::Literal(ScalarValue::Boolean(v), _) => v.unwrap_or(false),
+                    _ => {
+                        return Err(KqlError::new(
+                            "KQL082",
+                            "the argument of pack_all must be a constant bool",
+                            a.expr().span,
+                        ))
+                    }
+                },
+            };
+            // in an extend, the extend's input columns (not the items before this one)
+            let cols = match &b.extend_input {
+                Some((view, input)) if *view == rel.cols => input.clone(),
+                _ => rel.cols.clone(),
+            };
+            return Ok(dynfn::pack_all(b, &cols, ignore));
         }
         _ => {}
     }

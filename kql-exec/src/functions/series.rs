@@ -1246,6 +1246,17 @@ fn bind_window(b: &Binder, name: &str, args: &[Bound]) -> Option<Bound> {
             }
             window_call(RowKind::CumSum, ty, a)
         }
+        // `row_rank` is Kusto's obsolete name of `row_rank_dense`; its optional second argument
+        // is a constant `dense` flag (false: the `row_rank_min` ranking), not a restart.
+        ("row_rank", 1) => window_call(RowKind::RankDense, KqlType::Long, vec![args[0].expr.clone()]),
+        ("row_rank", 2) => {
+            let dense = match &args[1].expr {
+                Expr::Literal(datafusion::common::ScalarValue::Boolean(Some(d)), _) => *d,
+                _ => return None,
+            };
+            let k = if dense { RowKind::RankDense } else { RowKind::RankMin };
+            window_call(k, KqlType::Long, vec![args[0].expr.clone()])
+        }
         ("row_rank_dense" | "row_rank_min", 1 | 2) => {
             let mut a = vec![args[0].expr.clone()];
             if n == 2 {

@@ -2,6 +2,7 @@
 //! `=~`, `matches regex`, `has_any`...) with Kusto's case and term semantics, and the string
 //! functions (`strlen`, `substring`, `split`, `extract`, `replace_string`...).
 
+use super::array::{row_call, Out, V};
 use super::udf::{udf, Body};
 use super::{arg_i64_const, arg_str_const, BindCtx};
 use crate::binder::{Binder, Bound};
@@ -498,35 +499,94 @@ str_udf!(extract_all_udf, "kql_extract_all", DataType::Utf8, |args: &[ArrayRef],
     Ok(Arc::new(b.finish()))
 });
 
-str_udf!(indexof_udf, "kql_indexof", DataType::Int64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
-    let (s, n) = (strs(&args[0]), strs(&args[1]));
-    let mut b = Int64Builder::with_capacity(rows);
-    for i in 0..rows {
-        if s.is_null(i) || n.is_null(i) {
-            b.append_null();
-            continue;
-        }
-        let h = s.value(i);
-        b.append_value(match h.find(n.value(i)) {
-            Some(byte) => h[..byte].chars().count() as i64,
-            None => -1,
-        });
+/// Kusto's `indexof(source, lookup, start, length, occurrence)` in characters: `start` counts
+/// from the end when negative; `length` (-1: unlimited) bounds the positions where a match may
+/// *start* (the match itself may run past them, as in Kusto); occurrences may overlap. Null for
+/// a start before the beginning, a length below -1 or a negative occurrence; -1 when not found.
+pub fn indexof(source: &str, lookup: &str, start: i64, length: i64, occurrence: i64) -> Option<i64> {
+    let chars: Vec<char> = source.chars().collect();
+    let n = chars.len() as i64;
+    let start = if start < 0 { n + start } else { start };
+    if start < 0 || length < -1 || occurrence < 0 {
+        return None;
     }
-    Ok(Arc::new(b.finish()))
-});
+    if occurrence == 0 || start > n {
+        return Some(-1);
+    }
+    let look: Vec<char> = lookup.chars().collect();
+    let last_start = if length == -1 { n } else { (start + length).min(n) };
+    let mut seen = 0;
+    let mut p = start;
+    while p <= last_start && (p < last_start || look.is_empty() || length == -1) {
+        let pu = p as usize;
+        if pu + look.len() <= chars.len() && chars[pu..pu + look.len()] == look[..] {
+            seen += 1;
+            if seen == occurrence {
+                return Some(p);
+            }
+        }
+        p += 1;
+    }
+    Some(-1)
+}
 
-str_udf!(countof_udf, "kql_countof", DataType::Int64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
-    let (s, n) = (strs(&args[0]), strs(&args[1]));
-    let mut b = Int64Builder::with_capacity(rows);
-    for i in 0..rows {
-        if s.is_null(i) || n.is_null(i) || n.value(i).is_empty() {
-            b.append_value(0);
-            continue;
-        }
-        b.append_value(s.value(i).matches(n.value(i)).count() as i64);
+fn f_indexof(a: &[V]) -> Out {
+    let (Some(s), Some(m)) = (a[0].s(), a[1].s()) else { return Out::Null };
+    let arg = |k: usize, d: i64| match a.get(k) {
+        None => Some(d),
+        Some(v) => v.i(),
+    };
+    let (Some(start), Some(len), Some(occ)) = (arg(2, 0), arg(3, -1), arg(4, 1)) else { return Out::Null };
+    indexof(s, m, start, len, occ).into()
+}
+
+/// Kusto's plain `countof`: occurrences of `search` in `text`, overlapping ones included.
+pub fn countof_plain(text: &str, search: &str) -> i64 {
+    if search.is_empty() {
+        return 0;
     }
-    Ok(Arc::new(b.finish()))
-});
+    let mut count = 0;
+    let mut from = 0;
+    while let Some(pos) = text[from..].find(search) {
+        count += 1;
+        let at = from + pos;
+        from = at + text[at..].chars().next().map(|c| c.len_utf8()).unwrap_or(1);
+    }
+    count
+}
+
+fn f_countof(a: &[V]) -> Out {
+    Out::I(countof_plain(a[0].s().unwrap_or(""), a[1].s().unwrap_or("")))
+}
+
+fn f_countof_regex(a: &[V]) -> Out {
+    thread_local! {
+        static CACHE: std::cell::RefCell<Option<(String, Option<regex::Regex>)>> = const { std::cell::RefCell::new(None) };
+    }
+    let (text, pat) = (a[0].s().unwrap_or(""), a[1].s().unwrap_or(""));
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.as_ref().is_none_or(|(p, _)| p != pat) {
+            *c = Some((pat.to_string(), regex::Regex::new(pat).ok()));
+        }
+        match c.as_ref().and_then(|(_, r)| r.as_ref()) {
+            Some(r) => Out::I(r.find_iter(text).count() as i64),
+            None => Out::Null,
+        }
+    })
+}
+
+fn f_parse_urlquery(a: &[V]) -> Out {
+    Out::S(crate::value::url::parse_urlquery_json(a[0].s().unwrap_or("")))
+}
+
+fn f_parse_xml(a: &[V]) -> Out {
+    a[0].s().and_then(crate::value::xml::parse_xml_json).into()
+}
+
+fn f_string_size(a: &[V]) -> Out {
+    Out::I(a[0].s().map_or(0, |s| s.len() as i64))
+}
 
 str_udf!(trim_udf, "kql_trim", DataType::Utf8, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
     let (p, s) = (strs(&args[0]), strs(&args[1]));
@@ -642,8 +702,22 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         }
         ("extract_all", 2) => Bound::new(extract_all_udf().call(vec![s(0), s(1)]), KqlType::Dynamic),
         ("extract_all", 3) => Bound::new(extract_all_udf().call(vec![s(0), s(2)]), KqlType::Dynamic),
-        ("indexof", 2) => Bound::new(indexof_udf().call(vec![s(0), s(1)]), KqlType::Long),
-        ("countof", 2) => Bound::new(countof_udf().call(vec![s(0), s(1)]), KqlType::Long),
+        ("indexof", 2..=5) => {
+            row_call("kql_indexof", KqlType::Long, f_indexof, (0..n).map(|k| if k < 2 { s(k) } else { l(k) }).collect())
+        }
+        ("countof", 2) => row_call("kql_countof", KqlType::Long, f_countof, vec![s(0), s(1)]),
+        ("countof", 3) => match arg_str_const(&args[2]).as_deref() {
+            Some("normal") => row_call("kql_countof", KqlType::Long, f_countof, vec![s(0), s(1)]),
+            Some("regex") => row_call("kql_countof_regex", KqlType::Long, f_countof_regex, vec![s(0), s(1)]),
+            _ => {
+                return Some(Err(KqlError::new(
+                    "KQL082",
+                    "the kind argument of countof must be the constant \"normal\" or \"regex\"",
+                    ctx.span,
+                )))
+            }
+        },
+        ("string_size", 1) => row_call("kql_string_size", KqlType::Long, f_string_size, vec![s(0)]),
         ("trim", 2) => Bound::new(trim_udf().call(vec![s(0), s(1)]), KqlType::String),
         ("trim_start", 2) => {
             let p = arg_str_const(&args[0]).unwrap_or_default();
@@ -662,6 +736,10 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         }
         ("reverse", 1) => Bound::new(reverse_udf().call(vec![s(0)]), KqlType::String),
         ("parse_url" | "parseurl", 1) => Bound::new(parse_url_udf().call(vec![s(0)]), KqlType::Dynamic),
+        ("parse_xml", 1) => row_call("kql_parse_xml", KqlType::Dynamic, f_parse_xml, vec![s(0)]),
+        ("parse_urlquery" | "parseurlquery", 1) => {
+            row_call("kql_parse_urlquery", KqlType::Dynamic, f_parse_urlquery, vec![s(0)])
+        }
         ("isascii", 1) => {
             Bound::new(string_op(StrOpKind::MatchesRegex, true, s(0), lit("^[\\x00-\\x7F]*$")), KqlType::Bool)
         }
@@ -689,4 +767,60 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         _ => return None,
     };
     Some(Ok(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indexof_doc_examples() {
+        assert_eq!(indexof("abcdefg", "cde", 0, -1, 1), Some(2));
+        assert_eq!(indexof("abcdefg", "cde", 1, 4, 1), Some(2));
+        // Kusto: the length bounds where a match starts, not where it ends
+        assert_eq!(indexof("abcdefg", "cde", 1, 2, 1), Some(2));
+        assert_eq!(indexof("abcdefg", "cde", 3, 4, 1), Some(-1));
+        assert_eq!(indexof("abcdefg", "cde", -5, -1, 1), Some(2));
+        assert_eq!(indexof("1234567", "5", 1, 4, 1), Some(4));
+        assert_eq!(indexof("abcdefg", "cde", 2, -1, 1), Some(2));
+        assert_eq!(indexof("abcdefgabcdefg", "cde", 1, 10, 2), Some(9));
+        assert_eq!(indexof("abcdefgabcdefg", "cde", 1, -1, 3), Some(-1));
+    }
+
+    #[test]
+    fn indexof_edges() {
+        assert_eq!(indexof("abc", "c", -10, -1, 1), None);
+        assert_eq!(indexof("abc", "c", 0, -2, 1), None);
+        assert_eq!(indexof("abc", "c", 0, -1, -1), None);
+        assert_eq!(indexof("abc", "c", 0, -1, 0), Some(-1));
+        assert_eq!(indexof("abc", "c", 10, -1, 1), Some(-1));
+        assert_eq!(indexof("abc", "", 0, -1, 1), Some(0));
+        assert_eq!(indexof("", "", 0, -1, 1), Some(0));
+        assert_eq!(indexof("", "a", 0, -1, 1), Some(-1));
+        assert_eq!(indexof("aaaa", "aa", 0, -1, 2), Some(1));
+        assert_eq!(indexof("äöü", "ü", 0, -1, 1), Some(2));
+        assert_eq!(f_indexof(&[V::S("abc"), V::S("b"), V::Null]), Out::Null);
+        assert_eq!(f_indexof(&[V::S("abc"), V::S("b")]), Out::I(1));
+    }
+
+    #[test]
+    fn countof_doc_examples() {
+        assert_eq!(countof_plain("aaa", "a"), 3);
+        assert_eq!(countof_plain("aaaa", "aa"), 3);
+        assert_eq!(countof_plain("ababa", "ab"), 2);
+        assert_eq!(countof_plain("ababa", "aba"), 2);
+        assert_eq!(f_countof_regex(&[V::S("ababa"), V::S("aba")]), Out::I(1));
+        assert_eq!(f_countof_regex(&[V::S("abcabc"), V::S("a.c")]), Out::I(2));
+        assert_eq!(f_countof_regex(&[V::S("abc"), V::S("(")]), Out::Null);
+        assert_eq!(countof_plain("abc", ""), 0);
+        assert_eq!(countof_plain("ééé", "é"), 3);
+        assert_eq!(f_countof(&[V::Null, V::S("a")]), Out::I(0));
+    }
+
+    #[test]
+    fn string_size_bytes() {
+        assert_eq!(f_string_size(&[V::S("hello")]), Out::I(5));
+        assert_eq!(f_string_size(&[V::S("⒦⒰⒮⒯⒪")]), Out::I(15));
+        assert_eq!(f_string_size(&[V::Null]), Out::I(0));
+    }
 }

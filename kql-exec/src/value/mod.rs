@@ -20,3 +20,4 @@ pub mod datetime;
 pub mod dynamic;
 pub mod hash;
 pub mod url;
+pub mod xml;

@@ -1,0 +1,135 @@
+//! Whole-query tests of functions that need the binder (`pack_all`, aggregates, window
+//! functions, aliases), with Kusto's documented results.
+
+use crate::output::rows_json;
+use crate::session::{Catalog, Session, SessionOptions};
+use serde_json::{json, Value};
+
+fn run(q: &str) -> (Vec<String>, Vec<Vec<Value>>) {
+    let s = Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+    let r = s.query(q).unwrap_or_else(|e| panic!("{q}: {e:?}"));
+    (r.cols.iter().map(|c| c.name.clone()).collect(), rows_json(&r))
+}
+
+fn err(q: &str) -> String {
+    let s = Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+    match s.query(q) {
+        Ok(_) => panic!("{q}: expected an error"),
+        Err(e) => format!("{e:?}"),
+    }
+}
+
+#[test]
+fn pack_all_doc_example() {
+    let (cols, rows) = run(r#"datatable(Source:string,Target:string,CharsCount:long)
+        ['555-1234','555-1212',46, '555-1313','',42, '','555-3456',74]
+        | extend Packed=pack_all(), PackedIgnoreNullEmpty=pack_all(true)"#);
+    assert_eq!(cols, ["Source", "Target", "CharsCount", "Packed", "PackedIgnoreNullEmpty"]);
+    assert_eq!(rows[0][3], json!({"Source": "555-1234", "Target": "555-1212", "CharsCount": 46}));
+    assert_eq!(rows[1][3], json!({"Source": "555-1313", "Target": "", "CharsCount": 42}));
+    assert_eq!(rows[1][4], json!({"Source": "555-1313", "CharsCount": 42}));
+    assert_eq!(rows[2][4], json!({"Target": "555-3456", "CharsCount": 74}));
+}
+
+#[test]
+fn pack_all_nulls_and_scopes() {
+    let (_, rows) =
+        run("datatable(a:long, b:string)[1, 'x', long(null), ''] | project p = pack_all(), q = pack_all(true)");
+    assert_eq!(rows[1][0], json!({"a": null, "b": ""}));
+    assert_eq!(rows[1][1], json!({}));
+    let (_, rows) = run("print pack_all()");
+    assert_eq!(rows[0][0], json!({}));
+    let (_, rows) = run("range x from 1 to 2 step 1 | extend y = x * 2 | summarize l = make_list(pack_all())");
+    assert_eq!(rows[0][0], json!([{"x": 1, "y": 2}, {"x": 2, "y": 4}]));
+    assert!(err("print pack_all(tobool(now() > ago(1d)))").contains("constant"));
+}
+
+#[test]
+fn percentiles_columns_and_names() {
+    let (cols, rows) = run("range x from 1 to 10 step 1 | summarize percentiles(x, 50, 99.9)");
+    assert_eq!(cols, ["percentile_x_50", "percentile_x_99_9"]);
+    assert_eq!(rows[0], [json!(5), json!(10)]);
+    let (cols, rows) = run("range x from 1 to 10 step 1 | summarize percentiles(x, 50)");
+    assert_eq!(cols, ["percentile_x_50"]);
+    assert_eq!(rows[0], [json!(5)]);
+    let (cols, _) =
+        run("range x from 1 to 10 step 1 | summarize (p50, p90) = percentiles(x, 50, 90), q = percentiles(x, 5)");
+    assert_eq!(cols, ["p50", "p90", "q"]);
+    let (_, rows) = run("print toscalar(range f from 1 to 100 step 1 | summarize percentiles(f, 5))");
+    assert_eq!(rows[0], [json!(5)]);
+}
+
+#[test]
+fn percentiles_array() {
+    let (cols, rows) = run("datatable(L:long)[10, 20, 30, 40] | summarize percentiles_array(L, 50, 75, 99.9)");
+    assert_eq!(cols, ["percentiles_L"]);
+    assert_eq!(rows[0], [json!([20, 30, 40])]);
+    let (cols, rows) =
+        run("range x from 1 to 5 step 1 | summarize p = percentiles_array(x, dynamic([5, 25.5])) by k = 1");
+    assert_eq!(cols, ["k", "p"]);
+    assert_eq!(rows[0][1], json!([1, 2]));
+}
+
+#[test]
+fn row_rank_is_row_rank_dense() {
+    let q = |f: &str| {
+        run(&format!("datatable(v:long)[3, 100, 3, 2, 3] | sort by v asc | extend r = {f} | project r"))
+            .1
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(q("row_rank(v)"), [json!(1), json!(2), json!(2), json!(2), json!(3)]);
+    assert_eq!(q("row_rank(v, true)"), q("row_rank_dense(v)"));
+    assert_eq!(q("row_rank(v, false)"), q("row_rank_min(v)"));
+}
+
+#[test]
+fn aliases_and_doc_examples() {
+    let (_, rows) = run(r#"print make_string(75, 117, 115, 116, 111), make_string(dynamic([75, 117]), 115),
+        make_string(-1), array_strcat(dynamic([1, 2, 3]), "->"), notempty(""), notempty("a"),
+        string_size("⒦⒰⒮⒯⒪")"#);
+    assert_eq!(
+        rows[0],
+        [json!("Kusto"), json!("Kus"), json!(""), json!("1->2->3"), json!(false), json!(true), json!(15)]
+    );
+    let (cols, rows) =
+        run("print ['timespan'] = make_timespan(1,12,30,55.123), a = make_timespan(1, 0), b = make_timespan(25, 0)");
+    assert_eq!(cols, ["timespan", "a", "b"]);
+    assert_eq!(rows[0], [json!("1.12:30:55.1230000"), json!("01:00:00"), Value::Null]);
+    let (_, rows) =
+        run(r#"print tohex(256), tohex(-256), tohex(toint(-256), 8), tohex(256, 8), tohex(256, 2), tohex(long(null))"#);
+    assert_eq!(
+        rows[0],
+        [json!("100"), json!("ffffffffffffff00"), json!("ffffff00"), json!("00000100"), json!("100"), json!("")]
+    );
+    let (_, rows) = run(
+        r#"print countof("aaaa", "aa"), countof("ababa", "aba", "regex"), countof("abcabc", "a.c", "regex"), countof("a", "(", "regex")"#,
+    );
+    assert_eq!(rows[0], [json!(3), json!(1), json!(2), Value::Null]);
+    assert!(err(r#"print countof("a", "a", "other")"#).contains("normal"));
+    let (_, rows) = run(
+        r#"print indexof("abcdefg","cde",1,2), indexof(1234567,5,1,4), indexof("abcdefgabcdefg", "cde", 1, 10, 2), indexof("abc", "c", -9)"#,
+    );
+    assert_eq!(rows[0], [json!(2), json!(4), json!(9), Value::Null]);
+}
+
+#[test]
+fn parse_urlquery_and_parse_xml() {
+    let (_, rows) = run(r#"print Result=parse_urlquery("k1=v1&k2=v2&k3=v3")"#);
+    assert_eq!(rows[0][0], json!({"Query Parameters": {"k1": "v1", "k2": "v2", "k3": "v3"}}));
+    let (_, rows) = run(r#"let getQueryParamValue = (querystring: string, param: string) {
+            let params = parse_urlquery(querystring);
+            tostring(params["Query Parameters"].[param])
+        };
+        print UrlQuery = 'view=vs-2019&preserve-view=true'
+        | extend view = getQueryParamValue(UrlQuery, 'view')
+        | extend preserve = getQueryParamValue(UrlQuery, 'preserve-view')"#);
+    assert_eq!(rows[0], [json!("view=vs-2019&preserve-view=true"), json!("vs-2019"), json!("true")]);
+    let (_, rows) = run(r#"print d = parse_xml("<duration><value>118.0</value><min>100.0</min></duration>")
+        | extend v = todouble(d.duration.value), m = d["duration"]["min"], bad = parse_xml("<a>"), n = parse_xml("")"#);
+    assert_eq!(rows[0][1], json!(118.0));
+    assert_eq!(rows[0][2], json!("100.0"));
+    assert_eq!(rows[0][3], Value::Null);
+    assert_eq!(rows[0][4], Value::Null);
+}
