@@ -32,9 +32,9 @@ impl Rng {
 fn addresses(n: usize, repeat: bool) -> Vec<String> {
     let mut r = Rng(0x9e37_79b9_7f4a_7c15);
     let known = ["20.53.203", "8.8.8", "1.1.1", "185.220.101", "45.155.205", "103.75.201", "89.248.165"];
-    let mut make = |r: &mut Rng| {
+    let make = |r: &mut Rng| {
         let x = r.next();
-        if x % 4 == 0 {
+        if x.is_multiple_of(4) {
             format!("{}.{}", known[(x >> 8) as usize % known.len()], (x >> 16) % 256)
         } else {
             let a = (x >> 32) as u32;

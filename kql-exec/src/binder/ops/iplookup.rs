@@ -40,7 +40,7 @@ impl NetIndex {
             maps.entry(net.prefix).or_default().entry(net.masked()).or_insert(row);
         }
         let mut by_prefix: Vec<(u8, HashMap<u128, i64>)> = maps.into_iter().collect();
-        by_prefix.sort_by(|a, b| b.0.cmp(&a.0));
+        by_prefix.sort_by_key(|b| std::cmp::Reverse(b.0));
         NetIndex { by_prefix }
     }
 
