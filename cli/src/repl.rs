@@ -276,10 +276,15 @@ fn wait_for<R>(state: &Rc<RefCell<State>>, rx: Receiver<R>, what: &str) -> Optio
             Err(RecvTimeoutError::Timeout) => {
                 if INTERRUPTED.swap(false, Ordering::SeqCst) {
                     clear(shown);
-                    eprintln!("^C {what} cancelled; the session and its tables are kept");
-                    if let Err(e) = state.borrow_mut().respawn() {
-                        eprintln!("error: {e}");
+                    // stop the running plan; if the worker does not come back promptly (stuck
+                    // outside the engine), give up on it and start a fresh session
+                    state.borrow().worker.cancel.cancel();
+                    if rx.recv_timeout(Duration::from_secs(3)).is_err() {
+                        if let Err(e) = state.borrow_mut().respawn() {
+                            eprintln!("error: {e}");
+                        }
                     }
+                    eprintln!("^C {what} cancelled; the session and its tables are kept");
                     return None;
                 }
                 let el = started.elapsed();

@@ -23,4 +23,4 @@ pub mod types;
 pub mod value;
 
 pub use error::{KqlError, Result};
-pub use session::{Catalog, QueryResult, Session, SessionOptions};
+pub use session::{CancelHandle, Catalog, QueryResult, Session, SessionOptions};

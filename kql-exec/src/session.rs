@@ -225,6 +225,48 @@ pub struct SessionOptions {
     pub threads: Option<usize>,
 }
 
+/// Cancels the query a [`Session`] is running, from another thread (Ctrl-C in the REPL). The
+/// query's execution is dropped where it stands and the query fails with KQL903; the session and
+/// its tables stay usable. A cancel that arrives between queries is forgotten when the next one
+/// starts.
+#[derive(Clone, Default)]
+pub struct CancelHandle(Arc<CancelState>);
+
+#[derive(Default)]
+struct CancelState {
+    cancelled: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl CancelHandle {
+    /// Cancel the running query.
+    pub fn cancel(&self) {
+        self.0.cancelled.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.0.notify.notify_waiters();
+    }
+
+    fn reset(&self) {
+        self.0.cancelled.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Resolves once [`CancelHandle::cancel`] is called (at once if it already was).
+    async fn cancelled(&self) {
+        loop {
+            let notified = self.0.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
 /// A KQL session.
 pub struct Session {
     /// Tables, functions and schemas.
@@ -232,23 +274,36 @@ pub struct Session {
     /// Options.
     pub options: SessionOptions,
     ctx: SessionContext,
-    rt: tokio::runtime::Runtime,
+    rt: std::mem::ManuallyDrop<tokio::runtime::Runtime>,
+    cancel: CancelHandle,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // A cancelled or timed-out query may still be unwinding on a worker thread: do not wait
+        // for it (the process or the next session should not pay for it).
+        // SAFETY: `rt` is taken exactly once, here, and never used after.
+        let rt = unsafe { std::mem::ManuallyDrop::take(&mut self.rt) };
+        rt.shutdown_background();
+    }
 }
 
 struct Runner<'a> {
     ctx: &'a SessionContext,
     rt: &'a tokio::runtime::Runtime,
     timeout: Option<Duration>,
+    cancel: &'a CancelHandle,
 }
 
 impl SubqueryRunner for Runner<'_> {
     fn run(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
         let explain = std::env::var_os("KQL_EXPLAIN").is_some();
-        let fut = async {
+        let ctx = self.ctx.clone();
+        let fut = async move {
             if explain {
                 eprintln!("-- logical plan --\n{}", plan.display_indent_schema());
             }
-            let df = self.ctx.execute_logical_plan(plan).await?;
+            let df = ctx.execute_logical_plan(plan).await?;
             if explain {
                 let physical = df.clone().create_physical_plan().await?;
                 let shown = datafusion::physical_plan::displayable(physical.as_ref()).indent(true);
@@ -258,34 +313,48 @@ impl SubqueryRunner for Runner<'_> {
             // out in the order they were written, as in Kusto, and results are repeatable.
             df.collect_partitioned().await.map(|parts| parts.into_iter().flatten().collect::<Vec<_>>())
         };
-        // A panic inside an operator or a function is a bug, but it must not take the whole
-        // session (or a CI run over hundreds of rules) down with it.
-        let guarded = std::panic::AssertUnwindSafe(|| {
-            self.rt.block_on(async {
+        // The query runs as its own task, so that a cancel or a timeout returns at once (the
+        // task is aborted at its next yield), and a panic inside an operator or a function (a
+        // bug) fails the query, not the whole session or a CI run over hundreds of rules.
+        let task = self.rt.spawn(fut);
+        let abort = task.abort_handle();
+        let outcome = self.rt.block_on(async {
+            let limited = async {
                 match self.timeout {
-                    Some(t) => tokio::time::timeout(t, fut).await.map_err(|_| {
+                    Some(t) => tokio::time::timeout(t, task).await.map_err(|_| {
                         KqlError::general("KQL901", format!("the query did not finish within {:?}", t))
                             .with_help("raise --timeout or narrow the query")
                     }),
-                    None => Ok(fut.await),
+                    None => Ok(task.await),
                 }
-            })
+            };
+            tokio::select! {
+                r = limited => r,
+                _ = self.cancel.cancelled() => Err(KqlError::general("KQL903", "the query was cancelled")),
+            }
         });
-        let r = match std::panic::catch_unwind(guarded) {
-            Ok(r) => r?,
-            Err(panic) => {
+        let joined = match outcome {
+            Ok(j) => j,
+            Err(e) => {
+                abort.abort();
+                return Err(e);
+            }
+        };
+        match joined {
+            Ok(r) => Ok(r?),
+            Err(e) if e.is_panic() => {
+                let panic = e.into_panic();
                 let what = panic
                     .downcast_ref::<String>()
                     .map(String::as_str)
                     .or_else(|| panic.downcast_ref::<&str>().copied())
                     .unwrap_or("unknown panic");
-                return Err(KqlError::general("KQL998", format!("internal error while running the query: {what}"))
-                    .with_help(
-                        "this is a bug in kql: please report it with the query (set KQL_EXPLAIN=1 to see the plans)",
-                    ));
+                Err(KqlError::general("KQL998", format!("internal error while running the query: {what}")).with_help(
+                    "this is a bug in kql: please report it with the query (set KQL_EXPLAIN=1 to see the plans)",
+                ))
             }
-        };
-        Ok(r?)
+            Err(e) => Err(KqlError::general("KQL903", format!("the query was stopped: {e}"))),
+        }
     }
 }
 
@@ -311,7 +380,12 @@ impl Session {
             .enable_all()
             .build()
             .map_err(|e| KqlError::general("KQL902", format!("cannot start the runtime: {e}")))?;
-        Ok(Session { catalog, options, ctx, rt })
+        Ok(Session { catalog, options, ctx, rt: std::mem::ManuallyDrop::new(rt), cancel: CancelHandle::default() })
+    }
+
+    /// A handle that cancels this session's running query from another thread.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
     }
 
     /// `now` for the next query.
@@ -327,7 +401,8 @@ impl Session {
 
     /// Bind and run a parsed script.
     pub fn run_script(&self, script: &ast::Script) -> Result<QueryResult> {
-        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout };
+        self.cancel.reset();
+        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout, cancel: &self.cancel };
         let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions::default());
         let bound = binder.bind_script(script)?;
         let warnings = std::mem::take(&mut binder.warnings);
@@ -346,7 +421,7 @@ impl Session {
     /// Bind without running (the semantic check): result columns, errors (all of them, in
     /// source order) and warnings.
     pub fn check_script(&self, script: &ast::Script) -> CheckOutcome {
-        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout };
+        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout, cancel: &self.cancel };
         let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions { check_only: true });
         let bound = binder.bind_script(script);
         let mut errors = std::mem::take(&mut binder.errors);
@@ -378,7 +453,7 @@ impl Session {
         let mut n = 0;
         for st in &script.statements {
             if let ast::StatementKind::Let { name, value: ast::LetValue::Function(f) } = &st.kind {
-                let probe_runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: None };
+                let probe_runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: None, cancel: &self.cancel };
                 let probe = Binder::new(&self.catalog, 0, &probe_runner, BindOptions { check_only: true });
                 let is_tabular = probe.function_is_tabular(f);
                 self.catalog.add_function(&name.name, StoredFunction { def: Rc::new(f.clone()), is_tabular });
@@ -433,4 +508,36 @@ pub fn normalize_batches(cols: &[Col], batches: Vec<RecordBatch>) -> Result<Vec<
 /// Convenience: the KQL type of a column by name in a result.
 pub fn column_type(cols: &[Col], name: &str) -> Option<KqlType> {
     cols.iter().find(|c| c.name == name).map(|c| c.ty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancelled_query_stops_and_the_session_goes_on() {
+        let session =
+            Session::new(Catalog::default(), SessionOptions { threads: Some(2), ..Default::default() }).unwrap();
+        let handle = session.cancel_handle();
+        // a stale cancel (no query running) is forgotten by the next query
+        handle.cancel();
+        assert_eq!(session.query("print x = 1").unwrap().num_rows(), 1);
+        let canceller = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            handle.cancel();
+        });
+        let started = std::time::Instant::now();
+        let err = session
+            .query(
+                "range x from 1 to 10000 step 1 | extend k = 1 \
+                 | join kind=inner (range y from 1 to 10000 step 1 | extend k = 1) on k \
+                 | summarize count() by x % 7",
+            )
+            .err()
+            .expect("the query is cancelled long before it could finish");
+        canceller.join().unwrap();
+        assert_eq!(err.code, "KQL903");
+        assert!(started.elapsed() < Duration::from_secs(4), "cancelling took {:?}", started.elapsed());
+        assert_eq!(session.query("print y = 2").unwrap().num_rows(), 1);
+    }
 }

@@ -3,11 +3,12 @@
 //!
 //! A `Session` is not `Send` (stored functions are `Rc`), so it never moves between threads
 //! after the worker starts: every use of it is a job sent to the worker. Cancelling a query
-//! abandons the worker (it drops its session when the query ends) and starts a new one on a
-//! fresh session over the same tables (`Arc`s: nothing is reloaded), built from the master
-//! catalog that the prompt thread keeps.
+//! goes through the session's `CancelHandle` (the running plan is dropped); should the worker
+//! not come back promptly, it is abandoned and a new one starts on a fresh session over the
+//! same tables (`Arc`s: nothing is reloaded), built from the master catalog that the prompt
+//! thread keeps.
 
-use kql_exec::session::{Catalog, Session, SessionOptions, StoredFunction};
+use kql_exec::session::{CancelHandle, Catalog, Session, SessionOptions, StoredFunction};
 use std::rc::Rc;
 use std::sync::mpsc;
 
@@ -25,6 +26,8 @@ unsafe impl Send for Owned {}
 /// The worker thread.
 pub struct Worker {
     tx: mpsc::Sender<Job>,
+    /// Cancels the query the worker's session is running.
+    pub cancel: CancelHandle,
 }
 
 impl Worker {
@@ -32,6 +35,7 @@ impl Worker {
     /// functions exclusive to it (see [`exclusive_copy`]).
     pub fn spawn(session: Session) -> Worker {
         let (tx, rx) = mpsc::channel::<Job>();
+        let cancel = session.cancel_handle();
         let owned = Owned(session);
         std::thread::Builder::new()
             .name("kql-session".into())
@@ -42,7 +46,7 @@ impl Worker {
                 }
             })
             .expect("cannot start the session thread");
-        Worker { tx }
+        Worker { tx, cancel }
     }
 
     /// Run `f` on the session; the answer arrives on the returned channel (which disconnects
