@@ -4,58 +4,10 @@ use clap::Args;
 use kql_exec::load::{self, LoadOptions};
 use kql_exec::schema::SchemaCatalog;
 use kql_exec::session::{Catalog, Session, SessionOptions};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// A one-line progress bar on stderr for a table's load, drawn only once the load has taken
-/// more than a second (and only on a terminal: the caller checks).
-#[derive(Clone)]
-struct ProgressLine {
-    name: String,
-    start: Instant,
-    drawn: Arc<Mutex<bool>>,
-}
-
-impl ProgressLine {
-    fn new(name: &str) -> Self {
-        ProgressLine { name: name.to_string(), start: Instant::now(), drawn: Arc::new(Mutex::new(false)) }
-    }
-
-    fn draw(&self, done: u64, total: u64) {
-        let secs = self.start.elapsed().as_secs_f64();
-        if secs < 1.0 || total == 0 {
-            return;
-        }
-        let frac = (done as f64 / total as f64).min(1.0);
-        let width = 30;
-        let filled = (frac * width as f64) as usize;
-        let mb = |b: u64| b as f64 / (1 << 20) as f64;
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[2Kloading {} [{}{}] {:>3.0}% {:.0}/{:.0} MB {:.0} MB/s",
-            self.name,
-            "#".repeat(filled),
-            "-".repeat(width - filled),
-            frac * 100.0,
-            mb(done),
-            mb(total),
-            mb(done) / secs
-        );
-        let _ = err.flush();
-        *self.drawn.lock().unwrap_or_else(|e| e.into_inner()) = true;
-    }
-
-    fn clear(&self) {
-        if *self.drawn.lock().unwrap_or_else(|e| e.into_inner()) {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            let _ = err.flush();
-        }
-    }
-}
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Where the data, schemas and functions come from.
 #[derive(Args, Clone, Default)]
@@ -173,7 +125,7 @@ pub fn build_session(a: &DataArgs) -> Result<Session, String> {
     for (name, files) in specs {
         let schema = session.catalog.schemas().table(&name).cloned();
         let mut opts = opts.clone();
-        let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| ProgressLine::new(&name));
+        let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| crate::progress::ProgressLine::new(&name));
         if let Some(bar) = &bar {
             let bar = bar.clone();
             opts.progress = Some(load::Progress(Arc::new(move |done, total| bar.draw(done, total))));

@@ -4,6 +4,7 @@ mod chart;
 mod check;
 mod convert;
 mod data;
+mod progress;
 mod query;
 mod repl;
 mod rules;

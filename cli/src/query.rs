@@ -73,7 +73,11 @@ pub fn run(args: QueryArgs) -> ExitCode {
         }
     };
     let started = std::time::Instant::now();
-    let result = match session.query(&text) {
+    let spinner =
+        (!args.data.quiet && std::io::stderr().is_terminal()).then(|| crate::progress::Spinner::start("running"));
+    let result = session.query(&text);
+    drop(spinner);
+    let result = match result {
         Ok(r) => r,
         Err(e) => {
             eprint!("{}", e.render(&path, &text));
