@@ -1,6 +1,7 @@
 //! Building a session from the data options shared by `query`, `run`, `test` and `repl`.
 
 use clap::Args;
+use kql_exec::binder::time_bounds::TimeBounds;
 use kql_exec::load::{self, LoadOptions};
 use kql_exec::schema::SchemaCatalog;
 use kql_exec::session::{Catalog, Session, SessionOptions};
@@ -67,6 +68,16 @@ fn parse_size(s: &str) -> Result<usize, String> {
 
 /// Build a session: load data, schemas and functions. Errors are user-facing messages.
 pub fn build_session(a: &DataArgs) -> Result<Session, String> {
+    build_session_for(a, None)
+}
+
+/// What the session will be used for, so that loads can skip export folders no query reads:
+/// given the session (schemas and functions in place, no tables yet), the time span each
+/// table is read over.
+pub type BoundsOf<'a> = &'a dyn Fn(&Session) -> TimeBounds;
+
+/// [`build_session`], reading from export trees only the folders that `bounds` says can matter.
+pub fn build_session_for(a: &DataArgs, bounds: Option<BoundsOf>) -> Result<Session, String> {
     if let Some(g) = &a.geoip {
         if !g.exists() {
             return Err(format!("--geoip {}: no such file", g.display()));
@@ -101,6 +112,25 @@ pub fn build_session(a: &DataArgs) -> Result<Session, String> {
         threads: None,
     };
     let mut session = Session::new(catalog, options).map_err(|e| e.to_string())?;
+    for w in &a.watchlists {
+        let (spec, path) = w.split_once('=').ok_or_else(|| format!("--watchlist `{w}`: expected ALIAS=PATH"))?;
+        let (alias, key) = match spec.split_once(':') {
+            Some((a, k)) => (a, Some(k)),
+            None => (spec, None),
+        };
+        let path = PathBuf::from(path);
+        let updated = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as i64 / 100)
+            .unwrap_or(0);
+        let t = load::watchlist::load_watchlist(alias, &path, key, updated).map_err(|e| e.message)?;
+        session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
+    }
+    for f in &a.functions {
+        load_functions(&mut session, f)?;
+    }
     let opts = LoadOptions { strict: a.strict, ..Default::default() };
     let mut specs: Vec<(String, Vec<PathBuf>)> = Vec::new();
     for d in &a.data {
@@ -122,7 +152,22 @@ pub fn build_session(a: &DataArgs) -> Result<Session, String> {
         };
         specs.push((name.to_string(), files));
     }
+    let bounds = bounds.map(|f| f(&session));
     for (name, files) in specs {
+        let files = match &bounds {
+            Some(b) => {
+                let kept = load::export::prune_for_bounds(&name, &files, b);
+                if kept.len() < files.len() && !a.quiet {
+                    eprintln!(
+                        "note: {name}: reading {} of {} export files (the rest lie outside the time the queries read)",
+                        kept.len(),
+                        files.len()
+                    );
+                }
+                kept
+            }
+            None => files,
+        };
         let schema = session.catalog.schemas().table(&name).cloned();
         let mut opts = opts.clone();
         let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| crate::progress::ProgressLine::new(&name));
@@ -139,25 +184,6 @@ pub fn build_session(a: &DataArgs) -> Result<Session, String> {
             eprintln!("warning: {}: {}", t.name, t.report);
         }
         session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
-    }
-    for w in &a.watchlists {
-        let (spec, path) = w.split_once('=').ok_or_else(|| format!("--watchlist `{w}`: expected ALIAS=PATH"))?;
-        let (alias, key) = match spec.split_once(':') {
-            Some((a, k)) => (a, Some(k)),
-            None => (spec, None),
-        };
-        let path = PathBuf::from(path);
-        let updated = std::fs::metadata(&path)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos() as i64 / 100)
-            .unwrap_or(0);
-        let t = load::watchlist::load_watchlist(alias, &path, key, updated).map_err(|e| e.message)?;
-        session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
-    }
-    for f in &a.functions {
-        load_functions(&mut session, f)?;
     }
     Ok(session)
 }

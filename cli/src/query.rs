@@ -1,6 +1,6 @@
 //! `kql query`: run one query and print its result.
 
-use crate::data::{build_session, DataArgs};
+use crate::data::{build_session_for, DataArgs};
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -65,7 +65,8 @@ pub fn run(args: QueryArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let session = match build_session(&args.data) {
+    let bounds_of = |s: &kql_exec::Session| s.time_bounds(&text).unwrap_or_default();
+    let session = match build_session_for(&args.data, Some(&bounds_of)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

@@ -1,7 +1,8 @@
 //! `kql run`, `kql replay` and `kql test`: detections as code.
 
-use crate::data::{build_session, DataArgs};
+use crate::data::{build_session_for, DataArgs};
 use clap::{Args, ValueEnum};
+use kql_exec::binder::time_bounds::{self, TimeBounds};
 use rule_pack::rule::{load_rule, Rule};
 use rule_pack::runner::{replay_rule, run_rule, Replay, RuleRun};
 use rule_pack::source::collect_rule_files;
@@ -100,6 +101,27 @@ fn load_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, bool), String> {
     Ok((rules, bad))
 }
 
+/// The time each table is read over by `rules` run at every instant from `first` to `last`:
+/// per rule, the hull of its query's bounds at the first and the last run (its `ago()` windows
+/// move with the run), within its lookback window; a rule whose query does not bind reads all.
+fn rule_bounds(session: &kql_exec::Session, rules: &[Rule], first: i64, last: i64) -> TimeBounds {
+    let all: Vec<TimeBounds> = rules
+        .iter()
+        .map(|r| {
+            let at = |t: i64| session.time_bounds_at(&r.query, t).ok();
+            let (Some(a), Some(b)) = (at(first), at(last)) else {
+                return TimeBounds::from([("*".to_string(), None)]);
+            };
+            let both = time_bounds::merge(&[a, b]);
+            match r.period_ticks() {
+                Some(p) => time_bounds::clip(&both, first - p, last),
+                None => time_bounds::clip(&both, i64::MIN, last),
+            }
+        })
+        .collect();
+    time_bounds::merge(&all)
+}
+
 fn print_run(run: &RuleRun, format: RunFormat) {
     match format {
         RunFormat::Table => {
@@ -136,7 +158,8 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut session = match build_session(&args.data) {
+    let bounds_of = |s: &kql_exec::Session| rule_bounds(s, &rules, s.now(), s.now());
+    let mut session = match build_session_for(&args.data, Some(&bounds_of)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -181,7 +204,9 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut session = match build_session(&args.data) {
+    // every run lies in (from, to]
+    let bounds_of = |s: &kql_exec::Session| rule_bounds(s, &rules, from, to);
+    let mut session = match build_session_for(&args.data, Some(&bounds_of)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

@@ -418,6 +418,25 @@ impl Session {
         Ok(QueryResult { cols: rel.cols, batches, render: rel.render, warnings })
     }
 
+    /// The span of time `text` reads from each table, found by binding it against the catalog
+    /// (no data needed): see [`crate::binder::time_bounds`]. Loaders read only the export
+    /// folders that can hold rows of that span.
+    pub fn time_bounds(&self, text: &str) -> Result<crate::binder::time_bounds::TimeBounds> {
+        self.time_bounds_at(text, self.now())
+    }
+
+    /// [`Session::time_bounds`] for a run at `now` (ticks).
+    pub fn time_bounds_at(&self, text: &str, now: i64) -> Result<crate::binder::time_bounds::TimeBounds> {
+        let script = kql_parser::parse(text)?;
+        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout, cancel: &self.cancel };
+        let mut binder = Binder::new(&self.catalog, now, &runner, BindOptions { check_only: true });
+        if binder.bind_script(&script).is_err() {
+            // what the query reads cannot be known (the run will report the error): read all
+            return Ok(crate::binder::time_bounds::TimeBounds::from([("*".to_string(), None)]));
+        }
+        Ok(binder.time_bounds())
+    }
+
     /// Bind without running (the semantic check): result columns, errors (all of them, in
     /// source order) and warnings.
     pub fn check_script(&self, script: &ast::Script) -> CheckOutcome {

@@ -13,6 +13,7 @@ pub mod naming;
 pub mod operators;
 pub mod scalar;
 pub mod tabular;
+pub mod time_bounds;
 
 use crate::error::{KqlError, Result};
 use crate::schema::KqlType;
@@ -180,6 +181,10 @@ pub struct Binder<'a> {
     pub time_scans: Vec<(String, kql_parser::Span)>,
     /// Whether some `where` filters on a datetime column.
     pub time_filtered: bool,
+    /// Every table scan, in binding order, with the `TimeGenerated`/`Timestamp` window that the
+    /// `where` operators right after it impose (`None`: unfiltered). Loaders use it to read only
+    /// the export folders a query can see (see [`Binder::time_bounds`]).
+    pub scan_windows: Vec<(String, Option<(i64, i64)>)>,
     /// Columns holding values of a producer with a known set of keys (`geo_info_from_ip_address`).
     pub producer_keys: std::collections::HashMap<String, (&'static str, &'static [&'static str])>,
     /// While an `extend` item is bound: the columns it sees (its input plus earlier items) and
@@ -211,6 +216,7 @@ impl<'a> Binder<'a> {
             renamed_aggregates: Vec::new(),
             time_scans: Vec::new(),
             time_filtered: false,
+            scan_windows: Vec::new(),
             producer_keys: Default::default(),
             extend_input: None,
         }
@@ -365,6 +371,7 @@ impl<'a> Binder<'a> {
             renamed_aggregates: vec![],
             time_scans: vec![],
             time_filtered: false,
+            scan_windows: vec![],
             producer_keys: Default::default(),
             extend_input: None,
         };

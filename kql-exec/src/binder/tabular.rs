@@ -112,6 +112,7 @@ impl Binder<'_> {
     pub fn bind_table(&mut self, id: &ast::Ident) -> Result<Rel> {
         match self.catalog.table(&id.name) {
             Some(t) => {
+                self.scan_windows.push((id.name.clone(), None));
                 let alias = id.name.clone();
                 let plan = LogicalPlanBuilder::scan(
                     TableReference::bare(alias),
@@ -367,6 +368,7 @@ impl Binder<'_> {
                 }
                 let b = self.bind_scalar(pred, &rel)?;
                 let p = self.as_bool(b, pred.span)?;
+                self.note_time_filter(&rel.plan, &p);
                 let plan = crate::functions::series::filter_with_windows(self, rel.plan, p)?;
                 Rel { plan, cols: rel.cols, render: None, name: None, open: false }
             }
@@ -782,6 +784,8 @@ impl Binder<'_> {
                         let r = functions::call_user_tabular(self, &n, &[], t.span)?;
                         inputs.push((n, r));
                     }
+                    // which tables match depends on what is loaded: no time bound can be known
+                    self.scan_windows.push(("*".into(), None));
                     let names: Vec<String> =
                         self.catalog.loaded_tables().map(|(n, _)| n.clone()).filter(|n| wildcard_match(w, n)).collect();
                     for n in names {

@@ -198,3 +198,20 @@ pub fn prune_with(paths: &[PathBuf], from: i64, to: i64, slack: Slack) -> Vec<Pa
         .cloned()
         .collect()
 }
+
+/// The files of `table` that a query with `bounds` (see [`crate::binder::time_bounds`]) can
+/// read: those whose export window meets the table's time window; all of them when the table
+/// is unbounded, unknown to the query, or the query scans tables by wildcard.
+pub fn prune_for_bounds(
+    table: &str,
+    files: &[PathBuf],
+    bounds: &crate::binder::time_bounds::TimeBounds,
+) -> Vec<PathBuf> {
+    if bounds.contains_key("*") {
+        return files.to_vec();
+    }
+    match bounds.get(table) {
+        Some(Some((from, to))) => prune(files, *from, *to),
+        _ => files.to_vec(),
+    }
+}

@@ -275,6 +275,7 @@ impl Binder<'_> {
                         self.bind_tabular(&ast::Expr::new(ExprKind::Name(ast::Ident::new(n.clone(), span)), span))?;
                     inputs.push((n, r));
                 }
+                self.scan_windows.push(("*".into(), None));
                 let names: Vec<String> = self
                     .catalog
                     .loaded_tables()
