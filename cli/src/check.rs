@@ -80,101 +80,46 @@ pub fn run(args: CheckArgs) -> ExitCode {
         quiet: true,
         ..Default::default()
     };
-    let session = match crate::data::build_session(&data) {
-        Ok(s) => s,
+    // Files are checked on every core, each thread with its own session (a session is not
+    // `Send`), and reported in their order.
+    let threads =
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len().div_ceil(64)).max(1);
+    let stdout = std::io::stdout();
+    let color = stdout.is_terminal();
+    let checked: Result<Vec<Vec<(usize, FileReport, String)>>, String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (files, data, args) = (&files, &data, &args);
+                scope.spawn(move || -> Result<Vec<(usize, FileReport, String)>, String> {
+                    let session = crate::data::build_session(data)?;
+                    Ok(files
+                        .iter()
+                        .enumerate()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(i, path)| {
+                            let (report, text) = check_file(&session, path, args, color);
+                            (i, report, text)
+                        })
+                        .collect())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a checking thread failed".into()))).collect()
+    });
+    let mut checked: Vec<(usize, FileReport, String)> = match checked {
+        Ok(parts) => parts.into_iter().flatten().collect(),
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let stdout = std::io::stdout();
+    checked.sort_by_key(|c| c.0);
     let mut out = stdout.lock();
-    let color = stdout.is_terminal();
     let (mut n_ok, mut n_bad) = (0usize, 0usize);
     let mut reports: Vec<FileReport> = Vec::new();
-    for path in files {
-        let display = path.display().to_string();
-        let report = match read_query(&path) {
-            Err(e) => {
-                let (line, col) = match &e {
-                    rule_pack::source::SourceError::Yaml { line, col, .. } => (*line, *col),
-                    _ => (1, 1),
-                };
-                if args.format == CheckFormat::Human {
-                    let _ = writeln!(out, "error: {e}");
-                }
-                FileReport {
-                    path: display,
-                    ok: false,
-                    diagnostics: vec![Diagnostic {
-                        severity: "error",
-                        code: "KQL001".into(),
-                        line,
-                        col,
-                        message: e.to_string(),
-                    }],
-                }
-            }
-            Ok(src) => {
-                let (script, syntax) = kql_parser::parse_recovering(&src.query);
-                let mut errors: Vec<kql_exec::KqlError> = syntax.into_iter().map(Into::into).collect();
-                let mut warnings = Vec::new();
-                if let (Some(script), false) = (&script, args.syntax_only) {
-                    let outcome = session.check_script(script);
-                    errors.extend(outcome.errors);
-                    warnings = outcome.warnings;
-                }
-                // `// kql-ignore: KQLW001` on a line (or the line before) silences that warning there
-                let idx = kql_parser::LineIndex::new(&src.query);
-                warnings.retain(|w| {
-                    let Some(sp) = w.span else { return true };
-                    let (line, _) = idx.line_col(&src.query, sp.start);
-                    let silenced = |l: usize| {
-                        l >= 1 && {
-                            let t = idx.line_text(&src.query, l);
-                            t.find("kql-ignore").is_some_and(|k| {
-                                let rest = &t[k + "kql-ignore".len()..];
-                                let rest = rest.trim_start_matches(':').trim();
-                                rest.is_empty() || rest.split([',', ' ']).any(|c| c.trim() == w.code)
-                            })
-                        }
-                    };
-                    !(silenced(line) || silenced(line - 1))
-                });
-                errors.sort_by_key(|e| e.span.map(|s| s.start).unwrap_or(usize::MAX));
-                let mut diags = Vec::new();
-                for (sev, e) in errors.iter().map(|e| ("error", e)).chain(warnings.iter().map(|w| ("warning", w))) {
-                    let (qline, qcol) = e
-                        .span
-                        .map(|sp| kql_parser::LineIndex::new(&src.query).line_col(&src.query, sp.start))
-                        .unwrap_or((1, 1));
-                    let (line, col) = src.file_position(qline, qcol);
-                    if args.format == CheckFormat::Human {
-                        let text = match e.span {
-                            Some(sp) => {
-                                render_diagnostic(sev, e.code, &e.message, &display, &src.query, sp, e.help.as_deref())
-                            }
-                            None => format!("{sev}[{}]: {}\n", e.code, e.message),
-                        };
-                        let text =
-                            text.replacen(&format!("{display}:{qline}:{qcol}"), &format!("{display}:{line}:{col}"), 1);
-                        let _ = write!(out, "{}", paint(&text, color));
-                    }
-                    diags.push(Diagnostic {
-                        severity: sev,
-                        code: e.code.into(),
-                        line,
-                        col,
-                        message: match &e.help {
-                            Some(h) if args.format == CheckFormat::Sarif => format!("{} ({h})", e.message),
-                            _ => e.message.clone(),
-                        },
-                    });
-                }
-                let ok = errors.is_empty() && (!args.deny_warnings || warnings.is_empty());
-                FileReport { path: display, ok, diagnostics: diags }
-            }
-        };
+    for (_, report, text) in checked {
+        let _ = write!(out, "{text}");
         if report.ok {
             n_ok += 1;
         } else {
@@ -196,6 +141,100 @@ pub fn run(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Check one file: its report, and (for the human format) the rendered diagnostics.
+fn check_file(
+    session: &kql_exec::Session,
+    path: &std::path::Path,
+    args: &CheckArgs,
+    color: bool,
+) -> (FileReport, String) {
+    let mut out: Vec<u8> = Vec::new();
+    let display = path.display().to_string();
+    let report = match read_query(path) {
+        Err(e) => {
+            let (line, col) = match &e {
+                rule_pack::source::SourceError::Yaml { line, col, .. }
+                | rule_pack::source::SourceError::InvalidRule { line, col, .. } => (*line, *col),
+                _ => (1, 1),
+            };
+            if args.format == CheckFormat::Human {
+                let _ = writeln!(out, "error: {e}");
+            }
+            FileReport {
+                path: display,
+                ok: false,
+                diagnostics: vec![Diagnostic {
+                    severity: "error",
+                    code: "KQL001".into(),
+                    line,
+                    col,
+                    message: e.to_string(),
+                }],
+            }
+        }
+        Ok(src) => {
+            let (script, syntax) = kql_parser::parse_recovering(&src.query);
+            let mut errors: Vec<kql_exec::KqlError> = syntax.into_iter().map(Into::into).collect();
+            let mut warnings = Vec::new();
+            if let (Some(script), false) = (&script, args.syntax_only) {
+                let outcome = session.check_script(script);
+                errors.extend(outcome.errors);
+                warnings = outcome.warnings;
+            }
+            // `// kql-ignore: KQLW001` on a line (or the line before) silences that warning there
+            let idx = kql_parser::LineIndex::new(&src.query);
+            warnings.retain(|w| {
+                let Some(sp) = w.span else { return true };
+                let (line, _) = idx.line_col(&src.query, sp.start);
+                let silenced = |l: usize| {
+                    l >= 1 && {
+                        let t = idx.line_text(&src.query, l);
+                        t.find("kql-ignore").is_some_and(|k| {
+                            let rest = &t[k + "kql-ignore".len()..];
+                            let rest = rest.trim_start_matches(':').trim();
+                            rest.is_empty() || rest.split([',', ' ']).any(|c| c.trim() == w.code)
+                        })
+                    }
+                };
+                !(silenced(line) || silenced(line - 1))
+            });
+            errors.sort_by_key(|e| e.span.map(|s| s.start).unwrap_or(usize::MAX));
+            let mut diags = Vec::new();
+            for (sev, e) in errors.iter().map(|e| ("error", e)).chain(warnings.iter().map(|w| ("warning", w))) {
+                let (qline, qcol) = e
+                    .span
+                    .map(|sp| kql_parser::LineIndex::new(&src.query).line_col(&src.query, sp.start))
+                    .unwrap_or((1, 1));
+                let (line, col) = src.file_position(qline, qcol);
+                if args.format == CheckFormat::Human {
+                    let text = match e.span {
+                        Some(sp) => {
+                            render_diagnostic(sev, e.code, &e.message, &display, &src.query, sp, e.help.as_deref())
+                        }
+                        None => format!("{sev}[{}]: {}\n", e.code, e.message),
+                    };
+                    let text =
+                        text.replacen(&format!("{display}:{qline}:{qcol}"), &format!("{display}:{line}:{col}"), 1);
+                    let _ = write!(out, "{}", paint(&text, color));
+                }
+                diags.push(Diagnostic {
+                    severity: sev,
+                    code: e.code.into(),
+                    line,
+                    col,
+                    message: match &e.help {
+                        Some(h) if args.format == CheckFormat::Sarif => format!("{} ({h})", e.message),
+                        _ => e.message.clone(),
+                    },
+                });
+            }
+            let ok = errors.is_empty() && (!args.deny_warnings || warnings.is_empty());
+            FileReport { path: display, ok, diagnostics: diags }
+        }
+    };
+    (report, String::from_utf8_lossy(&out).into_owned())
 }
 
 /// SARIF 2.1.0 for GitHub code scanning.
