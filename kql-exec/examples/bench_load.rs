@@ -1,7 +1,8 @@
-//! Load throughput: `cargo run --release -p kql-tests --example bench_load [-- --rows N]`.
+//! Load throughput: `cargo run --release -p kql-exec --example bench_load -- FILE.jsonl`, over a
+//! ContainerLogV2 JSON lines file, e.g. from the repo's generator:
+//! `cargo run --release -p kql-tests --bin kql-datagen -- --out DIR --rows 1000000 --no-expected`.
 //!
-//! Generates ContainerLogV2 as JSON lines with the repo's generator (default 1,000,000 rows),
-//! then times, median of 3 runs each:
+//! It times, median of 3 runs each:
 //! - the raw parse of the same file with the JSON parser the loader uses (serde_json into a
 //!   `Value`, line by line: the floor for a loader that builds typed columns from it);
 //! - `load_table` of the JSON lines (parse, type by the built-in schema, build Arrow columns);
@@ -38,21 +39,11 @@ fn report(what: &str, secs: f64, bytes: u64, rows: usize) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let rows: u64 = args
-        .iter()
-        .position(|a| a == "--rows")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = std::env::temp_dir().join(format!("kql-bench-load-{rows}"));
-    let jsonl = dir.join("ContainerLogV2.jsonl");
-    if !jsonl.exists() {
-        let cfg = kql_tests::datagen::Config { rows, ..Default::default() };
-        let ds = kql_tests::datagen::generate(&cfg);
-        kql_tests::datagen::write_with(&ds, &dir, &kql_tests::datagen::WriteOptions { expected: false })
-            .expect("write data");
-    }
+    let Some(jsonl) = std::env::args().nth(1).map(std::path::PathBuf::from) else {
+        eprintln!("usage: bench_load ContainerLogV2.jsonl");
+        std::process::exit(2);
+    };
+    let dir = std::env::temp_dir();
     let bytes = std::fs::metadata(&jsonl).expect("data file").len();
     let schema = SchemaCatalog::builtin().table("ContainerLogV2").cloned();
     println!(
@@ -80,8 +71,8 @@ fn main() {
     });
     report("load JSON lines", load_s, bytes, n);
 
-    let pq = dir.join("ContainerLogV2.parquet");
-    if !pq.exists() {
+    let pq = dir.join("kql-bench-load-ContainerLogV2.parquet");
+    {
         let t = load::load_table("ContainerLogV2", &files, schema.as_ref(), &LoadOptions::default()).expect("load");
         parquet::write_table(&pq, &t.cols, &t.batches).expect("write parquet");
     }
