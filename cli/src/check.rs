@@ -86,11 +86,11 @@ pub fn run(args: CheckArgs) -> ExitCode {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(files.len().div_ceil(64)).max(1);
     let stdout = std::io::stdout();
     let color = stdout.is_terminal();
-    let checked: Result<Vec<Vec<(usize, FileReport, String)>>, String> = std::thread::scope(|scope| {
+    let checked: Result<Vec<Vec<Checked>>, String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let (files, data, args) = (&files, &data, &args);
-                scope.spawn(move || -> Result<Vec<(usize, FileReport, String)>, String> {
+                scope.spawn(move || -> Result<Vec<Checked>, String> {
                     let session = crate::data::build_session(data)?;
                     Ok(files
                         .iter()
@@ -107,7 +107,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("a checking thread failed".into()))).collect()
     });
-    let mut checked: Vec<(usize, FileReport, String)> = match checked {
+    let mut checked: Vec<Checked> = match checked {
         Ok(parts) => parts.into_iter().flatten().collect(),
         Err(e) => {
             eprintln!("error: {e}");
@@ -142,6 +142,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
         ExitCode::SUCCESS
     }
 }
+
+/// A checked file: its index in the file list, its report, its rendered diagnostics.
+type Checked = (usize, FileReport, String);
 
 /// Check one file: its report, and (for the human format) the rendered diagnostics.
 fn check_file(

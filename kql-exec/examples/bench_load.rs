@@ -7,6 +7,7 @@
 //!   `Value`, line by line: the floor for a loader that builds typed columns from it);
 //! - `load_table` of the JSON lines (parse, type by the built-in schema, build Arrow columns);
 //! - `load_table` of the same table written as typed Parquet (`kql convert`).
+//!
 //! It prints MB/s and rows/s for each, and the loader's time as a ratio of the raw parse.
 
 use kql_exec::load::{self, parquet, LoadOptions};
