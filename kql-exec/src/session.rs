@@ -557,4 +557,19 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(4), "cancelling took {:?}", started.elapsed());
         assert_eq!(session.query("print y = 2").unwrap().num_rows(), 1);
     }
+
+    #[test]
+    fn timespans_and_datetimes_scale_by_reals_on_their_ticks() {
+        let session =
+            Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+        let r = session
+            .query(
+                "print a = 1h * 1.5, b = 1h / 2.5, c = 2 * 1h, d = 90m % 1h, \
+                 e = datetime(1970-01-01T00:00:10Z) / 2, f = 1.5 * 1h",
+            )
+            .unwrap();
+        let row = &crate::output::rows_json(&r)[0];
+        let text: Vec<String> = row.iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect();
+        assert_eq!(text, ["01:30:00", "00:24:00", "02:00:00", "00:30:00", "1970-01-01T00:00:05.0000000Z", "01:30:00"]);
+    }
 }

@@ -60,6 +60,9 @@ pub fn arith_result(op: Arith, a: KqlType, b: KqlType) -> Option<KqlType> {
         (Div, TimeSpan, TimeSpan) => Some(Real),
         (Div | Mod, TimeSpan, x) if is_numeric(x) => Some(TimeSpan),
         (Mod, TimeSpan, TimeSpan) => Some(TimeSpan),
+        // on the datetime's ticks, as Kusto.Language types them (`datetime / 1000`)
+        (Mul | Div | Mod, DateTime, x) if is_numeric(x) => Some(DateTime),
+        (Mul, x, DateTime) if is_numeric(x) => Some(DateTime),
         _ => None,
     }
 }

@@ -435,10 +435,13 @@ impl Binder<'_> {
                 span,
             ));
         };
+        // datetimes and timespans compute on their ticks; a real factor stays real (1h * 1.5)
+        let ticks_result = matches!(t, KqlType::TimeSpan | KqlType::DateTime);
         let operand_ty = |x: KqlType| -> KqlType {
             match x {
                 KqlType::DateTime | KqlType::TimeSpan => KqlType::Long,
                 _ if t == KqlType::Real => KqlType::Real,
+                KqlType::Real | KqlType::Decimal if ticks_result => KqlType::Real,
                 _ if is_numeric(x) => KqlType::Long,
                 other => other,
             }
@@ -450,7 +453,7 @@ impl Binder<'_> {
             Arith::Add => binop(a2.expr, DfOp::Plus, b2.expr),
             Arith::Sub => binop(a2.expr, DfOp::Minus, b2.expr),
             Arith::Mul => {
-                if t == KqlType::TimeSpan && (ta == KqlType::Real || tb == KqlType::Real) {
+                if ticks_result && (ta == KqlType::Real || tb == KqlType::Real) {
                     cast(
                         binop(cast(a2.expr, DataType::Float64), DfOp::Multiply, cast(b2.expr, DataType::Float64)),
                         DataType::Int64,
@@ -462,12 +465,22 @@ impl Binder<'_> {
             Arith::Div => {
                 if t == KqlType::Real {
                     functions::math::div_real(cast(a2.expr, DataType::Float64), cast(b2.expr, DataType::Float64))
+                } else if ticks_result && tb == KqlType::Real {
+                    cast(
+                        functions::math::div_real(cast(a2.expr, DataType::Float64), cast(b2.expr, DataType::Float64)),
+                        DataType::Int64,
+                    )
                 } else {
                     functions::math::div_long(a2.expr, b2.expr)
                 }
             }
             Arith::Mod => {
-                if t == KqlType::Real {
+                if ticks_result && tb == KqlType::Real {
+                    cast(
+                        binop(cast(a2.expr, DataType::Float64), DfOp::Modulo, cast(b2.expr, DataType::Float64)),
+                        DataType::Int64,
+                    )
+                } else if t == KqlType::Real {
                     binop(cast(a2.expr, DataType::Float64), DfOp::Modulo, cast(b2.expr, DataType::Float64))
                 } else {
                     functions::math::mod_long(a2.expr, b2.expr)
