@@ -823,13 +823,27 @@ impl Binder<'_> {
                 }
             }
         }
-        let out_name = |c: &Col| -> String {
-            if !kind_inner && types_of.get(&c.name).is_some_and(|t| t.len() > 1) {
-                format!("{}_{}", c.name, c.ty.name())
-            } else {
-                c.name.clone()
+        // a `name_type` that is also some input's own column name gets a number (`x_long1`)
+        let kept: std::collections::HashSet<String> =
+            types_of.iter().filter(|(_, t)| kind_inner || t.len() == 1).map(|(n, _)| n.clone()).collect();
+        let mut renamed: std::collections::HashMap<(String, KqlType), String> = std::collections::HashMap::new();
+        for (_, r) in &inputs {
+            for c in &r.cols {
+                if kept.contains(&c.name) || renamed.contains_key(&(c.name.clone(), c.ty)) {
+                    continue;
+                }
+                let base = format!("{}_{}", c.name, c.ty.name());
+                let mut name = base.clone();
+                let mut k = 1;
+                while kept.contains(&name) || renamed.values().any(|v| *v == name) {
+                    name = format!("{base}{k}");
+                    k += 1;
+                }
+                renamed.insert((c.name.clone(), c.ty), name);
             }
-        };
+        }
+        let out_name =
+            |c: &Col| -> String { renamed.get(&(c.name.clone(), c.ty)).cloned().unwrap_or_else(|| c.name.clone()) };
         let mut all: Vec<Col> = Vec::new();
         if let Some(ws) = &withsource {
             all.push(Col::new(ws, KqlType::String));
