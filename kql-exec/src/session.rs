@@ -572,4 +572,21 @@ mod tests {
         let text: Vec<String> = row.iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect();
         assert_eq!(text, ["01:30:00", "00:24:00", "02:00:00", "00:30:00", "1970-01-01T00:00:05.0000000Z", "01:30:00"]);
     }
+
+    #[test]
+    fn take_any_of_many_columns_keeps_their_names() {
+        let session =
+            Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+        let names = |q: &str| -> Vec<String> { session.query(q).unwrap().cols.into_iter().map(|c| c.name).collect() };
+        assert_eq!(names("print a=1, b=2, c='x' | summarize take_any(*) by a"), ["a", "b", "c"]);
+        assert_eq!(names("print a=1, b=2, c='x' | summarize take_any(b, c), take_any(b) by a"), ["a", "b", "c", "b1"]);
+        assert_eq!(names("print a=1, b=2, c='x' | summarize any(*) by a"), ["a", "any_b", "any_c"]);
+        let r = session
+            .query("datatable(k:long, v:string, w:long)[1,'p',10, 1,'p',10] | summarize take_any(*) by k")
+            .unwrap();
+        assert_eq!(
+            crate::output::rows_json(&r),
+            vec![vec![serde_json::json!(1), serde_json::json!("p"), serde_json::json!(10)]]
+        );
+    }
 }

@@ -121,6 +121,13 @@ pub fn bind_summarize(
                 outputs.push((item.names.iter().map(|n| n.name.clone()).collect(), item.expr.clone(), Some(multi)));
                 continue;
             }
+            // take_any(*), take_any(a, b, ...) and any(...) give one column per argument
+            let star_or_many = args.len() > 1 || args.iter().any(|a| matches!(a.expr().kind, ExprKind::Star));
+            if matches!(name.name.as_str(), "take_any" | "any") && star_or_many && !is_user_function(b, &name.name) {
+                let multi = bind_take_any_many(b, &mut col, &name.name, args, &key_cols)?;
+                outputs.push((item.names.iter().map(|n| n.name.clone()).collect(), item.expr.clone(), Some(multi)));
+                continue;
+            }
             if name.name == "percentiles" && args.len() >= 2 && !is_user_function(b, "percentiles") {
                 // one column per percentile, named by the k-th name of `(a, b) = percentiles(...)`
                 for (k, p) in args[1..].iter().enumerate() {
@@ -452,6 +459,40 @@ fn sum_type(t: KqlType) -> KqlType {
 }
 
 /// `arg_max(by, cols...)`: for each returned column, its value on the row with the largest `by`.
+/// `take_any(*)` / `take_any(a, b, ...)` / `any(...)`: one value per column, from the same
+/// row of each group; `take_any` keeps the column names, the legacy `any` prefixes `any_`.
+fn bind_take_any_many(
+    b: &mut Binder,
+    col: &mut Collector,
+    name: &str,
+    args: &[ast::Arg],
+    keys: &[Col],
+) -> Result<Vec<(String, KqlType)>> {
+    let input = col.input;
+    let prefix = if name == "any" { "any_" } else { "" };
+    let mut out = Vec::new();
+    for a in args {
+        if matches!(a.expr().kind, ExprKind::Star) {
+            for c in &input.cols {
+                if keys.iter().any(|k| k.name == c.name) {
+                    continue;
+                }
+                let e = agg::first_value(column(&c.name), vec![]);
+                out.push((push(col, e, format!("{prefix}{}", c.name), c.ty), c.ty));
+            }
+            continue;
+        }
+        let x = b.bind_scalar(a.expr(), input)?;
+        let display = match catalog::arg_name(&x) {
+            Some(n) => format!("{prefix}{n}"),
+            None => format!("{name}_arg{}", out.len()),
+        };
+        let e = agg::first_value(x.expr.clone(), vec![]);
+        out.push((push(col, e, display, x.ty), x.ty));
+    }
+    Ok(out)
+}
+
 fn bind_arg_extreme(
     b: &mut Binder,
     col: &mut Collector,
