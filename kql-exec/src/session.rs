@@ -589,4 +589,21 @@ mod tests {
             vec![vec![serde_json::json!(1), serde_json::json!("p"), serde_json::json!(10)]]
         );
     }
+
+    #[test]
+    fn a_time_of_day_literal_is_that_time_today() {
+        let now = crate::value::datetime::parse_datetime("2025-10-21T15:00:00Z");
+        let session =
+            Session::new(Catalog::default(), SessionOptions { now, threads: Some(1), ..Default::default() }).unwrap();
+        let r = session
+            .query(r#"print a = datetime("8:00:00 AM"), b = datetime("5:00:00 PM"), c = datetime("12:00 AM")"#)
+            .unwrap();
+        let row: Vec<String> =
+            crate::output::rows_json(&r)[0].iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect();
+        assert_eq!(
+            row,
+            ["2025-10-21T08:00:00.0000000Z", "2025-10-21T17:00:00.0000000Z", "2025-10-21T00:00:00.0000000Z"]
+        );
+        assert_eq!(session.query(r#"print datetime("13:00 PM")"#).err().map(|e| e.code), Some("KQL030"));
+    }
 }

@@ -625,6 +625,36 @@ fn now_for_literals() -> i64 {
     LITERAL_NOW.with(|n| n.get())
 }
 
+/// A time of day, `H:MM[:SS[.fffffff]]` with an optional `AM`/`PM`, as ticks since midnight.
+fn time_of_day(text: &str) -> Option<i64> {
+    let t = text.trim().trim_matches(|c| c == '"' || c == '\'');
+    let upper = t.to_ascii_uppercase();
+    let (clock, pm) = match upper.strip_suffix("AM").or_else(|| upper.strip_suffix("PM")) {
+        Some(c) => (c.trim().to_string(), Some(upper.ends_with("PM"))),
+        None => (upper.clone(), None),
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    if !(2..=3).contains(&parts.len()) {
+        return None;
+    }
+    let h: i64 = parts[0].parse().ok()?;
+    let m: i64 = parts[1].parse().ok()?;
+    let secs: f64 = match parts.get(2) {
+        Some(s) => s.parse().ok()?,
+        None => 0.0,
+    };
+    let h = match pm {
+        Some(_) if !(1..=12).contains(&h) => return None,
+        Some(true) if h != 12 => h + 12,
+        Some(false) if h == 12 => 0,
+        _ => h,
+    };
+    if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0.0..60.0).contains(&secs) {
+        return None;
+    }
+    Some((h * 3600 + m * 60) * 10_000_000 + (secs * 1e7).round() as i64)
+}
+
 /// Bind a literal.
 pub fn literal(l: &Literal, span: Span) -> Result<Bound> {
     let (e, t) = match l {
@@ -643,6 +673,12 @@ pub fn literal(l: &Literal, span: Span) -> Result<Bound> {
         }
         Literal::DateTime(Some(text)) => match parse_datetime_literal(text) {
             Some(t) => (lit(t), KqlType::DateTime),
+            // a time of day alone (`datetime("8:00:00 AM")`) is that time today (UTC)
+            None if time_of_day(text).is_some() => {
+                let day = 864_000_000_000i64;
+                let today = now_for_literals().div_euclid(day) * day;
+                (lit(today + time_of_day(text).unwrap_or(0)), KqlType::DateTime)
+            }
             None => {
                 return Err(KqlError::new("KQL030", format!("`{text}` is not a valid datetime literal"), span)
                     .with_help("write it as ISO 8601, e.g. datetime(2025-10-21T14:32:17Z)"))
