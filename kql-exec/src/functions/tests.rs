@@ -155,3 +155,15 @@ fn covariance_doc_examples() {
     assert_eq!(cols, ["c"]);
     assert!((rows[0][0].as_f64().unwrap() - 4.0).abs() < 1e-9);
 }
+
+#[test]
+fn column_names_of_doc_examples() {
+    let (cols, rows) = run("let T = datatable(A:string, B:int) [];\nprint Columns=column_names_of(T)");
+    assert_eq!(cols, ["Columns"]);
+    assert_eq!(rows[0][0], json!(["A", "B"]));
+    let (_, rows) = run("let F = (p:int) { print A=\"\", B=p };\nprint c=column_names_of(F(1))");
+    assert_eq!(rows[0][0], json!(["A", "B"]));
+    let (_, rows) = run("print c=column_names_of(range x from 1 to 2 step 1 | extend y = x | project-away x)");
+    assert_eq!(rows[0][0], json!(["y"]));
+    assert!(err("print column_names_of()").contains("expects 1 argument"));
+}
