@@ -1,6 +1,6 @@
 //! Aggregations and `summarize`: `count`, `countif`, `dcount`, `sum`, `avg`, `min`, `max`
 //! (and their `*if` forms), `make_set`, `make_list`, `make_bag`, `take_any`, `arg_max`,
-//! `arg_min`, `percentile(s)`, `stdev`, `variance`.
+//! `arg_min`, `percentile(s)`, `stdev`, `variance`, `covariance(p)(if)`.
 //!
 //! An aggregate may sit inside a scalar expression (`round(avg(x), 2)`): each aggregate call
 //! becomes an internal column of the DataFusion aggregation, and the expression around it is
@@ -64,6 +64,10 @@ const AGGREGATES: &[&str] = &[
     "variancep",
     "stdevif",
     "varianceif",
+    "covariance",
+    "covariancep",
+    "covarianceif",
+    "covariancepif",
     "percentile",
     "percentiles",
     "percentiles_array",
@@ -331,6 +335,13 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             };
             format!("percentile_{}_{p}", catalog::arg_name(&bound[0]).unwrap_or_default())
         }
+        // Kusto names an unnamed covariance after both columns: `covariance_x_y`
+        "covariance" | "covariancep" | "covarianceif" | "covariancepif" if bound.len() >= 2 => {
+            match (catalog::arg_name(&bound[0]), catalog::arg_name(&bound[1])) {
+                (Some(x), Some(y)) => format!("{name}_{x}_{y}"),
+                _ => display,
+            }
+        }
         _ => display,
     };
     let pred = |b: &Binder, k: usize| -> Result<Expr> {
@@ -424,6 +435,14 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             (agg::var_sample(xe), KqlType::Real)
         }
         "variancep" => (agg::var_pop(b.coerce(arg(0)?, KqlType::Real).expr), KqlType::Real),
+        "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
+            let xe = b.coerce(arg(0)?, KqlType::Real).expr;
+            let ye = b.coerce(arg(1)?, KqlType::Real).expr;
+            // rows where x or y is null are skipped, as are rows failing the predicate
+            let e = if name.starts_with("covariancep") { agg::covar_pop(xe, ye) } else { agg::covar_samp(xe, ye) };
+            let e = if name.ends_with("if") { e.filter(pred(b, 2)?).build()? } else { e };
+            (e, KqlType::Real)
+        }
         // `percentiles` with several percentages only expands at the top of a summarize item
         "percentile" | "percentiles" if name == "percentile" || bound.len() == 2 => {
             let x = arg(0)?;

@@ -1,7 +1,9 @@
 //! Dates and times: `ago`, `now`, `datetime_diff`, `datetime_add`, `startof*`/`endof*`,
 //! `dayofweek` and friends, `format_datetime`, `format_timespan`, `make_datetime`,
-//! `unixtime_*_todatetime`. The calendar logic is in [`crate::value::datetime`].
+//! `unixtime_*_todatetime`, `datetime_local_to_utc` / `datetime_utc_to_local`
+//! (chrono-tz). The calendar logic is in [`crate::value::datetime`].
 
+use super::array::{row_call, Out, V};
 use super::udf::{udf, Body};
 use super::{arg_str_const, BindCtx};
 use crate::binder::Bound;
@@ -82,6 +84,15 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         })
     };
     let out = match (name, n) {
+        ("datetime_local_to_utc", 2) => {
+            let z = b.coerce(args[1].clone(), KqlType::String).expr;
+            row_call("kql_datetime_local_to_utc", KqlType::DateTime, f_local_to_utc, vec![d(0), z])
+        }
+        ("datetime_utc_to_local", 2) => {
+            let z = b.coerce(args[1].clone(), KqlType::String).expr;
+            row_call("kql_datetime_utc_to_local", KqlType::DateTime, f_utc_to_local, vec![d(0), z])
+        }
+        ("datetime_list_timezones", 0) => Bound::new(lit(list_timezones()), KqlType::Dynamic),
         ("now", 0) => Bound::new(lit(now), KqlType::DateTime),
         ("now", 1) => Bound::new(lit(now) + b.coerce(args[0].clone(), KqlType::TimeSpan).expr, KqlType::DateTime),
         ("ago", 1) => Bound::new(lit(now) - b.coerce(args[0].clone(), KqlType::TimeSpan).expr, KqlType::DateTime),
@@ -258,9 +269,110 @@ fn int_of(e: Expr) -> Bound {
     Bound::new(e, KqlType::Long)
 }
 
+// ---------------------------------------------------------------------------------------------
+// time zones
+// ---------------------------------------------------------------------------------------------
+
+fn tz(name: &str) -> Option<chrono_tz::Tz> {
+    name.parse().ok()
+}
+
+fn naive(t: i64) -> Option<chrono::NaiveDateTime> {
+    let secs = t.div_euclid(dt::TICKS_PER_SECOND);
+    let nanos = (t.rem_euclid(dt::TICKS_PER_SECOND) * 100) as u32;
+    chrono::DateTime::from_timestamp(secs, nanos).map(|d| d.naive_utc())
+}
+
+fn offset_ticks<O: chrono::Offset>(o: &O) -> i64 {
+    o.fix().local_minus_utc() as i64 * dt::TICKS_PER_SECOND
+}
+
+/// `datetime_utc_to_local(t, tz)`: the wall-clock time in `tz` at UTC instant `t` (null for an
+/// unknown zone).
+pub(crate) fn utc_to_local(t: i64, zone: &str) -> Option<i64> {
+    use chrono::TimeZone;
+    let z = tz(zone)?;
+    let off = z.offset_from_utc_datetime(&naive(t)?);
+    let r = t.checked_add(offset_ticks(&off))?;
+    dt::is_valid_datetime(r).then_some(r)
+}
+
+/// `datetime_local_to_utc(t, tz)`: the UTC instant of wall-clock time `t` in `tz`. A time that
+/// repeats when clocks go back is read as standard time (the later instant); a time skipped
+/// when clocks go forward takes the offset in force after the jump (Kusto: Brussels
+/// 2022-03-27 02:00 is 00:00 UTC).
+pub(crate) fn local_to_utc(t: i64, zone: &str) -> Option<i64> {
+    use chrono::{LocalResult, TimeZone};
+    let z = tz(zone)?;
+    let local = naive(t)?;
+    let off = match z.offset_from_local_datetime(&local) {
+        LocalResult::Single(o) => offset_ticks(&o),
+        LocalResult::Ambiguous(a, b) => offset_ticks(&a).min(offset_ticks(&b)),
+        LocalResult::None => {
+            // in a gap: the first valid wall-clock time after it carries the new offset
+            let mut found = None;
+            for h in 1..=48 {
+                let later = local + chrono::Duration::minutes(30 * h);
+                if let Some(o) = z.offset_from_local_datetime(&later).earliest() {
+                    found = Some(offset_ticks(&o));
+                    break;
+                }
+            }
+            found?
+        }
+    };
+    let r = t.checked_sub(off)?;
+    dt::is_valid_datetime(r).then_some(r)
+}
+
+fn f_local_to_utc(a: &[V]) -> Out {
+    match (a[0], a[1].s()) {
+        (V::I(t), Some(z)) => local_to_utc(t, z).into(),
+        _ => Out::Null,
+    }
+}
+
+fn f_utc_to_local(a: &[V]) -> Out {
+    match (a[0], a[1].s()) {
+        (V::I(t), Some(z)) => utc_to_local(t, z).into(),
+        _ => Out::Null,
+    }
+}
+
+/// `datetime_list_timezones()`: the IANA zone names, sorted.
+pub(crate) fn list_timezones() -> String {
+    let mut names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
+    names.sort_unstable();
+    serde_json::to_string(&names).unwrap_or_else(|_| "[]".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timezone_doc_examples() {
+        let p = |s: &str| dt::parse_datetime(s).unwrap();
+        let l = p("2020-02-02 20:02:20");
+        assert_eq!(local_to_utc(l, "US/Pacific"), Some(p("2020-02-03 04:02:20")));
+        assert_eq!(local_to_utc(l, "America/Chicago"), Some(p("2020-02-03 02:02:20")));
+        assert_eq!(local_to_utc(l, "Europe/Paris"), Some(p("2020-02-02 19:02:20")));
+        // Brussels springs forward at 02:00 on 2022-03-27
+        let b = "Europe/Brussels";
+        assert_eq!(local_to_utc(p("2022-03-27 01:00"), b), Some(p("2022-03-27 00:00")));
+        assert_eq!(local_to_utc(p("2022-03-27 02:00"), b), Some(p("2022-03-27 00:00")));
+        assert_eq!(local_to_utc(p("2022-03-27 03:00"), b), Some(p("2022-03-27 01:00")));
+        assert_eq!(utc_to_local(p("2022-03-27 00:00"), b), Some(p("2022-03-27 01:00")));
+        assert_eq!(utc_to_local(p("2022-03-27 01:00"), b), Some(p("2022-03-27 03:00")));
+        // falls back at 03:00 on 2022-10-30: 02:30 is read as standard time
+        assert_eq!(local_to_utc(p("2022-10-30 02:30"), b), Some(p("2022-10-30 01:30")));
+        assert_eq!(local_to_utc(l, "No/Such_Zone"), None);
+        assert_eq!(utc_to_local(l, ""), None);
+        assert_eq!(utc_to_local(dt::MAX_DATETIME, "Asia/Tokyo"), None);
+        assert_eq!(f_local_to_utc(&[V::Null, V::S("UTC")]), Out::Null);
+        assert_eq!(f_utc_to_local(&[V::I(l), V::Null]), Out::Null);
+        assert!(list_timezones().contains("\"Europe/Brussels\""));
+    }
 
     #[test]
     fn make_timespan_forms() {

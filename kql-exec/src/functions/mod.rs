@@ -88,6 +88,16 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
             let r = b.bind_tabular(a.expr())?;
             return b.toscalar(r, span);
         }
+        "column_names_of" => {
+            // the column names of a tabular expression, known at bind time
+            let [a] = args else {
+                return Err(KqlError::new("KS119", "The function 'column_names_of' expects 1 argument.", span));
+            };
+            let r = b.bind_tabular(a.expr())?;
+            let names: Vec<&str> = r.cols.iter().map(|c| c.name.as_str()).collect();
+            let json = serde_json::to_string(&names).unwrap_or_else(|_| "[]".into());
+            return Ok(Bound::new(datafusion::logical_expr::lit(json), KqlType::Dynamic));
+        }
         "ingestion_time" if args.is_empty() => {
             // Exports do not carry the ingestion time. A record's `_TimeReceived` (when the
             // data has it) is when the pipeline received it; otherwise ingestion is taken as

@@ -584,6 +584,52 @@ fn f_parse_xml(a: &[V]) -> Out {
     a[0].s().and_then(crate::value::xml::parse_xml_json).into()
 }
 
+/// `regex_quote(s)`: every ASCII character other than a letter, digit or `_` is escaped with a
+/// backslash (RE2's QuoteMeta, the engine behind Kusto's regexes); NUL becomes `\x00`.
+pub(crate) fn regex_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for c in s.chars() {
+        if c == '\0' {
+            out.push_str("\\x00");
+        } else if c.is_ascii() && !c.is_ascii_alphanumeric() && c != '_' {
+            out.push('\\');
+            out.push(c);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn f_regex_quote(a: &[V]) -> Out {
+    Out::S(regex_quote(a[0].s().unwrap_or("")))
+}
+
+/// `parse_version(v)`: one to four dot-separated parts of 1 to 8 digits each, missing parts
+/// trailing zeros; the value is the parts as 8-digit groups (`1.2` = 1_00000002_00000000_00000000).
+/// Anything else is null.
+pub(crate) fn parse_version(v: &str) -> Option<u128> {
+    let parts: Vec<&str> = v.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut acc: u128 = 0;
+    for k in 0..4 {
+        let n: u128 = match parts.get(k) {
+            Some(p) if !p.is_empty() && p.len() <= 8 && p.bytes().all(|c| c.is_ascii_digit()) => p.parse().ok()?,
+            Some(_) => return None,
+            None => 0,
+        };
+        acc = acc * 100_000_000 + n;
+    }
+    Some(acc)
+}
+
+fn f_parse_version(a: &[V]) -> Out {
+    // decimals are carried as reals by this engine
+    a[0].s().and_then(parse_version).map_or(Out::Null, |n| Out::F(n as f64))
+}
+
 fn f_string_size(a: &[V]) -> Out {
     Out::I(a[0].s().map_or(0, |s| s.len() as i64))
 }
@@ -717,6 +763,8 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
                 )))
             }
         },
+        ("regex_quote", 1) => row_call("kql_regex_quote", KqlType::String, f_regex_quote, vec![s(0)]),
+        ("parse_version", 1) => row_call("kql_parse_version", KqlType::Decimal, f_parse_version, vec![s(0)]),
         ("string_size", 1) => row_call("kql_string_size", KqlType::Long, f_string_size, vec![s(0)]),
         ("trim", 2) => Bound::new(trim_udf().call(vec![s(0), s(1)]), KqlType::String),
         ("trim_start", 2) => {
@@ -772,6 +820,32 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regex_quote_doc_example() {
+        assert_eq!(regex_quote("(so$me.Te^xt)"), r"\(so\$me\.Te\^xt\)");
+        assert_eq!(regex_quote(""), "");
+        assert_eq!(regex_quote("a_b 1\\"), r"a_b\ 1\\");
+        assert_eq!(regex_quote("é[]"), r"é\[\]");
+        assert_eq!(f_regex_quote(&[V::Null]), Out::S(String::new()));
+    }
+
+    #[test]
+    fn parse_version_doc_examples() {
+        assert_eq!(parse_version("0.0.0.5"), Some(5));
+        assert_eq!(parse_version("0.0.7.0"), Some(700_000_000));
+        assert_eq!(parse_version("0.0.3"), Some(300_000_000));
+        assert_eq!(parse_version("0.2"), Some(20_000_000_000_000_000));
+        assert_eq!(parse_version("0.1.2.0"), Some(10_000_000_200_000_000));
+        assert_eq!(parse_version("1.2.3.4"), Some(1_00000002_00000003_00000004));
+        assert_eq!(parse_version("1"), Some(1_00000000_00000000_00000000));
+        assert_eq!(parse_version("99999999.99999999.99999999.99999999"), Some(99999999_99999999_99999999_99999999));
+        for bad in ["", ".", "1.", "a", "1.2.3.4.5", "123456789", "-1", "1..2", " 1", "1.2x"] {
+            assert_eq!(parse_version(bad), None, "{bad}");
+        }
+        assert_eq!(f_parse_version(&[V::Null]), Out::Null);
+        assert_eq!(f_parse_version(&[V::S("1.0")]), Out::F(1e24));
+    }
 
     #[test]
     fn indexof_doc_examples() {

@@ -133,3 +133,37 @@ fn parse_urlquery_and_parse_xml() {
     assert_eq!(rows[0][3], Value::Null);
     assert_eq!(rows[0][4], Value::Null);
 }
+
+#[test]
+fn covariance_doc_examples() {
+    let t = "datatable(x:real, y:real)[1.0, 14.0, 2.0, 10.0, 3.0, 17.0, 4.0, 20.0, 5.0, 50.0]";
+    let (cols, rows) = run(&format!("{t} | summarize covariance(x, y)"));
+    assert_eq!(cols, ["covariance_x_y"]);
+    assert_eq!(rows[0], [json!(20.5)]);
+    let (cols, rows) = run(&format!("{t} | summarize covariancep(x, y)"));
+    assert_eq!(cols, ["covariancep_x_y"]);
+    assert!((rows[0][0].as_f64().unwrap() - 16.4).abs() < 1e-9);
+    let r = "range x from 1 to 100 step 1 | extend y = iff(x % 2 == 0, x * 2, x * 3)";
+    let (cols, rows) = run(&format!("{r} | summarize covarianceif(x, y, x % 3 == 0)"));
+    assert_eq!(cols, ["covarianceif_x_y"]);
+    assert!((rows[0][0].as_f64().unwrap() - 2142.0).abs() < 1e-9);
+    let (cols, rows) = run(&format!("{r} | summarize covariancepif(x, y, x % 3 == 0)"));
+    assert_eq!(cols, ["covariancepif_x_y"]);
+    assert!((rows[0][0].as_f64().unwrap() - 2077.090909090909).abs() < 1e-6);
+    // null pairs are skipped; named results keep their name
+    let (cols, rows) = run("datatable(x:long, y:long)[1, 2, long(null), 5, 3, 6] | summarize c = covariance(x, y)");
+    assert_eq!(cols, ["c"]);
+    assert!((rows[0][0].as_f64().unwrap() - 4.0).abs() < 1e-9);
+}
+
+#[test]
+fn column_names_of_doc_examples() {
+    let (cols, rows) = run("let T = datatable(A:string, B:int) [];\nprint Columns=column_names_of(T)");
+    assert_eq!(cols, ["Columns"]);
+    assert_eq!(rows[0][0], json!(["A", "B"]));
+    let (_, rows) = run("let F = (p:int) { print A=\"\", B=p };\nprint c=column_names_of(F(1))");
+    assert_eq!(rows[0][0], json!(["A", "B"]));
+    let (_, rows) = run("print c=column_names_of(range x from 1 to 2 step 1 | extend y = x | project-away x)");
+    assert_eq!(rows[0][0], json!(["y"]));
+    assert!(err("print column_names_of()").contains("expects 1 argument"));
+}

@@ -57,7 +57,12 @@ pub fn cell_eq(expected: &Value, actual: &Value, ty: &str) -> bool {
         return expected.is_null() && actual.is_null();
     }
     match ty {
-        "Double" | "SqlDecimal" => match (num(expected), num(actual)) {
+        // Kusto's JSON writes decimals as strings ("5"); this engine carries them as reals
+        "SqlDecimal" => {
+            let dec = |v: &Value| num(v).or_else(|| v.as_str().and_then(|s| s.parse::<f64>().ok()));
+            matches!((dec(expected), dec(actual)), (Some(a), Some(b)) if real_eq(a, b))
+        }
+        "Double" => match (num(expected), num(actual)) {
             (Some(a), Some(b)) => real_eq(a, b),
             _ => false,
         },
