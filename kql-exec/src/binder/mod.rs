@@ -190,6 +190,27 @@ pub struct Binder<'a> {
     /// While an `extend` item is bound: the columns it sees (its input plus earlier items) and
     /// the extend's input columns, which are the ones `pack_all()` packs.
     pub extend_input: Option<(Vec<Col>, Vec<Col>)>,
+    /// The last `innerunique` join bound: its output plan and what it was built from, so that a
+    /// `where` right after it on left-side columns can filter the left side before the
+    /// de-duplication, as Kusto's optimizer does.
+    pub last_innerunique: Option<Box<InneruniqueJoin>>,
+}
+
+/// The ingredients of an `innerunique` join (see [`Binder::last_innerunique`]).
+#[derive(Clone)]
+pub struct InneruniqueJoin {
+    /// The join's output plan.
+    pub output: datafusion::logical_expr::LogicalPlan,
+    /// Its left input.
+    pub left: Rel,
+    /// Its parameters, right side and conditions, as written.
+    pub params: Vec<ast::NamedArg>,
+    /// The right side.
+    pub right: ast::Expr,
+    /// The `on` conditions.
+    pub on: Vec<ast::Expr>,
+    /// Where the join operator is.
+    pub span: kql_parser::Span,
 }
 
 /// Statements bound: the final tabular result or scalar.
@@ -219,6 +240,7 @@ impl<'a> Binder<'a> {
             scan_windows: Vec::new(),
             producer_keys: Default::default(),
             extend_input: None,
+            last_innerunique: None,
         }
     }
 
@@ -374,6 +396,7 @@ impl<'a> Binder<'a> {
             scan_windows: vec![],
             producer_keys: Default::default(),
             extend_input: None,
+            last_innerunique: None,
         };
         if probe.call_depth > 50 {
             return false;

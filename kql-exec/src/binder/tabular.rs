@@ -366,6 +366,25 @@ impl Binder<'_> {
                 if mentions_datetime_column(pred, &rel) {
                     self.time_filtered = true;
                 }
+                // Right after an innerunique join, a filter on left-side columns only applies
+                // to the left side before its de-duplication (Kusto's optimizer pushes it there,
+                // and the documented results depend on it).
+                if let Some(j) = self.last_innerunique.take().filter(|j| j.output == rel.plan) {
+                    // the predicate must bind over the left side alone
+                    let errors_before = self.errors.len();
+                    let left_only = self.bind_scalar(pred, &j.left).is_ok() && self.errors.len() == errors_before;
+                    self.errors.truncate(errors_before);
+                    if left_only && !j.left.open {
+                        let filtered = self.bind_operator(
+                            j.left.clone(),
+                            &ast::Operator { kind: OperatorKind::Where(pred.clone()), span: op.span },
+                        )?;
+                        let out = self.bind_join(filtered, &j.params, &j.right, &j.on, false, j.span)?;
+                        self.last_innerunique =
+                            Some(Box::new(super::InneruniqueJoin { output: out.plan.clone(), ..*j }));
+                        return Ok(out);
+                    }
+                }
                 let b = self.bind_scalar(pred, &rel)?;
                 let p = self.as_bool(b, pred.span)?;
                 self.note_time_filter(&rel.plan, &p);
@@ -469,7 +488,25 @@ impl Binder<'_> {
                 let plan = LogicalPlanBuilder::from(rel.plan).sort(sorts)?.build()?;
                 Rel { plan, cols: rel.cols, render: None, name: None, open: false }
             }
-            OperatorKind::Join { params, right, on } => self.bind_join(rel, params, right, on, false, op.span)?,
+            OperatorKind::Join { params, right, on } => {
+                let innerunique = params.iter().all(|p| {
+                    p.name.name != "kind"
+                        || matches!(&p.value.kind, ExprKind::Name(n) if n.name.eq_ignore_ascii_case("innerunique"))
+                });
+                let left = rel.clone();
+                let out = self.bind_join(rel, params, right, on, false, op.span)?;
+                self.last_innerunique = innerunique.then(|| {
+                    Box::new(super::InneruniqueJoin {
+                        output: out.plan.clone(),
+                        left,
+                        params: params.clone(),
+                        right: (*right).clone(),
+                        on: on.clone(),
+                        span: op.span,
+                    })
+                });
+                out
+            }
             OperatorKind::Lookup { params, right, on } => self.bind_join(rel, params, right, on, true, op.span)?,
             OperatorKind::Union { params, tables } => self.bind_union(Some(rel), params, tables, op.span)?,
             OperatorKind::MvExpand { params, items, limit } => {
