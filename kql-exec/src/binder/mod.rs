@@ -194,6 +194,9 @@ pub struct Binder<'a> {
     /// `where` right after it on left-side columns can filter the left side before the
     /// de-duplication, as Kusto's optimizer does.
     pub last_innerunique: Option<Box<InneruniqueJoin>>,
+    /// Query options from `set name = value` statements (lower-case names), e.g.
+    /// `query_bin_auto_size` for `bin_auto()`.
+    pub query_options: std::collections::HashMap<String, Bound>,
 }
 
 /// The ingredients of an `innerunique` join (see [`Binder::last_innerunique`]).
@@ -241,6 +244,7 @@ impl<'a> Binder<'a> {
             producer_keys: Default::default(),
             extend_input: None,
             last_innerunique: None,
+            query_options: Default::default(),
         }
     }
 
@@ -270,6 +274,12 @@ impl<'a> Binder<'a> {
                 ast::StatementKind::Let { name, value } => self.bind_let(name, value)?,
                 ast::StatementKind::Query(e) => {
                     result = Some(self.bind_query_expr(e)?);
+                }
+                ast::StatementKind::Set { name, value: Some(v) } => {
+                    // a value that is not a constant only matters to a cluster: ignore it
+                    if let Ok(b) = self.bind_constant(v) {
+                        self.query_options.insert(name.name.to_ascii_lowercase(), b);
+                    }
                 }
                 ast::StatementKind::Set { .. } | ast::StatementKind::Other(_) => {}
                 ast::StatementKind::DeclareQueryParameters(params) => {
@@ -397,6 +407,7 @@ impl<'a> Binder<'a> {
             producer_keys: Default::default(),
             extend_input: None,
             last_innerunique: None,
+            query_options: self.query_options.clone(),
         };
         if probe.call_depth > 50 {
             return false;

@@ -184,6 +184,27 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
             }
         }
         ("floor" | "bin", 2) => bin(b, args[0].clone(), args[1].clone()),
+        ("bin_auto", 1) => {
+            // bin_at(x, size, at) with the query's `set query_bin_auto_size` / `query_bin_auto_at`
+            let Some(size) = b.query_options.get("query_bin_auto_size").cloned() else {
+                if b.options.check_only {
+                    // the size may come as a client request property: not an error to check
+                    let ty = args[0].ty;
+                    return Some(Ok(Bound::new(crate::binder::scalar::typed_null(ty), ty)));
+                }
+                return Some(Err(crate::KqlError::new(
+                    "KQL081",
+                    "bin_auto needs the bin size: add `set query_bin_auto_size = 1h;` before the query",
+                    ctx.span,
+                )));
+            };
+            let mut with = vec![args[0].clone(), size];
+            if let Some(at) = b.query_options.get("query_bin_auto_at").cloned() {
+                with.push(at);
+                return bind(ctx, "bin_at", &with);
+            }
+            return bind(ctx, "bin", &with);
+        }
         ("bin_at", 3) => {
             let t = if args[0].ty == KqlType::Int { KqlType::Long } else { args[0].ty };
             if matches!(t, KqlType::Real | KqlType::Decimal) {
