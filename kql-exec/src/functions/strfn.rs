@@ -499,6 +499,55 @@ str_udf!(extract_all_udf, "kql_extract_all", DataType::Utf8, |args: &[ArrayRef],
     Ok(Arc::new(b.finish()))
 });
 
+str_udf!(extract_all_groups_udf, "kql_extract_all_groups", DataType::Utf8, |args: &[ArrayRef],
+                                                                            rows: usize|
+ -> R<ArrayRef> {
+    // (regex, captureGroups as JSON, source): the selected groups of every match; one group
+    // gives a flat array, several an array per match; no match: null
+    let (p, g, s) = (strs(&args[0]), strs(&args[1]), strs(&args[2]));
+    let mut cache = None;
+    let mut b = StringBuilder::with_capacity(rows, rows * 16);
+    for i in 0..rows {
+        if p.is_null(i) || s.is_null(i) || g.is_null(i) {
+            b.append_null();
+            continue;
+        }
+        let re = regex_cache(&mut cache, p.value(i))?;
+        let names: Vec<Option<&str>> = re.capture_names().collect();
+        let wanted: Option<Vec<usize>> = serde_json::from_str::<serde_json::Value>(g.value(i))
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|it| match it {
+                        serde_json::Value::Number(n) => {
+                            n.as_u64().map(|k| k as usize).filter(|k| *k >= 1 && *k < names.len())
+                        }
+                        serde_json::Value::String(n) => names.iter().position(|x| *x == Some(n.as_str())),
+                        _ => None,
+                    })
+                    .collect()
+            });
+        let Some(wanted) = wanted.filter(|w| !w.is_empty()) else {
+            b.append_null();
+            continue;
+        };
+        let mut items = Vec::new();
+        for c in re.captures_iter(s.value(i)) {
+            let sub: Vec<String> =
+                wanted.iter().map(|k| dj::json_string(c.get(*k).map(|m| m.as_str()).unwrap_or(""))).collect();
+            items.push(if wanted.len() == 1 { sub[0].clone() } else { format!("[{}]", sub.join(",")) });
+        }
+        if items.is_empty() {
+            b.append_null();
+        } else {
+            b.append_value(format!("[{}]", items.join(",")));
+        }
+    }
+    Ok(Arc::new(b.finish()))
+});
+
 /// Kusto's `indexof(source, lookup, start, length, occurrence)` in characters: `start` counts
 /// from the end when negative; `length` (-1: unlimited) bounds the positions where a match may
 /// *start* (the match itself may run past them, as in Kusto); occurrences may overlap. Null for
@@ -747,7 +796,10 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
             }
         }
         ("extract_all", 2) => Bound::new(extract_all_udf().call(vec![s(0), s(1)]), KqlType::Dynamic),
-        ("extract_all", 3) => Bound::new(extract_all_udf().call(vec![s(0), s(2)]), KqlType::Dynamic),
+        ("extract_all", 3) => {
+            let groups = b.coerce(args[1].clone(), KqlType::Dynamic).expr;
+            Bound::new(extract_all_groups_udf().call(vec![s(0), groups, s(2)]), KqlType::Dynamic)
+        }
         ("indexof", 2..=5) => {
             row_call("kql_indexof", KqlType::Long, f_indexof, (0..n).map(|k| if k < 2 { s(k) } else { l(k) }).collect())
         }
