@@ -372,7 +372,11 @@ fn args(out: &mut String, a: &[Arg]) {
     out.push('(');
     comma(out, a, |out, a| match a {
         Arg::Positional(e) => expr(out, e),
-        Arg::Named(n) => named(out, n),
+        // a call argument's name is a plain name: a dotted one came from `['a.b']`
+        Arg::Named(n) => {
+            let _ = write!(out, "{}=", ident(&n.name.name));
+            expr(out, &n.value);
+        }
     });
     out.push(')');
 }

@@ -231,6 +231,7 @@ fn fuzz_regressions_round_trip() {
         "a.['$1']",
         "8C8C.7.7t(hlUv(v,vv=A\n))\n",
         "lsssssss(9.['0'](l9)/x)",
+        "t([@\"iapattern.li\"]=s1t(1))",
     ] {
         if let Ok(a) = kql_parser::parse(q) {
             let p = kql_parser::printer::print_script(&a);
