@@ -114,10 +114,7 @@ pub fn build_session_for(a: &DataArgs, bounds: Option<BoundsOf>) -> Result<Sessi
     let mut session = Session::new(catalog, options).map_err(|e| e.to_string())?;
     for w in &a.watchlists {
         let (spec, path) = w.split_once('=').ok_or_else(|| format!("--watchlist `{w}`: expected ALIAS=PATH"))?;
-        let (alias, key) = match spec.split_once(':') {
-            Some((a, k)) => (a, Some(k)),
-            None => (spec, None),
-        };
+        let (alias, key) = load::watchlist::parse_spec(spec);
         let path = PathBuf::from(path);
         let updated = std::fs::metadata(&path)
             .and_then(|m| m.modified())

@@ -273,10 +273,7 @@ fn run_test_inner(path: &Path, bless: bool) -> Result<bool, String> {
     let mut session = Session::new(catalog, SessionOptions { threads: Some(1), now: Some(now), ..Default::default() })
         .map_err(|e| e.to_string())?;
     for (spec_name, file) in &spec.watchlists {
-        let (alias, key) = match spec_name.split_once(':') {
-            Some((a, k)) => (a, Some(k)),
-            None => (spec_name.as_str(), None),
-        };
+        let (alias, key) = load::watchlist::parse_spec(spec_name);
         let t = load::watchlist::load_watchlist(alias, &dir.join(file), key, now).map_err(|e| e.message)?;
         session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
     }

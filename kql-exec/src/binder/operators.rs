@@ -85,19 +85,25 @@ impl Binder<'_> {
 }
 
 /// `extend`-like placement: each new column replaces a same-named column in place, or is
+/// Set column `name` of a projection to `e` (replacing it in place when it exists, else
+/// appending it), keeping `cols` and `exprs` in step.
+pub(crate) fn set_column(cols: &mut Vec<Col>, exprs: &mut Vec<Expr>, name: String, ty: KqlType, e: Expr) {
+    if let Some(i) = cols.iter().position(|c| c.name == name) {
+        exprs[i] = e.alias(&name);
+        cols[i].ty = ty;
+    } else {
+        exprs.push(e.alias(&name));
+        cols.push(Col::new(name, ty));
+    }
+}
+
 /// appended at the end.
 pub(crate) fn extend_cols(rel: Rel, new: Vec<(String, KqlType, Expr)>) -> Result<Rel> {
     let open = rel.open;
     let mut cols = rel.cols.clone();
     let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
     for (name, ty, e) in new {
-        if let Some(i) = cols.iter().position(|c| c.name == name) {
-            exprs[i] = e.alias(&name);
-            cols[i].ty = ty;
-        } else {
-            exprs.push(e.alias(&name));
-            cols.push(Col::new(name, ty));
-        }
+        set_column(&mut cols, &mut exprs, name, ty, e);
     }
     let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
     Ok(Rel { open, ..mk_rel(plan, cols) })

@@ -626,13 +626,7 @@ impl Binder<'_> {
             let b = self.bind_in_extended(&cur, &cols, &exprs, &item.expr)?;
             if let Some(parts) = crate::functions::series::expand_multi(item, &b) {
                 for (name, e, ty) in parts {
-                    if let Some(i) = cols.iter().position(|c| c.name == name) {
-                        exprs[i] = e.alias(&name);
-                        cols[i].ty = ty;
-                    } else {
-                        exprs.push(e.alias(&name));
-                        cols.push(Col::new(name, ty));
-                    }
+                    super::operators::set_column(&mut cols, &mut exprs, name, ty, e);
                 }
                 continue;
             }
@@ -645,13 +639,7 @@ impl Binder<'_> {
             for (k, name) in names.into_iter().enumerate() {
                 let (e, ty) =
                     if item.names.len() > 1 { self.tuple_part(&b, k, item.span)? } else { (b.expr.clone(), b.ty) };
-                if let Some(i) = cols.iter().position(|c| c.name == name) {
-                    exprs[i] = e.alias(&name);
-                    cols[i].ty = ty;
-                } else {
-                    exprs.push(e.alias(&name));
-                    cols.push(Col::new(name, ty));
-                }
+                super::operators::set_column(&mut cols, &mut exprs, name, ty, e);
             }
         }
         let exprs = exprs.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();

@@ -81,15 +81,20 @@ impl Binder<'_> {
     pub fn time_bounds(&self) -> TimeBounds {
         let mut out = TimeBounds::new();
         for (table, w) in &self.scan_windows {
-            let merged = match (out.get(table), w) {
-                (None, w) => *w,
-                (Some(None), _) | (_, None) => None,
-                (Some(Some(a)), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
-            };
-            out.insert(table.clone(), merged);
+            widen(&mut out, table, *w);
         }
         out
     }
+}
+
+/// Widen `table`'s window in `out` to take in `w` (the hull; unbounded stays unbounded).
+fn widen(out: &mut TimeBounds, table: &str, w: Option<(i64, i64)>) {
+    let merged = match (out.get(table), w) {
+        (None, w) => w,
+        (Some(None), _) | (_, None) => None,
+        (Some(Some(a)), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+    };
+    out.insert(table.to_string(), merged);
 }
 
 /// The bounds of several queries run over the same data (a rule set): per table, the hull of
@@ -102,12 +107,7 @@ pub fn merge(all: &[TimeBounds]) -> TimeBounds {
             return TimeBounds::from([("*".to_string(), None)]);
         }
         for (table, w) in b {
-            let merged = match (out.get(table), w) {
-                (None, w) => *w,
-                (Some(None), _) | (_, None) => None,
-                (Some(Some(a)), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
-            };
-            out.insert(table.clone(), merged);
+            widen(&mut out, table, *w);
         }
     }
     out

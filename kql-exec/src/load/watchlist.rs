@@ -22,6 +22,14 @@ pub fn table_name(alias: &str) -> String {
     format!("_Watchlist:{}", alias.to_ascii_lowercase())
 }
 
+/// `alias` or `alias:SearchKeyColumn`, as `--watchlist` and test files write it.
+pub fn parse_spec(spec: &str) -> (&str, Option<&str>) {
+    match spec.split_once(':') {
+        Some((alias, key)) => (alias, Some(key)),
+        None => (spec, None),
+    }
+}
+
 /// The leading columns of every watchlist, before the CSV's own.
 pub const FIXED_COLUMNS: [(&str, KqlType); 4] = [
     ("_DTItemId", KqlType::String),
