@@ -2,12 +2,12 @@
 
 use clap::Args;
 use kql_exec::binder::time_bounds::TimeBounds;
-use kql_exec::load::{self, LoadOptions};
+use kql_exec::load::{self, LoadOptions, LoadReport};
 use kql_exec::schema::SchemaCatalog;
 use kql_exec::session::{Catalog, Session, SessionOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Where the data, schemas and functions come from.
@@ -78,6 +78,21 @@ pub type BoundsOf<'a> = &'a dyn Fn(&Session) -> TimeBounds;
 
 /// [`build_session`], reading from export trees only the folders that `bounds` says can matter.
 pub fn build_session_for(a: &DataArgs, bounds: Option<BoundsOf>) -> Result<Session, String> {
+    build_session_with(a, bounds, false).map(|(s, _)| s)
+}
+
+/// The load report of a table read while queries run, with the table's name.
+pub type StreamedReport = (String, Arc<Mutex<LoadReport>>);
+
+/// [`build_session_for`]; with `stream`, JSON-lines tables of known schema are not loaded but
+/// read while each query runs (only the columns it uses, on every core, in bounded memory),
+/// and their load reports are returned, to show once the query has run.
+pub fn build_session_with(
+    a: &DataArgs,
+    bounds: Option<BoundsOf>,
+    stream: bool,
+) -> Result<(Session, Vec<StreamedReport>), String> {
+    let mut streamed = Vec::new();
     if let Some(g) = &a.geoip {
         if !g.exists() {
             return Err(format!("--geoip {}: no such file", g.display()));
@@ -166,6 +181,14 @@ pub fn build_session_for(a: &DataArgs, bounds: Option<BoundsOf>) -> Result<Sessi
             None => files,
         };
         let schema = session.catalog.schemas().table(&name).cloned();
+        if stream {
+            if let Some(layout) = load::lines::plan(&name, &files, schema.as_ref(), &opts) {
+                let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+                let table = load::scan::StreamedTable::new(layout, opts.clone(), parts);
+                streamed.push((name.clone(), session.add_streamed(table)));
+                continue;
+            }
+        }
         let mut opts = opts.clone();
         let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| crate::progress::ProgressLine::new(&name));
         if let Some(bar) = &bar {
@@ -182,7 +205,21 @@ pub fn build_session_for(a: &DataArgs, bounds: Option<BoundsOf>) -> Result<Sessi
         }
         session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
     }
-    Ok(session)
+    Ok((session, streamed))
+}
+
+/// Print the load reports of streamed tables that had problems (unless `quiet`).
+pub fn print_streamed_reports(reports: &[StreamedReport], quiet: bool) {
+    if quiet {
+        return;
+    }
+    for (name, r) in reports {
+        if let Ok(r) = r.lock() {
+            if r.has_problems() {
+                eprintln!("warning: {name}: {r}");
+            }
+        }
+    }
 }
 
 fn load_functions(session: &mut Session, path: &std::path::Path) -> Result<(), String> {

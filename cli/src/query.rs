@@ -1,6 +1,6 @@
 //! `kql query`: run one query and print its result.
 
-use crate::data::{build_session_for, DataArgs};
+use crate::data::{build_session_with, DataArgs};
 use clap::{Args, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -39,6 +39,10 @@ pub struct QueryArgs {
     /// (default: kql-charts/<query file name> in the temporary folder).
     #[arg(long = "chart-out", value_name = "PATH")]
     chart_out: Option<PathBuf>,
+    /// Load every table into memory before the query runs (by default, JSON-lines tables of a
+    /// known schema are read while it runs: only the columns it uses, in bounded memory).
+    #[arg(long = "in-memory")]
+    in_memory: bool,
 }
 
 /// Run `kql query`.
@@ -66,7 +70,7 @@ pub fn run(args: QueryArgs) -> ExitCode {
         }
     };
     let bounds_of = |s: &kql_exec::Session| s.time_bounds(&text).unwrap_or_default();
-    let session = match build_session_for(&args.data, Some(&bounds_of)) {
+    let (session, streamed) = match build_session_with(&args.data, Some(&bounds_of), !args.in_memory) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -78,6 +82,7 @@ pub fn run(args: QueryArgs) -> ExitCode {
         (!args.data.quiet && std::io::stderr().is_terminal()).then(|| crate::progress::Spinner::start("running"));
     let result = session.query(&text);
     drop(spinner);
+    crate::data::print_streamed_reports(&streamed, args.data.quiet);
     let result = match result {
         Ok(r) => r,
         Err(e) => {

@@ -466,6 +466,19 @@ impl Session {
         Ok(())
     }
 
+    /// Register a table read from its files each time a query scans it (see
+    /// [`crate::load::scan`]); returns the handle of its load report.
+    pub fn add_streamed(
+        &mut self,
+        table: crate::load::scan::StreamedTable,
+    ) -> Arc<std::sync::Mutex<crate::load::LoadReport>> {
+        let report = table.report_handle();
+        let name = table.layout().name.clone();
+        let cols = table.layout().cols.clone();
+        self.catalog.add_table(&name, TableEntry { cols, provider: Arc::new(table), batches: None });
+        report
+    }
+
     /// Load stored functions from a KQL text of `let` definitions.
     pub fn add_functions_text(&mut self, text: &str) -> Result<usize> {
         let script = kql_parser::parse(text)?;

@@ -14,9 +14,20 @@ fn dotnet_of(kql: &str) -> String {
 
 #[test]
 fn published_queries_return_the_planted_answers() {
+    check_published_queries(false);
+}
+
+/// The same with the tables streamed from their JSON-lines files while each query runs (as
+/// `kql query` reads them): only the columns used, on several partitions.
+#[test]
+fn published_queries_return_the_planted_answers_from_streamed_files() {
+    check_published_queries(true);
+}
+
+fn check_published_queries(streamed: bool) {
     let cfg = datagen::Config::default();
     let ds = datagen::generate(&cfg);
-    let dir = std::env::temp_dir().join(format!("kql-seed-runs-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("kql-seed-runs-{}-{streamed}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     datagen::write(&ds, &dir).expect("write dataset");
     let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z");
@@ -26,11 +37,20 @@ fn published_queries_return_the_planted_answers() {
         dir.join("externaldata/forbidden_question_set.csv"),
     );
     let mut session = Session::new(catalog, SessionOptions { now, threads: Some(2), ..Default::default() }).unwrap();
+    let mut n_streamed = 0;
     for (name, files) in load::discover(&dir, session.catalog.schemas()).unwrap() {
         if name == "expected" || name == "externaldata" || name == "manifest" {
             continue;
         }
         let schema = session.catalog.schemas().table(&name).cloned();
+        if streamed {
+            if let Some(layout) = load::lines::plan(&name, &files, schema.as_ref(), &LoadOptions::default()) {
+                let table = load::scan::StreamedTable::new(layout, LoadOptions::default(), 3);
+                session.add_streamed(table);
+                n_streamed += 1;
+                continue;
+            }
+        }
         let t = load::load_table(&name, &files, schema.as_ref(), &LoadOptions::default()).unwrap();
         session.add_batches(&t.name, t.cols, t.batches).unwrap();
     }
@@ -121,7 +141,13 @@ fn published_queries_return_the_planted_answers() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    println!("published queries: {checked} run, {} problems", problems.len());
+    println!(
+        "published queries (streamed: {streamed}, {n_streamed} tables): {checked} run, {} problems",
+        problems.len()
+    );
+    if streamed {
+        assert!(n_streamed >= 5, "only {n_streamed} tables were streamed");
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(checked >= 24, "only {checked} queries ran");
 }

@@ -183,10 +183,10 @@ pub fn dynamic_from_text(s: &str) -> Option<String> {
     if t.is_empty() {
         return None;
     }
-    match serde_json::from_str::<Value>(t) {
-        Ok(Value::Null) => None,
-        Ok(v) => Some(v.to_string()),
-        Err(_) => dj::parse_json(s),
+    match dj::parse_json(t) {
+        // not JSON: the text itself, untrimmed
+        Some(v) if v.starts_with('"') && !t.starts_with('"') => dj::parse_json(s),
+        other => other,
     }
 }
 
@@ -236,15 +236,21 @@ pub fn convert_value(v: &Value, ty: KqlType, text: bool) -> Converted {
             Value::Number(n) => n.as_i64(),
             _ => None,
         }),
+        // canonical dynamic text (`dj::parse_json`: key order and number text kept), the same
+        // as the JSON-lines fast path (`super::lines`) gives from the raw text
         KqlType::Dynamic => Converted::Json(match v {
             Value::Null => None,
             Value::String(s) if text => dynamic_from_text(s),
             Value::String(s) if s.is_empty() => None,
             // JSON text in a string, as Defender XDR's streaming export writes dynamic columns
             Value::String(s) if looks_like_json_container(s) => {
-                Some(serde_json::from_str::<Value>(s).map(|v| v.to_string()).unwrap_or_else(|_| v.to_string()))
+                match dj::parse_json(s.trim()).filter(|p| !p.starts_with('"')) {
+                    Some(p) => Some(p),
+                    None => Some(dj::json_string(s)),
+                }
             }
-            other => Some(other.to_string()),
+            Value::String(s) => Some(dj::json_string(s)),
+            other => dj::parse_json(&other.to_string()),
         }),
     }
 }

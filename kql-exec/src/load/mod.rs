@@ -26,7 +26,9 @@ pub mod diagnostics;
 pub mod export;
 pub mod externaldata;
 pub mod json;
+pub mod lines;
 pub mod parquet;
+pub mod scan;
 pub mod watchlist;
 pub mod xdr;
 
@@ -51,6 +53,9 @@ pub struct LoadReport {
     pub skipped: usize,
     /// Values that did not convert to their column's type (loaded as null).
     pub bad_values: usize,
+    /// Field names seen in records that are not columns of the table (their values are not
+    /// loaded; see [`lines`]).
+    pub ignored_fields: usize,
     /// Files read.
     pub files: usize,
     /// Bytes read (uncompressed, for text formats).
@@ -79,11 +84,20 @@ impl LoadReport {
         }
     }
 
+    /// Note a field that is not loaded, with where it was first seen.
+    pub fn note(&mut self, msg: impl std::fmt::Display) {
+        self.ignored_fields += 1;
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(msg.to_string());
+        }
+    }
+
     /// Add another report.
     pub fn merge(&mut self, other: LoadReport) {
         self.rows += other.rows;
         self.skipped += other.skipped;
         self.bad_values += other.bad_values;
+        self.ignored_fields += other.ignored_fields;
         self.files += other.files;
         self.bytes += other.bytes;
         for p in other.problems {
@@ -95,7 +109,7 @@ impl LoadReport {
 
     /// True when something was skipped or nulled.
     pub fn has_problems(&self) -> bool {
-        self.skipped > 0 || self.bad_values > 0
+        self.skipped > 0 || self.bad_values > 0 || self.ignored_fields > 0
     }
 }
 
@@ -108,10 +122,13 @@ impl std::fmt::Display for LoadReport {
         if self.bad_values > 0 {
             write!(f, ", {} value(s) of the wrong type loaded as null", self.bad_values)?;
         }
+        if self.ignored_fields > 0 {
+            write!(f, ", {} field(s) not loaded", self.ignored_fields)?;
+        }
         for p in &self.problems {
             write!(f, "\n  {p}")?;
         }
-        let more = (self.skipped + self.bad_values).saturating_sub(self.problems.len());
+        let more = (self.skipped + self.bad_values + self.ignored_fields).saturating_sub(self.problems.len());
         if more > 0 && !self.problems.is_empty() {
             write!(f, "\n  ... and {more} more")?;
         }
@@ -275,6 +292,20 @@ pub fn load_table(
     schema: Option<&TableSchema>,
     opts: &LoadOptions,
 ) -> Result<LoadedTable> {
+    let text_files: Vec<PathBuf> = files.iter().filter(|f| !is_parquet(f)).cloned().collect();
+    if let Some(layout) = lines::plan(name, &text_files, schema, opts) {
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let (batches, mut report) = lines::load_all(&layout, opts, threads)?;
+        let cols = layout.cols.clone();
+        let pq: Vec<PathBuf> = files.iter().filter(|f| is_parquet(f)).cloned().collect();
+        if pq.is_empty() {
+            return Ok(LoadedTable { name: name.to_string(), cols, batches, report });
+        }
+        let rest = load_table(name, &pq, schema, opts)?;
+        report.merge(rest.report);
+        let (cols, batches) = union_tables(cols, batches, rest.cols, rest.batches)?;
+        return Ok(LoadedTable { name: name.to_string(), cols, batches, report });
+    }
     let mut records: Vec<json::Record> = Vec::new();
     let mut report = LoadReport::default();
     let size = |f: &PathBuf| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);

@@ -239,7 +239,7 @@ fn diagnostic_settings_resource_specific_signin_logs() {
     assert_eq!(strings(&t, "ResultType")[0].as_deref(), Some("50126"));
     assert_eq!(longs(&t, "TimeGenerated")[0], Some(ticks("2025-02-25T09:12:13.1234567Z")));
     assert_eq!(longs(&t, "CreatedDateTime")[0], Some(ticks("2025-02-25T09:12:10Z")));
-    assert_eq!(strings(&t, "DeviceDetail")[0].as_deref(), Some(r#"{"browser":"Edge","operatingSystem":"Windows 10"}"#));
+    assert_eq!(strings(&t, "DeviceDetail")[0].as_deref(), Some(r#"{"operatingSystem":"Windows 10","browser":"Edge"}"#));
     // the same blob copied out of its container, named after the table
     let copy = root.join("copy/SigninLogs.json");
     std::fs::create_dir_all(copy.parent().unwrap()).unwrap();

@@ -1,0 +1,1107 @@
+//! Typed JSON-lines decoding: each line is parsed once, straight into the Arrow builders of the
+//! columns wanted, in parallel over byte ranges of the files.
+//!
+//! This is the loader's fast path for the common case: JSON-lines files (gzip or not) of a table
+//! whose schema is known, holding plain records (not Defender XDR or diagnostic-settings
+//! envelopes, which need reshaping first and go through [`super::json`]). [`plan`] decides whether
+//! a table qualifies and fixes its columns: the schema's, then any other field seen in the first
+//! records (typed by the same inference as the general path). A field first seen later is not a
+//! column; it is reported once per name (nothing is dropped silently).
+//!
+//! A line is deserialized with serde_json into borrowed raw slices, one per wanted column; the
+//! fields not wanted are skipped without building anything. Each raw value is then converted to
+//! its column's type with exactly the rules of [`super::convert::convert_value`] (dynamic values
+//! take the canonical text of [`crate::value::dynamic::parse_json`]).
+//!
+//! Work is split into [`Piece`]s: contiguous byte ranges of uncompressed files (a range owns the
+//! lines that start in it) and whole compressed files, assigned to `n` parts by position so that
+//! concatenating the parts in order gives the rows in file order. The same decoding serves a
+//! full load ([`load_all`], one thread per part) and the streaming scan of
+//! [`super::scan`] (one DataFusion partition per part, for larger-than-memory inputs).
+
+use super::json::{read_line_capped, Loc};
+use super::{convert, LoadOptions, LoadReport};
+use crate::binder::Col;
+use crate::error::{KqlError, Result};
+use crate::schema::{KqlType, TableSchema};
+use crate::types::arrow_type;
+use crate::value::datetime as dt;
+use crate::value::dynamic as dj;
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
+};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Records looked at in the first file to find fields beyond the schema.
+const SAMPLE_LINES: usize = 1000;
+
+/// Rows per batch produced.
+pub const LINE_BATCH_ROWS: usize = 8192;
+
+/// Smallest byte range worth giving to a part of its own.
+const MIN_PIECE_BYTES: u64 = 4 << 20;
+
+/// The columns of a JSON-lines table and how record fields map to them.
+#[derive(Debug)]
+pub struct LineLayout {
+    /// The table name.
+    pub name: String,
+    /// All columns, in order.
+    pub cols: Vec<Col>,
+    /// The files, in order, with their sizes.
+    pub files: Vec<(PathBuf, u64)>,
+    index: HashMap<Box<str>, usize>,
+    /// `(TimeGenerated, Timestamp)`: fill the first from the second when a row lacks it.
+    time_fill: Option<(usize, usize)>,
+}
+
+impl LineLayout {
+    /// The Arrow schema of all columns.
+    pub fn arrow_schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(self.cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()))
+    }
+
+    /// Total bytes of the files (compressed size for `.gz`).
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|(_, n)| n).sum()
+    }
+}
+
+fn is_gz(p: &Path) -> bool {
+    p.to_string_lossy().to_lowercase().ends_with(".gz")
+}
+
+fn is_json_lines_name(p: &Path) -> bool {
+    let n = p.to_string_lossy().to_lowercase();
+    let n = n.strip_suffix(".gz").unwrap_or(&n);
+    n.ends_with(".json") || n.ends_with(".jsonl") || n.ends_with(".ndjson")
+}
+
+/// Decide whether `files` can be read by the line decoder, and with which columns: every file
+/// is JSON lines whose first record is a plain object (not an XDR or diagnostic-settings
+/// envelope), and the table's schema is known. `None` sends the table to the general loader.
+pub fn plan(name: &str, files: &[PathBuf], schema: Option<&TableSchema>, opts: &LoadOptions) -> Option<LineLayout> {
+    let schema = schema?;
+    if files.is_empty() || name.eq_ignore_ascii_case(super::diagnostics::AZURE_DIAGNOSTICS) {
+        return None;
+    }
+    let mut sample: Vec<super::json::Record> = Vec::new();
+    let mut sized = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        if !is_json_lines_name(f) {
+            return None;
+        }
+        let size = std::fs::metadata(f).ok()?.len();
+        sized.push((f.clone(), size));
+        let want = if i == 0 { SAMPLE_LINES } else { 1 };
+        let got = sample_records(f, want, opts.max_line_bytes())?;
+        for m in got {
+            if super::xdr::is_xdr(&m) || super::diagnostics::is_envelope(&m) {
+                return None;
+            }
+            sample.push(super::json::Record::json(m));
+        }
+    }
+    let cols = convert::infer_columns(&sample, Some(schema));
+    let index: HashMap<Box<str>, usize> = cols.iter().enumerate().map(|(i, c)| (c.name.as_str().into(), i)).collect();
+    let pos = |n: &str| cols.iter().position(|c| c.name == n);
+    let time_fill = match (pos("TimeGenerated"), pos("Timestamp")) {
+        (Some(a), Some(b)) if schema.column("TimeGenerated").is_some() && schema.column("Timestamp").is_some() => {
+            Some((a, b))
+        }
+        _ => None,
+    };
+    Some(LineLayout { name: name.to_string(), cols, files: sized, index, time_fill })
+}
+
+/// The first `n` records of a file, or `None` when its first record is not a one-line JSON
+/// object (a JSON array, a pretty-printed document, or not JSON: left to the general loader).
+fn sample_records(path: &Path, n: usize, cap: usize) -> Option<Vec<serde_json::Map<String, serde_json::Value>>> {
+    let mut r = BufReader::with_capacity(64 * 1024, super::json::open(path).ok()?);
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let mut first = true;
+    while out.len() < n {
+        buf.clear();
+        let (read, too_long) = match read_line_capped(&mut r, &mut buf, cap) {
+            Ok(x) => x,
+            Err(_) if !first => break,
+            Err(_) => return None,
+        };
+        if read == 0 {
+            break;
+        }
+        if too_long {
+            continue;
+        }
+        let line = buf.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        match serde_json::from_slice::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(m)) => {
+                // a lone `{"records": [...]}` envelope needs the general loader
+                if m.len() == 1 && m.contains_key("records") {
+                    return None;
+                }
+                out.push(m)
+            }
+            _ if first => return None,
+            _ => {}
+        }
+        first = false;
+    }
+    if first {
+        // an empty file: nothing to decide by, but nothing to mis-read either
+        return Some(out);
+    }
+    Some(out)
+}
+
+/// A piece of work: lines starting in `[start, end)` of a file (the whole file for `.gz`).
+#[derive(Debug, Clone)]
+pub struct Piece {
+    /// Index of the file in [`LineLayout::files`].
+    pub file: usize,
+    /// First byte (0 for a whole file).
+    pub start: u64,
+    /// End byte (exclusive); `u64::MAX` for a whole compressed file.
+    pub end: u64,
+}
+
+/// Split the files into at most `n` parts of about equal bytes, each a list of pieces, such that
+/// the parts in order cover the files in order.
+pub fn split(layout: &LineLayout, n: usize) -> Vec<Vec<Piece>> {
+    let n = n.max(1);
+    let total = layout.total_bytes().max(1);
+    let per = total.div_ceil(n as u64).max(MIN_PIECE_BYTES);
+    let mut parts: Vec<Vec<Piece>> = vec![Vec::new()];
+    let mut filled = 0u64; // bytes in the current part
+    for (i, (path, size)) in layout.files.iter().enumerate() {
+        if is_gz(path) || *size == 0 {
+            if filled >= per && parts.len() < n {
+                parts.push(Vec::new());
+                filled = 0;
+            }
+            parts.last_mut().expect("a part").push(Piece { file: i, start: 0, end: u64::MAX });
+            filled += size;
+            continue;
+        }
+        let mut at = 0u64;
+        while at < *size {
+            if filled >= per && parts.len() < n {
+                parts.push(Vec::new());
+                filled = 0;
+            }
+            let room = if parts.len() < n { per - filled } else { u64::MAX };
+            let take = room.min(size - at);
+            parts.last_mut().expect("a part").push(Piece { file: i, start: at, end: at + take });
+            at += take;
+            filled += take;
+        }
+    }
+    parts.retain(|p| !p.is_empty());
+    parts
+}
+
+/// Where a field goes while a line is read: a slot of the wanted columns, skipped, or unknown.
+#[derive(Clone, Copy)]
+enum Target {
+    Slot(u32),
+    Skip,
+    Unknown,
+}
+
+#[derive(Clone, Copy)]
+struct KeySeed<'a> {
+    layout: &'a LineLayout,
+    slot_of: &'a [u32],
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = (Target, Option<Box<str>>);
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed<'_> {
+    type Value = (Target, Option<Box<str>>);
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: serde::de::Error>(self, k: &str) -> std::result::Result<Self::Value, E> {
+        Ok(match self.layout.index.get(k) {
+            Some(&c) if self.slot_of[c] != NO_SLOT => (Target::Slot(self.slot_of[c]), None),
+            Some(_) => (Target::Skip, None),
+            None => (Target::Unknown, Some(k.into())),
+        })
+    }
+}
+
+/// Reads one line's fields into `ranges` (byte ranges of the raw values within the line).
+struct LineSeed<'a> {
+    key: KeySeed<'a>,
+    base: usize,
+    ranges: &'a mut [(u32, u32)],
+    unknown: &'a mut Vec<Box<str>>,
+}
+
+const ABSENT: (u32, u32) = (0, 0);
+
+impl<'de> DeserializeSeed<'de> for LineSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LineSeed<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        while let Some((target, name)) = map.next_key_seed(self.key)? {
+            match target {
+                Target::Slot(s) => {
+                    let raw: &'de RawValue = map.next_value()?;
+                    let start = raw.get().as_ptr() as usize - self.base;
+                    self.ranges[s as usize] = (start as u32, raw.get().len() as u32);
+                }
+                Target::Skip => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Target::Unknown => {
+                    map.next_value::<IgnoredAny>()?;
+                    if let Some(n) = name {
+                        if !self.unknown.contains(&n) && self.unknown.len() < 64 {
+                            self.unknown.push(n);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+enum Builder {
+    Str(StringBuilder),
+    I32(Int32Builder),
+    I64(Int64Builder),
+    F64(Float64Builder),
+    Bool(BooleanBuilder),
+}
+
+impl Builder {
+    fn new(ty: KqlType) -> Builder {
+        let n = LINE_BATCH_ROWS;
+        match ty {
+            KqlType::String | KqlType::Guid | KqlType::Dynamic => Builder::Str(StringBuilder::with_capacity(n, n * 16)),
+            KqlType::Int => Builder::I32(Int32Builder::with_capacity(n)),
+            KqlType::Long | KqlType::DateTime | KqlType::TimeSpan => Builder::I64(Int64Builder::with_capacity(n)),
+            KqlType::Real | KqlType::Decimal => Builder::F64(Float64Builder::with_capacity(n)),
+            KqlType::Bool => Builder::Bool(BooleanBuilder::with_capacity(n)),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Str(b) => Arc::new(b.finish()),
+            Builder::I32(b) => Arc::new(b.finish()),
+            Builder::I64(b) => Arc::new(b.finish()),
+            Builder::F64(b) => Arc::new(b.finish()),
+            Builder::Bool(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// Decodes lines into batches of chosen columns.
+pub struct LineDecoder<'l> {
+    layout: &'l LineLayout,
+    /// Table column of each output column.
+    out: Vec<usize>,
+    /// Slot of each table column (`NO_SLOT` when not read).
+    slot_of: Vec<u32>,
+    ranges: Vec<(u32, u32)>,
+    builders: Vec<Builder>,
+    schema: SchemaRef,
+    rows: usize,
+    unknown: Vec<Box<str>>,
+    reported_unknown: usize,
+    /// Slot of `(TimeGenerated, Timestamp)` when the first is wanted and filled from the second.
+    time_fill: Option<(u32, u32)>,
+    /// Stop after this many rows.
+    limit: Option<usize>,
+}
+
+impl<'l> LineDecoder<'l> {
+    /// A decoder producing the table columns `projection` (all when `None`), in that order.
+    pub fn new(layout: &'l LineLayout, projection: Option<&[usize]>) -> LineDecoder<'l> {
+        let out: Vec<usize> = match projection {
+            Some(p) => p.to_vec(),
+            None => (0..layout.cols.len()).collect(),
+        };
+        let mut slot_of = vec![NO_SLOT; layout.cols.len()];
+        let mut slots = 0u32;
+        let mut want = |c: usize, slot_of: &mut Vec<u32>| {
+            if slot_of[c] == NO_SLOT {
+                slot_of[c] = slots;
+                slots += 1;
+            }
+        };
+        for &c in &out {
+            want(c, &mut slot_of);
+        }
+        let mut time_fill = None;
+        if let Some((tg, ts)) = layout.time_fill {
+            if slot_of[tg] != NO_SLOT {
+                want(ts, &mut slot_of);
+                time_fill = Some((slot_of[tg], slot_of[ts]));
+            }
+        }
+        let schema = Arc::new(Schema::new(
+            out.iter()
+                .map(|&c| Field::new(&layout.cols[c].name, arrow_type(layout.cols[c].ty), true))
+                .collect::<Vec<_>>(),
+        ));
+        let builders = out.iter().map(|&c| Builder::new(layout.cols[c].ty)).collect();
+        LineDecoder {
+            layout,
+            out,
+            ranges: vec![ABSENT; slots as usize],
+            slot_of,
+            builders,
+            schema,
+            rows: 0,
+            unknown: Vec::new(),
+            reported_unknown: 0,
+            time_fill,
+            limit: None,
+        }
+    }
+
+    /// Stop after `limit` rows (a `take` pushed into the scan).
+    pub fn with_limit(mut self, limit: Option<usize>) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The schema of the batches produced.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Rows decoded and not yet taken by [`LineDecoder::finish_batch`].
+    pub fn pending_rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Decode one line (without its newline). Returns `Ok(false)` when the line is not a JSON
+    /// object (`err` says why) and nothing was added.
+    fn decode(&mut self, line: &[u8], err: &mut String) -> bool {
+        let text = match simdutf8::basic::from_utf8(line) {
+            Ok(t) => t,
+            Err(_) => {
+                let e = std::str::from_utf8(line).err().map(|e| e.to_string()).unwrap_or_default();
+                *err = format!("invalid UTF-8: {e}");
+                return false;
+            }
+        };
+        self.ranges.fill(ABSENT);
+        let mut de = serde_json::Deserializer::from_str(text);
+        let seed = LineSeed {
+            key: KeySeed { layout: self.layout, slot_of: &self.slot_of },
+            base: text.as_ptr() as usize,
+            ranges: &mut self.ranges,
+            unknown: &mut self.unknown,
+        };
+        if seed.deserialize(&mut de).and_then(|_| de.end()).is_err() {
+            *err = match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(v) => format!("expected a JSON object, found {}", kind(&v)),
+                Err(e) => format!("invalid JSON: {e}"),
+            };
+            return false;
+        }
+        true
+    }
+
+    /// Append the decoded line's values to the builders; values that do not convert are null
+    /// and reported (an error with `strict`).
+    fn commit(
+        &mut self,
+        text: &str,
+        base: &mut LineBase,
+        line_no: usize,
+        report: &mut LoadReport,
+        strict: bool,
+    ) -> Result<()> {
+        for (j, &c) in self.out.iter().enumerate() {
+            let slot = self.slot_of[c] as usize;
+            let mut range = self.ranges[slot];
+            if let Some((tg, ts)) = self.time_fill {
+                if tg as usize == slot && !present_raw(raw_at(text, range)) {
+                    range = self.ranges[ts as usize];
+                }
+            }
+            let raw = raw_at(text, range);
+            let col = &self.layout.cols[c];
+            if !append(&mut self.builders[j], col.ty, raw) {
+                let msg = format!("column `{}`: {} is not a {} (null)", col.name, snippet(raw.unwrap_or("")), col.ty);
+                let at = base.line(line_no);
+                if strict {
+                    return Err(KqlError::general("KQL109", format!("{at}: {msg}")));
+                }
+                report.bad_value(Some(&at), msg);
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Take the rows decoded so far as a batch.
+    pub fn finish_batch(&mut self) -> Result<RecordBatch> {
+        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
+        let n = self.rows;
+        self.rows = 0;
+        let opts = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(n));
+        RecordBatch::try_new_with_options(self.schema.clone(), arrays, &opts)
+            .map_err(|e| KqlError::general("KQL109", format!("building a batch: {e}")))
+    }
+
+    /// Report fields seen that are not columns of the table (once per name).
+    fn report_unknown(&mut self, report: &mut LoadReport, at: &Loc) {
+        while self.reported_unknown < self.unknown.len() {
+            let n = &self.unknown[self.reported_unknown];
+            report.note(format!(
+                "{at}: field `{n}` is not a column of {} (not in its schema nor in the first records); its values are not loaded",
+                self.layout.name
+            ));
+            self.reported_unknown += 1;
+        }
+    }
+}
+
+fn raw_at(text: &str, (start, len): (u32, u32)) -> Option<&str> {
+    if len == 0 {
+        None
+    } else {
+        Some(&text[start as usize..(start + len) as usize])
+    }
+}
+
+/// True when a raw value is present: not null and not an empty string.
+fn present_raw(raw: Option<&str>) -> bool {
+    match raw {
+        None | Some("null") => false,
+        Some(r) => !(r.starts_with('"') && r[1..r.len() - 1].trim().is_empty()),
+    }
+}
+
+fn snippet(s: &str) -> String {
+    if s.len() > 60 {
+        let mut end = 57;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}...", &s[..end])
+    } else {
+        s.to_string()
+    }
+}
+
+fn kind(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The text of a raw JSON string token (`"..."`), unescaped.
+fn string_of(raw: &str) -> Option<Cow<'_, str>> {
+    if !raw.starts_with('"') {
+        return None;
+    }
+    let inner = &raw[1..raw.len() - 1];
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+}
+
+/// Append a raw value converted to `ty`; false when a present value did not convert (null was
+/// appended). Mirrors [`convert::convert_value`] on the parsed value.
+fn append(b: &mut Builder, ty: KqlType, raw: Option<&str>) -> bool {
+    let Some(raw) = raw else {
+        match b {
+            Builder::Str(s) if ty != KqlType::Dynamic => s.append_value(""),
+            Builder::Str(s) => s.append_null(),
+            Builder::I32(x) => x.append_null(),
+            Builder::I64(x) => x.append_null(),
+            Builder::F64(x) => x.append_null(),
+            Builder::Bool(x) => x.append_null(),
+        }
+        return true;
+    };
+    let first = raw.as_bytes()[0];
+    let is_null = raw == "null";
+    match b {
+        Builder::Str(s) if ty == KqlType::Dynamic => {
+            match dynamic_of(raw, first) {
+                Some(v) => s.append_value(v),
+                None => s.append_null(),
+            }
+            true
+        }
+        Builder::Str(s) => {
+            match (first, string_of(raw)) {
+                (_, Some(t)) if ty == KqlType::Guid => s.append_value(t.to_lowercase()),
+                (_, Some(t)) => s.append_value(t),
+                (b'n', None) => s.append_value(""),
+                // numbers, booleans, objects, arrays: their JSON text
+                _ => s.append_value(reserialized(raw)),
+            }
+            true
+        }
+        Builder::I64(x) => {
+            let v = match ty {
+                KqlType::DateTime => string_of(raw).and_then(|s| dt::parse_datetime(&s)),
+                KqlType::TimeSpan => match string_of(raw) {
+                    Some(s) => dt::parse_timespan(&s),
+                    None => number_i64(raw, first).filter(|_| !raw.contains(['.', 'e', 'E'])),
+                },
+                _ => long_of(raw, first),
+            };
+            x.append_option(v);
+            v.is_some() || !present_raw(Some(raw)) || is_null
+        }
+        Builder::I32(x) => {
+            let v = long_of(raw, first);
+            let v32 = v.and_then(|v| i32::try_from(v).ok());
+            x.append_option(v32);
+            v32.is_some() || !present_raw(Some(raw))
+        }
+        Builder::F64(x) => {
+            let v = match first {
+                b'-' | b'0'..=b'9' => serde_json::from_str::<f64>(raw).ok(),
+                b'"' => string_of(raw).and_then(|s| s.trim().parse::<f64>().ok()),
+                _ => None,
+            };
+            x.append_option(v);
+            v.is_some() || !present_raw(Some(raw))
+        }
+        Builder::Bool(x) => {
+            let v = match first {
+                b't' => Some(true),
+                b'f' => Some(false),
+                b'-' | b'0'..=b'9' => serde_json::from_str::<f64>(raw).ok().map(|f| f != 0.0),
+                b'"' => string_of(raw).and_then(|s| match s.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" => Some(true),
+                    "false" | "0" => Some(false),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            x.append_option(v);
+            v.is_some() || !present_raw(Some(raw))
+        }
+    }
+}
+
+/// A JSON number token as an integer (truncating reals), like serde_json's `as_i64` or `as_f64`.
+fn number_i64(raw: &str, first: u8) -> Option<i64> {
+    if !matches!(first, b'-' | b'0'..=b'9') {
+        return None;
+    }
+    raw.parse::<i64>().ok().or_else(|| serde_json::from_str::<f64>(raw).ok().map(|f| f as i64))
+}
+
+fn long_of(raw: &str, first: u8) -> Option<i64> {
+    match first {
+        b'-' | b'0'..=b'9' => number_i64(raw, first),
+        b'"' => string_of(raw).and_then(|s| {
+            let t = s.trim();
+            t.parse::<i64>().ok().or_else(|| t.parse::<f64>().ok().map(|f| f as i64))
+        }),
+        b't' => Some(1),
+        b'f' => Some(0),
+        _ => None,
+    }
+}
+
+/// The JSON text serde_json prints for a raw value (numbers normalized).
+fn reserialized(raw: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(raw).map(|v| v.to_string()).unwrap_or_else(|_| raw.to_string())
+}
+
+/// A dynamic value from a raw JSON value: null and `""` are null; a string holding a JSON object
+/// or array is that value (as XDR exports write them); anything else is itself.
+fn dynamic_of(raw: &str, first: u8) -> Option<String> {
+    match first {
+        b'n' => None,
+        b'"' => {
+            let s = string_of(raw)?;
+            if s.is_empty() {
+                return None;
+            }
+            let t = s.trim();
+            if (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']')) {
+                if let Some(v) = dj::parse_json(t).filter(|v| !v.starts_with('"')) {
+                    return Some(v);
+                }
+            }
+            Some(dj::json_string(&s))
+        }
+        _ => dj::parse_json(raw),
+    }
+}
+
+/// Where a piece's lines are numbered from, found only when a problem needs a location.
+struct LineBase {
+    path: Arc<Path>,
+    start: u64,
+    known: Option<usize>,
+}
+
+impl LineBase {
+    fn line(&mut self, within: usize) -> Loc {
+        let base = *self.known.get_or_insert_with(|| count_lines_before(&self.path, self.start));
+        Loc { file: self.path.clone(), line: base + within }
+    }
+}
+
+fn count_lines_before(path: &Path, end: u64) -> usize {
+    if end == 0 {
+        return 0;
+    }
+    let Ok(f) = std::fs::File::open(path) else { return 0 };
+    let mut r = BufReader::with_capacity(1 << 20, f.take(end));
+    let mut n = 0;
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) if !b.is_empty() => b,
+            _ => break,
+        };
+        n += memchr::memchr_iter(b'\n', buf).count();
+        let len = buf.len();
+        r.consume(len);
+    }
+    n
+}
+
+/// Shared progress of a read: bytes done, for the progress callback.
+#[derive(Default)]
+pub struct ReadProgress {
+    done: AtomicU64,
+}
+
+impl ReadProgress {
+    fn add(&self, n: u64, total: u64, opts: &LoadOptions) {
+        let before = self.done.fetch_add(n, Ordering::Relaxed);
+        if let Some(p) = &opts.progress {
+            // call about every 8 MB
+            if (before + n) >> 23 != before >> 23 || before + n >= total {
+                (p.0)((before + n).min(total), total);
+            }
+        }
+    }
+}
+
+/// Decode the pieces of one part, giving each full batch to `emit` (which returns false to
+/// stop). Stops after the decoder's limit ([`LineDecoder::with_limit`]). Problems are added to `report`.
+pub fn decode_part(
+    layout: &LineLayout,
+    pieces: &[Piece],
+    dec: &mut LineDecoder,
+    report: &mut LoadReport,
+    opts: &LoadOptions,
+    progress: &ReadProgress,
+    emit: &mut dyn FnMut(RecordBatch) -> bool,
+) -> Result<()> {
+    let limit = dec.limit;
+    let mut produced = 0usize;
+    let total = layout.total_bytes();
+    for piece in pieces {
+        let (path, size) = &layout.files[piece.file];
+        let path: Arc<Path> = Arc::from(path.as_path());
+        let whole = piece.end == u64::MAX;
+        if piece.start == 0 {
+            report.files += 1;
+        }
+        let mut base = LineBase { path: path.clone(), start: piece.start, known: whole.then_some(0) };
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) => return Err(KqlError::general("KQL102", format!("{}: {e}", path.display()))),
+        };
+        let mut reader: Box<dyn BufRead> = if whole && is_gz(&path) {
+            Box::new(BufReader::with_capacity(
+                256 * 1024,
+                flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, file)),
+            ))
+        } else {
+            let mut f = file;
+            if piece.start > 0 {
+                // the line that straddles `start` belongs to the previous piece
+                f.seek(SeekFrom::Start(piece.start - 1))
+                    .map_err(|e| KqlError::general("KQL103", format!("{}: {e}", path.display())))?;
+            }
+            Box::new(BufReader::with_capacity(256 * 1024, f))
+        };
+        let mut pos = piece.start;
+        if piece.start > 0 {
+            let mut skip = Vec::new();
+            let (n, _) = read_line_capped(&mut reader, &mut skip, 0).unwrap_or((0, false));
+            pos = piece.start - 1 + n as u64;
+            // the skipped part was counted by the previous piece; `base` counts lines before `pos`
+            base.start = pos;
+        }
+        let end = if whole { u64::MAX } else { piece.end.min(*size) };
+        let cap = opts.max_line_bytes();
+        let mut buf = Vec::new();
+        let mut err = String::new();
+        let mut line_no = 0usize; // lines read in this piece
+        let mut since_progress = 0u64;
+        while pos < end {
+            buf.clear();
+            let (n, too_long) = match read_line_capped(&mut reader, &mut buf, cap) {
+                Ok(r) => r,
+                Err(e) => {
+                    let at = base.line(line_no + 1);
+                    let msg = format!("read error (truncated or corrupt file?): {e}");
+                    if opts.strict {
+                        return Err(KqlError::general("KQL103", format!("{at}: {msg}")));
+                    }
+                    report.skip(&at.file, at.line, msg);
+                    break;
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            pos += n as u64;
+            line_no += 1;
+            report.bytes += n as u64;
+            since_progress += n as u64;
+            if since_progress >= 1 << 20 {
+                progress.add(if whole { 0 } else { since_progress }, total, opts);
+                since_progress = 0;
+            }
+            if too_long {
+                let at = base.line(line_no);
+                let msg = format!("line of {n} bytes is longer than the limit of {cap} bytes");
+                if opts.strict {
+                    return Err(KqlError::general("KQL107", format!("{at}: {msg}")));
+                }
+                report.skip(&at.file, at.line, msg);
+                continue;
+            }
+            let line = buf.trim_ascii();
+            if line.is_empty() {
+                continue;
+            }
+            if !dec.decode(line, &mut err) {
+                let at = base.line(line_no);
+                let code = if err.starts_with("invalid UTF-8") {
+                    "KQL105"
+                } else if err.starts_with("expected") {
+                    "KQL106"
+                } else {
+                    "KQL104"
+                };
+                if opts.strict {
+                    return Err(KqlError::general(code, format!("{at}: {err}")));
+                }
+                report.skip(&at.file, at.line, &err);
+                continue;
+            }
+            // `line` is valid UTF-8: decode checked it
+            let text = std::str::from_utf8(line).unwrap_or_default();
+            dec.commit(text, &mut base, line_no, report, opts.strict)?;
+            if dec.unknown.len() > dec.reported_unknown {
+                let at = base.line(line_no);
+                dec.report_unknown(report, &at);
+            }
+            report.rows += 1;
+            produced += 1;
+            if dec.rows >= LINE_BATCH_ROWS && !emit(dec.finish_batch()?) {
+                return Ok(());
+            }
+            if limit.is_some_and(|l| produced >= l) {
+                break;
+            }
+        }
+        progress.add(if whole { *size } else { since_progress }, total, opts);
+        if limit.is_some_and(|l| produced >= l) {
+            break;
+        }
+    }
+    if dec.rows > 0 {
+        emit(dec.finish_batch()?);
+    }
+    Ok(())
+}
+
+/// Load every column of a planned table, decoding on `threads` threads; the rows come out in
+/// file order.
+pub fn load_all(layout: &LineLayout, opts: &LoadOptions, threads: usize) -> Result<(Vec<RecordBatch>, LoadReport)> {
+    let parts = split(layout, threads);
+    let progress = ReadProgress::default();
+    let results: Vec<Result<(Vec<RecordBatch>, LoadReport)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|pieces| {
+                let progress = &progress;
+                s.spawn(move || {
+                    let mut dec = LineDecoder::new(layout, None);
+                    let mut report = LoadReport::default();
+                    let mut batches = Vec::new();
+                    decode_part(layout, pieces, &mut dec, &mut report, opts, progress, &mut |b| {
+                        batches.push(b);
+                        true
+                    })?;
+                    Ok((batches, report))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(KqlError::general("KQL998", "a load thread panicked"))))
+            .collect()
+    });
+    let mut batches = Vec::new();
+    let mut report = LoadReport::default();
+    for r in results {
+        let (b, rep) = r?;
+        batches.extend(b);
+        report.merge(rep);
+    }
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(layout.arrow_schema()));
+    }
+    Ok((batches, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::SchemaCatalog;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn split_covers_the_files_in_order() {
+        let dir = tempdir();
+        let big = "x".repeat(9 << 20);
+        let a = write(&dir, "a.jsonl", &big);
+        let b = write(&dir, "b.jsonl", "{}\n");
+        let layout = LineLayout {
+            name: "T".into(),
+            cols: vec![],
+            files: vec![(a, 9 << 20), (b, 3)],
+            index: HashMap::new(),
+            time_fill: None,
+        };
+        let parts = split(&layout, 2);
+        assert_eq!(parts.len(), 2);
+        let flat: Vec<(usize, u64, u64)> = parts.iter().flatten().map(|p| (p.file, p.start, p.end)).collect();
+        assert_eq!(flat[0], (0, 0, flat[0].2));
+        assert_eq!(flat[1].1, flat[0].2, "ranges are contiguous");
+        assert_eq!(flat.last().unwrap().0, 1);
+    }
+
+    fn tempdir() -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("kql-lines-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn ranges_split_mid_line_lose_and_repeat_nothing() {
+        let dir = tempdir();
+        let mut text = String::new();
+        for i in 0..200_000 {
+            text.push_str(&format!("{{\"TimeGenerated\":\"2025-01-01T00:00:00Z\",\"Computer\":\"host{i}\"}}\n"));
+        }
+        let f = write(&dir, "Heartbeat.jsonl", &text);
+        let cat = SchemaCatalog::builtin();
+        let layout = plan("Heartbeat", &[f], cat.table("Heartbeat"), &LoadOptions::default()).unwrap();
+        let c = layout.cols.iter().position(|c| c.name == "Computer").unwrap();
+        for threads in [1, 2, 3, 7] {
+            let parts = split(&layout, threads);
+            let mut names = Vec::new();
+            for p in &parts {
+                let mut dec = LineDecoder::new(&layout, Some(&[c]));
+                let mut rep = LoadReport::default();
+                decode_part(
+                    &layout,
+                    p,
+                    &mut dec,
+                    &mut rep,
+                    &LoadOptions::default(),
+                    &ReadProgress::default(),
+                    &mut |b| {
+                        let a = b
+                            .column(0)
+                            .as_any()
+                            .downcast_ref::<datafusion::arrow::array::StringArray>()
+                            .unwrap()
+                            .clone();
+                        names.extend(a.iter().map(|s| s.unwrap().to_string()));
+                        true
+                    },
+                )
+                .unwrap();
+            }
+            assert_eq!(names.len(), 200_000, "{threads} threads");
+            assert!(names.iter().enumerate().all(|(i, n)| *n == format!("host{i}")), "{threads} threads: order");
+        }
+    }
+
+    #[test]
+    fn raw_values_convert_like_the_general_loader() {
+        use serde_json::Value;
+        let cases: &[(&str, KqlType)] = &[
+            ("\"abc\"", KqlType::String),
+            ("\"a\\\"b\\u00e9\"", KqlType::String),
+            ("12", KqlType::String),
+            ("1.50", KqlType::String),
+            ("{\"b\":1,\"a\":[1,2]}", KqlType::String),
+            ("null", KqlType::String),
+            ("\"ABC-def\"", KqlType::Guid),
+            ("12", KqlType::Long),
+            ("-3.7", KqlType::Long),
+            ("\" 42 \"", KqlType::Long),
+            ("true", KqlType::Long),
+            ("\"x\"", KqlType::Long),
+            ("99999999999", KqlType::Int),
+            ("7", KqlType::Int),
+            ("1.25", KqlType::Real),
+            ("\"2.5\"", KqlType::Real),
+            ("1", KqlType::Bool),
+            ("\"False\"", KqlType::Bool),
+            ("\"2025-02-25T09:19:25.391Z\"", KqlType::DateTime),
+            ("\"soon\"", KqlType::DateTime),
+            ("\"01:02:03\"", KqlType::TimeSpan),
+            ("{\"b\":1,\"a\":2}", KqlType::Dynamic),
+            ("[1, 2 ,3]", KqlType::Dynamic),
+            ("\"{\\\"x\\\": [1]}\"", KqlType::Dynamic),
+            ("\"plain\"", KqlType::Dynamic),
+            ("\"\"", KqlType::Dynamic),
+            ("5", KqlType::Dynamic),
+        ];
+        for (raw, ty) in cases {
+            let mut b = Builder::new(*ty);
+            append(&mut b, *ty, Some(raw));
+            let fast = b.finish();
+            let v: Value = serde_json::from_str(raw).unwrap();
+            let expected = convert::convert_value(&v, *ty, false);
+            let shown = datafusion::arrow::util::display::ArrayFormatter::try_new(
+                fast.as_ref(),
+                &datafusion::arrow::util::display::FormatOptions::default().with_null("<null>"),
+            )
+            .unwrap()
+            .value(0)
+            .to_string();
+            let want = match expected {
+                convert::Converted::Str(s) => s,
+                convert::Converted::I64(x) if *ty == KqlType::Int => {
+                    x.and_then(|x| i32::try_from(x).ok()).map(|x| x.to_string()).unwrap_or("<null>".into())
+                }
+                convert::Converted::I64(x) => x.map(|x| x.to_string()).unwrap_or("<null>".into()),
+                convert::Converted::F64(x) => x.map(|x| x.to_string()).unwrap_or("<null>".into()),
+                convert::Converted::Bool(x) => x.map(|x| x.to_string()).unwrap_or("<null>".into()),
+                convert::Converted::Json(x) => x.unwrap_or("<null>".into()),
+            };
+            assert_eq!(shown, want, "{raw} as {ty}");
+        }
+    }
+
+    #[test]
+    fn problems_in_a_later_range_have_their_file_line_and_late_fields_are_reported() {
+        let dir = tempdir();
+        let mut text = String::new();
+        for i in 1..=100_000 {
+            let line = match i {
+                1200 => "{\"TimeGenerated\":\"2025-01-01T00:00:00Z\",\"Computer\":\"h\",\"Zed\":1}".to_string(),
+                90_000 => "{\"TimeGenerated\": oops}".to_string(),
+                95_000 => "{\"TimeGenerated\":\"not a time\",\"Computer\":\"h\"}".to_string(),
+                _ => format!("{{\"TimeGenerated\":\"2025-01-01T00:00:00Z\",\"Computer\":\"host{i}\",\"Category\":\"Direct Agent\"}}"),
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+        let f = write(&dir, "Heartbeat.jsonl", &text);
+        let cat = SchemaCatalog::builtin();
+        let layout = plan("Heartbeat", &[f], cat.table("Heartbeat"), &LoadOptions::default()).unwrap();
+        assert!(!layout.cols.iter().any(|c| c.name == "Zed"), "Zed is not in the sample");
+        assert!(split(&layout, 2).len() == 2, "the file is split");
+        let (batches, report) = load_all(&layout, &LoadOptions::default(), 2).unwrap();
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows, 99_999);
+        assert_eq!(report.rows, 99_999);
+        assert_eq!(report.skipped, 1);
+        assert_eq!(report.bad_values, 1);
+        assert_eq!(report.ignored_fields, 1);
+        assert_eq!(report.files, 1);
+        let all = report.problems.join("\n");
+        assert!(all.contains("Heartbeat.jsonl:1200: field `Zed` is not a column of Heartbeat"), "{all}");
+        assert!(all.contains("Heartbeat.jsonl:90000: invalid JSON"), "{all}");
+        assert!(
+            all.contains("Heartbeat.jsonl:95000: column `TimeGenerated`: \"not a time\" is not a datetime"),
+            "{all}"
+        );
+        let strict = LoadOptions { strict: true, ..Default::default() };
+        let e = load_all(&layout, &strict, 2).err().unwrap();
+        assert!(e.to_string().contains(":90000: invalid JSON"), "{e}");
+    }
+
+    #[test]
+    fn a_limit_stops_the_read_early() {
+        let dir = tempdir();
+        let text: String = (0..50_000).map(|i| format!("{{\"Computer\":\"h{i}\"}}\n")).collect();
+        let f = write(&dir, "Heartbeat.jsonl", &text);
+        let layout =
+            plan("Heartbeat", &[f], SchemaCatalog::builtin().table("Heartbeat"), &LoadOptions::default()).unwrap();
+        let mut dec = LineDecoder::new(&layout, Some(&[0])).with_limit(Some(10));
+        let mut rep = LoadReport::default();
+        let mut n = 0;
+        let parts = split(&layout, 1);
+        decode_part(
+            &layout,
+            &parts[0],
+            &mut dec,
+            &mut rep,
+            &LoadOptions::default(),
+            &ReadProgress::default(),
+            &mut |b| {
+                n += b.num_rows();
+                true
+            },
+        )
+        .unwrap();
+        assert_eq!(n, 10);
+        assert_eq!(rep.rows, 10);
+    }
+}

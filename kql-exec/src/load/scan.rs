@@ -1,0 +1,198 @@
+//! Streaming tables: JSON-lines files read each time a query scans them, never held in memory.
+//!
+//! A [`StreamedTable`] is a DataFusion table whose scan decodes the files with the line decoder
+//! of [`super::lines`], only the columns the query uses (projection pushdown), one partition per
+//! core over contiguous byte ranges, batches flowing as they are decoded. An aggregation over an
+//! export larger than memory therefore keeps only what the aggregation keeps. `kql query` uses it
+//! for one-shot queries; sessions that run many queries over the same data (the REPL, rule runs)
+//! load tables into memory instead.
+//!
+//! What each scan read and skipped is added to the table's [`LoadReport`] ([`StreamedTable::report`]),
+//! for the caller to show after the query.
+
+use super::lines::{self, LineDecoder, LineLayout, ReadProgress};
+use super::{LoadOptions, LoadReport};
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::Session as DfSession;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, SendableRecordBatchStream,
+};
+use std::sync::{Arc, Mutex};
+
+/// A table read from JSON-lines files at scan time.
+#[derive(Debug)]
+pub struct StreamedTable {
+    layout: Arc<LineLayout>,
+    schema: SchemaRef,
+    opts: LoadOptions,
+    report: Arc<Mutex<LoadReport>>,
+    parts: usize,
+}
+
+impl StreamedTable {
+    /// A streamed table over a planned layout (see [`lines::plan`]), decoded by up to `parts`
+    /// threads.
+    pub fn new(layout: LineLayout, opts: LoadOptions, parts: usize) -> StreamedTable {
+        let schema = layout.arrow_schema();
+        StreamedTable { layout: Arc::new(layout), schema, opts, report: Arc::default(), parts: parts.max(1) }
+    }
+
+    /// The table's layout (columns and files).
+    pub fn layout(&self) -> &LineLayout {
+        &self.layout
+    }
+
+    /// What the scans so far read and skipped.
+    pub fn report(&self) -> LoadReport {
+        self.report.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// A handle to the report that stays valid after the table is handed to a session.
+    pub fn report_handle(&self) -> Arc<Mutex<LoadReport>> {
+        self.report.clone()
+    }
+}
+
+#[async_trait]
+impl TableProvider for StreamedTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn DfSession,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let projection: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.layout.cols.len()).collect(),
+        };
+        let schema = Arc::new(self.schema.project(&projection)?);
+        let pieces = lines::split(&self.layout, self.parts);
+        let props = PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(pieces.len().max(1)),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(Arc::new(LinesScanExec {
+            layout: self.layout.clone(),
+            opts: self.opts.clone(),
+            report: self.report.clone(),
+            projection,
+            schema,
+            pieces: Arc::new(pieces),
+            limit,
+            progress: Arc::default(),
+            props: Arc::new(props),
+        }))
+    }
+}
+
+/// The physical scan of a [`StreamedTable`]: one partition per list of pieces.
+#[derive(Debug)]
+pub struct LinesScanExec {
+    layout: Arc<LineLayout>,
+    opts: LoadOptions,
+    report: Arc<Mutex<LoadReport>>,
+    projection: Vec<usize>,
+    schema: SchemaRef,
+    pieces: Arc<Vec<Vec<lines::Piece>>>,
+    limit: Option<usize>,
+    progress: Arc<ReadProgress>,
+    props: Arc<PlanProperties>,
+}
+
+impl std::fmt::Debug for ReadProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReadProgress")
+    }
+}
+
+impl DisplayAs for LinesScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let names: Vec<&str> = self.projection.iter().map(|&c| self.layout.cols[c].name.as_str()).collect();
+        write!(
+            f,
+            "LinesScanExec: table={}, files={}, partitions={}, projection=[{}]",
+            self.layout.name,
+            self.layout.files.len(),
+            self.pieces.len(),
+            names.join(", ")
+        )?;
+        if let Some(l) = self.limit {
+            write!(f, ", limit={l}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for LinesScanExec {
+    fn name(&self) -> &str {
+        "LinesScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.props
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
+        if children.is_empty() {
+            Ok(self)
+        } else {
+            Err(DataFusionError::Internal("LinesScanExec has no children".into()))
+        }
+    }
+
+    fn execute(&self, partition: usize, _context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
+        let mut builder = RecordBatchReceiverStreamBuilder::new(self.schema.clone(), 2);
+        let tx = builder.tx();
+        let layout = self.layout.clone();
+        let pieces = self.pieces.clone();
+        let projection = self.projection.clone();
+        let opts = self.opts.clone();
+        let report = self.report.clone();
+        let limit = self.limit;
+        let progress = self.progress.clone();
+        builder.spawn_blocking(move || {
+            let Some(part) = pieces.get(partition) else { return Ok(()) };
+            let mut dec = LineDecoder::new(&layout, Some(&projection)).with_limit(limit);
+            let mut rep = LoadReport::default();
+            let res = lines::decode_part(&layout, part, &mut dec, &mut rep, &opts, &progress, &mut |b| {
+                tx.blocking_send(Ok(b)).is_ok()
+            });
+            if let Ok(mut r) = report.lock() {
+                r.merge(rep);
+            }
+            res.map_err(|e| DataFusionError::External(Box::new(e)))
+        });
+        Ok(builder.build())
+    }
+}
