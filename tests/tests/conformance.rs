@@ -6,7 +6,9 @@
 //!
 //! Prints `N passed, M failed` and fails when a case listed in
 //! `tests/data/conformance/passing.txt` stops passing. `KQL_BLESS_CONFORMANCE=1` rewrites that
-//! list from the current results.
+//! list from the current results. `KQL_CONFORMANCE_FILTER=text` runs only the cases whose id
+//! contains `text` (with `KQL_CONFORMANCE_VERBOSE=1` to see why they fail) and
+//! `KQL_CONFORMANCE_CASES=file.jsonl` runs the cases of another file; neither blesses.
 
 use crate::common::{data_dir, read_jsonl, row_eq};
 use kql_exec::schema::KqlType;
@@ -91,7 +93,17 @@ fn family(id: &str) -> String {
 
 #[test]
 fn kusto_documentation_examples() {
-    let cases = read_jsonl("conformance/kusto-docs.jsonl");
+    // `KQL_CONFORMANCE_CASES=/path/cases.jsonl` runs the cases of another file (never blessed)
+    let other = std::env::var("KQL_CONFORMANCE_CASES").ok();
+    let cases = match &other {
+        Some(path) => std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+            .collect(),
+        None => read_jsonl("conformance/kusto-docs.jsonl"),
+    };
     // geo_info_from_ip_address reads a MaxMind database: use the test one built from our samples
     let geoip = std::env::temp_dir().join(format!("kql-conformance-geoip-{}.mmdb", std::process::id()));
     std::fs::write(&geoip, kql_exec::functions::ipfn::mmdb::sample_city_db()).unwrap();
@@ -102,8 +114,13 @@ fn kusto_documentation_examples() {
         .expect("session");
     let mut passed = Vec::new();
     let mut failed: BTreeMap<String, String> = BTreeMap::new();
+    // `KQL_CONFORMANCE_FILTER=geo-` runs (and reports) only the cases whose id contains it
+    let filter = std::env::var("KQL_CONFORMANCE_FILTER").ok().or(other.as_ref().map(|_| String::new()));
     for case in &cases {
         let id = case["id"].as_str().unwrap().to_string();
+        if filter.as_deref().is_some_and(|f| !id.contains(f)) {
+            continue;
+        }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_case(&session, case)));
         match outcome {
             Ok(Ok(())) => passed.push(id),
@@ -122,11 +139,14 @@ fn kusto_documentation_examples() {
     }
     if std::env::var("KQL_CONFORMANCE_VERBOSE").is_ok() {
         for (id, why) in &failed {
-            let w: String = why.chars().take(300).collect();
+            let w: String = why.chars().take(if filter.is_some() { 5000 } else { 300 }).collect();
             println!("FAIL {id}: {w}");
         }
     }
     let list_path = data_dir().join("conformance/passing.txt");
+    if filter.is_some() {
+        return;
+    }
     if std::env::var("KQL_BLESS_CONFORMANCE").is_ok() {
         std::fs::write(&list_path, passed.join("\n") + "\n").unwrap();
         // the remaining failures with their reasons, by family

@@ -5,6 +5,8 @@
 
 #[path = "ops/evaluate.rs"]
 mod evaluate;
+#[path = "ops/geolookup.rs"]
+mod geolookup;
 #[path = "ops/iplookup.rs"]
 mod iplookup;
 #[path = "ops/makeseries.rs"]

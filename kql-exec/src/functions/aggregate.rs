@@ -631,6 +631,27 @@ impl CollectAcc {
             }
         }
     }
+    /// One input value: as Kusto, `make_list` and `make_set` of an array add its elements (the
+    /// array is flattened one level), anything else is added as it is.
+    fn add_input(&mut self, raw: &str) {
+        if self.kind == CollectKind::Bag || !raw.trim_start().starts_with('[') {
+            return self.add(raw);
+        }
+        match dj::array_elements(raw) {
+            Some(items) => {
+                for item in items {
+                    if item == "null" && self.kind == CollectKind::List {
+                        if self.limit.is_none_or(|l| self.items.len() < l) {
+                            self.items.push("null".into());
+                        }
+                    } else {
+                        self.add(item);
+                    }
+                }
+            }
+            None => self.add(raw),
+        }
+    }
     fn result(&self) -> String {
         match self.kind {
             CollectKind::Bag => format!("{{{}}}", self.items.join(",")),
@@ -649,7 +670,7 @@ impl Accumulator for CollectAcc {
                 }
                 continue;
             }
-            self.add(v.value(i));
+            self.add_input(v.value(i));
         }
         Ok(())
     }

@@ -167,3 +167,15 @@ fn column_names_of_doc_examples() {
     assert_eq!(rows[0][0], json!(["y"]));
     assert!(err("print column_names_of()").contains("expects 1 argument"));
 }
+
+#[test]
+fn make_list_and_make_set_flatten_arrays() {
+    // as in Kusto's geo_h3cell_rings example (`mv-apply rings on (summarize make_list(rings))`)
+    let (_, rows) = run(
+        "datatable(a:dynamic)[dynamic([1, 2]), dynamic(3), dynamic([2, [4]])] | summarize l = make_list(a), s = make_set(a)",
+    );
+    assert_eq!(rows[0][0], json!([1, 2, 3, 2, [4]]));
+    assert_eq!(rows[0][1], json!([1, 2, 3, [4]]));
+    let (_, rows) = run("datatable(a:dynamic)[dynamic([1, 2, 3]), dynamic([4])] | summarize l = make_list(a, 2)");
+    assert_eq!(rows[0][0], json!([1, 2]));
+}

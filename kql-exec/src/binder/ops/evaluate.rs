@@ -156,6 +156,8 @@ impl Binder<'_> {
             "schema_merge" => self.plugin_schema_merge(input, args, call.span),
             "ipv4_lookup" => self.plugin_ip_lookup(input, args, false, call.span),
             "ipv6_lookup" => self.plugin_ip_lookup(input, args, true, call.span),
+            "geo_polygon_lookup" => self.plugin_geo_lookup(input, args, false, call.span),
+            "geo_line_lookup" => self.plugin_geo_lookup(input, args, true, call.span),
             _ => Err(KqlError::new("KQL055", format!("the `{}` plugin is not supported yet", name.name), span)),
         }
     }

@@ -235,3 +235,126 @@ pub fn h3_rings(s: &str, k: i64) -> Option<String> {
     let parts: Vec<String> = rings.iter().map(|r| strings_json(r)).collect();
     Some(dj::build_array(&parts.iter().map(String::as_str).collect::<Vec<_>>()))
 }
+
+// ---------------------------------------------------------------------------------------------
+// coverings
+// ---------------------------------------------------------------------------------------------
+
+use super::overlay;
+use super::sphere::P;
+
+fn s2_p(p: &s2::point::Point) -> P {
+    [p.0.x, p.0.y, p.0.z]
+}
+
+fn cell_loop(c: &s2::cell::Cell) -> Vec<P> {
+    (0..4).map(|k| s2_p(&c.vertex(k))).collect()
+}
+
+fn cell_contains(c: &s2::cell::Cell, p: P) -> bool {
+    c.contains_point(&s2::point::Point(s2::r3::vector::Vector::new(p[0], p[1], p[2])))
+}
+
+fn edges_meet(a: &[P], a_closed: bool, b: &[P]) -> bool {
+    let na = if a_closed { a.len() } else { a.len().saturating_sub(1) };
+    (0..na).any(|i| {
+        let (p, q) = (a[i], a[(i + 1) % a.len()]);
+        (0..b.len()).any(|j| super::sphere::edge_intersection(p, q, b[j], b[(j + 1) % b.len()]).is_some())
+    })
+}
+
+/// Whether an S2 cell and a region (loops, interior on the left) share a point.
+pub fn cell_meets_region(cell: CellID, loops: &[Vec<P>]) -> bool {
+    let c = s2::cell::Cell::from(cell);
+    let cl = cell_loop(&c);
+    if cl.iter().any(|&v| overlay::region_contains(loops, v)) {
+        return true;
+    }
+    if loops.iter().flatten().any(|&v| cell_contains(&c, v)) {
+        return true;
+    }
+    loops.iter().any(|l| edges_meet(l, true, &cl))
+}
+
+/// Whether an S2 cell and polylines share a point.
+pub fn cell_meets_lines(cell: CellID, lines: &[Vec<P>]) -> bool {
+    let c = s2::cell::Cell::from(cell);
+    let cl = cell_loop(&c);
+    lines.iter().flatten().any(|&v| cell_contains(&c, v)) || lines.iter().any(|l| edges_meet(l, false, &cl))
+}
+
+/// The cells of `level` that meet a shape, sorted; `None` when there are more than `max`.
+pub fn s2_covering(level: u64, max: usize, meets: &dyn Fn(CellID) -> bool) -> Option<Vec<CellID>> {
+    let mut cur: Vec<CellID> = (0..6u64).map(CellID::from_face).filter(|&c| meets(c)).collect();
+    for _ in 0..level {
+        let mut next = Vec::new();
+        for c in &cur {
+            for ch in c.children() {
+                if meets(ch) {
+                    next.push(ch);
+                }
+            }
+            if next.len() > max {
+                return None;
+            }
+        }
+        cur = next;
+    }
+    cur.sort_by_key(|c| c.0);
+    Some(cur)
+}
+
+/// S2 cells as a JSON array of tokens.
+pub fn tokens_json(cells: &[CellID]) -> String {
+    strings_json(&cells.iter().map(|c| c.to_token()).collect::<Vec<_>>())
+}
+
+/// The most cells `geo_polygon_to_h3cells` returns.
+const MAX_H3_CELLS: usize = 61_680;
+
+/// The H3 cells of resolution `r` whose centers lie in a region, as a JSON array (sorted);
+/// `None` for an invalid resolution or more than 61,680 cells.
+pub fn h3_polyfill(loops: &[Vec<P>], r: i64) -> Option<String> {
+    let res = res(r)?;
+    let to_ll = |p: P| {
+        let (lng, lat) = super::sphere::to_ll(p);
+        LatLng::new(lat, lng).ok()
+    };
+    // cells within this angle of the boundary may hold boundary crossings: explore them
+    let reach = res.edge_length_rads() * 2.0;
+    let edges: Vec<(P, P)> =
+        loops.iter().flat_map(|l| (0..l.len()).map(move |i| (l[i], l[(i + 1) % l.len()]))).collect();
+    let near_boundary = |p: P| edges.iter().any(|&(a, b)| super::sphere::dist_to_edge(p, a, b) < reach);
+    let mut seen: std::collections::HashSet<CellIndex> = std::collections::HashSet::new();
+    let mut queue: Vec<CellIndex> = Vec::new();
+    for &v in loops.iter().flatten() {
+        let c = to_ll(v)?.to_cell(res);
+        if seen.insert(c) {
+            queue.push(c);
+        }
+    }
+    let mut out: Vec<CellIndex> = Vec::new();
+    while let Some(c) = queue.pop() {
+        let ll = LatLng::from(c);
+        let p = super::sphere::to_p((ll.lng(), ll.lat()));
+        let inside = overlay::region_contains(loops, p);
+        if inside {
+            out.push(c);
+            if out.len() > MAX_H3_CELLS {
+                return None;
+            }
+        }
+        if inside || near_boundary(p) {
+            for n in c.grid_disk::<Vec<_>>(1) {
+                if seen.insert(n) {
+                    queue.push(n);
+                }
+            }
+        }
+        if seen.len() > 20 * MAX_H3_CELLS {
+            return None;
+        }
+    }
+    out.sort();
+    Some(strings_json(&out.iter().map(|c| c.to_string()).collect::<Vec<_>>()))
+}

@@ -6,6 +6,7 @@
 //! string results).
 
 pub mod cells;
+pub mod overlay;
 pub mod shapes;
 pub mod sphere;
 
@@ -15,6 +16,7 @@ use crate::binder::Bound;
 use crate::error::Result;
 use crate::schema::KqlType;
 use datafusion::logical_expr::Expr;
+use overlay::Shapes;
 use shapes::{lines, point_json, polys, valid_arg, Line, Poly};
 use sphere::{angle, to_ll, to_p, EARTH_RADIUS, LL, P};
 
@@ -116,6 +118,29 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         }
         ("geo_h3cell_neighbors", 1) => call(f_h3_neighbors, Dynamic, vec![s(0)]),
         ("geo_h3cell_rings", 2) => call(f_h3_rings, Dynamic, vec![s(0), l(1)]),
+        ("geo_union_polygons_array", 1) => call(f_union_polys_array, Dynamic, vec![d(0)]),
+        ("geo_union_lines_array", 1) => call(f_union_lines_array, Dynamic, vec![d(0)]),
+        ("geo_intersection_2polygons", 2) => call(f_intersection_2polys, Dynamic, vec![d(0), d(1)]),
+        ("geo_intersection_line_with_polygon", 2) => call(f_intersection_line_poly, Dynamic, vec![d(0), d(1)]),
+        ("geo_simplify_polygons_array", 1 | 2) => {
+            call(f_simplify_polys_array, Dynamic, (0..n).map(|k| if k == 0 { d(k) } else { r(k) }).collect())
+        }
+        ("geo_point_buffer", 3 | 4) => call(f_point_buffer, Dynamic, reals(n)),
+        ("geo_polygon_buffer", 2 | 3) => {
+            call(f_polygon_buffer, Dynamic, (0..n).map(|k| if k == 0 { d(k) } else { r(k) }).collect())
+        }
+        ("geo_line_buffer", 2 | 3) => {
+            call(f_line_buffer, Dynamic, (0..n).map(|k| if k == 0 { d(k) } else { r(k) }).collect())
+        }
+        ("geo_polygon_to_s2cells", 1 | 2) => {
+            call(f_poly_to_s2cells, Dynamic, (0..n).map(|k| if k == 0 { d(k) } else { l(k) }).collect())
+        }
+        ("geo_line_to_s2cells", 1 | 2) => {
+            call(f_line_to_s2cells, Dynamic, (0..n).map(|k| if k == 0 { d(k) } else { l(k) }).collect())
+        }
+        ("geo_polygon_to_h3cells", 1 | 2) => {
+            call(f_poly_to_h3cells, Dynamic, (0..n).map(|k| if k == 0 { d(k) } else { l(k) }).collect())
+        }
         _ => return None,
     };
     Some(Ok(out))
@@ -307,19 +332,16 @@ fn f_line_length(a: &[V]) -> Out {
 
 fn f_poly_perimeter(a: &[V]) -> Out {
     Out::from((|| {
-        let pp = polys(json_of(a, 0))?;
-        Some(pp.iter().flat_map(poly_edges).map(|(p, q)| angle(p, q)).sum::<f64>() * EARTH_RADIUS)
+        let ls = region_loops(&polys(json_of(a, 0))?);
+        Some(ls.iter().flat_map(|v| edges(v, true)).map(|(p, q)| angle(p, q)).sum::<f64>() * EARTH_RADIUS)
     })())
 }
 
 fn f_poly_area(a: &[V]) -> Out {
     Out::from((|| {
-        let pp = polys(json_of(a, 0))?;
         let mut s = 0.0;
-        for p in &pp {
-            for v in loops(p) {
-                s += sphere::loop_signed_area(&v);
-            }
+        for v in region_loops(&polys(json_of(a, 0))?) {
+            s += sphere::loop_signed_area(&v);
         }
         Some(s * EARTH_RADIUS * EARTH_RADIUS)
     })())
@@ -338,12 +360,9 @@ fn f_line_centroid(a: &[V]) -> Out {
 
 fn f_poly_centroid(a: &[V]) -> Out {
     dyn_out((|| {
-        let pp = polys(json_of(a, 0))?;
         let mut c = [0.0; 3];
-        for p in &pp {
-            for v in loops(p) {
-                c = sphere::add(c, sphere::loop_centroid(&v));
-            }
+        for v in region_loops(&polys(json_of(a, 0))?) {
+            c = sphere::add(c, sphere::loop_centroid(&v));
         }
         (sphere::norm2(c) > 0.0).then(|| pt_out(sphere::normalize(c)))
     })())
@@ -772,4 +791,579 @@ fn f_poly_simplify(a: &[V]) -> Out {
         }
         Some(if out.len() == 1 { shapes::polygon_json(&out[0]) } else { shapes::multipolygon_json(&out) })
     })())
+}
+
+// ---------------------------------------------------------------------------------------------
+// boolean operations (unions, intersections), buffers and coverings
+// ---------------------------------------------------------------------------------------------
+
+/// A polygon or multipolygon as one region: the polygons of a multipolygon are united (as
+/// Kusto does: overlapping parts count once).
+fn region(pp: &[Poly]) -> Shapes {
+    let mut parts: Vec<Shapes> = pp.iter().map(|p| Shapes { polygons: vec![loops(p)], ..Default::default() }).collect();
+    if parts.len() == 1 {
+        return parts.pop().unwrap_or_default();
+    }
+    overlay::union_all(parts)
+}
+
+/// The loops of a polygon or multipolygon region.
+fn region_loops(pp: &[Poly]) -> Vec<Vec<P>> {
+    if pp.len() == 1 {
+        return loops(&pp[0]);
+    }
+    region(pp).loops()
+}
+
+fn ring_ll(l: &[P]) -> Vec<LL> {
+    let mut r: Vec<LL> = l.iter().map(|&p| to_ll(p)).collect();
+    if let Some(&f) = r.first() {
+        r.push(f);
+    }
+    r
+}
+
+/// The GeoJSON of a result: a point, line or polygon (or their multi forms) when it has one
+/// kind of part, a geometry collection otherwise (empty when there is nothing).
+fn shapes_json(s: &Shapes) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    match s.points.len() {
+        0 => {}
+        1 => parts.push(pt_out(s.points[0])),
+        _ => {
+            let c: Vec<String> = s
+                .points
+                .iter()
+                .map(|&p| {
+                    let (x, y) = to_ll(p);
+                    format!("[{},{}]", crate::value::dynamic::json_from_f64(x), crate::value::dynamic::json_from_f64(y))
+                })
+                .collect();
+            parts.push(format!("{{\"type\":\"MultiPoint\",\"coordinates\":[{}]}}", c.join(",")));
+        }
+    }
+    let ls: Vec<Line> = s.lines.iter().map(|l| l.iter().map(|&p| to_ll(p)).collect()).collect();
+    match ls.len() {
+        0 => {}
+        1 => parts.push(shapes::line_json(&ls[0])),
+        _ => parts.push(shapes::multiline_json(&ls)),
+    }
+    let pp: Vec<Poly> = s.polygons.iter().map(|p| p.iter().map(|l| ring_ll(l)).collect()).collect();
+    match pp.len() {
+        0 => {}
+        1 => parts.push(shapes::polygon_json(&pp[0])),
+        _ => parts.push(shapes::multipolygon_json(&pp)),
+    }
+    match parts.len() {
+        0 => shapes::empty_json(),
+        1 => parts.pop().unwrap_or_default(),
+        _ => format!("{{\"type\":\"GeometryCollection\",\"geometries\":[{}]}}", parts.join(",")),
+    }
+}
+
+/// The elements of a dynamic array argument, each parsed by `f`; `None` when the argument is
+/// not an array or any element is invalid.
+fn each_element<T>(a: &[V], k: usize, f: impl Fn(&str) -> Option<T>) -> Option<Vec<T>> {
+    crate::value::dynamic::array_elements(json_of(a, k))?.into_iter().map(f).collect()
+}
+
+/// `geo_union_polygons_array(polygons)`: the union of an array of polygons and multipolygons
+/// (S2's `DestructiveUnion`: the two smallest are united first), as a polygon or multipolygon;
+/// null when any element is invalid.
+fn f_union_polys_array(a: &[V]) -> Out {
+    dyn_out((|| {
+        let parts = each_element(a, 0, |e| polys(e).map(|pp| region(&pp)))?;
+        Some(shapes_json(&overlay::union_all(parts)))
+    })())
+}
+
+/// `geo_union_lines_array(lines)`: the union of an array of lines and multilines: shared edges
+/// count once and the edges are chained into the longest lines; null when any element is
+/// invalid.
+fn f_union_lines_array(a: &[V]) -> Out {
+    dyn_out((|| {
+        let all = each_element(a, 0, lines)?;
+        let chains: Vec<Vec<P>> = all.iter().flatten().map(|l| ps(l)).collect();
+        Some(shapes_json(&Shapes { lines: overlay::union_lines(&chains), ..Default::default() }))
+    })())
+}
+
+/// `geo_intersection_2polygons(p1, p2)`: the intersection of two polygons or multipolygons
+/// (closed: touching boundaries give points or lines; nothing gives an empty collection).
+fn f_intersection_2polys(a: &[V]) -> Out {
+    dyn_out((|| {
+        let p1 = region(&polys(json_of(a, 0))?);
+        let p2 = region(&polys(json_of(a, 1))?);
+        Some(shapes_json(&overlay::polygons(&p1.loops(), &p2.loops(), overlay::Op::Intersection)))
+    })())
+}
+
+/// `geo_intersection_line_with_polygon(line, polygon)`: the parts of a line or multiline inside
+/// a polygon or multipolygon (its boundary included).
+fn f_intersection_line_poly(a: &[V]) -> Out {
+    dyn_out((|| {
+        let ls = lines(json_of(a, 0))?;
+        let p = region(&polys(json_of(a, 1))?);
+        let chains: Vec<Vec<P>> = ls.iter().map(|l| ps(l)).collect();
+        Some(shapes_json(&overlay::clip_lines(&chains, &p.loops())))
+    })())
+}
+
+/// `geo_simplify_polygons_array(polygons [, tolerance])`: the union of the polygons, each loop
+/// simplified (Douglas-Peucker, tolerance in meters, default 10); null when an element or the
+/// tolerance is invalid or nothing is left.
+fn f_simplify_polys_array(a: &[V]) -> Out {
+    dyn_out((|| {
+        let tol = simplify_tolerance(a)?;
+        let parts = each_element(a, 0, |e| polys(e).map(|pp| region(&pp)))?;
+        let u = overlay::union_all(parts);
+        let mut out = Shapes::default();
+        for p in &u.polygons {
+            let mut rings = Vec::new();
+            for (i, l) in p.iter().enumerate() {
+                let r = simplify_ring(&ring_ll(l), tol)?;
+                match r {
+                    Some(r) => rings.push(ps(&r[..r.len() - 1])),
+                    None if i == 0 => break,
+                    None => {}
+                }
+            }
+            if !rings.is_empty() {
+                out.polygons.push(rings);
+            }
+        }
+        if out.polygons.is_empty() {
+            return None;
+        }
+        Some(shapes_json(&out))
+    })())
+}
+
+/// A closed ring simplified as `geo_polygon_simplify` does; `Some(None)` when it collapses.
+fn simplify_ring(r: &[LL], tol: f64) -> Option<Option<Vec<LL>>> {
+    let v = ps(r);
+    let far = (1..v.len() - 1).max_by(|&i, &j| angle(v[0], v[i]).total_cmp(&angle(v[0], v[j]))).unwrap_or(0);
+    if far == 0 {
+        return Some(None);
+    }
+    let mut s = simplify_chain(&r[..=far], tol);
+    let t = simplify_chain(&r[far..], tol);
+    s.extend_from_slice(&t[1..]);
+    let mut distinct: Vec<LL> = Vec::new();
+    for x in &s[..s.len() - 1] {
+        if !distinct.contains(x) {
+            distinct.push(*x);
+        }
+    }
+    Some((distinct.len() >= 3).then_some(s))
+}
+
+/// The vertices of Kusto's point buffer: a regular polygon inscribed in the circle of
+/// `radius` meters (S2's `MakeRegularLoop`, starting toward `S2::Ortho(center)`), with as few
+/// vertices as keep each edge within `tolerance` meters of the circle.
+fn circle(center: P, radius: f64, tolerance: f64) -> Option<Vec<P>> {
+    if !(radius.is_finite() && radius > 0.0 && tolerance.is_finite() && tolerance > 0.0) {
+        return None;
+    }
+    if radius > std::f64::consts::PI * EARTH_RADIUS || tolerance < radius * 1e-6 {
+        return None;
+    }
+    let t = (tolerance / radius).min(1.0);
+    let n = ((std::f64::consts::PI / (1.0 - t).acos()).ceil() as usize).max(3);
+    if n > 1_000_000 {
+        return None;
+    }
+    let x = sphere::s2_ortho(center);
+    let y = sphere::cross(center, x);
+    let r = radius / EARTH_RADIUS;
+    let (sr, cr) = (r.sin(), r.cos());
+    Some(
+        (0..n)
+            .map(|i| {
+                let t = i as f64 * 2.0 * std::f64::consts::PI / n as f64;
+                let u = sphere::add(sphere::mul(x, t.cos()), sphere::mul(y, t.sin()));
+                sphere::normalize(sphere::add(sphere::mul(u, sr), sphere::mul(center, cr)))
+            })
+            .collect(),
+    )
+}
+
+/// `geo_point_buffer(lng, lat, radius [, tolerance])`: the polygon of the points within
+/// `radius` meters (tolerance in meters, default 10); null for an invalid point or radius.
+fn f_point_buffer(a: &[V]) -> Out {
+    dyn_out((|| {
+        let c = pt(a, 0)?;
+        let radius = a[2].f()?;
+        let tolerance = match a.get(3) {
+            None | Some(V::Null) => 10.0,
+            Some(v) => v.f()?,
+        };
+        let l = circle(c, radius, tolerance)?;
+        Some(shapes_json(&Shapes { polygons: vec![vec![l]], ..Default::default() }))
+    })())
+}
+
+/// The radius and tolerance arguments of a shape buffer (`k` and `k + 1`).
+fn buffer_args(a: &[V], k: usize) -> Option<(f64, f64)> {
+    let radius = a.get(k)?.f()?;
+    let tolerance = match a.get(k + 1) {
+        None | Some(V::Null) => 10.0,
+        Some(v) => v.f()?,
+    };
+    Some((radius, tolerance))
+}
+
+/// The pieces whose union is the buffer of edges: a circle around each vertex and a band on
+/// both sides of each edge (its long sides split so that they stay within the tolerance of
+/// the true offset curve).
+fn edge_buffers(chains: &[(Vec<P>, bool)], radius: f64, tolerance: f64) -> Option<Vec<Shapes>> {
+    let shape = |l: Vec<P>| Shapes { polygons: vec![vec![l]], ..Default::default() };
+    let rho = radius / EARTH_RADIUS;
+    let mut parts = Vec::new();
+    for (c, closed) in chains {
+        for &v in c {
+            parts.push(shape(circle(v, radius, tolerance)?));
+        }
+        let m = if *closed { c.len() } else { c.len().saturating_sub(1) };
+        for i in 0..m {
+            let (a, b) = (c[i], c[(i + 1) % c.len()]);
+            let len = angle(a, b);
+            if len == 0.0 {
+                continue;
+            }
+            // a geodesic between offset points sags toward the edge by about len^2/8 tan(rho)
+            let sag = |k: f64| (len / k).powi(2) / 8.0 * rho.tan() * EARTH_RADIUS;
+            let mut k = 1.0;
+            while sag(k) > tolerance / 2.0 && k < 1024.0 {
+                k *= 2.0;
+            }
+            let n = sphere::normalize(sphere::robust_cross(a, b));
+            let off = |p: P, sgn: f64| {
+                sphere::normalize(sphere::add(sphere::mul(p, rho.cos()), sphere::mul(n, sgn * rho.sin())))
+            };
+            let steps = k as usize;
+            let along: Vec<P> = (0..=steps).map(|j| sphere::interpolate(a, b, j as f64 / k)).collect();
+            let mut band: Vec<P> = along.iter().map(|&p| off(p, -1.0)).collect();
+            band.extend(along.iter().rev().map(|&p| off(p, 1.0)));
+            parts.push(shape(band));
+        }
+    }
+    Some(parts)
+}
+
+/// `geo_polygon_buffer(polygon, radius [, tolerance])`: the polygon or multipolygon of the
+/// points within `radius` meters of a polygon or multipolygon; null when invalid.
+fn f_polygon_buffer(a: &[V]) -> Out {
+    dyn_out((|| {
+        let pp = polys(json_of(a, 0))?;
+        let (radius, tolerance) = buffer_args(a, 1)?;
+        let base = region(&pp);
+        let chains: Vec<(Vec<P>, bool)> = base.loops().into_iter().map(|l| (l, true)).collect();
+        let mut parts = vec![base];
+        parts.extend(edge_buffers(&chains, radius, tolerance)?);
+        Some(shapes_json(&overlay::union_all(parts)))
+    })())
+}
+
+/// `geo_line_buffer(line, radius [, tolerance])`: the polygon or multipolygon of the points
+/// within `radius` meters of a line or multiline; null when invalid.
+fn f_line_buffer(a: &[V]) -> Out {
+    dyn_out((|| {
+        let ls = lines(json_of(a, 0))?;
+        let (radius, tolerance) = buffer_args(a, 1)?;
+        let chains: Vec<(Vec<P>, bool)> = ls.iter().map(|l| (ps(l), false)).collect();
+        Some(shapes_json(&overlay::union_all(edge_buffers(&chains, radius, tolerance)?)))
+    })())
+}
+
+/// The most cells a covering may have.
+const MAX_S2_CELLS: usize = 65_536;
+
+fn s2_level_arg(a: &[V], k: usize) -> Option<u64> {
+    let l = match a.get(k) {
+        None | Some(V::Null) => 11,
+        Some(v) => v.i()?,
+    };
+    (0..=30).contains(&l).then_some(l as u64)
+}
+
+/// `geo_polygon_to_s2cells(polygon [, level])`: the S2 cells of `level` (default 11) that cover
+/// a polygon or multipolygon, as sorted tokens; null when invalid or more than 65,536 cells.
+fn f_poly_to_s2cells(a: &[V]) -> Out {
+    dyn_out((|| {
+        let level = s2_level_arg(a, 1)?;
+        let ls = region_loops(&polys(json_of(a, 0))?);
+        let cells = cells::s2_covering(level, MAX_S2_CELLS, &|c| cells::cell_meets_region(c, &ls))?;
+        Some(cells::tokens_json(&cells))
+    })())
+}
+
+/// `geo_line_to_s2cells(line [, level])`: the S2 cells of `level` (default 11) that a line or
+/// multiline crosses, as sorted tokens; null when invalid or more than 65,536 cells.
+fn f_line_to_s2cells(a: &[V]) -> Out {
+    dyn_out((|| {
+        let level = s2_level_arg(a, 1)?;
+        let chains: Vec<Vec<P>> = lines(json_of(a, 0))?.iter().map(|l| ps(l)).collect();
+        let cells = cells::s2_covering(level, MAX_S2_CELLS, &|c| cells::cell_meets_lines(c, &chains))?;
+        Some(cells::tokens_json(&cells))
+    })())
+}
+
+/// `geo_polygon_to_h3cells(polygon [, resolution])`: the H3 cells of `resolution` (default 6)
+/// whose centers lie in a polygon or multipolygon; null when invalid or more than 61,680
+/// cells.
+fn f_poly_to_h3cells(a: &[V]) -> Out {
+    dyn_out((|| {
+        let res = match a.get(1) {
+            None | Some(V::Null) => 6,
+            Some(v) => v.i()?,
+        };
+        let ls = region_loops(&polys(json_of(a, 0))?);
+        cells::h3_polyfill(&ls, res)
+    })())
+}
+
+// ---------------------------------------------------------------------------------------------
+// shapes for the geo_polygon_lookup and geo_line_lookup plugins
+// ---------------------------------------------------------------------------------------------
+
+/// A lookup shape: a polygonal region or a set of lines.
+pub enum LookupShape {
+    Region(Vec<Vec<P>>),
+    Lines(Vec<(P, P)>),
+}
+
+impl LookupShape {
+    /// A polygon or multipolygon (`lines == false`) or a line or multiline from GeoJSON.
+    pub fn parse(raw: &str, lines_wanted: bool) -> Option<LookupShape> {
+        if lines_wanted {
+            Some(LookupShape::Lines(line_edges(&lines(raw)?)))
+        } else {
+            Some(LookupShape::Region(region_loops(&polys(raw)?)))
+        }
+    }
+
+    /// The distance in meters from a point to the shape (0 inside a region); `None` for an
+    /// invalid point.
+    pub fn distance(&self, lng: f64, lat: f64) -> Option<f64> {
+        if !valid_arg(lng, lat) {
+            return None;
+        }
+        let x = to_p((lng, lat));
+        let es: Vec<(P, P)> = match self {
+            LookupShape::Region(ls) => {
+                if overlay::region_contains(ls, x) {
+                    return Some(0.0);
+                }
+                ls.iter().flat_map(|v| edges(v, true).collect::<Vec<_>>()).collect()
+            }
+            LookupShape::Lines(es) => es.clone(),
+        };
+        Some(closest_on(es.into_iter(), x)?.0 * EARTH_RADIUS)
+    }
+
+    /// Whether a region contains the point (lines contain nothing).
+    pub fn contains(&self, lng: f64, lat: f64) -> bool {
+        match self {
+            LookupShape::Region(ls) => valid_arg(lng, lat) && overlay::region_contains(ls, to_p((lng, lat))),
+            LookupShape::Lines(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::output::rows_json;
+    use crate::session::{Catalog, Session, SessionOptions};
+    use serde_json::{json, Value};
+
+    fn run(q: &str) -> Vec<Vec<Value>> {
+        let s = Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+        let r = s.query(q).unwrap_or_else(|e| panic!("{q}: {e:?}"));
+        rows_json(&r)
+    }
+
+    fn one(q: &str) -> Value {
+        run(q)[0][0].clone()
+    }
+
+    const SQ1: &str = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"#;
+    const SQ2: &str = r#"{"type":"Polygon","coordinates":[[[1,0],[2,0],[2,1],[1,1],[1,0]]]}"#;
+    const SQ3: &str = r#"{"type":"Polygon","coordinates":[[[1,1],[2,1],[2,2],[1,2],[1,1]]]}"#;
+
+    #[test]
+    fn union_polygons_array() {
+        let u = one(&format!("print geo_union_polygons_array(dynamic([{SQ1}, {SQ2}]))"));
+        assert_eq!(u["type"], "Polygon");
+        assert_eq!(u["coordinates"][0].as_array().unwrap().len(), 7);
+        let u = one(&format!("print geo_union_polygons_array(dynamic([{SQ1}, {SQ3}, {SQ2}]))"));
+        assert_eq!(u["type"], "Polygon");
+        let far = r#"{"type":"Polygon","coordinates":[[[10,10],[11,10],[11,11],[10,10]]]}"#;
+        let u = one(&format!("print geo_union_polygons_array(dynamic([{SQ1}, {far}]))"));
+        assert_eq!(u["type"], "MultiPolygon");
+        let bad = r#"{"type":"Polygon","coordinates":[[[1,1]]]}"#;
+        assert_eq!(one(&format!("print geo_union_polygons_array(dynamic([{SQ1}, {bad}]))")), Value::Null);
+    }
+
+    #[test]
+    fn intersection_of_polygons_is_closed() {
+        let q = |a: &str, b: &str| one(&format!("print geo_intersection_2polygons(dynamic({a}), dynamic({b}))"));
+        let p = q(SQ1, SQ3);
+        assert_eq!(p["type"], "Point");
+        assert!((p["coordinates"][0].as_f64().unwrap() - 1.0).abs() < 1e-12);
+        assert_eq!(q(SQ1, SQ2)["type"], "LineString");
+        let inner = r#"{"type":"Polygon","coordinates":[[[0.5,0.5],[3,0.5],[3,3],[0.5,3],[0.5,0.5]]]}"#;
+        let r = q(SQ1, inner);
+        assert_eq!(r["type"], "Polygon");
+        assert_eq!(r["coordinates"][0].as_array().unwrap().len(), 5);
+        let far = r#"{"type":"Polygon","coordinates":[[[10,10],[11,10],[11,11],[10,10]]]}"#;
+        assert_eq!(q(SQ1, far), json!({"type": "GeometryCollection", "geometries": []}));
+        assert_eq!(q(SQ1, r#"{"type":"Polygon"}"#), Value::Null);
+    }
+
+    #[test]
+    fn intersection_of_a_line_with_a_polygon() {
+        let line = r#"{"type":"LineString","coordinates":[[-1,0.5],[0.5,0.5]]}"#;
+        let r = one(&format!("print geo_intersection_line_with_polygon(dynamic({line}), dynamic({SQ1}))"));
+        assert_eq!(r["type"], "LineString");
+        let c = r["coordinates"].as_array().unwrap();
+        assert!((c[0][0].as_f64().unwrap()).abs() < 1e-9 && (c[1][0].as_f64().unwrap() - 0.5).abs() < 1e-9);
+        let away = r#"{"type":"LineString","coordinates":[[5,5],[6,6]]}"#;
+        let r = one(&format!("print geo_intersection_line_with_polygon(dynamic({away}), dynamic({SQ1}))"));
+        assert_eq!(r, json!({"type": "GeometryCollection", "geometries": []}));
+    }
+
+    #[test]
+    fn union_lines_array() {
+        let r = one(r#"print geo_union_lines_array(dynamic([{"type":"LineString","coordinates":[[0,0],[1,0],[2,0]]},
+                {"type":"LineString","coordinates":[[1,0],[2,0],[3,0]]}]))"#);
+        assert_eq!(r["type"], "LineString");
+        assert_eq!(r["coordinates"].as_array().unwrap().len(), 4);
+        let r = one(r#"print isnull(geo_union_lines_array(dynamic([{"type":"LineString","coordinates":[[1,1]]}])))"#);
+        assert_eq!(r, json!(true));
+    }
+
+    #[test]
+    fn simplify_polygons_array() {
+        let r = one(&format!("print geo_simplify_polygons_array(dynamic([{SQ1}, {SQ2}]), 10)"));
+        assert_eq!(r["type"], "Polygon");
+        assert_eq!(one(&format!("print isnull(geo_simplify_polygons_array(dynamic([{SQ1}]), -1))")), json!(true));
+        // a tolerance larger than the polygon makes it disappear
+        assert_eq!(one(&format!("print isnull(geo_simplify_polygons_array(dynamic([{SQ1}]), 1000000))")), json!(true));
+    }
+
+    #[test]
+    fn point_buffer_is_a_regular_polygon() {
+        let r = one("print geo_point_buffer(-115.1745008278, 36.1497251277, 20000)");
+        let ring = r["coordinates"][0].as_array().unwrap();
+        // 100 vertices keep each edge within 10 m of the 20 km circle; the first repeats
+        assert_eq!(ring.len(), 101);
+        assert_eq!(ring[0], ring[100]);
+        let d =
+            one(&format!("print geo_distance_2points(-115.1745008278, 36.1497251277, {}, {})", ring[7][0], ring[7][1]));
+        assert!((d.as_f64().unwrap() - 20000.0).abs() < 1e-6);
+        assert_eq!(
+            run("print geo_point_buffer(10, 10, 1000, 1)")[0][0]["coordinates"][0].as_array().unwrap().len(),
+            72
+        );
+        assert_eq!(one("print isnull(geo_point_buffer(10, 10, -1))"), json!(true));
+        assert_eq!(one("print isnull(geo_point_buffer(200, 1, 0.1))"), json!(true));
+    }
+
+    #[test]
+    fn polygon_and_line_buffers() {
+        let r = one(&format!("print geo_polygon_buffer(dynamic({SQ1}), 10000)"));
+        assert_eq!(r["type"], "Polygon");
+        let ring = r["coordinates"][0].as_array().unwrap();
+        // every vertex is about 10 km away from the square
+        for v in ring {
+            let d = one(&format!("print geo_distance_point_to_polygon({}, {}, dynamic({SQ1}))", v[0], v[1]));
+            assert!((d.as_f64().unwrap() - 10000.0).abs() < 20.0, "{v}: {d}");
+        }
+        assert_eq!(one(r#"print isnull(geo_polygon_buffer(dynamic({"type":"p"}), 1))"#), json!(true));
+        assert_eq!(one(&format!("print isnull(geo_polygon_buffer(dynamic({SQ1}), 0))")), json!(true));
+        let line = r#"{"type":"LineString","coordinates":[[0,0],[1,0]]}"#;
+        let r = one(&format!("print geo_line_buffer(dynamic({line}), 1000)"));
+        assert_eq!(r["type"], "Polygon");
+        assert_eq!(
+            one(&format!("print geo_point_in_polygon(0.5, 0.005, geo_line_buffer(dynamic({line}), 1000))")),
+            json!(true)
+        );
+        assert_eq!(
+            one(&format!("print geo_point_in_polygon(0.5, 0.02, geo_line_buffer(dynamic({line}), 1000))")),
+            json!(false)
+        );
+    }
+
+    #[test]
+    fn coverings_with_cells() {
+        // Kusto's documented count for this triangle at level 5
+        let tri = r#"{"type":"Polygon","coordinates":[[[0,0],[0,50],[100,50],[0,0]]]}"#;
+        assert_eq!(one(&format!("print array_length(geo_polygon_to_s2cells(dynamic({tri}), 5))")), json!(286));
+        assert_eq!(one(&format!("print isnull(geo_polygon_to_s2cells(dynamic({tri}), 30))")), json!(true));
+        let cells = one(&format!("print geo_polygon_to_s2cells(dynamic({SQ1}), 6)"));
+        let cells: Vec<&str> = cells.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        let mut sorted = cells.clone();
+        sorted.sort();
+        assert_eq!(cells, sorted);
+        let line = r#"{"type":"LineString","coordinates":[[0,0],[1,1]]}"#;
+        assert!(one(&format!("print array_length(geo_line_to_s2cells(dynamic({line}), 8))")).as_i64().unwrap() > 1);
+        let bad = r#"{"type":"LineString","coordinates":[[[0,0],[0,0]]]}"#;
+        assert_eq!(one(&format!("print isnull(geo_line_to_s2cells(dynamic({bad})))")), json!(true));
+        // the H3 cells whose centers are inside (Kusto's documented example, as a set)
+        let madrid = r#"{"type":"Polygon","coordinates":[[[-3.659,40.553],[-3.913,40.409],[-3.729,40.273],[-3.524,40.440],[-3.659,40.553]]]}"#;
+        let h3 = one(&format!("print geo_polygon_to_h3cells(dynamic({madrid}))"));
+        let mut got: Vec<&str> = h3.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        got.sort();
+        let mut want = vec![
+            "86390cb57ffffff",
+            "86390cb0fffffff",
+            "86390ca27ffffff",
+            "86390cb87ffffff",
+            "86390cb07ffffff",
+            "86390ca2fffffff",
+            "86390ca37ffffff",
+            "86390cb17ffffff",
+            "86390cb1fffffff",
+            "86390cb8fffffff",
+            "86390cba7ffffff",
+            "86390ca07ffffff",
+            "86390cbafffffff",
+        ];
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn multipolygons_measure_their_union() {
+        let mp = r#"{"type":"MultiPolygon","coordinates":[[[[-73.9495,40.7969],[-73.95807266235352,40.80068603561921],[-73.98201942443848,40.76825672305777],[-73.97317886352539,40.76455136505513],[-73.9495,40.7969]]],[[[-73.94262313842773,40.775991804565585],[-73.98107528686523,40.791849155467695],[-73.99600982666016,40.77092185281977],[-73.96150588989258,40.75609977566361],[-73.94262313842773,40.775991804565585]]]]}"#;
+        let p = one(&format!("print geo_polygon_perimeter(dynamic({mp}))")).as_f64().unwrap();
+        assert!((p - 15943.538457874043).abs() < 1e-6);
+        // two disjoint squares: the sum
+        let two = r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,1],[0,0]]],[[[5,5],[6,5],[6,6],[5,6],[5,5]]]]}"#;
+        let a = one(&format!("print geo_polygon_area(dynamic({two})) - geo_polygon_area(dynamic({SQ1})) - geo_polygon_area(dynamic({{\"type\":\"Polygon\",\"coordinates\":[[[5,5],[6,5],[6,6],[5,6],[5,5]]]}}))"));
+        assert!(a.as_f64().unwrap().abs() < 1e-3);
+    }
+
+    #[test]
+    fn lookup_plugins() {
+        let rows = run(&format!(
+            r#"let shapes = datatable(name:string, shape:dynamic)['one', dynamic({SQ1}), 'three', dynamic({SQ3})];
+            datatable(p:string, lng:real, lat:real)['a', 0.5, 0.5, 'b', 1.5, 1.5, 'c', 5.0, 5.0]
+            | evaluate geo_polygon_lookup(shapes, shape, lng, lat, return_unmatched = true)
+            | order by p asc"#
+        ));
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0], [json!("a"), json!(0.5), json!(0.5), json!("one")]);
+        assert_eq!(rows[1][3], json!("three"));
+        assert_eq!(rows[2][3], json!(""));
+        let rows = run(
+            r#"let roads = datatable(name:string, road:dynamic)['r', dynamic({"type":"LineString","coordinates":[[0,0],[0,1]]})];
+            datatable(p:string, lng:real, lat:real)['near', 0.001, 0.5, 'far', 1.0, 0.5]
+            | evaluate geo_line_lookup(roads, road, lng, lat, 500, return_lookup_key = true)"#,
+        );
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0][0], json!("near"));
+        assert_eq!(rows[0][4]["type"], json!("LineString"));
+    }
 }

@@ -255,3 +255,24 @@ fn simple_ccw_eq(a: P, b: P, c: P) -> bool {
 pub fn dist_to_edge(x: P, a: P, b: P) -> f64 {
     angle(x, project(x, a, b))
 }
+
+/// S2's `Ortho(a)`: a unit vector orthogonal to `a`, chosen the way S2 does (it fixes, for
+/// example, where Kusto's point buffers start).
+pub fn s2_ortho(a: P) -> P {
+    let m = [a[0].abs(), a[1].abs(), a[2].abs()];
+    let largest = if m[0] > m[1] {
+        if m[0] > m[2] {
+            0
+        } else {
+            2
+        }
+    } else if m[1] > m[2] {
+        1
+    } else {
+        2
+    };
+    let k = if largest == 0 { 2 } else { largest - 1 };
+    let mut t = [0.012, 0.0053, 0.00457];
+    t[k] = 1.0;
+    normalize(cross(a, t))
+}
