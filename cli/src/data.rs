@@ -81,8 +81,18 @@ pub fn build_session_for(a: &DataArgs, bounds: Option<BoundsOf>) -> Result<Sessi
     build_session_with(a, bounds, false).map(|(s, _)| s)
 }
 
-/// The load report of a table read while queries run, with the table's name.
-pub type StreamedReport = (String, Arc<Mutex<LoadReport>>);
+/// A table read while queries run: its name, load report and bytes read so far, and the
+/// bytes of its files.
+pub struct StreamedReport {
+    /// The table.
+    pub name: String,
+    /// What its scans read and skipped.
+    pub report: Arc<Mutex<LoadReport>>,
+    /// Bytes read so far.
+    pub progress: Arc<load::lines::ReadProgress>,
+    /// Bytes of its files.
+    pub total: u64,
+}
 
 /// [`build_session_for`]; with `stream`, JSON-lines tables of known schema are not loaded but
 /// read while each query runs (only the columns it uses, on every core, in bounded memory),
@@ -184,8 +194,11 @@ pub fn build_session_with(
         if stream {
             if let Some(layout) = load::lines::plan(&name, &files, schema.as_ref(), &opts) {
                 let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+                let total = layout.total_bytes();
                 let table = load::scan::StreamedTable::new(layout, opts.clone(), parts);
-                streamed.push((name.clone(), session.add_streamed(table)));
+                let progress = table.progress_handle();
+                let report = session.add_streamed(table);
+                streamed.push(StreamedReport { name: name.clone(), report, progress, total });
                 continue;
             }
         }
@@ -213,13 +226,28 @@ pub fn print_streamed_reports(reports: &[StreamedReport], quiet: bool) {
     if quiet {
         return;
     }
-    for (name, r) in reports {
-        if let Ok(r) = r.lock() {
+    for s in reports {
+        if let Ok(r) = s.report.lock() {
             if r.has_problems() {
-                eprintln!("warning: {name}: {r}");
+                eprintln!("warning: {}: {r}", s.name);
             }
         }
     }
+}
+
+/// A spinner detail: how much of the streamed tables' files the query has read.
+pub fn streamed_progress(reports: &[StreamedReport]) -> Option<Box<dyn Fn() -> String + Send>> {
+    if reports.is_empty() {
+        return None;
+    }
+    let parts: Vec<(Arc<load::lines::ReadProgress>, u64)> =
+        reports.iter().map(|s| (s.progress.clone(), s.total)).collect();
+    Some(Box::new(move || {
+        let done: u64 = parts.iter().map(|(p, _)| p.done()).sum();
+        let total: u64 = parts.iter().map(|(_, t)| t).sum();
+        let mb = |b: u64| b as f64 / (1 << 20) as f64;
+        format!(", read {:.0} of {:.0} MB", mb(done.min(total)), mb(total))
+    }))
 }
 
 fn load_functions(session: &mut Session, path: &std::path::Path) -> Result<(), String> {

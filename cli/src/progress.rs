@@ -68,6 +68,12 @@ pub struct Spinner {
 impl Spinner {
     /// Start a spinner labelled `what` (shown once a second has passed).
     pub fn start(what: &str) -> Spinner {
+        Spinner::start_with(what, None)
+    }
+
+    /// [`Spinner::start`], with `detail` called at each frame for text shown after the time
+    /// (e.g. how much of the files a streamed query has read).
+    pub fn start_with(what: &str, detail: Option<Box<dyn Fn() -> String + Send>>) -> Spinner {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let what = what.to_string();
@@ -80,7 +86,8 @@ impl Spinner {
                 if el > Duration::from_secs(1) {
                     let frame = frames[(el.as_millis() / 100) as usize % frames.len()];
                     let mut err = std::io::stderr().lock();
-                    let _ = write!(err, "\r\x1b[2K{frame} {what}… {:.1} s", el.as_secs_f64());
+                    let more = detail.as_ref().map(|d| d()).unwrap_or_default();
+                    let _ = write!(err, "\r\x1b[2K{frame} {what}… {:.1} s{more}", el.as_secs_f64());
                     let _ = err.flush();
                     drawn = true;
                 }

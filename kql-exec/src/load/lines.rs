@@ -712,6 +712,11 @@ pub struct ReadProgress {
 }
 
 impl ReadProgress {
+    /// Bytes read so far (compressed bytes for `.gz` files, counted when each is done).
+    pub fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+
     fn add(&self, n: u64, total: u64, opts: &LoadOptions) {
         let before = self.done.fetch_add(n, Ordering::Relaxed);
         if let Some(p) = &opts.progress {

@@ -35,6 +35,7 @@ pub struct StreamedTable {
     schema: SchemaRef,
     opts: LoadOptions,
     report: Arc<Mutex<LoadReport>>,
+    progress: Arc<ReadProgress>,
     parts: usize,
 }
 
@@ -43,7 +44,14 @@ impl StreamedTable {
     /// threads.
     pub fn new(layout: LineLayout, opts: LoadOptions, parts: usize) -> StreamedTable {
         let schema = layout.arrow_schema();
-        StreamedTable { layout: Arc::new(layout), schema, opts, report: Arc::default(), parts: parts.max(1) }
+        StreamedTable {
+            layout: Arc::new(layout),
+            schema,
+            opts,
+            report: Arc::default(),
+            progress: Arc::default(),
+            parts: parts.max(1),
+        }
     }
 
     /// The table's layout (columns and files).
@@ -54,6 +62,11 @@ impl StreamedTable {
     /// What the scans so far read and skipped.
     pub fn report(&self) -> LoadReport {
         self.report.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Bytes its scans have read so far (for a progress display while a query runs).
+    pub fn progress_handle(&self) -> Arc<ReadProgress> {
+        self.progress.clone()
     }
 
     /// A handle to the report that stays valid after the table is handed to a session.
@@ -99,7 +112,7 @@ impl TableProvider for StreamedTable {
             schema,
             pieces: Arc::new(pieces),
             limit,
-            progress: Arc::default(),
+            progress: self.progress.clone(),
             props: Arc::new(props),
         }))
     }

@@ -1,0 +1,54 @@
+//! Query time on tables already in memory (what a REPL session's second query costs):
+//! `cargo run --release -p kql-exec --example bench_memory -- DIR NOW RUNS QUERY.kql...`
+//!
+//! Loads every table of the data folder `DIR` (as `kql --data DIR` does), then runs each query
+//! file `RUNS` times with `now()` at `NOW` and prints one line per query:
+//! `name<TAB>median seconds<TAB>rows`. Used by `bench/compare.py`.
+
+use kql_exec::load::{self, LoadOptions};
+use kql_exec::session::{Catalog, Session, SessionOptions};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 4 {
+        eprintln!("usage: bench_memory DIR NOW RUNS QUERY.kql...");
+        std::process::exit(2);
+    }
+    let dir = PathBuf::from(&args[0]);
+    let now = kql_exec::value::datetime::parse_datetime(&args[1]).expect("NOW is a datetime");
+    let runs: usize = args[2].parse().expect("RUNS is a number");
+    let mut session =
+        Session::new(Catalog::with_builtin_schemas(), SessionOptions { now: Some(now), ..Default::default() })
+            .expect("session");
+    let t = Instant::now();
+    for (name, files) in load::discover(&dir, session.catalog.schemas()).expect("data folder") {
+        let schema = session.catalog.schemas().table(&name).cloned();
+        let t = load::load_table(&name, &files, schema.as_ref(), &LoadOptions::default()).expect("load");
+        session.add_batches(&t.name, t.cols, t.batches).expect("add table");
+    }
+    eprintln!("loaded in {:.2} s", t.elapsed().as_secs_f64());
+    for q in &args[3..] {
+        let text = std::fs::read_to_string(q).expect("query file");
+        let name = PathBuf::from(q).file_stem().and_then(|s| s.to_str()).unwrap_or("query").to_string();
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            match session.query(&text) {
+                Ok(r) => rows = r.num_rows(),
+                Err(e) => {
+                    eprintln!("{name}: {e}");
+                    break;
+                }
+            }
+            times.push(t.elapsed().as_secs_f64());
+        }
+        if times.is_empty() {
+            continue;
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        println!("{name}\t{:.4}\t{rows}", times[times.len() / 2]);
+    }
+}
