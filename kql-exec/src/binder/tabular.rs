@@ -268,6 +268,13 @@ impl Binder<'_> {
                 let mut cols: Vec<Col> = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let b = self.bind_scalar(&item.expr, &empty)?;
+                    if let Some(parts) = crate::functions::series::expand_multi(item, &b) {
+                        for (name, e, ty) in parts {
+                            exprs.push(e.alias(&name));
+                            cols.push(Col::new(name, ty));
+                        }
+                        continue;
+                    }
                     let taken: Vec<String> = cols.iter().map(|c| c.name.clone()).collect();
                     let name = match item.names.first() {
                         Some(n) => n.name.clone(),

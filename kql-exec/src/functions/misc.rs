@@ -23,6 +23,77 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 // ---------------------------------------------------------------------------------------------
+// estimate_data_size
+// ---------------------------------------------------------------------------------------------
+
+/// The bytes a value of type `ty` takes when its size does not depend on the value (`None`
+/// for strings and dynamic values, measured per row).
+fn fixed_data_size(ty: KqlType) -> Option<i64> {
+    match ty {
+        KqlType::Bool => Some(1),
+        KqlType::Int => Some(4),
+        KqlType::Long | KqlType::Real | KqlType::DateTime | KqlType::TimeSpan => Some(8),
+        KqlType::Guid | KqlType::Decimal => Some(16),
+        KqlType::String | KqlType::Dynamic => None,
+    }
+}
+
+/// `estimate_data_size(*)` / `estimate_data_size(c1, c2, ...)`: the estimated bytes of the
+/// row's columns (all of them for `*`): 1 for a bool, 4 for an int, 8 for a long, real,
+/// datetime or timespan, 16 for a guid or decimal, a string's UTF-8 length, a dynamic value's
+/// JSON text length (nulls and empty strings count 0).
+pub fn estimate_data_size(
+    b: &mut crate::binder::Binder,
+    args: &[kql_parser::ast::Arg],
+    rel: &crate::binder::Rel,
+    span: kql_parser::Span,
+) -> Result<Bound> {
+    use datafusion::functions::core::expr_fn::coalesce;
+    use datafusion::logical_expr::cast;
+    if args.is_empty() {
+        return Err(crate::error::KqlError::new(
+            "KS119",
+            "The function 'estimate_data_size' expects at least 1 argument.",
+            span,
+        ));
+    }
+    let mut parts: Vec<Bound> = Vec::new();
+    for a in args {
+        if matches!(a.expr().kind, kql_parser::ast::ExprKind::Star) {
+            // in an extend, its input columns (not the items before this one)
+            let cols = match &b.extend_input {
+                Some((view, input)) if *view == rel.cols => input.clone(),
+                _ => rel.cols.clone(),
+            };
+            parts.extend(cols.iter().map(|c| Bound::new(crate::binder::scalar::column(&c.name), c.ty)));
+        } else {
+            parts.push(b.bind_scalar(a.expr(), rel)?);
+        }
+    }
+    let mut fixed = 0i64;
+    let mut total: Option<Expr> = None;
+    for p in parts {
+        if let Some(n) = fixed_data_size(p.ty) {
+            fixed += n;
+            continue;
+        }
+        let bytes = coalesce(vec![
+            cast(datafusion::functions::string::expr_fn::octet_length(p.expr), DataType::Int64),
+            lit(0i64),
+        ]);
+        total = Some(match total {
+            Some(t) => t + bytes,
+            None => bytes,
+        });
+    }
+    let e = match total {
+        Some(t) => t + lit(fixed),
+        None => lit(fixed),
+    };
+    Ok(Bound::new(e, KqlType::Long))
+}
+
+// ---------------------------------------------------------------------------------------------
 // xxhash64
 // ---------------------------------------------------------------------------------------------
 

@@ -143,6 +143,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
             let d = b.bind_scalar(args[1].expr(), rel)?;
             return Ok(Bound { hint: NameHint::None, ..d });
         }
+        "estimate_data_size" => return misc::estimate_data_size(b, args, rel, span),
         "pack_all" if args.len() <= 1 => {
             // the columns in scope, expanded at bind time
             let ignore = match args.first() {

@@ -167,3 +167,39 @@ fn column_names_of_doc_examples() {
     assert_eq!(rows[0][0], json!(["y"]));
     assert!(err("print column_names_of()").contains("expects 1 argument"));
 }
+
+#[test]
+fn array_sort_with_several_arrays_gives_one_column_each() {
+    let (cols, rows) = run(r#"let array1 = dynamic([1,3,4,5,2]);
+        let array2 = dynamic(["a","b","c","d","e"]);
+        print array_sort_desc(array1,array2)"#);
+    assert_eq!(cols, ["array1_sorted", "array2_sorted"]);
+    assert_eq!(rows[0], [json!([5, 4, 3, 2, 1]), json!(["d", "c", "b", "e", "a"])]);
+    // unnamed arguments are numbered; a repeated name gets a suffix; a trailing bool is no array
+    let (cols, rows) =
+        run("print a=dynamic([2,1]), d=dynamic({'x':[1,2]}) | extend array_sort_asc(a, d.x, a, dynamic([7,8]), false)");
+    assert_eq!(cols, ["a", "d", "a_sorted", "d_x_sorted", "a_sorted1", "array3_sorted"]);
+    assert_eq!(rows[0][2..], [json!([1, 2]), json!([2, 1]), json!([1, 2]), json!([8, 7])]);
+    // named: tuple names split, a single name keeps the array of arrays
+    let (cols, rows) = run(
+        "print a=dynamic([2,1]), b=dynamic([3,4]) | project (x, y) = array_sort_asc(a, b), z = array_sort_asc(a, b)",
+    );
+    assert_eq!(cols, ["x", "y", "z"]);
+    assert_eq!(rows[0], [json!([1, 2]), json!([4, 3]), json!([[1, 2], [4, 3]])]);
+    let (cols, rows) = run("print a=dynamic([2,1]), b=dynamic([3,4]) | project array_sort_asc(a, b)[1]");
+    assert_eq!(cols.len(), 1);
+    assert_eq!(rows[0], [json!([4, 3])]);
+}
+
+#[test]
+fn estimate_data_size_by_type() {
+    let (cols, rows) =
+        run("range x from 1 to 10 step 1 | extend Text = '1234567890' | summarize Total=sum(estimate_data_size(*))");
+    assert_eq!(cols, ["Total"]);
+    assert_eq!(rows[0], [json!(180)]);
+    let (_, rows) =
+        run("print b=true, i=int(1), s='héllo', e='', n=string(null), g=guid(00000000-0000-0000-0000-000000000000) \
+         | extend all = estimate_data_size(*), some = estimate_data_size(b, i, s)");
+    assert_eq!(rows[0][6..], [json!(1 + 4 + 6 + 16), json!(1 + 4 + 6)]);
+    assert!(err("print estimate_data_size()").contains("KS119"));
+}
