@@ -801,6 +801,28 @@ pub(crate) fn beta_inv(p: f64, a: f64, b: f64) -> f64 {
     (lo + hi) / 2.0
 }
 
+/// `welch_test(mean1, variance1, count1, mean2, variance2, count2)`: the two-sided p-value of
+/// Welch's t-test (unequal variances), with the Welch–Satterthwaite degrees of freedom. `None`
+/// (null) when a count is below 2 or both variances are 0.
+pub(crate) fn welch_test(m1: f64, v1: f64, n1: f64, m2: f64, v2: f64, n2: f64) -> Option<f64> {
+    if n1 < 2.0 || n2 < 2.0 || v1 < 0.0 || v2 < 0.0 {
+        return None;
+    }
+    let (a, b) = (v1 / n1, v2 / n2);
+    let se2 = a + b;
+    if se2 <= 0.0 || !se2.is_finite() {
+        return None;
+    }
+    let t = (m1 - m2) / se2.sqrt();
+    let df = se2 * se2 / (a * a / (n1 - 1.0) + b * b / (n2 - 1.0));
+    let p = beta_cdf(df / (df + t * t), df / 2.0, 0.5);
+    p.is_finite().then_some(p)
+}
+
+fn f_welch_test(a: &[V]) -> Out {
+    (|| welch_test(a[0].f()?, a[1].f()?, a[2].f()?, a[3].f()?, a[4].f()?, a[5].f()?))().into()
+}
+
 macro_rules! real1 {
     ($($f:ident => $e:expr),* $(,)?) => {
         $(fn $f(a: &[V]) -> Out {
@@ -1607,6 +1629,7 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         ("beta_pdf", 3) => row_call("kql_beta_pdf", Real, f_beta_pdf, all(&r)),
         ("beta_cdf", 3) => row_call("kql_beta_cdf", Real, f_beta_cdf, all(&r)),
         ("beta_inv", 3) => row_call("kql_beta_inv", Real, f_beta_inv, all(&r)),
+        ("welch_test", 6) => row_call("kql_welch_test", Real, f_welch_test, all(&r)),
         ("around", 3) => row_call("kql_around", Bool, f_around, all(&r)),
         ("replace_strings", 3) => row_call("kql_replace_strings", Str, f_replace_strings, vec![s(0), d(1), d(2)]),
         ("translate", 3) => row_call("kql_translate", Str, f_translate, all(&s)),
@@ -1690,6 +1713,11 @@ mod tests {
         assert!(beta_pdf(1.5, 10.0, 20.0).is_nan());
         assert!((beta_cdf(0.5, 2.0, 2.0) - 0.5).abs() < 1e-12);
         assert!((beta_inv(beta_cdf(0.3, 2.0, 5.0), 2.0, 5.0) - 0.3).abs() < 1e-9);
+        // Welch's t-test: the Wikipedia example of Kusto's documentation (p = 0.021)
+        let p = welch_test(20.82, 7.8674285714285709, 15.0, 22.986666666666668, 3.8126666666666669, 15.0).unwrap();
+        assert!((p - 0.02137800146286441).abs() < 1e-9, "{p}");
+        assert_eq!(welch_test(1.0, 0.0, 5.0, 2.0, 0.0, 5.0), None);
+        assert_eq!(welch_test(1.0, 1.0, 1.0, 2.0, 1.0, 5.0), None);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! | geospatial (`geo_distance_2points`, H3, S2, geohash...) | [`geo`] |
 //! | series (`series_add`, `series_stats`, `series_fit_line`...) and window functions (`prev`, `row_number`...) | [`series`] |
 //! | everything else (`hash_*`, `binary_*`, `format_bytes`, unit conversions...) | [`misc`] |
+//! | sketches: `tdigest`, `hll` and the functions reading them; weighted percentiles | [`sketch`] |
 //! | aggregations in `summarize` | [`aggregate`] |
 //!
 //! [`catalog`] holds Kusto's own list of functions (names, arity, naming rules), used for
@@ -30,6 +31,7 @@ pub mod logical;
 pub mod math;
 pub mod misc;
 pub mod series;
+pub mod sketch;
 pub mod strfn;
 pub mod udf;
 
@@ -209,7 +211,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
     }
     let hint = catalog::result_name(n, &bound);
     let mut ctx = BindCtx { binder: b, span };
-    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 11] = [
+    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 12] = [
         logical::bind,
         convert::bind,
         strfn::bind,
@@ -220,6 +222,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
         ipfn::bind,
         geo::bind,
         series::bind,
+        sketch::bind,
         misc::bind,
     ];
     for fam in families {

@@ -203,3 +203,60 @@ fn estimate_data_size_by_type() {
     assert_eq!(rows[0][6..], [json!(1 + 4 + 6 + 16), json!(1 + 4 + 6)]);
     assert!(err("print estimate_data_size()").contains("KS119"));
 }
+
+#[test]
+fn weighted_percentiles() {
+    let t = "datatable(ReqCount:long, LatencyBucket:long)[8, 10, 6, 20, 3, 30, 1, 40]";
+    let (cols, rows) = run(&format!("{t} | summarize percentilesw_array(LatencyBucket, ReqCount, 50, 75, 99.9)"));
+    assert_eq!(cols, ["percentiles_LatencyBucket"]);
+    assert_eq!(rows[0], [json!([20, 20, 40])]);
+    let (cols, rows) = run(&format!(
+        "{t} | summarize percentilesw(LatencyBucket, ReqCount, 50, 99.9), p = percentilew(LatencyBucket, ReqCount, 0), \
+         a = percentilesw_array(LatencyBucket, ReqCount, dynamic([10, 90]))"
+    ));
+    assert_eq!(cols, ["percentile_LatencyBucket_50", "percentile_LatencyBucket_99_9", "p", "a"]);
+    assert_eq!(rows[0], [json!(20), json!(40), json!(10), json!([10, 30])]);
+    // rows with a null or non-positive weight count for nothing
+    let (_, rows) =
+        run("datatable(x:real, w:long)[1.5, 1, 2.5, long(null), 3.5, -1, 4.5, 1] | summarize percentilew(x, w, 60)");
+    assert_eq!(rows[0], [json!(4.5)]);
+    assert!(err("datatable(x:real, w:real)[1.0, 1.0] | summarize percentilew(x, w, 50)").contains("integer"));
+}
+
+#[test]
+fn tdigest_family() {
+    let (cols, rows) = run("datatable(V:real, W:long)[1.0, 1, 2.0, 2] | summarize TD=tdigest(V, W) | project P50=percentile_tdigest(TD, 50), TD");
+    assert_eq!(cols, ["P50", "TD"]);
+    assert_eq!(rows[0], [json!(2.0), json!([[10], [1.0, 2.0], [1, 2]])]);
+    let (cols, rows) = run(
+        "range x from 1 to 10 step 1 | extend y = x + 10 | summarize tdigestX = tdigest(x), tdigestY = tdigest(y) \
+         | project merged = merge_tdigest(tdigestX, tdigestY) | project percentile_tdigest(merged, 100, typeof(long)), \
+           percentiles_array_tdigest(merged, 5, 50), rank = rank_tdigest(merged, 15), pr = percentrank_tdigest(merged, 5)",
+    );
+    assert_eq!(cols[0], "percentile_tdigest_merged");
+    assert_eq!(rows[0], [json!(20), json!([1, 10]), json!(15.0), json!(25.0)]);
+    // tdigest_merge as an aggregate, over datetimes
+    let (_, rows) = run(
+        "range d from datetime(2020-01-01) to datetime(2020-01-10) step 1d | summarize t = tdigest(d) by b = dayofmonth(d) % 2 \
+         | summarize m = tdigest_merge(t) | project p = percentile_tdigest(m, 50), q = percentile_tdigest(m, 50, typeof(datetime))",
+    );
+    assert_eq!(rows[0], [json!("2020-01-05T00:00:00.0000000Z"), json!("2020-01-05T00:00:00.0000000Z")]);
+    assert!(err("print x = 's' | summarize tdigest(x)").contains("numbers"));
+    let (_, rows) = run("print percentile_tdigest(dynamic('bad'), 50), rank_tdigest(dynamic(null), 1)");
+    assert_eq!(rows[0], [json!(null), json!(null)]);
+}
+
+#[test]
+fn hll_family() {
+    let (cols, rows) =
+        run("range x from 1 to 10 step 1 | extend y = x + 10 | summarize hll_x = hll(x), hll_y = hll(y) \
+         | project merged = hll_merge(hll_x, hll_y) | project dcount_hll(merged)");
+    assert_eq!(cols, ["dcount_hll_merged"]);
+    assert_eq!(rows[0], [json!(20)]);
+    let (cols, rows) =
+        run("range x from 1 to 30 step 1 | summarize h = hll(x % 7, 2), hi = hll_if(x, x > 25) by b = x % 2 \
+         | summarize m = hll_merge(h), mi = hll_merge(hi) | project dcount_hll(m), dcount_hll(mi)");
+    assert_eq!(cols, ["dcount_hll_m", "dcount_hll_mi"]);
+    assert_eq!(rows[0], [json!(7), json!(5)]);
+    assert!(err("range x from 1 to 3 step 1 | summarize hll(x, 9)").contains("accuracy"));
+}
