@@ -57,9 +57,35 @@ pub enum StatementKind {
     },
     /// `declare query_parameters (p:type [= default], ...)`
     DeclareQueryParameters(Vec<Param>),
+    /// `declare pattern name [= (params) [[path: type]] { (values) [.[path]] = { body }; ... }]`
+    DeclarePattern(PatternDecl),
     /// `alias database name = cluster(...).database(...)` and other statements that
     /// only matter to a cluster; kept as text.
     Other(String),
+}
+
+/// A `declare pattern` statement: string tuples mapped to tabular expressions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternDecl {
+    /// The pattern's name.
+    pub name: Ident,
+    /// The arguments (strings); empty for a declaration without a mapping.
+    pub params: Vec<Param>,
+    /// The optional path argument `[name: string]`.
+    pub path: Option<Param>,
+    /// The mapping, in order.
+    pub cases: Vec<PatternCase>,
+}
+
+/// One mapping of a pattern: `(values) [.[path]] = { body }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternCase {
+    /// The argument values.
+    pub values: Vec<String>,
+    /// The path value, when the pattern has a path.
+    pub path: Option<String>,
+    /// The body: `let` statements followed by one (tabular) expression.
+    pub body: Vec<Statement>,
 }
 
 /// The right-hand side of a `let`.

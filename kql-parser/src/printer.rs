@@ -46,8 +46,44 @@ fn statement(out: &mut String, s: &Statement) {
             out.push_str("declare query_parameters");
             params(out, ps);
         }
+        StatementKind::DeclarePattern(d) => pattern_decl(out, d),
         StatementKind::Other(t) => out.push_str(t),
     }
+}
+
+fn pattern_decl(out: &mut String, d: &PatternDecl) {
+    let _ = write!(out, "declare pattern {}", ident(&d.name.name));
+    if d.params.is_empty() && d.path.is_none() && d.cases.is_empty() {
+        return;
+    }
+    out.push_str(" = ");
+    params(out, &d.params);
+    if let Some(p) = &d.path {
+        let _ = write!(out, "[{}: ", ident(&p.name.name));
+        if let ParamType::Scalar(t) = &p.ty {
+            out.push_str(&t.name);
+        }
+        out.push(']');
+    }
+    out.push_str(" {\n");
+    for c in &d.cases {
+        out.push('(');
+        let vals: Vec<String> = c.values.iter().map(|v| string_lit(v)).collect();
+        out.push_str(&vals.join(", "));
+        out.push(')');
+        if let Some(p) = &c.path {
+            let _ = write!(out, ".[{}]", string_lit(p));
+        }
+        out.push_str(" = {\n");
+        for (n, st) in c.body.iter().enumerate() {
+            if n > 0 {
+                out.push_str(";\n");
+            }
+            statement(out, st);
+        }
+        out.push_str("\n};\n");
+    }
+    out.push('}');
 }
 
 fn function(out: &mut String, f: &FunctionDef) {

@@ -240,3 +240,28 @@ fn fuzz_regressions_round_trip() {
         }
     }
 }
+
+#[test]
+fn pattern_declarations_parse_and_round_trip() {
+    let q = "declare pattern country = (name:string)[state:string]\n{\n  (\"USA\").[\"New York\"] = { print Capital = \"Albany\" };\n  ('Canada').['Alberta'] = { let c = 'Edmonton'; print Capital = c };\n};\ncountry(\"Canada\").Alberta";
+    let a = kql_parser::parse(q).unwrap();
+    let kql_parser::StatementKind::DeclarePattern(d) = &a.statements[0].kind else { panic!("{a:?}") };
+    assert_eq!(d.name.name, "country");
+    assert_eq!(d.params.len(), 1);
+    assert_eq!(d.path.as_ref().map(|p| p.name.name.as_str()), Some("state"));
+    assert_eq!(d.cases.len(), 2);
+    assert_eq!(d.cases[1].values, ["Canada"]);
+    assert_eq!(d.cases[1].path.as_deref(), Some("Alberta"));
+    assert_eq!(d.cases[1].body.len(), 2);
+    for q in [
+        q,
+        "declare pattern map_ip_to_longlat;\nmap_ip_to_longlat('10.10.10.10')",
+        "declare pattern p = (a:string, b:string) { ('x', 'y') = { print 1 }; }",
+    ] {
+        let a = kql_parser::parse(q).unwrap();
+        let p = kql_parser::printer::print_script(&a);
+        let b = kql_parser::parse(&p).unwrap_or_else(|e| panic!("{q} -> {p}: {e}"));
+        assert_eq!(a, b, "{q} -> {p}");
+    }
+    assert!(kql_parser::parse("declare pattern p = (a:string) { (1) = { print 1 }; }").is_err());
+}

@@ -260,3 +260,31 @@ fn hll_family() {
     assert_eq!(rows[0], [json!(7), json!(5)]);
     assert!(err("range x from 1 to 3 step 1 | summarize hll(x, 9)").contains("accuracy"));
 }
+
+#[test]
+fn pattern_statements() {
+    let (cols, rows) = run(r#"declare pattern map_ip_to_longlat = (address:string)
+        {
+          ("10.10.10.10") = { print Lat=37.405992, Long=-122.078515 };
+        };
+        map_ip_to_longlat("10.10.10.10")"#);
+    assert_eq!(cols, ["Lat", "Long"]);
+    assert_eq!(rows[0], [json!(37.405992), json!(-122.078515)]);
+    let country = r#"declare pattern country = (name:string)[state:string]
+        {
+          ("USA").["New York"] = { print Capital = "Albany" };
+          ("USA").["Washington"] = { print Capital = "Olympia" };
+          ("Canada").["Alberta"] = { let c = "Edmonton"; print Capital = c };
+        };
+        "#;
+    let (_, rows) = run(&format!("{country} country('Canada').Alberta"));
+    assert_eq!(rows[0], [json!("Edmonton")]);
+    let (_, rows) = run(&format!(
+        "{country} union country('USA').['New York'], country(\"USA\").Washington | order by Capital asc"
+    ));
+    assert_eq!(rows, [[json!("Albany")], [json!("Olympia")]]);
+    let e = err(&format!("{country} country('USA').Texas"));
+    assert!(e.contains("SEM0036") && e.contains("country('USA').['Texas']"), "{e}");
+    let e = err("declare pattern p; p('x')");
+    assert!(e.contains("p('x')"), "{e}");
+}
