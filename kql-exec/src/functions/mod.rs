@@ -4,6 +4,7 @@
 //! |---|---|
 //! | conditionals, null tests, `iff`, `case`, `coalesce` | [`logical`] |
 //! | strings and string predicates | [`strfn`] |
+//! | `parse_user_agent` (uap-core's rules) | [`useragent`] |
 //! | conversions (`tostring`, `toint`, `todatetime`...) | [`convert`] |
 //! | numbers (`round`, `floor`, `bin`, arithmetic helpers) | [`math`] |
 //! | dates and times (`ago`, `startofday`, `datetime_diff`...) | [`dtfn`] |
@@ -34,6 +35,7 @@ pub mod series;
 pub mod sketch;
 pub mod strfn;
 pub mod udf;
+pub mod useragent;
 
 #[cfg(test)]
 mod tests;
@@ -211,7 +213,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
     }
     let hint = catalog::result_name(n, &bound);
     let mut ctx = BindCtx { binder: b, span };
-    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 12] = [
+    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 13] = [
         logical::bind,
         convert::bind,
         strfn::bind,
@@ -223,6 +225,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
         geo::bind,
         series::bind,
         sketch::bind,
+        useragent::bind,
         misc::bind,
     ];
     for fam in families {
