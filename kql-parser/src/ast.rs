@@ -64,6 +64,17 @@ pub enum StatementKind {
     Other(String),
 }
 
+/// One table exported by `graph-to-table`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphExport {
+    /// `true` for `edges`, `false` for `nodes`.
+    pub edges: bool,
+    /// `as Name`.
+    pub alias: Option<Ident>,
+    /// `with_node_id=`, `with_source_id=`, `with_target_id=` parameters.
+    pub params: Vec<NamedArg>,
+}
+
 /// A `declare pattern` statement: string tuples mapped to tabular expressions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PatternDecl {
@@ -809,6 +820,19 @@ pub enum OperatorKind {
         /// `with` properties.
         props: Vec<NamedArg>,
     },
+    /// `make-graph [with_node_id=Name] Source --> Target [with Nodes1 on Key1 [, Nodes2 on Key2 ...]]`
+    MakeGraph {
+        /// Parameters (`with_node_id`).
+        params: Vec<NamedArg>,
+        /// The edges' source node id column.
+        source: Ident,
+        /// The edges' target node id column.
+        target: Ident,
+        /// Node tables with their id column.
+        nodes: Vec<(Expr, Ident)>,
+    },
+    /// `graph-to-table nodes [as N] [with_node_id=C] [, edges [as E] [with_source_id=C] [with_target_id=C]]`
+    GraphToTable(Vec<GraphExport>),
     /// `consume`
     Consume,
     /// `lookup`-free operators that only a cluster runs (`execute-and-cache` and the like).

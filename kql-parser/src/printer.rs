@@ -955,6 +955,34 @@ fn operator(out: &mut String, op: &Operator) {
                 comma(out, props, named);
             }
         }
+        MakeGraph { params, source, target, nodes } => {
+            out.push_str("make-graph");
+            param_list(out, params);
+            let _ = write!(out, " {} --> {}", ident(&source.name), ident(&target.name));
+            if !nodes.is_empty() {
+                out.push_str(" with ");
+                for (k, (t, key)) in nodes.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    expr(out, t);
+                    let _ = write!(out, " on {}", ident(&key.name));
+                }
+            }
+        }
+        GraphToTable(exports) => {
+            out.push_str("graph-to-table ");
+            for (k, x) in exports.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(if x.edges { "edges" } else { "nodes" });
+                if let Some(a) = &x.alias {
+                    let _ = write!(out, " as {}", ident(&a.name));
+                }
+                param_list(out, &x.params);
+            }
+        }
         Consume => out.push_str("consume"),
         Other(t) => out.push_str(t),
     }

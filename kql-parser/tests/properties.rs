@@ -265,3 +265,18 @@ fn pattern_declarations_parse_and_round_trip() {
     }
     assert!(kql_parser::parse("declare pattern p = (a:string) { (1) = { print 1 }; }").is_err());
 }
+
+#[test]
+fn graph_operators_parse_and_round_trip() {
+    for q in [
+        "E | make-graph source --> destination with nodes on name | graph-to-table edges with_source_id=S with_target_id=T",
+        "E | make-graph with_node_id=Id a --> b | graph-to-table nodes as N with_node_id=NodeId, edges as E2",
+        "E | make-graph a --> b with (N1 | where x > 1) on k1, N2 on k2 | graph-to-table nodes",
+    ] {
+        let a = kql_parser::parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let p = kql_parser::printer::print_script(&a);
+        let b = kql_parser::parse(&p).unwrap_or_else(|e| panic!("{q} -> {p}: {e}"));
+        assert_eq!(a, b, "{q} -> {p}");
+    }
+    assert!(kql_parser::parse("E | make-graph a -> b").is_err());
+}

@@ -199,6 +199,8 @@ pub struct Binder<'a> {
     pub query_options: std::collections::HashMap<String, Bound>,
     /// Patterns from `declare pattern` statements, by name.
     pub patterns: std::collections::HashMap<String, Rc<ast::PatternDecl>>,
+    /// Graphs built by `make-graph`, by the internal name of the relation that carries them.
+    pub graphs: std::collections::HashMap<String, Rc<operators::graph::GraphInfo>>,
 }
 
 /// The ingredients of an `innerunique` join (see [`Binder::last_innerunique`]).
@@ -248,6 +250,7 @@ impl<'a> Binder<'a> {
             last_innerunique: None,
             query_options: Default::default(),
             patterns: Default::default(),
+            graphs: Default::default(),
         }
     }
 
@@ -418,6 +421,7 @@ impl<'a> Binder<'a> {
             last_innerunique: None,
             query_options: self.query_options.clone(),
             patterns: self.patterns.clone(),
+            graphs: self.graphs.clone(),
         };
         if probe.call_depth > 50 {
             return false;

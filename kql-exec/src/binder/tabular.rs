@@ -1367,6 +1367,8 @@ pub fn operator_name(k: &OperatorKind) -> &'static str {
         OperatorKind::Fork(_) => "fork",
         OperatorKind::Facet { .. } => "facet",
         OperatorKind::Reduce { .. } => "reduce",
+        OperatorKind::MakeGraph { .. } => "make-graph",
+        OperatorKind::GraphToTable(_) => "graph-to-table",
         OperatorKind::Consume => "consume",
         OperatorKind::Print(_) => "print",
         OperatorKind::Range { .. } => "range",

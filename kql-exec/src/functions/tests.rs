@@ -288,3 +288,35 @@ fn pattern_statements() {
     let e = err("declare pattern p; p('x')");
     assert!(e.contains("p('x')"), "{e}");
 }
+
+#[test]
+fn graph_to_table_exports_edges_and_nodes() {
+    let data = r#"let nodes = datatable(name:string, type:string, age:long)
+        ["Alice", "Person", 23, "Bob", "Person", 31, "Eve", "Person", 17, "Trent", "System", 99];
+        let edges = datatable(source:string, destination:string, edge_type:string)
+        ["Alice", "Bob", "communicatesWith", "Alice", "Trent", "trusts", "Bob", "Trent", "hasPermission",
+         "Eve", "Alice", "attacks", "Mallory", "Alice", "attacks", "Mallory", "Bob", "attacks"];
+        "#;
+    let (cols, rows) = run(&format!(
+        "{data} edges | make-graph source --> destination with nodes on name \
+         | graph-to-table edges with_source_id=SourceId with_target_id=TargetId"
+    ));
+    assert_eq!(cols, ["SourceId", "TargetId", "source", "destination", "edge_type"]);
+    assert_eq!(rows[0][..3], [json!(-3122868243544336885i64), json!(-7133945255344544237i64), json!("Alice")]);
+    let (cols, rows) = run(&format!(
+        "{data} edges | make-graph source --> destination with nodes on name | graph-to-table nodes with_node_id=NodeId"
+    ));
+    assert_eq!(cols, ["NodeId", "name", "type", "age"]);
+    assert_eq!(rows.len(), 5);
+    assert!(rows.contains(&vec![json!(3855580634910899594i64), json!("Mallory"), json!(""), json!(null)]));
+    assert!(rows.contains(&vec![json!(-3122868243544336885i64), json!("Alice"), json!("Person"), json!(23)]));
+    // both, named: the names are tables for the next statements
+    let (cols, rows) = run(&format!(
+        "{data} edges | make-graph source --> destination with nodes on name \
+         | graph-to-table nodes as N with_node_id=NodeId, edges as E with_source_id=SourceId; E | count"
+    ));
+    assert_eq!(cols, ["Count"]);
+    assert_eq!(rows[0], [json!(6)]);
+    assert!(err("print x=1 | graph-to-table edges").contains("make-graph"));
+    assert!(err(&format!("{data} edges | make-graph src --> destination")).contains("src"));
+}
