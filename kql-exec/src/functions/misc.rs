@@ -1714,7 +1714,8 @@ mod tests {
         assert!((beta_cdf(0.5, 2.0, 2.0) - 0.5).abs() < 1e-12);
         assert!((beta_inv(beta_cdf(0.3, 2.0, 5.0), 2.0, 5.0) - 0.3).abs() < 1e-9);
         // Welch's t-test: the Wikipedia example of Kusto's documentation (p = 0.021)
-        let p = welch_test(20.82, 7.867_428_571_428_571, 15.0, 22.986_666_666_666_668, 3.812_666_666_666_667, 15.0).unwrap();
+        let p = welch_test(20.82, 7.867_428_571_428_571, 15.0, 22.986_666_666_666_668, 3.812_666_666_666_667, 15.0)
+            .unwrap();
         assert!((p - 0.02137800146286441).abs() < 1e-9, "{p}");
         assert_eq!(welch_test(1.0, 0.0, 5.0, 2.0, 0.0, 5.0), None);
         assert_eq!(welch_test(1.0, 1.0, 1.0, 2.0, 1.0, 5.0), None);

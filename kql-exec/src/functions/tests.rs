@@ -320,3 +320,17 @@ fn graph_to_table_exports_edges_and_nodes() {
     assert!(err("print x=1 | graph-to-table edges").contains("make-graph"));
     assert!(err(&format!("{data} edges | make-graph src --> destination")).contains("src"));
 }
+
+#[test]
+fn reduce_operator() {
+    let q = "range x from 1 to 10 step 1 | project str = strcat('foo', 'Z', tostring(x))";
+    let (cols, rows) = run(&format!("{q} | reduce by str"));
+    assert_eq!(cols, ["Pattern", "Count", "Representative"]);
+    assert_eq!(rows, [[json!("others"), json!(10), json!("")]]);
+    let (_, rows) = run(&format!("{q} | reduce by str with characters='Z'"));
+    assert_eq!(rows, [[json!("foo*"), json!(10), json!("fooZ1")]]);
+    let (cols, rows) = run(&format!("{q} | reduce kind=source by str with threshold=0.5, characters='Z'"));
+    assert_eq!(cols, ["str", "Pattern", "Count", "Representative"]);
+    assert_eq!(rows[3], [json!("fooZ4"), json!("foo*"), json!(10), json!("fooZ1")]);
+    assert!(err(&format!("{q} | reduce by str with threshold=2.0")).contains("threshold"));
+}
