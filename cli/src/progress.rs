@@ -66,13 +66,9 @@ pub struct Spinner {
 }
 
 impl Spinner {
-    /// Start a spinner labelled `what` (shown once a second has passed).
-    pub fn start(what: &str) -> Spinner {
-        Spinner::start_with(what, None)
-    }
-
-    /// [`Spinner::start`], with `detail` called at each frame for text shown after the time
-    /// (e.g. how much of the files a streamed query has read).
+    /// Start a spinner labelled `what` (shown once a second has passed), with `detail` called at
+    /// each frame for text shown after the time (e.g. how much of the files a streamed query
+    /// has read).
     pub fn start_with(what: &str, detail: Option<Box<dyn Fn() -> String + Send>>) -> Spinner {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();

@@ -78,8 +78,8 @@ pub fn run(args: QueryArgs) -> ExitCode {
         }
     };
     let started = std::time::Instant::now();
-    let spinner =
-        (!args.data.quiet && std::io::stderr().is_terminal()).then(|| crate::progress::Spinner::start_with("running", crate::data::streamed_progress(&streamed)));
+    let spinner = (!args.data.quiet && std::io::stderr().is_terminal())
+        .then(|| crate::progress::Spinner::start_with("running", crate::data::streamed_progress(&streamed)));
     let result = session.query(&text);
     drop(spinner);
     crate::data::print_streamed_reports(&streamed, args.data.quiet);

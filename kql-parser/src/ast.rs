@@ -57,9 +57,46 @@ pub enum StatementKind {
     },
     /// `declare query_parameters (p:type [= default], ...)`
     DeclareQueryParameters(Vec<Param>),
+    /// `declare pattern name [= (params) [[path: type]] { (values) [.[path]] = { body }; ... }]`
+    DeclarePattern(PatternDecl),
     /// `alias database name = cluster(...).database(...)` and other statements that
     /// only matter to a cluster; kept as text.
     Other(String),
+}
+
+/// One table exported by `graph-to-table`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphExport {
+    /// `true` for `edges`, `false` for `nodes`.
+    pub edges: bool,
+    /// `as Name`.
+    pub alias: Option<Ident>,
+    /// `with_node_id=`, `with_source_id=`, `with_target_id=` parameters.
+    pub params: Vec<NamedArg>,
+}
+
+/// A `declare pattern` statement: string tuples mapped to tabular expressions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternDecl {
+    /// The pattern's name.
+    pub name: Ident,
+    /// The arguments (strings); empty for a declaration without a mapping.
+    pub params: Vec<Param>,
+    /// The optional path argument `[name: string]`.
+    pub path: Option<Param>,
+    /// The mapping, in order.
+    pub cases: Vec<PatternCase>,
+}
+
+/// One mapping of a pattern: `(values) [.[path]] = { body }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternCase {
+    /// The argument values.
+    pub values: Vec<String>,
+    /// The path value, when the pattern has a path.
+    pub path: Option<String>,
+    /// The body: `let` statements followed by one (tabular) expression.
+    pub body: Vec<Statement>,
 }
 
 /// The right-hand side of a `let`.
@@ -783,6 +820,19 @@ pub enum OperatorKind {
         /// `with` properties.
         props: Vec<NamedArg>,
     },
+    /// `make-graph [with_node_id=Name] Source --> Target [with Nodes1 on Key1 [, Nodes2 on Key2 ...]]`
+    MakeGraph {
+        /// Parameters (`with_node_id`).
+        params: Vec<NamedArg>,
+        /// The edges' source node id column.
+        source: Ident,
+        /// The edges' target node id column.
+        target: Ident,
+        /// Node tables with their id column.
+        nodes: Vec<(Expr, Ident)>,
+    },
+    /// `graph-to-table nodes [as N] [with_node_id=C] [, edges [as E] [with_source_id=C] [with_target_id=C]]`
+    GraphToTable(Vec<GraphExport>),
     /// `consume`
     Consume,
     /// `lookup`-free operators that only a cluster runs (`execute-and-cache` and the like).

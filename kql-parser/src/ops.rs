@@ -58,6 +58,8 @@ pub const OPERATOR_KEYWORDS: &[&str] = &[
     "range",
     "reduce",
     "consume",
+    "make-graph",
+    "graph-to-table",
 ];
 
 /// Read an operator keyword (letters, `_`, and `-` joining words) at `i` without consuming.
@@ -71,7 +73,9 @@ fn keyword_at(i: In<'_>) -> &str {
         if n > 0 && b.get(end) == Some(&b'-') && b.get(end + 1).is_some_and(|c| c.is_ascii_alphabetic()) {
             let word: String = i[end + 1..].chars().take_while(|c| is_ident_char(*c)).collect();
             let cand = format!("{}-{}", &i[..end], word);
-            if OPERATOR_KEYWORDS.contains(&cand.as_str()) {
+            // a keyword or the start of one (`graph-to` of `graph-to-table`)
+            let prefix = format!("{cand}-");
+            if OPERATOR_KEYWORDS.iter().any(|k| *k == cand || k.starts_with(&prefix)) {
                 end += 1;
                 continue;
             }
@@ -301,6 +305,42 @@ pub fn operator(i: In) -> PResult<Operator> {
         "consume" => {
             let (r, _) = params(r, &["decodeblocks"])?;
             (r, OperatorKind::Consume)
+        }
+        "make-graph" => {
+            let (r, params) = params(r, &["with_node_id"])?;
+            let (r, source) = name(r)?;
+            let (r, _) = sym("-->")(r)?;
+            let (r, target) = name(r)?;
+            let (r, nodes) = if peek_kw(r, "with") {
+                let (r, _) = kw("with")(r)?;
+                comma_list(r, |i| {
+                    let (r, t) = expr(i)?;
+                    let (r, _) = kw("on")(r)?;
+                    let (r, key) = name(r)?;
+                    Ok((r, (t, key)))
+                })?
+            } else {
+                (r, vec![])
+            };
+            (r, OperatorKind::MakeGraph { params, source, target, nodes })
+        }
+        "graph-to-table" => {
+            let (r, exports) = comma_list(r, |i| {
+                let t = ws(i);
+                let (r, edges) =
+                    if peek_kw(t, "edges") { (kw("edges")(t)?.0, true) } else { (kw("nodes")(t)?.0, false) };
+                let (r, alias) = if peek_kw(r, "as") {
+                    let (r, _) = kw("as")(r)?;
+                    let (r, n) = name(r)?;
+                    (r, Some(n))
+                } else {
+                    (r, None)
+                };
+                let allowed: &[&str] = if edges { &["with_source_id", "with_target_id"] } else { &["with_node_id"] };
+                let (r, params) = params(r, allowed)?;
+                Ok((r, GraphExport { edges, alias, params }))
+            })?;
+            (r, OperatorKind::GraphToTable(exports))
         }
         _ => return fail(i, "query operator"),
     };

@@ -46,8 +46,44 @@ fn statement(out: &mut String, s: &Statement) {
             out.push_str("declare query_parameters");
             params(out, ps);
         }
+        StatementKind::DeclarePattern(d) => pattern_decl(out, d),
         StatementKind::Other(t) => out.push_str(t),
     }
+}
+
+fn pattern_decl(out: &mut String, d: &PatternDecl) {
+    let _ = write!(out, "declare pattern {}", ident(&d.name.name));
+    if d.params.is_empty() && d.path.is_none() && d.cases.is_empty() {
+        return;
+    }
+    out.push_str(" = ");
+    params(out, &d.params);
+    if let Some(p) = &d.path {
+        let _ = write!(out, "[{}: ", ident(&p.name.name));
+        if let ParamType::Scalar(t) = &p.ty {
+            out.push_str(&t.name);
+        }
+        out.push(']');
+    }
+    out.push_str(" {\n");
+    for c in &d.cases {
+        out.push('(');
+        let vals: Vec<String> = c.values.iter().map(|v| string_lit(v)).collect();
+        out.push_str(&vals.join(", "));
+        out.push(')');
+        if let Some(p) = &c.path {
+            let _ = write!(out, ".[{}]", string_lit(p));
+        }
+        out.push_str(" = {\n");
+        for (n, st) in c.body.iter().enumerate() {
+            if n > 0 {
+                out.push_str(";\n");
+            }
+            statement(out, st);
+        }
+        out.push_str("\n};\n");
+    }
+    out.push('}');
 }
 
 fn function(out: &mut String, f: &FunctionDef) {
@@ -917,6 +953,34 @@ fn operator(out: &mut String, op: &Operator) {
             if !props.is_empty() {
                 out.push_str(" with ");
                 comma(out, props, named);
+            }
+        }
+        MakeGraph { params, source, target, nodes } => {
+            out.push_str("make-graph");
+            param_list(out, params);
+            let _ = write!(out, " {} --> {}", ident(&source.name), ident(&target.name));
+            if !nodes.is_empty() {
+                out.push_str(" with ");
+                for (k, (t, key)) in nodes.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(", ");
+                    }
+                    expr(out, t);
+                    let _ = write!(out, " on {}", ident(&key.name));
+                }
+            }
+        }
+        GraphToTable(exports) => {
+            out.push_str("graph-to-table ");
+            for (k, x) in exports.iter().enumerate() {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(if x.edges { "edges" } else { "nodes" });
+                if let Some(a) = &x.alias {
+                    let _ = write!(out, " as {}", ident(&a.name));
+                }
+                param_list(out, &x.params);
             }
         }
         Consume => out.push_str("consume"),

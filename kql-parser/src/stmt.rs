@@ -71,7 +71,9 @@ pub fn statement(i: In) -> PResult<Statement> {
         return Ok((r, Statement { kind: StatementKind::Set { name: n, value }, span: Span::new(start, end) }));
     }
     if peek_kw(i, "declare") && peek_kw(&ws(i)[7..], "pattern") {
-        return other_statement(i);
+        let (r, decl) = pattern_decl(i)?;
+        let end = pos(r);
+        return Ok((r, Statement { kind: StatementKind::DeclarePattern(decl), span: Span::new(start, end) }));
     }
     if peek_kw(i, "declare") {
         let (r, _) = kw("declare")(i)?;
@@ -88,7 +90,71 @@ pub fn statement(i: In) -> PResult<Statement> {
     Ok((r, Statement { kind: StatementKind::Query(e), span }))
 }
 
-/// A cluster-level statement (`alias`, `restrict`, `declare pattern`, `pattern`) kept as
+/// `declare pattern name [= (a: string, ...) [[p: string]] { ("v", ...) [.["pv"]] = { body }; ... }]`
+fn pattern_decl(i: In) -> PResult<PatternDecl> {
+    let (r, _) = kw("declare")(i)?;
+    let (r, _) = kw("pattern")(r)?;
+    let (r, n) = name(r)?;
+    let mut decl = PatternDecl { name: n, params: Vec::new(), path: None, cases: Vec::new() };
+    if !peek_sym(r, "=") {
+        return Ok((r, decl));
+    }
+    let (r, _) = sym("=")(r)?;
+    let (mut r, params) = param_list(r)?;
+    decl.params = params;
+    if peek_sym(r, "[") {
+        let (r2, _) = sym("[")(r)?;
+        let (r2, pn) = name(r2)?;
+        let (r2, _) = sym(":")(r2)?;
+        let (r2, t) = type_name(r2)?;
+        let (r2, _) = sym("]")(r2)?;
+        decl.path = Some(Param { name: pn, ty: ParamType::Scalar(t), default: None });
+        r = r2;
+    }
+    let (mut r, _) = sym("{")(r)?;
+    loop {
+        while let Ok((r2, _)) = sym(";")(r) {
+            r = r2;
+        }
+        if let Ok((r2, _)) = sym("}")(r) {
+            return Ok((r2, decl));
+        }
+        // (values)
+        let (mut r2, _) = sym("(")(r)?;
+        let mut values = Vec::new();
+        loop {
+            let (r3, v) = crate::literal::string_literal(ws(r2))?;
+            values.push(v);
+            if let Ok((r4, _)) = sym(",")(r3) {
+                r2 = r4;
+                continue;
+            }
+            let (r4, _) = sym(")")(r3)?;
+            r2 = r4;
+            break;
+        }
+        // [.[path]] or [.path]
+        let mut path = None;
+        if let Ok((r3, _)) = sym(".")(r2) {
+            if let Ok((r4, _)) = sym("[")(r3) {
+                let (r4, v) = crate::literal::string_literal(ws(r4))?;
+                let (r4, _) = sym("]")(r4)?;
+                path = Some(v);
+                r2 = r4;
+            } else {
+                let (r4, id) = name(r3)?;
+                path = Some(id.name);
+                r2 = r4;
+            }
+        }
+        let (r2, _) = sym("=")(r2)?;
+        let (r2, b) = body(r2)?;
+        decl.cases.push(PatternCase { values, path, body: b });
+        r = r2;
+    }
+}
+
+/// A cluster-level statement (`alias`, `restrict`, `pattern`) kept as
 /// text up to the `;` that ends it (braces may hold nested `;`).
 fn other_statement(i: In) -> PResult<Statement> {
     let start = pos(i);

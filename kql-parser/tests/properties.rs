@@ -240,3 +240,43 @@ fn fuzz_regressions_round_trip() {
         }
     }
 }
+
+#[test]
+fn pattern_declarations_parse_and_round_trip() {
+    let q = "declare pattern country = (name:string)[state:string]\n{\n  (\"USA\").[\"New York\"] = { print Capital = \"Albany\" };\n  ('Canada').['Alberta'] = { let c = 'Edmonton'; print Capital = c };\n};\ncountry(\"Canada\").Alberta";
+    let a = kql_parser::parse(q).unwrap();
+    let kql_parser::StatementKind::DeclarePattern(d) = &a.statements[0].kind else { panic!("{a:?}") };
+    assert_eq!(d.name.name, "country");
+    assert_eq!(d.params.len(), 1);
+    assert_eq!(d.path.as_ref().map(|p| p.name.name.as_str()), Some("state"));
+    assert_eq!(d.cases.len(), 2);
+    assert_eq!(d.cases[1].values, ["Canada"]);
+    assert_eq!(d.cases[1].path.as_deref(), Some("Alberta"));
+    assert_eq!(d.cases[1].body.len(), 2);
+    for q in [
+        q,
+        "declare pattern map_ip_to_longlat;\nmap_ip_to_longlat('10.10.10.10')",
+        "declare pattern p = (a:string, b:string) { ('x', 'y') = { print 1 }; }",
+    ] {
+        let a = kql_parser::parse(q).unwrap();
+        let p = kql_parser::printer::print_script(&a);
+        let b = kql_parser::parse(&p).unwrap_or_else(|e| panic!("{q} -> {p}: {e}"));
+        assert_eq!(a, b, "{q} -> {p}");
+    }
+    assert!(kql_parser::parse("declare pattern p = (a:string) { (1) = { print 1 }; }").is_err());
+}
+
+#[test]
+fn graph_operators_parse_and_round_trip() {
+    for q in [
+        "E | make-graph source --> destination with nodes on name | graph-to-table edges with_source_id=S with_target_id=T",
+        "E | make-graph with_node_id=Id a --> b | graph-to-table nodes as N with_node_id=NodeId, edges as E2",
+        "E | make-graph a --> b with (N1 | where x > 1) on k1, N2 on k2 | graph-to-table nodes",
+    ] {
+        let a = kql_parser::parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let p = kql_parser::printer::print_script(&a);
+        let b = kql_parser::parse(&p).unwrap_or_else(|e| panic!("{q} -> {p}: {e}"));
+        assert_eq!(a, b, "{q} -> {p}");
+    }
+    assert!(kql_parser::parse("E | make-graph a -> b").is_err());
+}

@@ -197,6 +197,10 @@ pub struct Binder<'a> {
     /// Query options from `set name = value` statements (lower-case names), e.g.
     /// `query_bin_auto_size` for `bin_auto()`.
     pub query_options: std::collections::HashMap<String, Bound>,
+    /// Patterns from `declare pattern` statements, by name.
+    pub patterns: std::collections::HashMap<String, Rc<ast::PatternDecl>>,
+    /// Graphs built by `make-graph`, by the internal name of the relation that carries them.
+    pub graphs: std::collections::HashMap<String, Rc<operators::graph::GraphInfo>>,
 }
 
 /// The ingredients of an `innerunique` join (see [`Binder::last_innerunique`]).
@@ -245,6 +249,8 @@ impl<'a> Binder<'a> {
             extend_input: None,
             last_innerunique: None,
             query_options: Default::default(),
+            patterns: Default::default(),
+            graphs: Default::default(),
         }
     }
 
@@ -282,6 +288,9 @@ impl<'a> Binder<'a> {
                     }
                 }
                 ast::StatementKind::Set { .. } | ast::StatementKind::Other(_) => {}
+                ast::StatementKind::DeclarePattern(d) => {
+                    self.patterns.insert(d.name.name.clone(), Rc::new(d.clone()));
+                }
                 ast::StatementKind::DeclareQueryParameters(params) => {
                     for p in params {
                         let b = match &p.default {
@@ -368,8 +377,11 @@ impl<'a> Binder<'a> {
                 Some(Binding::Function(f, _)) => f.params.is_empty() && self.function_is_tabular(f),
                 None => self.catalog.has_table(&n.name) || self.catalog.schemas().function(&n.name).is_some(),
             },
+            K::Member { target, .. } => {
+                matches!(&target.kind, K::Call { target: None, name, .. } if self.patterns.contains_key(&name.name))
+            }
             K::Call { name, target, .. } => {
-                if target.is_some() {
+                if target.is_some() || self.patterns.contains_key(&name.name) {
                     return true;
                 }
                 match self.scope.get(&name.name) {
@@ -408,6 +420,8 @@ impl<'a> Binder<'a> {
             extend_input: None,
             last_innerunique: None,
             query_options: self.query_options.clone(),
+            patterns: self.patterns.clone(),
+            graphs: self.graphs.clone(),
         };
         if probe.call_depth > 50 {
             return false;

@@ -1,5 +1,5 @@
 //! The tabular operators beyond the core: `parse`, `parse-where`, `parse-kv`, `make-series`,
-//! `mv-apply`, `top-nested`, `evaluate` plugins, `search`, `scan`, `sample`, `reduce`...
+//! `mv-apply`, `top-nested`, `evaluate` plugins, `search`, `scan`, `sample`, `reduce`, graphs...
 //!
 //! Each family lives in a file under `ops/`; this module dispatches and holds shared helpers.
 
@@ -7,6 +7,8 @@
 mod evaluate;
 #[path = "ops/geolookup.rs"]
 mod geolookup;
+#[path = "ops/graph.rs"]
+pub mod graph;
 #[path = "ops/iplookup.rs"]
 mod iplookup;
 #[path = "ops/makeseries.rs"]
@@ -55,6 +57,10 @@ impl Binder<'_> {
             OperatorKind::TopHitters { count, of, by } => self.bind_top_hitters(rel, count, of, by.as_ref(), op.span),
             OperatorKind::Facet { by, with } => self.bind_facet(rel, by, with.as_ref(), op.span),
             OperatorKind::Fork(branches) => self.bind_fork(rel, branches, op.span),
+            OperatorKind::MakeGraph { params, source, target, nodes } => {
+                self.bind_make_graph(rel, params, source, target, nodes, op.span)
+            }
+            OperatorKind::GraphToTable(exports) => self.bind_graph_to_table(rel, exports, op.span),
             OperatorKind::Consume => {
                 let plan = LogicalPlanBuilder::from(rel.plan).limit(0, Some(0))?.build()?;
                 Ok(mk_rel(plan, rel.cols))

@@ -19,6 +19,9 @@ use std::sync::Arc;
 impl Binder<'_> {
     /// Bind a tabular expression.
     pub fn bind_tabular(&mut self, e: &ast::Expr) -> Result<Rel> {
+        if let Some((name, args, path)) = self.pattern_ref(e) {
+            return self.bind_pattern(name, args, path, e.span);
+        }
         match &e.kind {
             ExprKind::Paren(inner) => self.bind_tabular(inner),
             ExprKind::Pipe { source: Some(src), ops } => {
@@ -85,6 +88,78 @@ impl Binder<'_> {
             }
             _ => Err(KqlError::new("KQL045", "expected a tabular expression here", e.span)),
         }
+    }
+
+    /// `e` as an invocation of a declared pattern: its name, arguments and path.
+    fn pattern_ref<'e>(&self, e: &'e ast::Expr) -> Option<(&'e str, &'e [ast::Arg], Option<&'e str>)> {
+        let (call, path) = match &e.kind {
+            ExprKind::Member { target, name } => (&**target, Some(name.name.as_str())),
+            _ => (e, None),
+        };
+        match &call.kind {
+            ExprKind::Call { target: None, name, args } if self.patterns.contains_key(&name.name) => {
+                Some((name.name.as_str(), args.as_slice(), path))
+            }
+            _ => None,
+        }
+    }
+
+    /// Invoke pattern `name(args)[.path]`: the body of the mapping whose values (and path)
+    /// equal the constant string arguments; an error naming the reference when none does.
+    fn bind_pattern(&mut self, name: &str, args: &[ast::Arg], path: Option<&str>, span: Span) -> Result<Rel> {
+        let Some(decl) = self.patterns.get(name).cloned() else {
+            return Err(KqlError::new(
+                "KS204",
+                format!("The name '{name}' does not refer to any known pattern."),
+                span,
+            ));
+        };
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            let b = self.bind_constant(a.expr())?;
+            let b = self.coerce(b, KqlType::String);
+            match self.const_value(b.expr, KqlType::String, a.expr().span)? {
+                ScalarValue::Utf8(Some(s)) => values.push(s),
+                _ => values.push(String::new()),
+            }
+        }
+        let found = decl.cases.iter().find(|c| c.values == values && c.path.as_deref() == path);
+        let Some(case) = found else {
+            let quoted: Vec<String> = values.iter().map(|v| format!("'{}'", v.replace('\'', "\\'"))).collect();
+            let mut reference = format!("{name}({})", quoted.join(","));
+            if let Some(p) = path {
+                reference.push_str(&format!(".['{}']", p.replace('\'', "\\'")));
+            }
+            return Err(KqlError::new(
+                "SEM0036",
+                format!(
+                    "One or more pattern references were not declared. Detected pattern references: [\"{reference}\"]"
+                ),
+                span,
+            ));
+        };
+        if self.call_depth > 64 {
+            return Err(KqlError::new("KQL075", "pattern invocations nest too deeply (recursion?)", span));
+        }
+        let saved = self.scope.clone();
+        self.call_depth += 1;
+        let result = (|| {
+            let mut last = None;
+            for st in &case.body {
+                match &st.kind {
+                    ast::StatementKind::Let { name, value } => self.bind_let(name, value)?,
+                    ast::StatementKind::Query(e) => last = Some(e),
+                    _ => {}
+                }
+            }
+            match last {
+                Some(e) => self.bind_tabular(e),
+                None => Err(KqlError::new("KQL072", format!("pattern `{name}` has no result expression"), span)),
+            }
+        })();
+        self.call_depth -= 1;
+        self.scope = saved;
+        result
     }
 
     /// `_GetWatchlist('alias')`: a watchlist loaded with `--watchlist` (see
@@ -268,6 +343,13 @@ impl Binder<'_> {
                 let mut cols: Vec<Col> = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let b = self.bind_scalar(&item.expr, &empty)?;
+                    if let Some(parts) = crate::functions::series::expand_multi(item, &b) {
+                        for (name, e, ty) in parts {
+                            exprs.push(e.alias(&name));
+                            cols.push(Col::new(name, ty));
+                        }
+                        continue;
+                    }
                     let taken: Vec<String> = cols.iter().map(|c| c.name.clone()).collect();
                     let name = match item.names.first() {
                         Some(n) => n.name.clone(),
@@ -1285,6 +1367,8 @@ pub fn operator_name(k: &OperatorKind) -> &'static str {
         OperatorKind::Fork(_) => "fork",
         OperatorKind::Facet { .. } => "facet",
         OperatorKind::Reduce { .. } => "reduce",
+        OperatorKind::MakeGraph { .. } => "make-graph",
+        OperatorKind::GraphToTable(_) => "graph-to-table",
         OperatorKind::Consume => "consume",
         OperatorKind::Print(_) => "print",
         OperatorKind::Range { .. } => "range",

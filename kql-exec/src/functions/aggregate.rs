@@ -71,7 +71,16 @@ const AGGREGATES: &[&str] = &[
     "percentile",
     "percentiles",
     "percentiles_array",
+    "percentilew",
+    "percentilesw",
+    "percentilesw_array",
     "make_list_with_nulls",
+    "tdigest",
+    "tdigest_merge",
+    "merge_tdigest",
+    "hll",
+    "hll_if",
+    "hll_merge",
 ];
 
 /// True if `name` is an aggregation function (Kusto's or ours).
@@ -145,13 +154,35 @@ pub fn bind_summarize(
                 }
                 continue;
             }
-            if name.name == "percentiles_array" && args.len() >= 2 && !is_user_function(b, "percentiles_array") {
+            if name.name == "percentilesw" && args.len() >= 3 && !is_user_function(b, "percentilesw") {
+                // one column per weighted percentile, as `percentiles`
+                for (k, p) in args[2..].iter().enumerate() {
+                    let call = percentilew_call(&args[0], &args[1], p.expr().clone(), name.span, item.expr.span);
+                    let rewritten = rewrite(b, &mut col, &call)?;
+                    outputs.push((
+                        item.names.get(k).map(|n| vec![n.name.clone()]).unwrap_or_default(),
+                        rewritten,
+                        None,
+                    ));
+                }
+                continue;
+            }
+            let weighted = name.name == "percentilesw_array";
+            let min_args = if weighted { 3 } else { 2 };
+            if (name.name == "percentiles_array" || weighted)
+                && args.len() >= min_args
+                && !is_user_function(b, &name.name)
+            {
                 // one internal percentile per value, packed into one dynamic array
                 let x = b.bind_scalar(args[0].expr(), &rel)?;
                 let mut elems = Vec::new();
-                for p in percentile_values(b, &args[1..], item.expr.span)? {
+                for p in percentile_values(b, &args[min_args - 1..], item.expr.span)? {
                     let lit_p = ast::Expr::new(ExprKind::Literal(ast::Literal::Real(Some(p))), item.expr.span);
-                    let call = percentile_call(&args[0], lit_p, name.span, item.expr.span);
+                    let call = if weighted {
+                        percentilew_call(&args[0], &args[1], lit_p, name.span, item.expr.span)
+                    } else {
+                        percentile_call(&args[0], lit_p, name.span, item.expr.span)
+                    };
                     elems.push(ast::Arg::Positional(rewrite(b, &mut col, &call)?));
                 }
                 let pack = ast::Expr::new(
@@ -220,6 +251,18 @@ fn percentile_call(x: &ast::Arg, p: ast::Expr, name_span: Span, span: Span) -> a
             target: None,
             name: ast::Ident::new("percentile", name_span),
             args: vec![x.clone(), ast::Arg::Positional(p)],
+        },
+        span,
+    )
+}
+
+/// `percentilew(x, w, p)` as a call expression.
+fn percentilew_call(x: &ast::Arg, w: &ast::Arg, p: ast::Expr, name_span: Span, span: Span) -> ast::Expr {
+    ast::Expr::new(
+        ExprKind::Call {
+            target: None,
+            name: ast::Ident::new("percentilew", name_span),
+            args: vec![x.clone(), w.clone(), ast::Arg::Positional(p)],
         },
         span,
     )
@@ -328,8 +371,10 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
         NameHint::None => format!("{name}_"),
     };
     let display = match name {
-        "percentile" | "percentiles" if bound.len() == 2 => {
-            let p = match &bound[1].expr {
+        "percentile" | "percentiles" | "percentilew" | "percentilesw"
+            if bound.len() == 2 || (name.ends_with('w') && bound.len() == 3) =>
+        {
+            let p = match &bound[bound.len() - 1].expr {
                 Expr::Literal(v, _) => v.to_string().replace('.', "_"),
                 _ => String::new(),
             };
@@ -459,6 +504,17 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             let e = if t == KqlType::Real { e } else { cast(e, arrow_type(t)) };
             (e, t)
         }
+        "percentilew" | "percentilesw" if bound.len() == 3 => {
+            let p = super::arg_i64_const(&bound[2]).map(|v| v as f64).or(match &bound[2].expr {
+                Expr::Literal(ScalarValue::Float64(Some(f)), _) => Some(*f),
+                _ => None,
+            });
+            let Some(p) = p else {
+                return Err(KqlError::new("KQL091", "percentilew needs a constant percentage", span));
+            };
+            super::sketch::weighted_percentile(b, arg(0)?, arg(1)?, p, span)?
+        }
+        _ if super::sketch::is_sketch_aggregate(name) => super::sketch::bind_aggregate(b, name, &bound, span)?,
         _ => {
             if b.options.check_only {
                 return Ok(push(col, agg::count(lit(1i64)), display, KqlType::Dynamic));

@@ -336,6 +336,58 @@ pub(crate) fn array_sort_many(arrays: &[&str], asc: bool, nulls_last: bool) -> O
     Some(dj::build_array(&sorted.iter().map(String::as_str).collect::<Vec<_>>()))
 }
 
+/// The name Kusto gives an argument of `array_sort_asc/desc` in its result columns: a
+/// column or variable's name, a path's parts joined with `_` (`d.x` -> `d_x`); `None` for any
+/// other expression.
+fn sort_arg_name(e: &kql_parser::ast::Expr) -> Option<String> {
+    use kql_parser::ast::{ExprKind, Literal};
+    match &e.kind {
+        ExprKind::Name(id) => Some(id.name.clone()),
+        ExprKind::Member { target, name } => Some(format!("{}_{}", sort_arg_name(target)?, name.name)),
+        ExprKind::Index { target, index } => match &index.kind {
+            ExprKind::Literal(Literal::String(k)) => Some(format!("{}_{k}", sort_arg_name(target)?)),
+            _ => None,
+        },
+        ExprKind::Paren(inner) => sort_arg_name(inner),
+        _ => None,
+    }
+}
+
+/// Split an unnamed (or tuple-named) `array_sort_asc/desc(a1, a2, ...)` with several arrays
+/// into one column per array, as Kusto does: `{argument}_sorted` (`array{i}_sorted` for an
+/// argument without a name), or the names of `(x, y) = ...` first. `b` is the bound call (an
+/// array of the sorted arrays). `None` for any other item.
+pub fn expand_sort_many(item: &kql_parser::ast::ColumnAssign, b: &Bound) -> Option<Vec<(String, Expr, KqlType)>> {
+    let kql_parser::ast::ExprKind::Call { target: None, name, args } = &item.expr.kind else { return None };
+    if !matches!(name.name.as_str(), "array_sort_asc" | "array_sort_desc") || item.names.len() == 1 {
+        return None;
+    }
+    // a trailing bool is `nulls_last`, not an array
+    let trailing_bool = args.len() > 1
+        && matches!(
+            args.last().map(|a| &a.expr().kind),
+            Some(kql_parser::ast::ExprKind::Literal(kql_parser::ast::Literal::Bool(Some(_))))
+        );
+    let arrays = &args[..args.len() - usize::from(trailing_bool)];
+    if arrays.len() < 2 || b.ty != KqlType::Dynamic {
+        return None;
+    }
+    let mut out: Vec<(String, Expr, KqlType)> = Vec::with_capacity(arrays.len());
+    for (k, a) in arrays.iter().enumerate() {
+        let col = match item.names.get(k) {
+            Some(n) => n.name.clone(),
+            None => {
+                let base = sort_arg_name(a.expr()).unwrap_or_else(|| format!("array{k}"));
+                let taken: Vec<String> = out.iter().map(|(n, _, _)| n.clone()).collect();
+                crate::binder::naming::unique(&format!("{base}_sorted"), &taken)
+            }
+        };
+        let part = super::dynfn::index(b.expr.clone(), lit(k as i64), KqlType::Long);
+        out.push((col, part, KqlType::Dynamic));
+    }
+    Some(out)
+}
+
 /// A key or JSONPath as a list of keys (None for paths with indexes or invalid paths).
 fn key_path(key: &str) -> Option<Vec<String>> {
     if !key.starts_with('$') {

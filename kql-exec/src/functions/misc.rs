@@ -23,6 +23,77 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 // ---------------------------------------------------------------------------------------------
+// estimate_data_size
+// ---------------------------------------------------------------------------------------------
+
+/// The bytes a value of type `ty` takes when its size does not depend on the value (`None`
+/// for strings and dynamic values, measured per row).
+fn fixed_data_size(ty: KqlType) -> Option<i64> {
+    match ty {
+        KqlType::Bool => Some(1),
+        KqlType::Int => Some(4),
+        KqlType::Long | KqlType::Real | KqlType::DateTime | KqlType::TimeSpan => Some(8),
+        KqlType::Guid | KqlType::Decimal => Some(16),
+        KqlType::String | KqlType::Dynamic => None,
+    }
+}
+
+/// `estimate_data_size(*)` / `estimate_data_size(c1, c2, ...)`: the estimated bytes of the
+/// row's columns (all of them for `*`): 1 for a bool, 4 for an int, 8 for a long, real,
+/// datetime or timespan, 16 for a guid or decimal, a string's UTF-8 length, a dynamic value's
+/// JSON text length (nulls and empty strings count 0).
+pub fn estimate_data_size(
+    b: &mut crate::binder::Binder,
+    args: &[kql_parser::ast::Arg],
+    rel: &crate::binder::Rel,
+    span: kql_parser::Span,
+) -> Result<Bound> {
+    use datafusion::functions::core::expr_fn::coalesce;
+    use datafusion::logical_expr::cast;
+    if args.is_empty() {
+        return Err(crate::error::KqlError::new(
+            "KS119",
+            "The function 'estimate_data_size' expects at least 1 argument.",
+            span,
+        ));
+    }
+    let mut parts: Vec<Bound> = Vec::new();
+    for a in args {
+        if matches!(a.expr().kind, kql_parser::ast::ExprKind::Star) {
+            // in an extend, its input columns (not the items before this one)
+            let cols = match &b.extend_input {
+                Some((view, input)) if *view == rel.cols => input.clone(),
+                _ => rel.cols.clone(),
+            };
+            parts.extend(cols.iter().map(|c| Bound::new(crate::binder::scalar::column(&c.name), c.ty)));
+        } else {
+            parts.push(b.bind_scalar(a.expr(), rel)?);
+        }
+    }
+    let mut fixed = 0i64;
+    let mut total: Option<Expr> = None;
+    for p in parts {
+        if let Some(n) = fixed_data_size(p.ty) {
+            fixed += n;
+            continue;
+        }
+        let bytes = coalesce(vec![
+            cast(datafusion::functions::string::expr_fn::octet_length(p.expr), DataType::Int64),
+            lit(0i64),
+        ]);
+        total = Some(match total {
+            Some(t) => t + bytes,
+            None => bytes,
+        });
+    }
+    let e = match total {
+        Some(t) => t + lit(fixed),
+        None => lit(fixed),
+    };
+    Ok(Bound::new(e, KqlType::Long))
+}
+
+// ---------------------------------------------------------------------------------------------
 // xxhash64
 // ---------------------------------------------------------------------------------------------
 
@@ -728,6 +799,28 @@ pub(crate) fn beta_inv(p: f64, a: f64, b: f64) -> f64 {
         }
     }
     (lo + hi) / 2.0
+}
+
+/// `welch_test(mean1, variance1, count1, mean2, variance2, count2)`: the two-sided p-value of
+/// Welch's t-test (unequal variances), with the Welch–Satterthwaite degrees of freedom. `None`
+/// (null) when a count is below 2 or both variances are 0.
+pub(crate) fn welch_test(m1: f64, v1: f64, n1: f64, m2: f64, v2: f64, n2: f64) -> Option<f64> {
+    if n1 < 2.0 || n2 < 2.0 || v1 < 0.0 || v2 < 0.0 {
+        return None;
+    }
+    let (a, b) = (v1 / n1, v2 / n2);
+    let se2 = a + b;
+    if se2 <= 0.0 || !se2.is_finite() {
+        return None;
+    }
+    let t = (m1 - m2) / se2.sqrt();
+    let df = se2 * se2 / (a * a / (n1 - 1.0) + b * b / (n2 - 1.0));
+    let p = beta_cdf(df / (df + t * t), df / 2.0, 0.5);
+    p.is_finite().then_some(p)
+}
+
+fn f_welch_test(a: &[V]) -> Out {
+    (|| welch_test(a[0].f()?, a[1].f()?, a[2].f()?, a[3].f()?, a[4].f()?, a[5].f()?))().into()
 }
 
 macro_rules! real1 {
@@ -1536,6 +1629,7 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         ("beta_pdf", 3) => row_call("kql_beta_pdf", Real, f_beta_pdf, all(&r)),
         ("beta_cdf", 3) => row_call("kql_beta_cdf", Real, f_beta_cdf, all(&r)),
         ("beta_inv", 3) => row_call("kql_beta_inv", Real, f_beta_inv, all(&r)),
+        ("welch_test", 6) => row_call("kql_welch_test", Real, f_welch_test, all(&r)),
         ("around", 3) => row_call("kql_around", Bool, f_around, all(&r)),
         ("replace_strings", 3) => row_call("kql_replace_strings", Str, f_replace_strings, vec![s(0), d(1), d(2)]),
         ("translate", 3) => row_call("kql_translate", Str, f_translate, all(&s)),
@@ -1619,6 +1713,12 @@ mod tests {
         assert!(beta_pdf(1.5, 10.0, 20.0).is_nan());
         assert!((beta_cdf(0.5, 2.0, 2.0) - 0.5).abs() < 1e-12);
         assert!((beta_inv(beta_cdf(0.3, 2.0, 5.0), 2.0, 5.0) - 0.3).abs() < 1e-9);
+        // Welch's t-test: the Wikipedia example of Kusto's documentation (p = 0.021)
+        let p = welch_test(20.82, 7.867_428_571_428_571, 15.0, 22.986_666_666_666_668, 3.812_666_666_666_667, 15.0)
+            .unwrap();
+        assert!((p - 0.02137800146286441).abs() < 1e-9, "{p}");
+        assert_eq!(welch_test(1.0, 0.0, 5.0, 2.0, 0.0, 5.0), None);
+        assert_eq!(welch_test(1.0, 1.0, 1.0, 2.0, 1.0, 5.0), None);
     }
 
     #[test]

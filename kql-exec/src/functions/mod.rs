@@ -4,6 +4,7 @@
 //! |---|---|
 //! | conditionals, null tests, `iff`, `case`, `coalesce` | [`logical`] |
 //! | strings and string predicates | [`strfn`] |
+//! | `parse_user_agent` (uap-core's rules) | [`useragent`] |
 //! | conversions (`tostring`, `toint`, `todatetime`...) | [`convert`] |
 //! | numbers (`round`, `floor`, `bin`, arithmetic helpers) | [`math`] |
 //! | dates and times (`ago`, `startofday`, `datetime_diff`...) | [`dtfn`] |
@@ -13,6 +14,7 @@
 //! | geospatial (`geo_distance_2points`, H3, S2, geohash...) | [`geo`] |
 //! | series (`series_add`, `series_stats`, `series_fit_line`...) and window functions (`prev`, `row_number`...) | [`series`] |
 //! | everything else (`hash_*`, `binary_*`, `format_bytes`, unit conversions...) | [`misc`] |
+//! | sketches: `tdigest`, `hll` and the functions reading them; weighted percentiles | [`sketch`] |
 //! | aggregations in `summarize` | [`aggregate`] |
 //!
 //! [`catalog`] holds Kusto's own list of functions (names, arity, naming rules), used for
@@ -30,8 +32,10 @@ pub mod logical;
 pub mod math;
 pub mod misc;
 pub mod series;
+pub mod sketch;
 pub mod strfn;
 pub mod udf;
+pub mod useragent;
 
 #[cfg(test)]
 mod tests;
@@ -143,6 +147,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
             let d = b.bind_scalar(args[1].expr(), rel)?;
             return Ok(Bound { hint: NameHint::None, ..d });
         }
+        "estimate_data_size" => return misc::estimate_data_size(b, args, rel, span),
         "pack_all" if args.len() <= 1 => {
             // the columns in scope, expanded at bind time
             let ignore = match args.first() {
@@ -208,7 +213,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
     }
     let hint = catalog::result_name(n, &bound);
     let mut ctx = BindCtx { binder: b, span };
-    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 11] = [
+    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 13] = [
         logical::bind,
         convert::bind,
         strfn::bind,
@@ -219,6 +224,8 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
         ipfn::bind,
         geo::bind,
         series::bind,
+        sketch::bind,
+        useragent::bind,
         misc::bind,
     ];
     for fam in families {

@@ -977,6 +977,9 @@ pub fn multi_fields(name: &str) -> Option<&'static [(&'static str, KqlType)]> {
 /// `(a, b) = f(...)`: the given names first, Kusto's names for the rest. `None` for any other
 /// item.
 pub fn expand_multi(item: &ast::ColumnAssign, b: &Bound) -> Option<Vec<(String, Expr, KqlType)>> {
+    if let Some(parts) = super::array::expand_sort_many(item, b) {
+        return Some(parts);
+    }
     let ast::ExprKind::Call { target: None, name, args } = &item.expr.kind else { return None };
     let fields = multi_fields(&name.name)?;
     if b.ty != KqlType::Dynamic {

@@ -179,3 +179,170 @@ fn make_list_and_make_set_flatten_arrays() {
     let (_, rows) = run("datatable(a:dynamic)[dynamic([1, 2, 3]), dynamic([4])] | summarize l = make_list(a, 2)");
     assert_eq!(rows[0][0], json!([1, 2]));
 }
+
+#[test]
+fn array_sort_with_several_arrays_gives_one_column_each() {
+    let (cols, rows) = run(r#"let array1 = dynamic([1,3,4,5,2]);
+        let array2 = dynamic(["a","b","c","d","e"]);
+        print array_sort_desc(array1,array2)"#);
+    assert_eq!(cols, ["array1_sorted", "array2_sorted"]);
+    assert_eq!(rows[0], [json!([5, 4, 3, 2, 1]), json!(["d", "c", "b", "e", "a"])]);
+    // unnamed arguments are numbered; a repeated name gets a suffix; a trailing bool is no array
+    let (cols, rows) =
+        run("print a=dynamic([2,1]), d=dynamic({'x':[1,2]}) | extend array_sort_asc(a, d.x, a, dynamic([7,8]), false)");
+    assert_eq!(cols, ["a", "d", "a_sorted", "d_x_sorted", "a_sorted1", "array3_sorted"]);
+    assert_eq!(rows[0][2..], [json!([1, 2]), json!([2, 1]), json!([1, 2]), json!([8, 7])]);
+    // named: tuple names split, a single name keeps the array of arrays
+    let (cols, rows) = run(
+        "print a=dynamic([2,1]), b=dynamic([3,4]) | project (x, y) = array_sort_asc(a, b), z = array_sort_asc(a, b)",
+    );
+    assert_eq!(cols, ["x", "y", "z"]);
+    assert_eq!(rows[0], [json!([1, 2]), json!([4, 3]), json!([[1, 2], [4, 3]])]);
+    let (cols, rows) = run("print a=dynamic([2,1]), b=dynamic([3,4]) | project array_sort_asc(a, b)[1]");
+    assert_eq!(cols.len(), 1);
+    assert_eq!(rows[0], [json!([4, 3])]);
+}
+
+#[test]
+fn estimate_data_size_by_type() {
+    let (cols, rows) =
+        run("range x from 1 to 10 step 1 | extend Text = '1234567890' | summarize Total=sum(estimate_data_size(*))");
+    assert_eq!(cols, ["Total"]);
+    assert_eq!(rows[0], [json!(180)]);
+    let (_, rows) =
+        run("print b=true, i=int(1), s='héllo', e='', n=string(null), g=guid(00000000-0000-0000-0000-000000000000) \
+         | extend all = estimate_data_size(*), some = estimate_data_size(b, i, s)");
+    assert_eq!(rows[0][6..], [json!(1 + 4 + 6 + 16), json!(1 + 4 + 6)]);
+    assert!(err("print estimate_data_size()").contains("KS119"));
+}
+
+#[test]
+fn weighted_percentiles() {
+    let t = "datatable(ReqCount:long, LatencyBucket:long)[8, 10, 6, 20, 3, 30, 1, 40]";
+    let (cols, rows) = run(&format!("{t} | summarize percentilesw_array(LatencyBucket, ReqCount, 50, 75, 99.9)"));
+    assert_eq!(cols, ["percentiles_LatencyBucket"]);
+    assert_eq!(rows[0], [json!([20, 20, 40])]);
+    let (cols, rows) = run(&format!(
+        "{t} | summarize percentilesw(LatencyBucket, ReqCount, 50, 99.9), p = percentilew(LatencyBucket, ReqCount, 0), \
+         a = percentilesw_array(LatencyBucket, ReqCount, dynamic([10, 90]))"
+    ));
+    assert_eq!(cols, ["percentile_LatencyBucket_50", "percentile_LatencyBucket_99_9", "p", "a"]);
+    assert_eq!(rows[0], [json!(20), json!(40), json!(10), json!([10, 30])]);
+    // rows with a null or non-positive weight count for nothing
+    let (_, rows) =
+        run("datatable(x:real, w:long)[1.5, 1, 2.5, long(null), 3.5, -1, 4.5, 1] | summarize percentilew(x, w, 60)");
+    assert_eq!(rows[0], [json!(4.5)]);
+    assert!(err("datatable(x:real, w:real)[1.0, 1.0] | summarize percentilew(x, w, 50)").contains("integer"));
+}
+
+#[test]
+fn tdigest_family() {
+    let (cols, rows) = run("datatable(V:real, W:long)[1.0, 1, 2.0, 2] | summarize TD=tdigest(V, W) | project P50=percentile_tdigest(TD, 50), TD");
+    assert_eq!(cols, ["P50", "TD"]);
+    assert_eq!(rows[0], [json!(2.0), json!([[10], [1.0, 2.0], [1, 2]])]);
+    let (cols, rows) = run(
+        "range x from 1 to 10 step 1 | extend y = x + 10 | summarize tdigestX = tdigest(x), tdigestY = tdigest(y) \
+         | project merged = merge_tdigest(tdigestX, tdigestY) | project percentile_tdigest(merged, 100, typeof(long)), \
+           percentiles_array_tdigest(merged, 5, 50), rank = rank_tdigest(merged, 15), pr = percentrank_tdigest(merged, 5)",
+    );
+    assert_eq!(cols[0], "percentile_tdigest_merged");
+    assert_eq!(rows[0], [json!(20), json!([1, 10]), json!(15.0), json!(25.0)]);
+    // tdigest_merge as an aggregate, over datetimes
+    let (_, rows) = run(
+        "range d from datetime(2020-01-01) to datetime(2020-01-10) step 1d | summarize t = tdigest(d) by b = dayofmonth(d) % 2 \
+         | summarize m = tdigest_merge(t) | project p = percentile_tdigest(m, 50), q = percentile_tdigest(m, 50, typeof(datetime))",
+    );
+    assert_eq!(rows[0], [json!("2020-01-05T00:00:00.0000000Z"), json!("2020-01-05T00:00:00.0000000Z")]);
+    assert!(err("print x = 's' | summarize tdigest(x)").contains("numbers"));
+    let (_, rows) = run("print percentile_tdigest(dynamic('bad'), 50), rank_tdigest(dynamic(null), 1)");
+    assert_eq!(rows[0], [json!(null), json!(null)]);
+}
+
+#[test]
+fn hll_family() {
+    let (cols, rows) =
+        run("range x from 1 to 10 step 1 | extend y = x + 10 | summarize hll_x = hll(x), hll_y = hll(y) \
+         | project merged = hll_merge(hll_x, hll_y) | project dcount_hll(merged)");
+    assert_eq!(cols, ["dcount_hll_merged"]);
+    assert_eq!(rows[0], [json!(20)]);
+    let (cols, rows) =
+        run("range x from 1 to 30 step 1 | summarize h = hll(x % 7, 2), hi = hll_if(x, x > 25) by b = x % 2 \
+         | summarize m = hll_merge(h), mi = hll_merge(hi) | project dcount_hll(m), dcount_hll(mi)");
+    assert_eq!(cols, ["dcount_hll_m", "dcount_hll_mi"]);
+    assert_eq!(rows[0], [json!(7), json!(5)]);
+    assert!(err("range x from 1 to 3 step 1 | summarize hll(x, 9)").contains("accuracy"));
+}
+
+#[test]
+fn pattern_statements() {
+    let (cols, rows) = run(r#"declare pattern map_ip_to_longlat = (address:string)
+        {
+          ("10.10.10.10") = { print Lat=37.405992, Long=-122.078515 };
+        };
+        map_ip_to_longlat("10.10.10.10")"#);
+    assert_eq!(cols, ["Lat", "Long"]);
+    assert_eq!(rows[0], [json!(37.405992), json!(-122.078515)]);
+    let country = r#"declare pattern country = (name:string)[state:string]
+        {
+          ("USA").["New York"] = { print Capital = "Albany" };
+          ("USA").["Washington"] = { print Capital = "Olympia" };
+          ("Canada").["Alberta"] = { let c = "Edmonton"; print Capital = c };
+        };
+        "#;
+    let (_, rows) = run(&format!("{country} country('Canada').Alberta"));
+    assert_eq!(rows[0], [json!("Edmonton")]);
+    let (_, rows) = run(&format!(
+        "{country} union country('USA').['New York'], country(\"USA\").Washington | order by Capital asc"
+    ));
+    assert_eq!(rows, [[json!("Albany")], [json!("Olympia")]]);
+    let e = err(&format!("{country} country('USA').Texas"));
+    assert!(e.contains("SEM0036") && e.contains("country('USA').['Texas']"), "{e}");
+    let e = err("declare pattern p; p('x')");
+    assert!(e.contains("p('x')"), "{e}");
+}
+
+#[test]
+fn graph_to_table_exports_edges_and_nodes() {
+    let data = r#"let nodes = datatable(name:string, type:string, age:long)
+        ["Alice", "Person", 23, "Bob", "Person", 31, "Eve", "Person", 17, "Trent", "System", 99];
+        let edges = datatable(source:string, destination:string, edge_type:string)
+        ["Alice", "Bob", "communicatesWith", "Alice", "Trent", "trusts", "Bob", "Trent", "hasPermission",
+         "Eve", "Alice", "attacks", "Mallory", "Alice", "attacks", "Mallory", "Bob", "attacks"];
+        "#;
+    let (cols, rows) = run(&format!(
+        "{data} edges | make-graph source --> destination with nodes on name \
+         | graph-to-table edges with_source_id=SourceId with_target_id=TargetId"
+    ));
+    assert_eq!(cols, ["SourceId", "TargetId", "source", "destination", "edge_type"]);
+    assert_eq!(rows[0][..3], [json!(-3122868243544336885i64), json!(-7133945255344544237i64), json!("Alice")]);
+    let (cols, rows) = run(&format!(
+        "{data} edges | make-graph source --> destination with nodes on name | graph-to-table nodes with_node_id=NodeId"
+    ));
+    assert_eq!(cols, ["NodeId", "name", "type", "age"]);
+    assert_eq!(rows.len(), 5);
+    assert!(rows.contains(&vec![json!(3855580634910899594i64), json!("Mallory"), json!(""), json!(null)]));
+    assert!(rows.contains(&vec![json!(-3122868243544336885i64), json!("Alice"), json!("Person"), json!(23)]));
+    // both, named: the names are tables for the next statements
+    let (cols, rows) = run(&format!(
+        "{data} edges | make-graph source --> destination with nodes on name \
+         | graph-to-table nodes as N with_node_id=NodeId, edges as E with_source_id=SourceId; E | count"
+    ));
+    assert_eq!(cols, ["Count"]);
+    assert_eq!(rows[0], [json!(6)]);
+    assert!(err("print x=1 | graph-to-table edges").contains("make-graph"));
+    assert!(err(&format!("{data} edges | make-graph src --> destination")).contains("src"));
+}
+
+#[test]
+fn reduce_operator() {
+    let q = "range x from 1 to 10 step 1 | project str = strcat('foo', 'Z', tostring(x))";
+    let (cols, rows) = run(&format!("{q} | reduce by str"));
+    assert_eq!(cols, ["Pattern", "Count", "Representative"]);
+    assert_eq!(rows, [[json!("others"), json!(10), json!("")]]);
+    let (_, rows) = run(&format!("{q} | reduce by str with characters='Z'"));
+    assert_eq!(rows, [[json!("foo*"), json!(10), json!("fooZ1")]]);
+    let (cols, rows) = run(&format!("{q} | reduce kind=source by str with threshold=0.5, characters='Z'"));
+    assert_eq!(cols, ["str", "Pattern", "Count", "Representative"]);
+    assert_eq!(rows[3], [json!("fooZ4"), json!("foo*"), json!(10), json!("fooZ1")]);
+    assert!(err(&format!("{q} | reduce by str with threshold=2.0")).contains("threshold"));
+}

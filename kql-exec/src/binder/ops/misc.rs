@@ -1,5 +1,5 @@
-//! `top-nested`, `sample`, `sample-distinct`, `search`, `scan`, and errors for the
-//! operators not supported yet (`find`, `reduce`, `partition`, `top-hitters`, `facet`, `fork`).
+//! `top-nested`, `sample`, `sample-distinct`, `search`, `scan`, `reduce`, and errors for the
+//! operators not supported yet (`find`, `partition`, `top-hitters`, `facet`, `fork`).
 
 use super::super::naming::unique;
 use super::super::scalar::{column, typed_null};
@@ -363,8 +363,82 @@ impl Binder<'_> {
         props: &[ast::NamedArg],
         span: Span,
     ) -> Result<Rel> {
-        let _ = (rel, params, by, props);
-        Err(unsupported("reduce", span))
+        let kind = param(params, "kind").and_then(name_text);
+        let source = match kind.as_deref() {
+            None => false,
+            Some(k) if k.eq_ignore_ascii_case("source") => true,
+            Some(k) => return Err(KqlError::new("KQL056", format!("reduce: unknown kind `{k}`"), span)),
+        };
+        let mut threshold = 0.1;
+        let mut characters: Option<String> = None;
+        for p in props {
+            let (c, _) = self.const_cell(&p.value)?;
+            match p.name.name.to_ascii_lowercase().as_str() {
+                "threshold" => match c.f() {
+                    Some(t) if (0.0..=1.0).contains(&t) => threshold = t,
+                    _ => {
+                        return Err(KqlError::new("KQL056", "reduce: threshold must be a real in [0, 1]", p.value.span))
+                    }
+                },
+                "characters" => match c {
+                    Cell::S(s) => characters = Some(s),
+                    _ => return Err(KqlError::new("KQL056", "reduce: characters must be a string", p.value.span)),
+                },
+                other => {
+                    return Err(KqlError::new("KQL056", format!("reduce: unknown property `{other}`"), p.name.span))
+                }
+            }
+        }
+        let b = self.bind_scalar(by, &rel)?;
+        let value = self.coerce(b, KqlType::String).expr;
+        // kind=source: the input columns, then each row's cluster (as Kusto.Language types it)
+        let cluster_cols = [
+            Col::new("Pattern", KqlType::String),
+            Col::new("Count", KqlType::Long),
+            Col::new("Representative", KqlType::String),
+        ];
+        let out_cols: Vec<Col> = if source {
+            rel.cols.iter().cloned().chain(cluster_cols.iter().cloned()).collect()
+        } else {
+            cluster_cols.to_vec()
+        };
+        if self.options.check_only {
+            return self.rel_from_cells(out_cols, &[]);
+        }
+        // the input with the reduced value last
+        let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+        exprs.push(value.alias("__reduce_value"));
+        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let batches = self.runner.run(plan)?;
+        let mut rows = rows_of(&batches);
+        let values: Vec<String> = rows
+            .iter_mut()
+            .map(|r| match r.pop() {
+                Some(Cell::S(s)) => s,
+                _ => String::new(),
+            })
+            .collect();
+        let (of_row, clusters) = reduce_patterns(&values, threshold, characters.as_deref());
+        let others = of_row.iter().filter(|c| c.is_none()).count();
+        if source {
+            for (r, c) in rows.iter_mut().zip(&of_row) {
+                match c.and_then(|k| clusters.get(k)) {
+                    Some((p, n, first)) => {
+                        r.extend([Cell::S(p.clone()), Cell::I(*n as i64), Cell::S(values[*first].clone())])
+                    }
+                    None => r.extend([Cell::S("others".into()), Cell::I(others as i64), Cell::S(String::new())]),
+                }
+            }
+            return self.rel_from_cells(out_cols, &rows);
+        }
+        let mut out: Vec<Vec<Cell>> = clusters
+            .iter()
+            .map(|(p, n, first)| vec![Cell::S(p.clone()), Cell::I(*n as i64), Cell::S(values[*first].clone())])
+            .collect();
+        if others > 0 {
+            out.push(vec![Cell::S("others".into()), Cell::I(others as i64), Cell::S(String::new())]);
+        }
+        self.rel_from_cells(out_cols, &out)
     }
 
     // -----------------------------------------------------------------------------------
@@ -688,4 +762,126 @@ fn with_id(mut e: Vec<Cell>, id: i64, want: bool) -> Vec<Cell> {
         e.push(Cell::I(id));
     }
     e
+}
+
+/// The terms of a value for `reduce`: its whitespace-separated words, each cut before every
+/// separator character (`characters`, or by default every character that is not an ASCII
+/// letter or digit), the separator starting the next term.
+fn reduce_terms(s: &str, characters: Option<&str>) -> Vec<Vec<String>> {
+    let is_sep = |c: char| match characters {
+        Some(set) => set.contains(c),
+        None => !c.is_ascii_alphanumeric(),
+    };
+    s.split_whitespace()
+        .map(|w| {
+            let mut terms: Vec<String> = Vec::new();
+            for c in w.chars() {
+                match terms.last_mut() {
+                    Some(t) if !is_sep(c) => t.push(c),
+                    _ => terms.push(c.to_string()),
+                }
+            }
+            terms
+        })
+        .collect()
+}
+
+/// `reduce`'s clustering, after Vaarandi's SLCT (which Kusto's documentation names): a term
+/// (at its word and term position) is frequent when more than `threshold` of the rows have
+/// it; a row's pattern keeps its frequent terms and puts `*` for each run of others (words
+/// joined by one space); a pattern is a cluster when more than `threshold` of the rows have
+/// it. Returns each row's cluster (`None`: one of the `others`) and the clusters as
+/// (pattern, count, first row), largest first.
+pub(crate) fn reduce_patterns(
+    values: &[String],
+    threshold: f64,
+    characters: Option<&str>,
+) -> (Vec<Option<usize>>, Vec<(String, usize, usize)>) {
+    use std::collections::HashMap;
+    let support = threshold * values.len() as f64;
+    let terms: Vec<Vec<Vec<String>>> = values.iter().map(|v| reduce_terms(v, characters)).collect();
+    let mut freq: HashMap<(usize, usize, &str), usize> = HashMap::new();
+    for words in &terms {
+        for (wi, w) in words.iter().enumerate() {
+            for (ti, t) in w.iter().enumerate() {
+                *freq.entry((wi, ti, t.as_str())).or_default() += 1;
+            }
+        }
+    }
+    let frequent = |wi: usize, ti: usize, t: &str| freq.get(&(wi, ti, t)).is_some_and(|n| *n as f64 > support);
+    let templates: Vec<Option<String>> = terms
+        .iter()
+        .map(|words| {
+            let mut any = false;
+            let parts: Vec<String> = words
+                .iter()
+                .enumerate()
+                .map(|(wi, w)| {
+                    let mut out = String::new();
+                    for (ti, t) in w.iter().enumerate() {
+                        if frequent(wi, ti, t) {
+                            any = true;
+                            out.push_str(t);
+                        } else if !out.ends_with('*') {
+                            out.push('*');
+                        }
+                    }
+                    out
+                })
+                .collect();
+            any.then(|| parts.join(" "))
+        })
+        .collect();
+    let mut by_template: HashMap<&str, (usize, usize)> = HashMap::new();
+    for (i, t) in templates.iter().enumerate() {
+        if let Some(t) = t {
+            by_template.entry(t.as_str()).or_insert((0, i)).0 += 1;
+        }
+    }
+    let mut clusters: Vec<(String, usize, usize)> = by_template
+        .into_iter()
+        .filter(|(_, (n, _))| *n as f64 > support)
+        .map(|(t, (n, first))| (t.to_string(), n, first))
+        .collect();
+    clusters.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+    let index: HashMap<&str, usize> = clusters.iter().enumerate().map(|(k, c)| (c.0.as_str(), k)).collect();
+    let of_row = templates.iter().map(|t| t.as_deref().and_then(|t| index.get(t).copied())).collect();
+    (of_row, clusters)
+}
+
+#[cfg(test)]
+mod reduce_tests {
+    use super::*;
+
+    fn vals(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn terms_start_at_separators() {
+        assert_eq!(reduce_terms("fooZ1 a", Some("Z")), [vec!["foo".to_string(), "Z1".into()], vec!["a".into()]]);
+        assert_eq!(reduce_terms("One -on- One", None)[1], ["-on", "-"]);
+    }
+
+    #[test]
+    fn kusto_doc_examples() {
+        let v: Vec<String> = (1..=10).map(|x| format!("fooZ{x}")).collect();
+        let (rows, clusters) = reduce_patterns(&v, 0.1, None);
+        assert!(clusters.is_empty() && rows.iter().all(Option::is_none));
+        let (rows, clusters) = reduce_patterns(&v, 0.1, Some("Z"));
+        assert_eq!(clusters, [("foo*".to_string(), 10, 0)]);
+        assert!(rows.iter().all(|r| *r == Some(0)));
+    }
+
+    #[test]
+    fn frequent_words_stay_and_rare_ones_become_stars() {
+        let mut v =
+            vals(&["San Bernard", "San Diego", "San Jose", "Moscow", "Moscow", "Alice -on- Bob", "Carol -on- Dan"]);
+        v.extend(vals(&["Eve -on- Mallory", "Paris", "Paris", "Lyon"]));
+        let (rows, clusters) = reduce_patterns(&v, 0.1, None);
+        let pats: Vec<(&str, usize)> = clusters.iter().map(|c| (c.0.as_str(), c.1)).collect();
+        assert_eq!(pats, [("San *", 3), ("* -on- *", 3), ("Moscow", 2), ("Paris", 2)]);
+        assert_eq!(rows[10], None);
+        assert_eq!(reduce_patterns(&[], 0.1, None).1, []);
+    }
 }
