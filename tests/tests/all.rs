@@ -4,6 +4,7 @@ mod check_corpus;
 mod common;
 mod conformance;
 mod corpus_runs;
+mod formats;
 mod parser_corpus;
 mod repl;
 mod rule_pack;
