@@ -157,11 +157,11 @@ import duckdb, json, statistics, sys, time
 path, runs, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 queries = json.load(open(sys.argv[4]))
 con = duckdb.connect()
-con.execute("SET threads TO %d" % threads)
+con.execute(f"SET threads TO {threads}")
 t = time.perf_counter()
 con.execute(f"CREATE TABLE cl_json AS SELECT * FROM read_json('{path}', format='newline_delimited', "
             "columns={TimeGenerated: 'TIMESTAMP', Computer: 'VARCHAR', LogMessage: 'JSON'})")
-fields = %s
+fields = FIELDS
 con.execute("CREATE TABLE cl_cols AS SELECT TimeGenerated, Computer, " +
             ", ".join(f"json_extract_string(LogMessage, '$.{f}') AS {f}" for f in fields) + " FROM cl_json")
 print(json.dumps({"load": time.perf_counter() - t}), flush=True)
@@ -175,7 +175,7 @@ for name, (q_json, q_cols) in queries.items():
             times.append(time.perf_counter() - t)
         out[kind] = statistics.median(times)
     print(json.dumps(out), flush=True)
-""" % repr(FIELDS)
+""".replace("FIELDS", repr(FIELDS))
 
 
 def main():
@@ -190,8 +190,11 @@ def main():
     data = args.data or Path(f"/tmp/kql-bench-{args.rows}")
     target = ROOT / "target" / "release"
     if not args.skip_build:
-        run(["cargo", "build", "--release", "-q", "-p", "kql-cli", "-p", "kql-tests", "--bin", "kql-datagen",
-             "-p", "kql-exec", "--example", "bench_memory", "--example", "bench_load"], cwd=ROOT)
+        # separate invocations: a --bin or --example filter applies to every package named
+        run(["cargo", "build", "--release", "-q", "-p", "kql-cli"], cwd=ROOT)
+        run(["cargo", "build", "--release", "-q", "-p", "kql-tests", "--bin", "kql-datagen"], cwd=ROOT)
+        run(["cargo", "build", "--release", "-q", "-p", "kql-exec", "--example", "bench_memory", "--example",
+             "bench_load"], cwd=ROOT)
     py = ensure_venv()
     jsonl = data / "ContainerLogV2.jsonl"
     if not jsonl.exists():

@@ -75,7 +75,7 @@ pub(crate) fn read_line_capped<R: BufRead + ?Sized>(
         if avail.is_empty() {
             return Ok((total, too_long));
         }
-        let (n, done) = match avail.iter().position(|&b| b == b'\n') {
+        let (n, done) = match memchr::memchr(b'\n', avail) {
             Some(i) => (i + 1, true),
             None => (avail.len(), false),
         };

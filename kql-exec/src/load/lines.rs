@@ -220,10 +220,14 @@ enum Target {
     Unknown,
 }
 
-#[derive(Clone, Copy)]
+/// Finds where a field goes. Records of a table nearly always list their fields in the same
+/// order, so the `i`-th key of a line is first compared with the `i`-th key of the previous line
+/// (`order`), and looked up in the index only when that guess fails.
 struct KeySeed<'a> {
     layout: &'a LineLayout,
     slot_of: &'a [u32],
+    order: &'a mut Vec<(Box<str>, Target)>,
+    i: usize,
 }
 
 const NO_SLOT: u32 = u32::MAX;
@@ -241,17 +245,29 @@ impl Visitor<'_> for KeySeed<'_> {
         f.write_str("a field name")
     }
     fn visit_str<E: serde::de::Error>(self, k: &str) -> std::result::Result<Self::Value, E> {
-        Ok(match self.layout.index.get(k) {
-            Some(&c) if self.slot_of[c] != NO_SLOT => (Target::Slot(self.slot_of[c]), None),
-            Some(_) => (Target::Skip, None),
-            None => (Target::Unknown, Some(k.into())),
-        })
+        if let Some((name, target)) = self.order.get(self.i) {
+            if **name == *k {
+                return Ok((*target, matches!(target, Target::Unknown).then(|| k.into())));
+            }
+        }
+        let target = match self.layout.index.get(k) {
+            Some(&c) if self.slot_of[c] != NO_SLOT => Target::Slot(self.slot_of[c]),
+            Some(_) => Target::Skip,
+            None => Target::Unknown,
+        };
+        if self.i < 256 {
+            self.order.truncate(self.i);
+            self.order.push((k.into(), target));
+        }
+        Ok((target, matches!(target, Target::Unknown).then(|| k.into())))
     }
 }
 
 /// Reads one line's fields into `ranges` (byte ranges of the raw values within the line).
 struct LineSeed<'a> {
-    key: KeySeed<'a>,
+    layout: &'a LineLayout,
+    slot_of: &'a [u32],
+    order: &'a mut Vec<(Box<str>, Target)>,
     base: usize,
     ranges: &'a mut [(u32, u32)],
     unknown: &'a mut Vec<Box<str>>,
@@ -272,7 +288,11 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
         f.write_str("a JSON object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
-        while let Some((target, name)) = map.next_key_seed(self.key)? {
+        let mut i = 0;
+        while let Some((target, name)) =
+            map.next_key_seed(KeySeed { layout: self.layout, slot_of: self.slot_of, order: &mut *self.order, i })?
+        {
+            i += 1;
             match target {
                 Target::Slot(s) => {
                     let raw: &'de RawValue = map.next_value()?;
@@ -340,6 +360,8 @@ pub struct LineDecoder<'l> {
     rows: usize,
     unknown: Vec<Box<str>>,
     reported_unknown: usize,
+    /// The fields of the previous line, in order, with where each went.
+    order: Vec<(Box<str>, Target)>,
     /// Slot of `(TimeGenerated, Timestamp)` when the first is wanted and filled from the second.
     time_fill: Option<(u32, u32)>,
     /// Stop after this many rows.
@@ -387,6 +409,7 @@ impl<'l> LineDecoder<'l> {
             rows: 0,
             unknown: Vec::new(),
             reported_unknown: 0,
+            order: Vec::new(),
             time_fill,
             limit: None,
         }
@@ -408,21 +431,23 @@ impl<'l> LineDecoder<'l> {
         self.rows
     }
 
-    /// Decode one line (without its newline). Returns `Ok(false)` when the line is not a JSON
-    /// object (`err` says why) and nothing was added.
-    fn decode(&mut self, line: &[u8], err: &mut String) -> bool {
+    /// Decode one line (without its newline) into the raw-value ranges; returns the line as text,
+    /// or `None` when it is not a JSON object (`err` says why).
+    fn decode<'t>(&mut self, line: &'t [u8], err: &mut String) -> Option<&'t str> {
         let text = match simdutf8::basic::from_utf8(line) {
             Ok(t) => t,
             Err(_) => {
                 let e = std::str::from_utf8(line).err().map(|e| e.to_string()).unwrap_or_default();
                 *err = format!("invalid UTF-8: {e}");
-                return false;
+                return None;
             }
         };
         self.ranges.fill(ABSENT);
         let mut de = serde_json::Deserializer::from_str(text);
         let seed = LineSeed {
-            key: KeySeed { layout: self.layout, slot_of: &self.slot_of },
+            layout: self.layout,
+            slot_of: &self.slot_of,
+            order: &mut self.order,
             base: text.as_ptr() as usize,
             ranges: &mut self.ranges,
             unknown: &mut self.unknown,
@@ -432,9 +457,9 @@ impl<'l> LineDecoder<'l> {
                 Ok(v) => format!("expected a JSON object, found {}", kind(&v)),
                 Err(e) => format!("invalid JSON: {e}"),
             };
-            return false;
+            return None;
         }
-        true
+        Some(text)
     }
 
     /// Append the decoded line's values to the builders; values that do not convert are null
@@ -563,9 +588,13 @@ fn append(b: &mut Builder, ty: KqlType, raw: Option<&str>) -> bool {
     let is_null = raw == "null";
     match b {
         Builder::Str(s) if ty == KqlType::Dynamic => {
-            match dynamic_of(raw, first) {
-                Some(v) => s.append_value(v),
-                None => s.append_null(),
+            match first {
+                // already canonical (the common case): stored as it is
+                b'{' | b'[' if dj::is_canonical(raw) => s.append_value(raw),
+                _ => match dynamic_of(raw, first) {
+                    Some(v) => s.append_value(v),
+                    None => s.append_null(),
+                },
             }
             true
         }
@@ -820,7 +849,7 @@ pub fn decode_part(
             if line.is_empty() {
                 continue;
             }
-            if !dec.decode(line, &mut err) {
+            let Some(text) = dec.decode(line, &mut err) else {
                 let at = base.line(line_no);
                 let code = if err.starts_with("invalid UTF-8") {
                     "KQL105"
@@ -834,9 +863,7 @@ pub fn decode_part(
                 }
                 report.skip(&at.file, at.line, &err);
                 continue;
-            }
-            // `line` is valid UTF-8: decode checked it
-            let text = std::str::from_utf8(line).unwrap_or_default();
+            };
             dec.commit(text, &mut base, line_no, report, opts.strict)?;
             if dec.unknown.len() > dec.reported_unknown {
                 let at = base.line(line_no);

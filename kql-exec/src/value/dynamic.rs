@@ -1247,6 +1247,86 @@ pub fn compact(raw: &str) -> String {
     compact_checked(raw).unwrap_or_else(|| raw.to_string())
 }
 
+/// True when `raw`, a valid JSON text, is already in the canonical form [`compact`] would give
+/// (so it can be stored as it is, without rebuilding it): no whitespace outside strings, strings
+/// escaped minimally, no duplicate keys, nesting within
+/// [`MAX_DEPTH`]. `false` means "not sure": callers then canonicalize with [`parse_json`]. The
+/// answer is meaningless for invalid JSON (check validity first).
+pub fn is_canonical(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    // per open container: is it an object, and where its keys start in `keys`
+    let mut stack: Vec<(bool, usize)> = Vec::new();
+    // byte ranges of the keys of the open objects
+    let mut keys: Vec<(usize, usize)> = Vec::new();
+    let mut expect_key = false;
+    while i < b.len() {
+        match b[i] {
+            b'{' | b'[' => {
+                if stack.len() >= MAX_DEPTH {
+                    return false;
+                }
+                let obj = b[i] == b'{';
+                stack.push((obj, keys.len()));
+                expect_key = obj;
+                i += 1;
+            }
+            b'}' | b']' => {
+                if let Some((_, start)) = stack.pop() {
+                    keys.truncate(start);
+                }
+                expect_key = false;
+                i += 1;
+            }
+            b',' => {
+                expect_key = stack.last().is_some_and(|(obj, _)| *obj);
+                i += 1;
+            }
+            b':' => {
+                expect_key = false;
+                i += 1;
+            }
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                loop {
+                    j = find_string_special(b, j);
+                    match b.get(j) {
+                        Some(b'"') => break,
+                        Some(b'\\') => match b.get(j + 1) {
+                            Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') if !expect_key => j += 2,
+                            _ => return false,
+                        },
+                        _ => return false,
+                    }
+                }
+                if expect_key {
+                    let key = &b[start..j];
+                    let Some(&(_, first)) = stack.last() else { return false };
+                    if keys[first..].iter().any(|&(s, e)| e - s == key.len() && &b[s..e] == key) {
+                        return false;
+                    }
+                    keys.push((start, j));
+                }
+                i = j + 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                // number text is kept as written
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    i += 1;
+                }
+            }
+            b't' | b'f' | b'n' => {
+                while i < b.len() && b[i].is_ascii_lowercase() {
+                    i += 1;
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Kusto `parse_json(string)` / `todynamic(string)`.
 ///
 /// Valid JSON gives its canonical compact text ([`compact`]); a JSON `null` gives `None` (dynamic
@@ -2471,6 +2551,36 @@ mod tests {
             let back: serde_json::Value = serde_json::from_str(&key).unwrap();
             assert_eq!(canonical_key(&back.to_string()), key);
         }
+    }
+
+    #[test]
+    fn is_canonical_agrees_with_compact() {
+        let cases = [
+            r#"{"a":1,"b":[1,2,{"c":"x"}],"d":null,"e":true,"f":false}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a": 1}"#,
+            r#"[1.0]"#,
+            r#"[1.5,-0,-2,1e3,1E3,0.1,123456789012345678901234]"#,
+            r#"["a\nb","q\"uote","back\\slash","\u00e9","\/","tab\t","\u0001"]"#,
+            r#"{"k\n":1}"#,
+            r#"{"x":{"a":1},"y":{"a":2}}"#,
+            r#""plain""#,
+            r#"12"#,
+            r#"[]"#,
+            r#"{}"#,
+            r#"{"level":"INFO","message":"LLM Request Received","latency_ms":123.5,"tokens":42}"#,
+            "[\n1]",
+        ];
+        for raw in cases {
+            let canonical = compact(raw);
+            if is_canonical(raw) {
+                assert_eq!(canonical, raw, "{raw} is said to be canonical");
+            }
+        }
+        assert!(is_canonical(r#"{"a":1,"b":[1,2,{"c":"x"}],"d":null}"#));
+        assert!(!is_canonical(r#"{"a":1,"a":2}"#));
+        assert!(!is_canonical(r#"{"a": 1}"#));
+        assert!(is_canonical(r#"{"x":{"a":1},"y":{"a":2}}"#), "the same key in two objects");
     }
 
     #[test]
