@@ -564,7 +564,7 @@ fn string_of(raw: &str) -> Option<Cow<'_, str>> {
         return None;
     }
     let inner = &raw[1..raw.len() - 1];
-    if !inner.contains('\\') {
+    if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
         return Some(Cow::Borrowed(inner));
     }
     serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
@@ -757,6 +757,12 @@ impl ReadProgress {
     }
 }
 
+/// What to do after a line.
+enum Flow {
+    Next,
+    Stop,
+}
+
 /// Decode the pieces of one part, giving each full batch to `emit` (which returns false to
 /// stop). Stops after the decoder's limit ([`LineDecoder::with_limit`]). Problems are added to `report`.
 pub fn decode_part(
@@ -812,17 +818,27 @@ pub fn decode_part(
         let mut line_no = 0usize; // lines read in this piece
         let mut since_progress = 0u64;
         while pos < end {
-            buf.clear();
-            let (n, too_long) = match read_line_capped(&mut reader, &mut buf, cap) {
-                Ok(r) => r,
-                Err(e) => {
-                    let at = base.line(line_no + 1);
-                    let msg = format!("read error (truncated or corrupt file?): {e}");
-                    if opts.strict {
-                        return Err(KqlError::general("KQL103", format!("{at}: {msg}")));
+            // a line wholly in the reader's buffer is decoded in place; others are copied
+            let in_place = match reader.fill_buf() {
+                Ok(avail) => memchr::memchr(b'\n', avail).map(|i| i + 1).filter(|&k| k <= cap),
+                Err(_) => None,
+            };
+            let (n, too_long) = match in_place {
+                Some(k) => (k, false),
+                None => {
+                    buf.clear();
+                    match read_line_capped(&mut reader, &mut buf, cap) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let at = base.line(line_no + 1);
+                            let msg = format!("read error (truncated or corrupt file?): {e}");
+                            if opts.strict {
+                                return Err(KqlError::general("KQL103", format!("{at}: {msg}")));
+                            }
+                            report.skip(&at.file, at.line, msg);
+                            break;
+                        }
                     }
-                    report.skip(&at.file, at.line, msg);
-                    break;
                 }
             };
             if n == 0 {
@@ -836,45 +852,61 @@ pub fn decode_part(
                 progress.add(if whole { 0 } else { since_progress }, total, opts);
                 since_progress = 0;
             }
-            if too_long {
-                let at = base.line(line_no);
-                let msg = format!("line of {n} bytes is longer than the limit of {cap} bytes");
-                if opts.strict {
-                    return Err(KqlError::general("KQL107", format!("{at}: {msg}")));
+            let flow: Flow = 'line: {
+                if too_long {
+                    let at = base.line(line_no);
+                    let msg = format!("line of {n} bytes is longer than the limit of {cap} bytes");
+                    if opts.strict {
+                        return Err(KqlError::general("KQL107", format!("{at}: {msg}")));
+                    }
+                    report.skip(&at.file, at.line, msg);
+                    break 'line Flow::Next;
                 }
-                report.skip(&at.file, at.line, msg);
-                continue;
-            }
-            let line = buf.trim_ascii();
-            if line.is_empty() {
-                continue;
-            }
-            let Some(text) = dec.decode(line, &mut err) else {
-                let at = base.line(line_no);
-                let code = if err.starts_with("invalid UTF-8") {
-                    "KQL105"
-                } else if err.starts_with("expected") {
-                    "KQL106"
-                } else {
-                    "KQL104"
+                let raw: &[u8] = match in_place {
+                    Some(k) => match reader.fill_buf() {
+                        Ok(avail) => &avail[..k],
+                        Err(_) => &[],
+                    },
+                    None => &buf,
                 };
-                if opts.strict {
-                    return Err(KqlError::general(code, format!("{at}: {err}")));
+                let line = raw.trim_ascii();
+                if line.is_empty() {
+                    break 'line Flow::Next;
                 }
-                report.skip(&at.file, at.line, &err);
-                continue;
+                let Some(text) = dec.decode(line, &mut err) else {
+                    let at = base.line(line_no);
+                    let code = if err.starts_with("invalid UTF-8") {
+                        "KQL105"
+                    } else if err.starts_with("expected") {
+                        "KQL106"
+                    } else {
+                        "KQL104"
+                    };
+                    if opts.strict {
+                        return Err(KqlError::general(code, format!("{at}: {err}")));
+                    }
+                    report.skip(&at.file, at.line, &err);
+                    break 'line Flow::Next;
+                };
+                dec.commit(text, &mut base, line_no, report, opts.strict)?;
+                if dec.unknown.len() > dec.reported_unknown {
+                    let at = base.line(line_no);
+                    dec.report_unknown(report, &at);
+                }
+                report.rows += 1;
+                produced += 1;
+                if dec.rows >= LINE_BATCH_ROWS && !emit(dec.finish_batch()?) {
+                    return Ok(());
+                }
+                if limit.is_some_and(|l| produced >= l) {
+                    break 'line Flow::Stop;
+                }
+                Flow::Next
             };
-            dec.commit(text, &mut base, line_no, report, opts.strict)?;
-            if dec.unknown.len() > dec.reported_unknown {
-                let at = base.line(line_no);
-                dec.report_unknown(report, &at);
+            if in_place.is_some() {
+                reader.consume(n);
             }
-            report.rows += 1;
-            produced += 1;
-            if dec.rows >= LINE_BATCH_ROWS && !emit(dec.finish_batch()?) {
-                return Ok(());
-            }
-            if limit.is_some_and(|l| produced >= l) {
+            if matches!(flow, Flow::Stop) {
                 break;
             }
         }

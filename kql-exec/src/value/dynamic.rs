@@ -1289,15 +1289,18 @@ pub fn is_canonical(raw: &str) -> bool {
             b'"' => {
                 let start = i + 1;
                 let mut j = start;
+                // valid JSON: no raw control characters in strings, so `"` and `\` are all to find
                 loop {
-                    j = find_string_special(b, j);
-                    match b.get(j) {
-                        Some(b'"') => break,
-                        Some(b'\\') => match b.get(j + 1) {
+                    j = match memchr::memchr2(b'"', b'\\', &b[j..]) {
+                        Some(k) => j + k,
+                        None => return false,
+                    };
+                    match b[j] {
+                        b'"' => break,
+                        _ => match b.get(j + 1) {
                             Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') if !expect_key => j += 2,
                             _ => return false,
                         },
-                        _ => return false,
                     }
                 }
                 if expect_key {
