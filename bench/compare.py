@@ -2,6 +2,7 @@
 """kql against DuckDB on the same logs, side by side.
 
     python3 bench/compare.py [--rows 1000000] [--runs 3] [--data DIR] [--skip-build]
+                             [--only q1,q2] [--end-to-end-only]
 
 What it does, in one run:
 
@@ -185,6 +186,8 @@ def main():
     ap.add_argument("--data", type=Path, default=None, help="dataset folder (default: /tmp/kql-bench-ROWS)")
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--only", help="comma-separated query names")
+    ap.add_argument("--end-to-end-only", action="store_true",
+                    help="skip the in-memory and load parts (for inputs larger than memory)")
     args = ap.parse_args()
     threads = os.cpu_count() or 1
     data = args.data or Path(f"/tmp/kql-bench-{args.rows}")
@@ -234,6 +237,8 @@ def main():
     if ratios:
         print(f"{'median ratio':<32} {'':>8} {'':>9} {statistics.median(ratios):>6.2f}  (max {max(ratios):.2f})")
 
+    if args.end_to_end_only:
+        return
     # 2. tables in memory
     print("\n## Tables in memory (a session's later queries vs DuckDB in-memory tables)\n")
     kql_out = subprocess.run([str(target / "examples" / "bench_memory"), str(data), NOW, str(args.runs)]
