@@ -74,12 +74,32 @@ impl From<SyntaxError> for KqlError {
 
 impl From<datafusion::error::DataFusionError> for KqlError {
     fn from(e: datafusion::error::DataFusionError) -> Self {
+        // an error of ours raised inside execution (a strict load in a streamed scan, ...)
+        if let Some(k) = find_kql_error(&e) {
+            return k;
+        }
         let msg = e.to_string();
         if msg.contains("Resources exhausted") {
             return KqlError::general("KQL900", format!("the query ran out of its memory limit: {msg}"))
                 .with_help("raise --memory-limit, or filter earlier in the query");
         }
         KqlError::general("KQL999", format!("execution failed: {msg}"))
+    }
+}
+
+/// A [`KqlError`] wrapped in a DataFusion error (as `External`, possibly inside context or
+/// shared wrappers).
+fn find_kql_error(e: &datafusion::error::DataFusionError) -> Option<KqlError> {
+    use datafusion::error::DataFusionError as E;
+    match e {
+        E::External(inner) => inner.downcast_ref::<KqlError>().cloned(),
+        E::Context(_, inner) => find_kql_error(inner),
+        E::Shared(inner) => find_kql_error(inner),
+        E::ArrowError(inner, _) => match inner.as_ref() {
+            datafusion::arrow::error::ArrowError::ExternalError(x) => x.downcast_ref::<KqlError>().cloned(),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

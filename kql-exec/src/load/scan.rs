@@ -209,3 +209,61 @@ impl ExecutionPlan for LinesScanExec {
         Ok(builder.build())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::SchemaCatalog;
+    use crate::session::{Catalog, Session, SessionOptions};
+
+    fn bad_file() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("kql-scan-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("Heartbeat.jsonl");
+        std::fs::write(
+            &p,
+            "{\"TimeGenerated\":\"2025-01-01T00:00:00Z\",\"Computer\":\"a\"}\n{bad\n{\"Computer\":\"b\"}\n{\"Computer\":\"b\"}\n",
+        )
+        .unwrap();
+        p
+    }
+
+    fn session_with(opts: LoadOptions) -> (Session, Arc<Mutex<LoadReport>>) {
+        let f = bad_file();
+        let layout = lines::plan("Heartbeat", &[f], SchemaCatalog::builtin().table("Heartbeat"), &opts).unwrap();
+        let mut s = Session::new(Catalog::with_builtin_schemas(), SessionOptions::default()).unwrap();
+        let report = s.add_streamed(StreamedTable::new(layout, opts, 2));
+        (s, report)
+    }
+
+    #[test]
+    fn a_streamed_table_answers_and_reports_what_it_skipped() {
+        let (s, report) = session_with(LoadOptions::default());
+        let r = s.query("Heartbeat | summarize n = count() by Computer | order by Computer asc").unwrap();
+        let rows = crate::output::rows_json(&r);
+        assert_eq!(
+            rows,
+            vec![
+                vec![serde_json::json!("a"), serde_json::json!(1)],
+                vec![serde_json::json!("b"), serde_json::json!(2)]
+            ]
+        );
+        let rep = report.lock().unwrap().clone();
+        assert_eq!((rep.rows, rep.skipped), (3, 1));
+        assert!(
+            rep.problems[0].ends_with("Heartbeat.jsonl:2: invalid JSON: key must be a string at line 1 column 2"),
+            "{rep}"
+        );
+        // a `take` stops the read early
+        let r = s.query("Heartbeat | take 1").unwrap();
+        assert_eq!(r.num_rows(), 1);
+    }
+
+    #[test]
+    fn strict_streamed_reads_fail_with_the_load_error() {
+        let (s, _) = session_with(LoadOptions { strict: true, ..Default::default() });
+        let e = s.query("Heartbeat | count").err().unwrap();
+        assert_eq!(e.code, "KQL104", "{e}");
+        assert!(e.message.contains("Heartbeat.jsonl:2: invalid JSON"), "{e}");
+    }
+}
