@@ -347,6 +347,56 @@ impl Builder {
     }
 }
 
+/// A time window rows must fall in to be built (filters pushed into a streamed scan); rows
+/// outside it, or without a value, are skipped after parsing. Bounds are `(value, inclusive)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowFilter {
+    /// The datetime column (index in the table's columns).
+    pub col: usize,
+    /// Lower bound.
+    pub lo: Option<(i64, bool)>,
+    /// Upper bound.
+    pub hi: Option<(i64, bool)>,
+}
+
+impl RowFilter {
+    /// Narrow by a comparison `col <op> value` (`>`, `>=`, `<`, `<=`).
+    pub fn add(&mut self, (op, v): (datafusion::logical_expr::Operator, i64)) {
+        use datafusion::logical_expr::Operator;
+        let tighter_lo = |cur: Option<(i64, bool)>, new: (i64, bool)| match cur {
+            Some(c) if c.0 > new.0 || (c.0 == new.0 && !c.1) => Some(c),
+            _ => Some(new),
+        };
+        let tighter_hi = |cur: Option<(i64, bool)>, new: (i64, bool)| match cur {
+            Some(c) if c.0 < new.0 || (c.0 == new.0 && !c.1) => Some(c),
+            _ => Some(new),
+        };
+        match op {
+            Operator::Gt => self.lo = tighter_lo(self.lo, (v, false)),
+            Operator::GtEq => self.lo = tighter_lo(self.lo, (v, true)),
+            Operator::Lt => self.hi = tighter_hi(self.hi, (v, false)),
+            Operator::LtEq => self.hi = tighter_hi(self.hi, (v, true)),
+            _ => {}
+        }
+    }
+
+    /// Whether a value passes.
+    pub fn keeps(&self, v: Option<i64>) -> bool {
+        let Some(v) = v else { return false };
+        let lo_ok = match self.lo {
+            Some((b, true)) => v >= b,
+            Some((b, false)) => v > b,
+            None => true,
+        };
+        let hi_ok = match self.hi {
+            Some((b, true)) => v <= b,
+            Some((b, false)) => v < b,
+            None => true,
+        };
+        lo_ok && hi_ok
+    }
+}
+
 /// Decodes lines into batches of chosen columns.
 pub struct LineDecoder<'l> {
     layout: &'l LineLayout,
@@ -366,6 +416,8 @@ pub struct LineDecoder<'l> {
     time_fill: Option<(u32, u32)>,
     /// Stop after this many rows.
     limit: Option<usize>,
+    /// Rows outside this window are not built.
+    row_filter: Option<RowFilter>,
 }
 
 impl<'l> LineDecoder<'l> {
@@ -412,7 +464,39 @@ impl<'l> LineDecoder<'l> {
             order: Vec::new(),
             time_fill,
             limit: None,
+            row_filter: None,
         }
+    }
+
+    /// Build only rows whose datetime column passes `filter` (see [`RowFilter`]).
+    pub fn with_row_filter(mut self, filter: Option<RowFilter>) -> Self {
+        if let Some(f) = &filter {
+            if self.slot_of[f.col] == NO_SLOT {
+                self.slot_of[f.col] = self.ranges.len() as u32;
+                self.ranges.push(ABSENT);
+            }
+            // the filtered column may be filled from Timestamp
+            if let Some((tg, ts)) = self.layout.time_fill {
+                if tg == f.col && self.slot_of[ts] == NO_SLOT {
+                    self.slot_of[ts] = self.ranges.len() as u32;
+                    self.ranges.push(ABSENT);
+                }
+            }
+        }
+        self.row_filter = filter;
+        self
+    }
+
+    /// Whether the decoded line passes the row filter (always, without one).
+    fn keeps_row(&self, text: &str) -> bool {
+        let Some(f) = &self.row_filter else { return true };
+        let mut raw = raw_at(text, self.ranges[self.slot_of[f.col] as usize]);
+        if let Some((tg, ts)) = self.layout.time_fill {
+            if tg == f.col && !present_raw(raw) {
+                raw = raw_at(text, self.ranges[self.slot_of[ts] as usize]);
+            }
+        }
+        f.keeps(raw.and_then(string_of).and_then(|s| dt::parse_datetime(&s)))
     }
 
     /// Stop after `limit` rows (a `take` pushed into the scan).
@@ -888,6 +972,10 @@ pub fn decode_part(
                     report.skip(&at.file, at.line, &err);
                     break 'line Flow::Next;
                 };
+                if !dec.keeps_row(text) {
+                    report.rows += 1;
+                    break 'line Flow::Next;
+                }
                 dec.commit(text, &mut base, line_no, report, opts.strict)?;
                 if dec.unknown.len() > dec.reported_unknown {
                     let at = base.line(line_no);
