@@ -53,14 +53,6 @@ SQL = {
                      count(*) FILTER (WHERE {f:security_check_passed} = 'FAIL') AS FailedCount
               FROM {T} WHERE TimeGenerated > {now} - INTERVAL 1 DAY GROUP BY 1)
         ORDER BY SuccessRate DESC""",
-    "kpi_threat_detection_rate": """
-        SELECT *, SuccessCount + FailedCount AS TotalRequests,
-               SuccessCount::DOUBLE / (SuccessCount + FailedCount)::DOUBLE * 100 AS SuccessRate
-        FROM (SELECT time_bucket(INTERVAL 1 HOUR, TimeGenerated) AS TimeGenerated,
-                     count(*) FILTER (WHERE {f:security_check_passed} = 'PASS') AS SuccessCount,
-                     count(*) FILTER (WHERE {f:security_check_passed} = 'FAIL') AS FailedCount
-              FROM {T} WHERE TimeGenerated > {now} - INTERVAL 1 DAY GROUP BY 1)
-        ORDER BY SuccessRate DESC""",
     "wb_top_users_failures": """
         SELECT {f:end_user_id} AS end_user_id, count(*) AS FailureCount FROM {T}
         WHERE TimeGenerated > {now} - INTERVAL 1 DAY AND coalesce({f:end_user_id}, '') <> ''
@@ -108,6 +100,9 @@ SQL = {
           GROUP BY ALL)
         WHERE count_ >= 3""",
 }
+
+# kpi_threat_detection_rate is the same query text as wb_exec_status_tiles
+SQL["kpi_threat_detection_rate"] = SQL["wb_exec_status_tiles"]
 
 FIELDS = ["security_check_passed", "end_user_id", "session_id", "source_ip", "application_name",
           "prompt_hash", "full_prompt_sample", "message"]

@@ -141,23 +141,18 @@ pub fn bind_summarize(
                 outputs.push((item.names.iter().map(|n| n.name.clone()).collect(), item.expr.clone(), Some(multi)));
                 continue;
             }
-            if name.name == "percentiles" && args.len() >= 2 && !is_user_function(b, "percentiles") {
-                // one column per percentile, named by the k-th name of `(a, b) = percentiles(...)`
-                for (k, p) in args[1..].iter().enumerate() {
-                    let call = percentile_call(&args[0], p.expr().clone(), name.span, item.expr.span);
-                    let rewritten = rewrite(b, &mut col, &call)?;
-                    outputs.push((
-                        item.names.get(k).map(|n| vec![n.name.clone()]).unwrap_or_default(),
-                        rewritten,
-                        None,
-                    ));
-                }
-                continue;
-            }
-            if name.name == "percentilesw" && args.len() >= 3 && !is_user_function(b, "percentilesw") {
-                // one column per weighted percentile, as `percentiles`
-                for (k, p) in args[2..].iter().enumerate() {
-                    let call = percentilew_call(&args[0], &args[1], p.expr().clone(), name.span, item.expr.span);
+            // one column per percentile, named by the k-th name of `(a, b) = percentiles(...)`;
+            // `percentilesw(x, w, p...)` the same, weighted
+            let weighted_many = name.name == "percentilesw";
+            let first_p = if weighted_many { 2 } else { 1 };
+            if (name.name == "percentiles" || weighted_many) && args.len() > first_p && !is_user_function(b, &name.name)
+            {
+                for (k, p) in args[first_p..].iter().enumerate() {
+                    let call = if weighted_many {
+                        percentilew_call(&args[0], &args[1], p.expr().clone(), name.span, item.expr.span)
+                    } else {
+                        percentile_call(&args[0], p.expr().clone(), name.span, item.expr.span)
+                    };
                     let rewritten = rewrite(b, &mut col, &call)?;
                     outputs.push((
                         item.names.get(k).map(|n| vec![n.name.clone()]).unwrap_or_default(),

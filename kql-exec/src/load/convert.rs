@@ -155,7 +155,11 @@ pub fn infer_columns(records: &[Record], schema: Option<&TableSchema>) -> Vec<Co
 }
 
 fn snippet(v: &Value) -> String {
-    let s = v.to_string();
+    snippet_text(&v.to_string())
+}
+
+/// A value's text for a problem report: at most 60 bytes, cut at a character boundary.
+pub(crate) fn snippet_text(s: &str) -> String {
     if s.len() > 60 {
         let mut end = 57;
         while !s.is_char_boundary(end) {
@@ -163,7 +167,7 @@ fn snippet(v: &Value) -> String {
         }
         format!("{}...", &s[..end])
     } else {
-        s
+        s.to_string()
     }
 }
 

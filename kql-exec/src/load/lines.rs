@@ -538,7 +538,7 @@ impl<'l> LineDecoder<'l> {
         };
         if seed.deserialize(&mut de).and_then(|_| de.end()).is_err() {
             *err = match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(v) => format!("expected a JSON object, found {}", kind(&v)),
+                Ok(v) => format!("expected a JSON object, found {}", super::json::kind(&v)),
                 Err(e) => format!("invalid JSON: {e}"),
             };
             return None;
@@ -567,7 +567,12 @@ impl<'l> LineDecoder<'l> {
             let raw = raw_at(text, range);
             let col = &self.layout.cols[c];
             if !append(&mut self.builders[j], col.ty, raw) {
-                let msg = format!("column `{}`: {} is not a {} (null)", col.name, snippet(raw.unwrap_or("")), col.ty);
+                let msg = format!(
+                    "column `{}`: {} is not a {} (null)",
+                    col.name,
+                    convert::snippet_text(raw.unwrap_or("")),
+                    col.ty
+                );
                 let at = base.line(line_no);
                 if strict {
                     return Err(KqlError::general("KQL109", format!("{at}: {msg}")));
@@ -615,30 +620,6 @@ fn present_raw(raw: Option<&str>) -> bool {
     match raw {
         None | Some("null") => false,
         Some(r) => !(r.starts_with('"') && r[1..r.len() - 1].trim().is_empty()),
-    }
-}
-
-fn snippet(s: &str) -> String {
-    if s.len() > 60 {
-        let mut end = 57;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}...", &s[..end])
-    } else {
-        s.to_string()
-    }
-}
-
-fn kind(v: &serde_json::Value) -> &'static str {
-    use serde_json::Value;
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -15,13 +15,11 @@ use super::super::scalar::column;
 use super::super::{Binder, Col, Rel};
 use crate::error::{KqlError, Result};
 use crate::functions::geo::LookupShape;
-use crate::functions::logical;
 use crate::functions::udf::udf;
 use crate::schema::KqlType;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, Int64Builder, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Builder};
 use datafusion::arrow::datatypes::{DataType, Float64Type};
-use datafusion::common::Column;
-use datafusion::logical_expr::{cast, lit, Expr, JoinType, LogicalPlanBuilder};
+use datafusion::logical_expr::cast;
 use kql_parser::ast;
 use kql_parser::Span;
 use std::sync::Arc;
@@ -161,46 +159,18 @@ impl Binder<'_> {
         }
 
         // materialize the lookup table and parse its shapes
-        let batches = self.runner.run(lookup.plan.clone())?;
         let key_idx = lookup.cols.iter().position(|c| c.name == key).unwrap_or(0);
         let key_is_text = lookup.cols[key_idx].ty == KqlType::Dynamic || lookup.cols[key_idx].ty == KqlType::String;
         if !key_is_text {
             return Err(err("the lookup key must be a dynamic column".into()));
         }
-        let mut row = 0i64;
         let mut shapes = Vec::new();
-        let mut with_rows = Vec::new();
-        for b in &batches {
-            let keys = b.column(key_idx).as_string::<i32>();
-            for i in 0..b.num_rows() {
-                if !keys.is_null(i) {
-                    if let Some(s) = LookupShape::parse(keys.value(i), lines) {
-                        shapes.push((s, row + i as i64));
-                    }
-                }
+        let (lrel, row_col) = self.numbered_lookup(&lookup, key_idx, span, |key, row| {
+            if let Some(s) = LookupShape::parse(key, lines) {
+                shapes.push((s, row));
             }
-            let ids: Int64Array = (row..row + b.num_rows() as i64).map(Some).collect();
-            row += b.num_rows() as i64;
-            let mut columns = b.columns().to_vec();
-            columns.push(Arc::new(ids) as ArrayRef);
-            with_rows.push(columns);
-        }
+        })?;
         let index = Arc::new(Shapes { shapes, lines, reach });
-        let row_col = self.fresh_alias("lookup_row");
-        let mut lcols = lookup.cols.clone();
-        lcols.push(Col::new(&row_col, KqlType::Long));
-        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(
-            lcols
-                .iter()
-                .map(|c| datafusion::arrow::datatypes::Field::new(&c.name, crate::types::arrow_type(c.ty), true))
-                .collect::<Vec<_>>(),
-        ));
-        let lbatches = with_rows
-            .into_iter()
-            .map(|c| RecordBatch::try_new(schema.clone(), c))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| err(e.to_string()))?;
-        let lrel = self.rel_from_batches(lcols, lbatches)?;
 
         // the source side: the matching lookup row of each point
         let find = udf(
@@ -218,31 +188,14 @@ impl Binder<'_> {
                 Ok(Arc::new(b.finish()) as ArrayRef)
             }),
         );
-        let match_col = self.fresh_alias("lookup_match");
-        let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         let real = |n: &str| cast(column(n), DataType::Float64);
-        exprs.push(find.call(vec![real(&lng), real(&lat)]).alias(&match_col));
-        let lplan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-
-        let (la, ra) = (self.fresh_alias("l"), self.fresh_alias("r"));
-        let lkeys = vec![Column::new(Some(la.as_str()), &match_col)];
-        let rkeys = vec![Column::new(Some(ra.as_str()), &row_col)];
-        let jt = if return_unmatched { JoinType::Right } else { JoinType::Inner };
-        let joined = LogicalPlanBuilder::from(lrel.plan)
-            .alias(ra.as_str())?
-            .join(LogicalPlanBuilder::from(lplan).alias(la.as_str())?.build()?, jt, (rkeys, lkeys), None)?
-            .build()?;
-        let mut out: Vec<Expr> = Vec::new();
-        for c in &rel.cols {
-            out.push(Expr::Column(Column::new(Some(la.as_str()), &c.name)).alias(&c.name));
-        }
+        let find = find.call(vec![real(&lng), real(&lat)]);
+        let mut order: Vec<(bool, String, String, KqlType)> =
+            rel.cols.iter().map(|c| (true, c.name.clone(), c.name.clone(), c.ty)).collect();
         for ((src, ty), c) in lk_out.iter().zip(&cols[rel.cols.len()..]) {
-            let e = Expr::Column(Column::new(Some(ra.as_str()), src));
-            // unmatched rows: strings are empty, other types null (Kusto has no null string)
-            let e = if return_unmatched && *ty == KqlType::String { logical::coalesce(vec![e, lit("")]) } else { e };
-            out.push(e.alias(&c.name));
+            order.push((false, src.clone(), c.name.clone(), *ty));
         }
-        let plan = LogicalPlanBuilder::from(joined).project(out)?.build()?;
-        Ok(Rel { plan, cols, render: None, name: None, open: false })
+        let join = super::iplookup::LookupJoin { find, extra: Vec::new(), order, cols, return_unmatched };
+        self.join_lookup_matches(rel, lrel, &row_col, join)
     }
 }

@@ -157,27 +157,80 @@ impl Binder<'_> {
         }
 
         // materialize and index the lookup table
-        let batches = self.runner.run(lookup.plan.clone())?;
         let key_idx = lookup.cols.iter().position(|c| c.name == lk_key).unwrap_or(0);
-        let mut row = 0i64;
         let mut nets = Vec::new();
+        let (lrel, row_col) = self.numbered_lookup(&lookup, key_idx, span, |key, row| {
+            if let Some(n) = parse(key, v6) {
+                nets.push((n, row));
+            }
+        })?;
+        let index = Arc::new(NetIndex::build(nets.into_iter()));
+
+        // the source side: the matching lookup row of each address
+        let find = udf(
+            &format!("kql_{plugin}_match"),
+            DataType::Int64,
+            false,
+            Arc::new(move |args: &[ArrayRef], rows: usize| {
+                let s = args[0].as_string::<i32>();
+                let mut b = Int64Builder::with_capacity(rows);
+                for i in 0..rows {
+                    match (!s.is_null(i)).then(|| parse(s.value(i), v6)).flatten().and_then(|a| index.find(a)) {
+                        Some(r) => b.append_value(r),
+                        None => b.append_null(),
+                    }
+                }
+                Ok(Arc::new(b.finish()) as ArrayRef)
+            }),
+        );
+        let find = find.call(vec![column(&src_key)]);
+        self.join_lookup_matches(rel, lrel, &row_col, LookupJoin { find, extra, order, cols, return_unmatched })
+    }
+}
+
+/// How a lookup-by-match plugin joins its input to the numbered lookup table (see
+/// [`Binder::numbered_lookup`] and [`Binder::join_lookup_matches`]).
+pub(super) struct LookupJoin {
+    /// The lookup row number matching each input row (null: none), over the input's columns.
+    pub find: Expr,
+    /// Further equality keys present on both sides.
+    pub extra: Vec<String>,
+    /// Output columns: (from the input, source name, output name, type).
+    pub order: Vec<(bool, String, String, KqlType)>,
+    /// The output's columns.
+    pub cols: Vec<Col>,
+    /// Keep input rows without a match (their lookup columns null, or `""` for strings).
+    pub return_unmatched: bool,
+}
+
+impl Binder<'_> {
+    /// Materialize a lookup table with a row-number column (its name is returned), calling
+    /// `each_key` with the text of every non-null key (`key_idx`, a string column) and its row
+    /// number: the build side of ipv4/ipv6/geo lookups, which match rows by an index and then
+    /// join on the row number.
+    pub(super) fn numbered_lookup(
+        &mut self,
+        lookup: &Rel,
+        key_idx: usize,
+        span: Span,
+        mut each_key: impl FnMut(&str, i64),
+    ) -> Result<(Rel, String)> {
+        let batches = self.runner.run(lookup.plan.clone())?;
+        let mut row = 0i64;
         let mut with_rows = Vec::new();
         for b in &batches {
             let keys = b.column(key_idx).as_string::<i32>();
-            let ids: Int64Array = (row..row + b.num_rows() as i64).map(Some).collect();
             for i in 0..b.num_rows() {
                 if !keys.is_null(i) {
-                    if let Some(n) = parse(keys.value(i), v6) {
-                        nets.push((n, row + i as i64));
-                    }
+                    each_key(keys.value(i), row + i as i64);
                 }
             }
+            let ids: Int64Array = (row..row + b.num_rows() as i64).map(Some).collect();
             row += b.num_rows() as i64;
             let mut columns = b.columns().to_vec();
             columns.push(Arc::new(ids) as ArrayRef);
             with_rows.push(columns);
         }
-        let index = Arc::new(NetIndex::build(nets.into_iter()));
         let row_col = self.fresh_alias("lookup_row");
         let mut lcols = lookup.cols.clone();
         lcols.push(Col::new(&row_col, KqlType::Long));
@@ -191,54 +244,38 @@ impl Binder<'_> {
             .into_iter()
             .map(|c| RecordBatch::try_new(schema.clone(), c))
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| err(e.to_string()))?;
-        let lrel = self.rel_from_batches(lcols, lbatches)?;
+            .map_err(|e| KqlError::new("KQL130", e.to_string(), span))?;
+        Ok((self.rel_from_batches(lcols, lbatches)?, row_col))
+    }
 
-        // the source side: the matching lookup row of each address
-        let body_index = index.clone();
-        let find = udf(
-            &format!("kql_{plugin}_match"),
-            DataType::Int64,
-            false,
-            Arc::new(move |args: &[ArrayRef], rows: usize| {
-                let s = args[0].as_string::<i32>();
-                let mut b = Int64Builder::with_capacity(rows);
-                for i in 0..rows {
-                    match (!s.is_null(i)).then(|| parse(s.value(i), v6)).flatten().and_then(|a| body_index.find(a)) {
-                        Some(r) => b.append_value(r),
-                        None => b.append_null(),
-                    }
-                }
-                Ok(Arc::new(b.finish()) as ArrayRef)
-            }),
-        );
+    /// Join `rel`, extended with the matching lookup row number, to the numbered lookup `lrel`
+    /// on it (and on the extra keys). The lookup table is the (small) build side and the input
+    /// the probe side, so rows come out in the input's order, as Kusto returns them.
+    pub(super) fn join_lookup_matches(&mut self, rel: Rel, lrel: Rel, row_col: &str, j: LookupJoin) -> Result<Rel> {
         let match_col = self.fresh_alias("lookup_match");
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
-        exprs.push(find.call(vec![column(&src_key)]).alias(&match_col));
+        exprs.push(j.find.alias(&match_col));
         let lplan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
-
         let (la, ra) = (self.fresh_alias("l"), self.fresh_alias("r"));
         let mut lkeys = vec![Column::new(Some(la.as_str()), &match_col)];
-        let mut rkeys = vec![Column::new(Some(ra.as_str()), &row_col)];
-        for k in &extra {
+        let mut rkeys = vec![Column::new(Some(ra.as_str()), row_col)];
+        for k in &j.extra {
             lkeys.push(Column::new(Some(la.as_str()), k));
             rkeys.push(Column::new(Some(ra.as_str()), k));
         }
-        // The lookup table is the (small) build side and the input the probe side, so rows come
-        // out in the input's order, as Kusto returns them.
-        let jt = if return_unmatched { JoinType::Right } else { JoinType::Inner };
+        let jt = if j.return_unmatched { JoinType::Right } else { JoinType::Inner };
         let joined = LogicalPlanBuilder::from(lrel.plan)
             .alias(ra.as_str())?
             .join(LogicalPlanBuilder::from(lplan).alias(la.as_str())?.build()?, jt, (rkeys, lkeys), None)?
             .build()?;
         let mut out: Vec<Expr> = Vec::new();
-        for (from_input, src, name, ty) in &order {
+        for (from_input, src, name, ty) in &j.order {
             let e = if *from_input {
                 Expr::Column(Column::new(Some(la.as_str()), src))
             } else {
                 let e = Expr::Column(Column::new(Some(ra.as_str()), src));
                 // unmatched rows: strings are empty, other types null (Kusto has no null string)
-                if return_unmatched && *ty == KqlType::String {
+                if j.return_unmatched && *ty == KqlType::String {
                     logical::coalesce(vec![e, lit("")])
                 } else {
                     e
@@ -247,7 +284,7 @@ impl Binder<'_> {
             out.push(e.alias(name));
         }
         let plan = LogicalPlanBuilder::from(joined).project(out)?.build()?;
-        Ok(Rel { plan, cols, render: None, name: None, open: false })
+        Ok(Rel { plan, cols: j.cols, render: None, name: None, open: false })
     }
 }
 
