@@ -769,20 +769,8 @@ fn f_poly_simplify(a: &[V]) -> Out {
         for p in &pp {
             let mut rings = Vec::new();
             for r in p {
-                // split the closed ring at its vertex farthest from the first one
-                let v = ps(r);
-                let far =
-                    (1..v.len() - 1).max_by(|&i, &j| angle(v[0], v[i]).total_cmp(&angle(v[0], v[j]))).unwrap_or(0);
-                let mut s = simplify_chain(&r[..=far], tol);
-                let t = simplify_chain(&r[far..], tol);
-                s.extend_from_slice(&t[1..]);
-                let mut distinct: Vec<LL> = Vec::new();
-                for x in &s[..s.len() - 1] {
-                    if !distinct.contains(x) {
-                        distinct.push(*x);
-                    }
-                }
-                if distinct.len() < 3 {
+                let (s, enough) = simplify_closed(r, farthest_from_first(r), tol);
+                if !enough {
                     return None;
                 }
                 rings.push(s);
@@ -941,11 +929,23 @@ fn f_simplify_polys_array(a: &[V]) -> Out {
 
 /// A closed ring simplified as `geo_polygon_simplify` does; `Some(None)` when it collapses.
 fn simplify_ring(r: &[LL], tol: f64) -> Option<Option<Vec<LL>>> {
-    let v = ps(r);
-    let far = (1..v.len() - 1).max_by(|&i, &j| angle(v[0], v[i]).total_cmp(&angle(v[0], v[j]))).unwrap_or(0);
+    let far = farthest_from_first(r);
     if far == 0 {
         return Some(None);
     }
+    let (s, enough) = simplify_closed(r, far, tol);
+    Some(enough.then_some(s))
+}
+
+/// The vertex of a closed ring farthest from its first one (0 for degenerate rings).
+fn farthest_from_first(r: &[LL]) -> usize {
+    let v = ps(r);
+    (1..v.len() - 1).max_by(|&i, &j| angle(v[0], v[i]).total_cmp(&angle(v[0], v[j]))).unwrap_or(0)
+}
+
+/// A closed ring split at vertex `far` and each half simplified (Douglas-Peucker with `tol`),
+/// and whether at least three distinct vertices remain.
+fn simplify_closed(r: &[LL], far: usize, tol: f64) -> (Vec<LL>, bool) {
     let mut s = simplify_chain(&r[..=far], tol);
     let t = simplify_chain(&r[far..], tol);
     s.extend_from_slice(&t[1..]);
@@ -955,7 +955,8 @@ fn simplify_ring(r: &[LL], tol: f64) -> Option<Option<Vec<LL>>> {
             distinct.push(*x);
         }
     }
-    Some((distinct.len() >= 3).then_some(s))
+    let enough = distinct.len() >= 3;
+    (s, enough)
 }
 
 /// The vertices of Kusto's point buffer: a regular polygon inscribed in the circle of
