@@ -299,6 +299,7 @@ impl SubqueryRunner for Runner<'_> {
     fn run(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
         let explain = std::env::var_os("KQL_EXPLAIN").is_some();
         let ctx = self.ctx.clone();
+        let plan = crate::load::paths::push_paths(plan);
         let fut = async move {
             if explain {
                 eprintln!("-- logical plan --\n{}", plan.display_indent_schema());

@@ -245,21 +245,35 @@ impl Visitor<'_> for KeySeed<'_> {
         f.write_str("a field name")
     }
     fn visit_str<E: serde::de::Error>(self, k: &str) -> std::result::Result<Self::Value, E> {
-        if let Some((name, target)) = self.order.get(self.i) {
-            if **name == *k {
-                return Ok((*target, matches!(target, Target::Unknown).then(|| k.into())));
-            }
-        }
-        let target = match self.layout.index.get(k) {
-            Some(&c) if self.slot_of[c] != NO_SLOT => Target::Slot(self.slot_of[c]),
-            Some(_) => Target::Skip,
-            None => Target::Unknown,
-        };
-        if self.i < 256 {
-            self.order.truncate(self.i);
-            self.order.push((k.into(), target));
-        }
+        let target = target_of(self.layout, self.slot_of, self.order, self.i, k);
         Ok((target, matches!(target, Target::Unknown).then(|| k.into())))
+    }
+}
+
+/// Where the `i`-th field of a line, named `k`, goes (see [`KeySeed`] for the order guess).
+#[inline]
+fn target_of(layout: &LineLayout, slot_of: &[u32], order: &mut Vec<(Box<str>, Target)>, i: usize, k: &str) -> Target {
+    if let Some((name, target)) = order.get(i) {
+        if **name == *k {
+            return *target;
+        }
+    }
+    let target = match layout.index.get(k) {
+        Some(&c) if slot_of[c] != NO_SLOT => Target::Slot(slot_of[c]),
+        Some(_) => Target::Skip,
+        None => Target::Unknown,
+    };
+    if i < 256 {
+        order.truncate(i);
+        order.push((k.into(), target));
+    }
+    target
+}
+
+/// Remembers an unknown field's name (the first 64 distinct names).
+fn note_unknown(unknown: &mut Vec<Box<str>>, k: &str) {
+    if unknown.len() < 64 && !unknown.iter().any(|u| **u == *k) {
+        unknown.push(k.into());
     }
 }
 
@@ -305,9 +319,7 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
                 Target::Unknown => {
                     map.next_value::<IgnoredAny>()?;
                     if let Some(n) = name {
-                        if !self.unknown.contains(&n) && self.unknown.len() < 64 {
-                            self.unknown.push(n);
-                        }
+                        note_unknown(self.unknown, &n);
                     }
                 }
             }
@@ -338,7 +350,13 @@ impl Builder {
 
     fn finish(&mut self) -> ArrayRef {
         match self {
-            Builder::Str(b) => Arc::new(b.finish()),
+            Builder::Str(b) => {
+                // the next batch is sized like this one: no regrowing (and copying) as it fills
+                let bytes = b.values_slice().len();
+                let a = Arc::new(b.finish());
+                *b = StringBuilder::with_capacity(LINE_BATCH_ROWS, bytes + bytes / 8);
+                a
+            }
             Builder::I32(b) => Arc::new(b.finish()),
             Builder::I64(b) => Arc::new(b.finish()),
             Builder::F64(b) => Arc::new(b.finish()),
@@ -418,6 +436,17 @@ pub struct LineDecoder<'l> {
     limit: Option<usize>,
     /// Rows outside this window are not built.
     row_filter: Option<RowFilter>,
+    /// Per slot: keep only these members of its objects (see [`super::paths`]).
+    members: Vec<Option<Vec<String>>>,
+    /// Per slot: the pruned object of the line, when `pruned` says there is one.
+    subsets: Vec<String>,
+    pruned: Vec<bool>,
+    /// Per slot: whether it holds a dynamic column (checked for canonical text while scanned).
+    dynamic: Vec<bool>,
+    /// Per slot: whether the line's value was found canonical while scanned (`None`: not checked).
+    canonical: Vec<Option<bool>>,
+    /// Scratch space of the canonical check.
+    keys: Vec<(usize, usize)>,
 }
 
 impl<'l> LineDecoder<'l> {
@@ -451,6 +480,12 @@ impl<'l> LineDecoder<'l> {
                 .collect::<Vec<_>>(),
         ));
         let builders = out.iter().map(|&c| Builder::new(layout.cols[c].ty)).collect();
+        let mut dynamic = vec![false; slots as usize];
+        for (c, &slot) in slot_of.iter().enumerate() {
+            if slot != NO_SLOT && layout.cols[c].ty == KqlType::Dynamic {
+                dynamic[slot as usize] = true;
+            }
+        }
         LineDecoder {
             layout,
             out,
@@ -465,7 +500,30 @@ impl<'l> LineDecoder<'l> {
             time_fill,
             limit: None,
             row_filter: None,
+            members: Vec::new(),
+            subsets: Vec::new(),
+            pruned: Vec::new(),
+            dynamic,
+            canonical: Vec::new(),
+            keys: Vec::new(),
         }
+    }
+
+    /// In the dynamic columns given `Some(keys)` (indexed by table column), keep only the object
+    /// members with those keys (a path pushdown, see [`super::paths`]); other values are whole.
+    pub fn with_members(mut self, members: &[Option<Vec<String>>]) -> Self {
+        let slots = self.ranges.len();
+        self.members = vec![None; slots];
+        for &c in &self.out {
+            if let Some(Some(keys)) = members.get(c) {
+                if self.layout.cols[c].ty == KqlType::Dynamic {
+                    self.members[self.slot_of[c] as usize] = Some(keys.clone());
+                }
+            }
+        }
+        self.subsets = vec![String::new(); slots];
+        self.pruned = vec![false; slots];
+        self
     }
 
     /// Build only rows whose datetime column passes `filter` (see [`RowFilter`]).
@@ -527,6 +585,14 @@ impl<'l> LineDecoder<'l> {
             }
         };
         self.ranges.fill(ABSENT);
+        self.pruned.fill(false);
+        self.canonical.clear();
+        self.canonical.resize(self.ranges.len(), None);
+        if self.scan_line(text).is_some() {
+            return Some(text);
+        }
+        // the scanner said no: serde_json decides (and words the error)
+        self.ranges.fill(ABSENT);
         let mut de = serde_json::Deserializer::from_str(text);
         let seed = LineSeed {
             layout: self.layout,
@@ -544,6 +610,47 @@ impl<'l> LineDecoder<'l> {
             return None;
         }
         Some(text)
+    }
+
+    /// The fast path of [`LineDecoder::decode`]: the validating scanner of `value::dynamic`,
+    /// fields matched in place, pruned objects written while they are read. `None` when the line
+    /// is not a valid JSON object (or the scanner is unsure: serde_json then decides).
+    #[inline]
+    fn scan_line(&mut self, text: &str) -> Option<()> {
+        let base = text.as_ptr() as usize;
+        let mut m = dj::Members::new(text)?;
+        let mut i = 0;
+        while let Some((k, esc)) = m.next_key()? {
+            let key = if esc { dj::member_key(k, true)? } else { Cow::Borrowed(k) };
+            match target_of(self.layout, &self.slot_of, &mut self.order, i, &key) {
+                Target::Slot(s) => {
+                    let s = s as usize;
+                    let v = match self.members.get(s).and_then(Option::as_ref) {
+                        Some(keys) => {
+                            let (v, pruned) = m.value_subset(keys, &mut self.subsets[s])?;
+                            self.pruned[s] = pruned;
+                            v
+                        }
+                        None if self.dynamic.get(s) == Some(&true) => {
+                            let (v, canonical) = m.value_canonical(&mut self.keys)?;
+                            self.canonical[s] = Some(canonical);
+                            v
+                        }
+                        None => m.value()?,
+                    };
+                    self.ranges[s] = ((v.as_ptr() as usize - base) as u32, v.len() as u32);
+                }
+                Target::Skip => {
+                    m.value()?;
+                }
+                Target::Unknown => {
+                    m.value()?;
+                    note_unknown(&mut self.unknown, &key);
+                }
+            }
+            i += 1;
+        }
+        m.finish()
     }
 
     /// Append the decoded line's values to the builders; values that do not convert are null
@@ -564,9 +671,20 @@ impl<'l> LineDecoder<'l> {
                     range = self.ranges[ts as usize];
                 }
             }
-            let raw = raw_at(text, range);
+            let mut raw = raw_at(text, range);
+            if let (Some(Some(keys)), Some(r)) = (self.members.get(slot), raw) {
+                let pruned = if self.pruned[slot] {
+                    dj::finish_subset(&mut self.subsets[slot])
+                } else {
+                    r.starts_with('{') && dj::object_subset(r, keys, &mut self.subsets[slot])
+                };
+                if pruned {
+                    raw = Some(self.subsets[slot].as_str());
+                }
+            }
             let col = &self.layout.cols[c];
-            if !append(&mut self.builders[j], col.ty, raw) {
+            let canonical = if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
+            if !append_known(&mut self.builders[j], col.ty, raw, canonical) {
                 let msg = format!(
                     "column `{}`: {} is not a {} (null)",
                     col.name,
@@ -637,7 +755,14 @@ fn string_of(raw: &str) -> Option<Cow<'_, str>> {
 
 /// Append a raw value converted to `ty`; false when a present value did not convert (null was
 /// appended). Mirrors [`convert::convert_value`] on the parsed value.
+#[cfg(test)]
 fn append(b: &mut Builder, ty: KqlType, raw: Option<&str>) -> bool {
+    append_known(b, ty, raw, None)
+}
+
+/// [`append`], told whether a dynamic value's text is already canonical when the scan found out
+/// (`None`: check it here).
+fn append_known(b: &mut Builder, ty: KqlType, raw: Option<&str>, canonical: Option<bool>) -> bool {
     let Some(raw) = raw else {
         match b {
             Builder::Str(s) if ty != KqlType::Dynamic => s.append_value(""),
@@ -655,7 +780,7 @@ fn append(b: &mut Builder, ty: KqlType, raw: Option<&str>) -> bool {
         Builder::Str(s) if ty == KqlType::Dynamic => {
             match first {
                 // already canonical (the common case): stored as it is
-                b'{' | b'[' if dj::is_canonical(raw) => s.append_value(raw),
+                b'{' | b'[' if canonical.unwrap_or_else(|| dj::is_canonical(raw)) => s.append_value(raw),
                 _ => match dynamic_of(raw, first) {
                     Some(v) => s.append_value(v),
                     None => s.append_null(),

@@ -28,6 +28,7 @@ pub mod externaldata;
 pub mod json;
 pub mod lines;
 pub mod parquet;
+pub mod paths;
 pub mod scan;
 pub mod watchlist;
 pub mod xdr;

@@ -40,6 +40,8 @@ pub struct StreamedTable {
     report: Arc<Mutex<LoadReport>>,
     progress: Arc<ReadProgress>,
     parts: usize,
+    /// Per column: the only members of its objects to keep (see [`super::paths`]).
+    members: Arc<Vec<Option<Vec<String>>>>,
 }
 
 impl StreamedTable {
@@ -54,7 +56,28 @@ impl StreamedTable {
             report: Arc::default(),
             progress: Arc::default(),
             parts: parts.max(1),
+            members: Arc::default(),
         }
+    }
+
+    /// The same table (sharing its report and progress) whose scans keep, in each column given
+    /// `Some(keys)`, only the object members with those keys (a path pushdown, see
+    /// [`super::paths`]).
+    pub fn with_members(&self, members: Vec<Option<Vec<String>>>) -> StreamedTable {
+        StreamedTable {
+            layout: self.layout.clone(),
+            schema: self.schema.clone(),
+            opts: self.opts.clone(),
+            report: self.report.clone(),
+            progress: self.progress.clone(),
+            parts: self.parts,
+            members: Arc::new(members),
+        }
+    }
+
+    /// Per column, the only object members its scans keep (`None`: the whole value).
+    pub fn members(&self) -> &[Option<Vec<String>>] {
+        &self.members
     }
 
     /// The table's layout (columns and files).
@@ -142,6 +165,7 @@ impl TableProvider for StreamedTable {
             pieces: Arc::new(pieces),
             limit,
             row_filter,
+            members: self.members.clone(),
             progress: self.progress.clone(),
             props: Arc::new(props),
         }))
@@ -159,6 +183,7 @@ pub struct LinesScanExec {
     pieces: Arc<Vec<Vec<lines::Piece>>>,
     limit: Option<usize>,
     row_filter: Option<RowFilter>,
+    members: Arc<Vec<Option<Vec<String>>>>,
     progress: Arc<ReadProgress>,
     props: Arc<PlanProperties>,
 }
@@ -182,6 +207,17 @@ impl DisplayAs for LinesScanExec {
         )?;
         if let Some(l) = self.limit {
             write!(f, ", limit={l}")?;
+        }
+        let kept: Vec<String> = self
+            .projection
+            .iter()
+            .filter_map(|&c| {
+                let keys = self.members.get(c)?.as_ref()?;
+                Some(format!("{}{{{}}}", self.layout.cols[c].name, keys.join(",")))
+            })
+            .collect();
+        if !kept.is_empty() {
+            write!(f, ", members=[{}]", kept.join(", "))?;
         }
         if let Some(rf) = &self.row_filter {
             write!(f, ", time_filter={}:{:?}..{:?}", self.layout.cols[rf.col].name, rf.lo, rf.hi)?;
@@ -229,9 +265,13 @@ impl ExecutionPlan for LinesScanExec {
         let limit = self.limit;
         let row_filter = self.row_filter.clone();
         let progress = self.progress.clone();
+        let members = self.members.clone();
         builder.spawn_blocking(move || {
             let Some(part) = pieces.get(partition) else { return Ok(()) };
-            let mut dec = LineDecoder::new(&layout, Some(&projection)).with_limit(limit).with_row_filter(row_filter);
+            let mut dec = LineDecoder::new(&layout, Some(&projection))
+                .with_limit(limit)
+                .with_row_filter(row_filter)
+                .with_members(&members);
             let mut rep = LoadReport::default();
             let res = lines::decode_part(&layout, part, &mut dec, &mut rep, &opts, &progress, &mut |b| {
                 tx.blocking_send(Ok(b)).is_ok()

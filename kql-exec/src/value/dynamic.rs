@@ -143,6 +143,32 @@ const HI: u64 = 0x8080_8080_8080_8080;
 /// Index of the first `"`, `\` or control character at or after `i` (or `s.len()`).
 #[inline]
 fn find_string_special(s: &[u8], mut i: usize) -> usize {
+    // sixteen bytes at a time with SSE2 (part of every x86-64 CPU), then eight with SWAR
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is enabled (checked by the `cfg` above), and each load reads the sixteen
+        // bytes at `i`, inside `s` since `i + 16 <= s.len()` (unaligned loads are allowed).
+        unsafe {
+            let (quote, backslash, control) =
+                (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8), _mm_set1_epi8(0x1f));
+            while i + 16 <= s.len() {
+                let x = _mm_loadu_si128(s.as_ptr().add(i) as *const __m128i);
+                // a byte is a control character when max(byte, 0x1f) == 0x1f (unsigned)
+                let m = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                    _mm_cmpeq_epi8(_mm_max_epu8(x, control), control),
+                );
+                let bits = _mm_movemask_epi8(m);
+                if bits != 0 {
+                    return i + bits.trailing_zeros() as usize;
+                }
+                i += 16;
+            }
+        }
+    }
     while let Some(chunk) = s.get(i..i + 8) {
         let x = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
         let q = x ^ (LO * b'"' as u64);
@@ -161,6 +187,19 @@ fn find_string_special(s: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// Whether every escape in a valid string's inner text is one canonical text keeps (`\"`, `\\`,
+/// `\n`, `\r`, `\t`, `\b`, `\f`; see [`is_canonical`]).
+fn minimal_escapes(inner: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\\', &inner[i..]) {
+        match inner.get(i + k + 1) {
+            Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') => i += k + 2,
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn hex4(b: &[u8]) -> Option<u32> {
@@ -330,6 +369,110 @@ impl<'j> Scan<'j> {
                         if !self.arr_next()? {
                             break;
                         }
+                    }
+                }
+                Some(())
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    /// Skips whitespace like [`Scan::peek`], clearing `canon` if there was any.
+    #[inline]
+    fn peek_canon(&mut self, canon: &mut bool) -> Option<u8> {
+        let at = self.i;
+        let c = self.peek()?;
+        if self.i != at {
+            *canon = false;
+        }
+        Some(c)
+    }
+
+    /// Skips one value, validating it exactly like [`Scan::skip`], and clears `canon` unless its
+    /// text is already canonical (the rules of [`is_canonical`], in the same pass). `keys` is
+    /// scratch space for the duplicate-key check.
+    fn skip_canon(&mut self, depth: usize, keys: &mut Vec<(usize, usize)>, canon: &mut bool) -> Option<()> {
+        match self.peek_canon(canon)? {
+            b'"' => {
+                let start = self.i + 1;
+                if self.skip_string()? && !minimal_escapes(&self.s[start..self.i - 1]) {
+                    *canon = false;
+                }
+                Some(())
+            }
+            b'{' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.i += 1;
+                match self.peek_canon(canon)? {
+                    b'}' => {
+                        self.i += 1;
+                        return Some(());
+                    }
+                    b'"' => {}
+                    _ => return None,
+                }
+                let base = keys.len();
+                loop {
+                    if self.peek_canon(canon)? != b'"' {
+                        return None;
+                    }
+                    let start = self.i + 1;
+                    if self.skip_string()? {
+                        *canon = false; // an escaped key: not sure
+                    }
+                    let key = (start, self.i - 1);
+                    let (k, s) = (&self.s[key.0..key.1], self.s);
+                    // first and last bytes compared before the rest: most keys differ there
+                    let same = |&(a, b): &(usize, usize)| {
+                        b - a == k.len()
+                            && (k.is_empty() || (s[a] == k[0] && s[b - 1] == k[k.len() - 1]))
+                            && s[a..b] == *k
+                    };
+                    if *canon && keys[base..].iter().any(same) {
+                        *canon = false;
+                    }
+                    keys.push(key);
+                    if self.peek_canon(canon)? != b':' {
+                        return None;
+                    }
+                    self.i += 1;
+                    self.skip_canon(depth + 1, keys, canon)?;
+                    match self.peek_canon(canon)? {
+                        b',' => self.i += 1,
+                        b'}' => {
+                            self.i += 1;
+                            break;
+                        }
+                        _ => return None,
+                    }
+                }
+                keys.truncate(base);
+                Some(())
+            }
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.i += 1;
+                if self.peek_canon(canon)? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_canon(depth + 1, keys, canon)?;
+                    match self.peek_canon(canon)? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            break;
+                        }
+                        _ => return None,
                     }
                 }
                 Some(())
@@ -651,6 +794,170 @@ pub fn get_path<'j>(json: &'j str, path: &[PathElem]) -> Option<&'j str> {
         }
     }
     sc.raw()
+}
+
+/// A reader of the top-level members of a JSON text that must be exactly one object (whitespace
+/// around it allowed), validating all of it: the per-line scan of the JSON-lines loader. Values
+/// are skipped by the same validating scanner as [`get_path`] (string ends found sixteen bytes at
+/// a time), without building anything. Every method returns `None` when the text is not a valid
+/// JSON object.
+pub struct Members<'j> {
+    sc: Scan<'j>,
+    /// Whether a member may follow (`false` once the closing brace is consumed).
+    open: bool,
+    first: bool,
+}
+
+impl<'j> Members<'j> {
+    /// Starts reading `json`; `None` unless it starts with `{`.
+    #[inline]
+    pub fn new(json: &'j str) -> Option<Self> {
+        let mut sc = Scan::new(json);
+        if sc.peek()? != b'{' {
+            return None;
+        }
+        Some(Members { sc, open: true, first: true })
+    }
+
+    /// The next member's raw key (between its quotes, still escaped) and whether it has escapes;
+    /// `Some(None)` after the last member. Its value must then be read with [`Members::value`] or
+    /// [`Members::value_subset`].
+    #[inline]
+    pub fn next_key(&mut self) -> Option<Option<(&'j str, bool)>> {
+        if !self.open {
+            return Some(None);
+        }
+        let more = if self.first {
+            self.first = false;
+            self.sc.obj_first()?
+        } else {
+            self.sc.obj_next()?
+        };
+        if !more {
+            self.open = false;
+            return Some(None);
+        }
+        self.sc.key().map(Some)
+    }
+
+    /// The current member's raw value text.
+    #[inline]
+    pub fn value(&mut self) -> Option<&'j str> {
+        self.sc.peek()?;
+        let start = self.sc.i;
+        self.sc.skip(1)?;
+        self.sc.slice(start, self.sc.i)
+    }
+
+    /// The current member's raw value text, and whether it is already canonical dynamic text
+    /// (what [`is_canonical`] says, found while skipping it). `keys` is scratch space.
+    #[inline]
+    pub fn value_canonical(&mut self, keys: &mut Vec<(usize, usize)>) -> Option<(&'j str, bool)> {
+        self.sc.peek()?;
+        let start = self.sc.i;
+        let mut canon = true;
+        keys.clear();
+        self.sc.skip_canon(1, keys, &mut canon)?;
+        Some((self.sc.slice(start, self.sc.i)?, canon))
+    }
+
+    /// The current member's raw value text; when it is an object, also writes into `out` the
+    /// object with only the members whose key is in `keys` (raw, not yet canonical: see
+    /// [`finish_subset`]) and returns `true` with it.
+    pub fn value_subset(&mut self, keys: &[String], out: &mut String) -> Option<(&'j str, bool)> {
+        if self.sc.peek()? != b'{' {
+            return Some((self.value()?, false));
+        }
+        let start = self.sc.i;
+        subset_into(&mut self.sc, keys, out, 2)?;
+        Some((self.sc.slice(start, self.sc.i)?, true))
+    }
+
+    /// After the last member: whether only whitespace follows the object.
+    #[inline]
+    pub fn finish(mut self) -> Option<()> {
+        (!self.open && self.sc.at_end()).then_some(())
+    }
+}
+
+/// Makes the object text written by [`Members::value_subset`] canonical (as [`parse_json`]
+/// would); `false` if it is not valid JSON.
+pub fn finish_subset(out: &mut String) -> bool {
+    if is_canonical(out) {
+        return true;
+    }
+    match compact_checked(out) {
+        Some(c) => {
+            *out = c;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Calls `member` with each top-level member of a JSON object text (see [`Members`]): the raw
+/// key, whether it has escapes, and the raw value. `None` when the text is not a valid JSON
+/// object; members already given to `member` stay given.
+pub fn object_members<'j>(json: &'j str, mut member: impl FnMut(&'j str, bool, &'j str)) -> Option<()> {
+    let mut m = Members::new(json)?;
+    while let Some((k, esc)) = m.next_key()? {
+        let v = m.value()?;
+        member(k, esc, v);
+    }
+    m.finish()
+}
+
+/// At `{`: consumes the object, writing into `out` its members whose key is in `keys` (raw text,
+/// not yet canonical).
+fn subset_into(sc: &mut Scan<'_>, keys: &[String], out: &mut String, depth: usize) -> Option<()> {
+    out.clear();
+    out.push('{');
+    if sc.obj_first()? {
+        loop {
+            let (k, esc) = sc.key()?;
+            let keep = if esc {
+                decode(k, true).is_some_and(|d| keys.iter().any(|w| *w == *d))
+            } else {
+                keys.iter().any(|w| w == k)
+            };
+            if keep {
+                sc.peek()?;
+                let v0 = sc.i;
+                sc.skip(depth)?;
+                if out.len() > 1 {
+                    out.push(',');
+                }
+                out.push('"');
+                out.push_str(k);
+                out.push_str("\":");
+                out.push_str(sc.slice(v0, sc.i)?);
+            } else {
+                sc.skip(depth)?;
+            }
+            if !sc.obj_next()? {
+                break;
+            }
+        }
+    }
+    out.push('}');
+    Some(())
+}
+
+/// The canonical text of the object `raw` with only the members whose key is in `keys`, written
+/// into `out`; `false` (and `out` unspecified) when `raw` is not a valid JSON object. Any path
+/// that starts with one of `keys` finds the same value in the result as in the whole object
+/// (duplicate keys resolve as in [`parse_json`]).
+pub fn object_subset(raw: &str, keys: &[String], out: &mut String) -> bool {
+    let mut sc = Scan::new(raw);
+    if sc.peek() != Some(b'{') {
+        return false;
+    }
+    subset_into(&mut sc, keys, out, 1).is_some() && sc.at_end() && finish_subset(out)
+}
+
+/// The decoded text of a raw key given by [`object_members`] (zero-copy without escapes).
+pub fn member_key(raw: &str, esc: bool) -> Option<Cow<'_, str>> {
+    decode(raw, esc)
 }
 
 /// Extracts several paths from one value in a single pass over the text.
@@ -1289,18 +1596,16 @@ pub fn is_canonical(raw: &str) -> bool {
             b'"' => {
                 let start = i + 1;
                 let mut j = start;
-                // valid JSON: no raw control characters in strings, so `"` and `\` are all to find
+                // valid JSON has no raw control characters in strings: a quote or a backslash is next
                 loop {
-                    j = match memchr::memchr2(b'"', b'\\', &b[j..]) {
-                        Some(k) => j + k,
-                        None => return false,
-                    };
-                    match b[j] {
-                        b'"' => break,
-                        _ => match b.get(j + 1) {
+                    j = find_string_special(b, j);
+                    match b.get(j) {
+                        Some(b'"') => break,
+                        Some(b'\\') => match b.get(j + 1) {
                             Some(b'"' | b'\\' | b'n' | b'r' | b't' | b'b' | b'f') if !expect_key => j += 2,
                             _ => return false,
                         },
+                        _ => return false,
                     }
                 }
                 if expect_key {
@@ -2593,6 +2898,8 @@ mod tests {
             r#"[0,-0,0.5,1E5,1e-5,"",{"":""}]"#,
             "\"plain\"",
             "123",
+            // strings longer than the sixteen bytes the scanner reads at a time
+            r#"{"message":"a long message, past sixteen bytes \"quoted\" and \u00e9scaped","id":"0318be20956b35191294764edd70e48b","n":{"deep":"another string of some length"},"a":"x","a":"y"}"#,
         ];
         let fixed = [
             "",
@@ -2674,6 +2981,33 @@ mod tests {
                 parse_json(s).is_some_and(|p| kind(&p) != Some(JsonKind::String)),
                 serde.is_ok() && !s.trim_start().starts_with('"')
             );
+            // the canonical check made while skipping agrees with is_canonical
+            let wrapped = format!("{{\"v\":{s}}}");
+            let mut keys = Vec::new();
+            let canon = Members::new(&wrapped).and_then(|mut m| {
+                m.next_key()??;
+                let (v, c) = m.value_canonical(&mut keys)?;
+                m.next_key()?.is_none().then_some((v, c))?;
+                m.finish().map(|_| (v, c))
+            });
+            assert_eq!(canon.is_some(), serde.is_ok(), "value_canonical on {s:?}");
+            if let Some((v, c)) = canon {
+                assert_eq!(c, is_canonical(v), "value_canonical vs is_canonical on {s:?}");
+            }
+            let is_object = matches!(&serde, Ok(serde_json::Value::Object(_)));
+            assert_eq!(object_members(s, |_, _, _| {}).is_some(), is_object, "object_members on {s:?}");
+            let keys = ["message".to_string(), "a".to_string(), "n".to_string(), "".to_string()];
+            let mut sub = String::new();
+            assert_eq!(object_subset(s, &keys, &mut sub), is_object, "object_subset on {s:?}");
+            if is_object {
+                let whole = compact(s);
+                for k in &keys {
+                    let path = [PathElem::Key(k), PathElem::Key("deep")];
+                    assert_eq!(get_path(&sub, &path[..1]), get_path(&whole, &path[..1]), "{k} in {s:?}");
+                    assert_eq!(get_path(&sub, &path), get_path(&whole, &path), "{k}.deep in {s:?}");
+                }
+                assert_eq!(sub, compact(&sub), "canonical subset of {s:?}");
+            }
             if let Ok(v) = serde {
                 valid += 1;
                 assert_eq!(serde_json::from_str::<serde_json::Value>(&compact(s)).unwrap(), v);

@@ -1,0 +1,267 @@
+//! Path pushdown into streamed scans.
+//!
+//! Log tables keep most of their content in one dynamic column (`ContainerLogV2.LogMessage`, a
+//! JSON object of a dozen fields), and queries read a few fields of it (`LogMessage.end_user_id`).
+//! When every use of such a column in a query is a constant path whose first step is a key, the
+//! scan of a [`StreamedTable`] keeps, for each row, only the object's members those paths start
+//! with: the value is still a dynamic object, and each path the query reads finds exactly what it
+//! would find in the whole object, but the scan copies and checks a fraction of the text and
+//! every later path access walks a smaller object.
+//!
+//! [`push_paths`] rewrites a logical plan before it runs. It is conservative: a column is pruned
+//! only if it is used nowhere else, by name, anywhere in the plan (a bare reference, as in
+//! `tostring(LogMessage)`, `project LogMessage`, `LogMessage[k]` or `mv-expand LogMessage`, keeps
+//! the whole value), and never when it reaches the query's output or an operator whose use of its
+//! input columns is not spelled out in expressions (`distinct *`, extension nodes, unnest).
+
+use super::scan::StreamedTable;
+use crate::value::dynamic as dj;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::datasource::{provider_as_source, source_as_provider};
+use datafusion::logical_expr::{Expr, LogicalPlan, TableScan};
+use datafusion::scalar::ScalarValue;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+
+/// The name of the scalar function a constant dynamic path is bound to (see `functions::dynfn`).
+const PATH_UDF: &str = "kql_dyn_path";
+
+/// How a query uses columns, by name.
+#[derive(Default, Debug)]
+struct Uses {
+    /// Columns used as whole values somewhere.
+    whole: HashSet<String>,
+    /// The first keys of the constant paths read from each column.
+    keys: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Uses {
+    fn expr(&mut self, e: &Expr) {
+        let _ = e.apply(|x| {
+            match x {
+                Expr::ScalarFunction(f) if f.func.name() == PATH_UDF => {
+                    if let (Some(Expr::Column(c)), Some(key)) = (f.args.first(), f.args.get(1).and_then(first_key)) {
+                        self.keys.entry(c.name.clone()).or_default().insert(key);
+                        // the path's other argument is a literal: nothing more to see below
+                        return Ok(TreeNodeRecursion::Jump);
+                    }
+                }
+                Expr::Column(c) => {
+                    self.whole.insert(c.name.clone());
+                }
+                Expr::OuterReferenceColumn(_, c) => {
+                    self.whole.insert(c.name.clone());
+                }
+                _ => {}
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+    }
+
+    fn node(&mut self, node: &LogicalPlan) {
+        let _ = node.apply_expressions(|e| {
+            // a projection listing a column under its own name only passes it along (`extend`)
+            let passed = matches!((node, e), (LogicalPlan::Projection(_), Expr::Column(_)));
+            if !passed {
+                self.expr(e);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+        // operators that only pass their input columns along, or use them through expressions
+        let pass_through = matches!(
+            node,
+            LogicalPlan::Projection(_)
+                | LogicalPlan::Filter(_)
+                | LogicalPlan::Aggregate(_)
+                | LogicalPlan::Sort(_)
+                | LogicalPlan::Limit(_)
+                | LogicalPlan::SubqueryAlias(_)
+                | LogicalPlan::TableScan(_)
+                | LogicalPlan::Window(_)
+                | LogicalPlan::Join(_)
+                | LogicalPlan::Repartition(_)
+                | LogicalPlan::Union(_)
+        );
+        if !pass_through {
+            for input in node.inputs() {
+                self.whole.extend(input.schema().fields().iter().map(|f| f.name().clone()));
+            }
+            self.whole.extend(node.schema().fields().iter().map(|f| f.name().clone()));
+        }
+    }
+}
+
+/// The first step of a constant path spec (`["a",0]`) when it is a key.
+fn first_key(spec: &Expr) -> Option<String> {
+    let Expr::Literal(ScalarValue::Utf8(Some(text)), _) = spec else { return None };
+    let first = dj::get_path(text, &[dj::PathElem::Index(0)])?;
+    dj::scalar_string(first).filter(|_| first.starts_with('"')).map(|k| k.into_owned())
+}
+
+/// Rewrites the scans of streamed tables in `plan` so that dynamic columns read only through
+/// constant paths keep only the members those paths need (see the module docs). Plans without
+/// streamed tables come back unchanged.
+pub fn push_paths(plan: LogicalPlan) -> LogicalPlan {
+    let mut uses = Uses::default();
+    let _ = plan.apply_with_subqueries(|node| {
+        uses.node(node);
+        Ok(TreeNodeRecursion::Continue)
+    });
+    uses.whole.extend(plan.schema().fields().iter().map(|f| f.name().clone()));
+    let rewritten = plan.clone().transform_up_with_subqueries(|node| {
+        let LogicalPlan::TableScan(scan) = &node else { return Ok(Transformed::no(node)) };
+        let Some(pruned) = pruned_scan(scan, &uses) else { return Ok(Transformed::no(node)) };
+        Ok(Transformed::yes(LogicalPlan::TableScan(pruned)))
+    });
+    match rewritten {
+        Ok(t) => t.data,
+        Err(_) => plan,
+    }
+}
+
+/// The scan with its streamed table keeping only the members used, if any column qualifies.
+fn pruned_scan(scan: &TableScan, uses: &Uses) -> Option<TableScan> {
+    let provider = source_as_provider(&scan.source).ok()?;
+    let table = provider.downcast_ref::<StreamedTable>()?;
+    let members: Vec<Option<Vec<String>>> = table
+        .layout()
+        .cols
+        .iter()
+        .map(|c| {
+            if c.ty != crate::schema::KqlType::Dynamic || uses.whole.contains(&c.name) {
+                return None;
+            }
+            uses.keys.get(&c.name).map(|k| k.iter().cloned().collect())
+        })
+        .collect();
+    if members.iter().all(Option::is_none) {
+        return None;
+    }
+    let mut pruned = scan.clone();
+    pruned.source = provider_as_source(Arc::new(table.with_members(members)));
+    Some(pruned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binder::scalar::PathPart;
+    use crate::load::{lines, load_table, LoadOptions};
+    use crate::schema::SchemaCatalog;
+    use crate::session::{Catalog, Session, SessionOptions};
+    use datafusion::logical_expr::{ident as col, LogicalPlanBuilder};
+
+    /// Log lines whose `LogMessage` takes every shape a pruned scan must handle.
+    fn log_file() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("kql-paths-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("ContainerLogV2.jsonl");
+        let messages = [
+            r#"{"level":"INFO","user":"u1","n":{"deep":"d1"},"arr":[1,2],"needle":"x"}"#,
+            r#"{"level":"WARN","user":"u2","user":"u2-last","n":{"deep":"d2","other":1}}"#,
+            r#"{ "level" : "INFO" , "a\u0062" : "escaped key", "user" : "u3 with a longer name than sixteen bytes" }"#,
+            r#"{"level":"ERROR","n":{"deep":{"x":[1,{"y":"z"}]}},"arr":[]}"#,
+            r#""{\"level\":\"FROM-STRING\",\"user\":\"u5\"}""#,
+            r#"[1,2,3]"#,
+            r#""plain text""#,
+            r#"null"#,
+            r#"{}"#,
+            r#"{"level":"INFO","user":null,"big":"needle in a haystack"}"#,
+        ];
+        let mut text = String::new();
+        for (i, m) in messages.iter().enumerate() {
+            text.push_str(&format!(
+                "{{\"TimeGenerated\":\"2025-10-21T0{}:00:00Z\",\"Computer\":\"c{}\",\"LogMessage\":{m}}}\n",
+                i % 10,
+                i % 3
+            ));
+        }
+        text.push_str("{\"TimeGenerated\":\"2025-10-21T09:30:00Z\",\"Computer\":\"c9\"}\n");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn pruned_scans_answer_like_tables_in_memory() {
+        let p = log_file();
+        let opts = LoadOptions::default();
+        let schema = SchemaCatalog::builtin().table("ContainerLogV2");
+        let layout = lines::plan("ContainerLogV2", std::slice::from_ref(&p), schema, &opts).unwrap();
+        let mut streamed = Session::new(Catalog::with_builtin_schemas(), SessionOptions::default()).unwrap();
+        streamed.add_streamed(StreamedTable::new(layout, opts.clone(), 2));
+        let mut memory = Session::new(Catalog::with_builtin_schemas(), SessionOptions::default()).unwrap();
+        let t = load_table("ContainerLogV2", &[p], schema, &opts).unwrap();
+        memory.add_batches(&t.name, t.cols, t.batches).unwrap();
+        for q in [
+            "ContainerLogV2 | where tostring(LogMessage.level) == 'INFO' | project Computer, u = LogMessage.user",
+            "ContainerLogV2 | extend u = tostring(LogMessage.user) | summarize count() by u, d = tostring(LogMessage.n.deep) | order by u asc, d asc",
+            "ContainerLogV2 | project LogMessage",
+            "ContainerLogV2 | where Computer == 'c1'",
+            "ContainerLogV2 | project m = LogMessage.ab, k = LogMessage['level'], x = LogMessage.n.deep.x[1].y",
+            "ContainerLogV2 | summarize s = make_set(LogMessage.user) by Computer | order by Computer asc",
+            "ContainerLogV2 | extend M = LogMessage | project M.user, M.needle",
+            "ContainerLogV2 | project x = LogMessage.arr[0], y = LogMessage.level, z = LogMessage.arr[-1]",
+            "ContainerLogV2 | where LogMessage has 'needle' | count",
+            "ContainerLogV2 | where isnotempty(LogMessage) | project tostring(LogMessage.level)",
+            "ContainerLogV2 | project Computer, u = tostring(LogMessage.user) | join kind=inner (ContainerLogV2 | project Computer, l = tostring(LogMessage.level)) on Computer | order by Computer asc, u asc, l asc",
+            "union ContainerLogV2, ContainerLogV2 | summarize count() by l = tostring(LogMessage.level) | order by l asc",
+            "ContainerLogV2 | distinct l = tostring(LogMessage.level) | order by l asc",
+            "ContainerLogV2 | mv-expand a = LogMessage.arr | project Computer, a",
+            "ContainerLogV2 | extend k = 'user' | project v = LogMessage[k]",
+            "ContainerLogV2 | project-away Computer | project tostring(LogMessage.user)",
+            "ContainerLogV2 | summarize arg_max(TimeGenerated, LogMessage) by Computer | project Computer, LogMessage.level | order by Computer asc",
+        ] {
+            let a = crate::output::rows_json(&streamed.query(q).unwrap());
+            let b = crate::output::rows_json(&memory.query(q).unwrap());
+            assert_eq!(a, b, "{q}");
+            assert!(!a.is_empty(), "{q}");
+        }
+    }
+
+    fn scan_of(table: &StreamedTable, project: Vec<Expr>) -> LogicalPlan {
+        LogicalPlanBuilder::scan("ContainerLogV2", provider_as_source(Arc::new(table.with_members(vec![]))), None)
+            .unwrap()
+            .project(project)
+            .unwrap()
+            .build()
+            .unwrap()
+    }
+
+    /// The members kept by the (single) streamed scan of a plan.
+    fn kept(plan: &LogicalPlan) -> Vec<Option<Vec<String>>> {
+        let mut out = Vec::new();
+        let _ = plan.apply(|n| {
+            if let LogicalPlan::TableScan(s) = n {
+                let p = source_as_provider(&s.source).unwrap();
+                out = p.downcast_ref::<StreamedTable>().unwrap().members().to_vec();
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+        out
+    }
+
+    #[test]
+    fn only_columns_read_through_constant_keys_are_pruned() {
+        let p = log_file();
+        let opts = LoadOptions::default();
+        let schema = SchemaCatalog::builtin().table("ContainerLogV2");
+        let layout = lines::plan("ContainerLogV2", &[p], schema, &opts).unwrap();
+        let lm = layout.cols.iter().position(|c| c.name == "LogMessage").unwrap();
+        let table = StreamedTable::new(layout, opts, 1);
+        let key = |k: &str| PathPart::Key(k.to_string());
+        let path = |parts: &[PathPart]| crate::functions::dynfn::path(col("LogMessage"), parts);
+
+        let plan = scan_of(&table, vec![path(&[key("user")]).alias("u"), path(&[key("n"), key("deep")]).alias("d")]);
+        let members = kept(&push_paths(plan));
+        assert_eq!(members[lm], Some(vec!["n".to_string(), "user".to_string()]));
+
+        // a bare use anywhere keeps the whole value
+        let plan = scan_of(&table, vec![path(&[key("user")]).alias("u"), col("LogMessage").alias("m")]);
+        assert!(kept(&push_paths(plan)).iter().all(Option::is_none));
+        // so does a path starting with an index, and reaching the output
+        let plan = scan_of(&table, vec![path(&[PathPart::Index(0)]).alias("u")]);
+        assert!(kept(&push_paths(plan)).iter().all(Option::is_none));
+        let plan = scan_of(&table, vec![path(&[key("user")]).alias("u"), col("LogMessage")]);
+        assert!(kept(&push_paths(plan)).iter().all(Option::is_none));
+    }
+}
