@@ -462,8 +462,9 @@ impl Session {
     pub fn add_batches(&mut self, name: &str, cols: Vec<Col>, batches: Vec<RecordBatch>) -> Result<()> {
         let schema =
             Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
-        let table = MemTable::try_new(schema, vec![batches.clone()])?;
-        self.catalog.add_table(name, TableEntry { cols, provider: Arc::new(table), batches: Some(Arc::new(batches)) });
+        let batches = Arc::new(batches);
+        let table = crate::load::memory::MemoryTable::try_new(schema, cols.clone(), batches.clone())?;
+        self.catalog.add_table(name, TableEntry { cols, provider: Arc::new(table), batches: Some(batches) });
         Ok(())
     }
 

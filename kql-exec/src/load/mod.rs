@@ -27,6 +27,7 @@ pub mod export;
 pub mod externaldata;
 pub mod json;
 pub mod lines;
+pub mod memory;
 pub mod parquet;
 pub mod paths;
 pub mod scan;
