@@ -411,6 +411,9 @@ impl Binder<'_> {
                 ))
             }
         };
+        if let Some(e) = crate::functions::dynfn::string_comparison(&a.expr, op, &b.expr) {
+            return Ok(e);
+        }
         Ok(binop(a.expr, op, b.expr))
     }
 

@@ -139,7 +139,7 @@ fn dyn_to_string_body(null_as_empty: bool) -> Body {
                     b.append_null();
                 }
             } else {
-                b.append_value(dj::to_kql_string(values.value(i)));
+                b.append_value(dj::to_kql_cow(values.value(i)));
             }
         }
         Ok(Arc::new(b.finish()))
@@ -154,6 +154,37 @@ fn tostring_udf() -> &'static Arc<ScalarUDF> {
 /// `tostring(dynamic)`: strings unquoted, other values as compact JSON, null as "".
 pub fn tostring(e: Expr) -> Expr {
     tostring_udf().call(vec![e])
+}
+
+/// `tostring(d) == "text"` and `!=` (also the implicit conversion of `d == "text"`) as one
+/// comparison of `d`'s JSON text with the JSON string of the text: Arrow's vectorized string
+/// equality, instead of converting every value. Dynamic text is canonical (strings escaped
+/// minimally), so two strings are equal exactly when their JSON texts are. Only when no value
+/// but a string can print as the text (not empty, not starting like a number, `true`, `false`,
+/// `null`, an object or an array); `None` otherwise, and for other shapes.
+pub fn string_comparison(a: &Expr, op: datafusion::logical_expr::Operator, b: &Expr) -> Option<Expr> {
+    use datafusion::logical_expr::Operator;
+    use datafusion::scalar::ScalarValue;
+    if !matches!(op, Operator::Eq | Operator::NotEq) {
+        return None;
+    }
+    let (f, text) = match (a, b) {
+        (Expr::ScalarFunction(f), Expr::Literal(ScalarValue::Utf8(Some(t)), _))
+        | (Expr::Literal(ScalarValue::Utf8(Some(t)), _), Expr::ScalarFunction(f)) => (f, t),
+        _ => return None,
+    };
+    let tostring = match f.func.name() {
+        "kql_dyn_tostring" => true,
+        "kql_dyn_as_string" => false,
+        _ => return None,
+    };
+    let first = *text.as_bytes().first()?;
+    if matches!(first, b'-' | b'0'..=b'9' | b'{' | b'[' | b't' | b'f' | b'n' | b' ' | b'\t' | b'\n' | b'\r') {
+        return None;
+    }
+    let json = datafusion::logical_expr::binary_expr(f.args[0].clone(), op, lit(dj::json_string(text)));
+    // `tostring` of a null is "", which is never the text: `==` is false and `!=` true
+    Some(if tostring { datafusion::functions::expr_fn::coalesce(vec![json, lit(op == Operator::NotEq)]) } else { json })
 }
 
 fn to_str_nullable_udf() -> &'static Arc<ScalarUDF> {

@@ -346,3 +346,26 @@ fn reduce_operator() {
     assert_eq!(rows[3], [json!("fooZ4"), json!("foo*"), json!(10), json!("fooZ1")]);
     assert!(err(&format!("{q} | reduce by str with threshold=2.0")).contains("threshold"));
 }
+
+#[test]
+fn dynamic_string_comparisons_compare_json_text_like_converted_values() {
+    // `tostring(d) == s` is compared as JSON text when only strings can print as `s`; the
+    // reference converts through strcat, which no shortcut touches
+    let data = r#"datatable(d:dynamic)[
+        dynamic("FAIL"), dynamic("fail"), dynamic("a\"b"), dynamic("é ü"), dynamic(1), dynamic(1.50),
+        dynamic(true), dynamic(null), dynamic({"a":"FAIL"}), dynamic(["FAIL"]), dynamic(""), dynamic("x\ty")]"#;
+    for s in ["FAIL", "a\\\"b", "é ü", "1", "1.50", "true", "", "x\\ty", "{\\\"a\\\":\\\"FAIL\\\"}", "null"] {
+        let q = format!(
+            r#"{data} | project a = tostring(d) == "{s}", b = d == "{s}", c = tostring(d) != "{s}", d2 = "{s}" == tostring(d),
+                ra = strcat(tostring(d)) == "{s}", rb = iff(isnull(d), bool(null), strcat(tostring(d)) == "{s}"), rc = strcat(tostring(d)) != "{s}""#
+        );
+        let (_, rows) = run(&q);
+        for r in &rows {
+            assert_eq!(r[0], r[4], "tostring(d) == {s:?}: {rows:?}");
+            assert_eq!(r[3], r[4], "{s:?} == tostring(d): {rows:?}");
+            assert_eq!(r[2], r[6], "tostring(d) != {s:?}: {rows:?}");
+            assert_eq!(r[1], r[5], "d == {s:?}: {rows:?}");
+        }
+        assert!(rows.iter().any(|r| r[0] == json!(true)) || s == "null" || s == "1.50", "{s:?} matches a row");
+    }
+}

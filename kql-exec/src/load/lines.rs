@@ -447,6 +447,11 @@ pub struct LineDecoder<'l> {
     canonical: Vec<Option<bool>>,
     /// Scratch space of the canonical check.
     keys: Vec<(usize, usize)>,
+    /// Slot of the row filter's column, whose value is checked as soon as it is read.
+    filter_slot: Option<usize>,
+    /// The line being scanned was found outside the row filter's window (the rest of it was not
+    /// read).
+    rejected: bool,
 }
 
 impl<'l> LineDecoder<'l> {
@@ -506,6 +511,8 @@ impl<'l> LineDecoder<'l> {
             dynamic,
             canonical: Vec::new(),
             keys: Vec::new(),
+            filter_slot: None,
+            rejected: false,
         }
     }
 
@@ -541,6 +548,7 @@ impl<'l> LineDecoder<'l> {
                 }
             }
         }
+        self.filter_slot = filter.as_ref().map(|f| self.slot_of[f.col] as usize);
         self.row_filter = filter;
         self
     }
@@ -548,6 +556,9 @@ impl<'l> LineDecoder<'l> {
     /// Whether the decoded line passes the row filter (always, without one).
     fn keeps_row(&self, text: &str) -> bool {
         let Some(f) = &self.row_filter else { return true };
+        if self.rejected {
+            return false;
+        }
         let mut raw = raw_at(text, self.ranges[self.slot_of[f.col] as usize]);
         if let Some((tg, ts)) = self.layout.time_fill {
             if tg == f.col && !present_raw(raw) {
@@ -586,6 +597,7 @@ impl<'l> LineDecoder<'l> {
         };
         self.ranges.fill(ABSENT);
         self.pruned.fill(false);
+        self.rejected = false;
         self.canonical.clear();
         self.canonical.resize(self.ranges.len(), None);
         if self.scan_line(text).is_some() {
@@ -639,6 +651,16 @@ impl<'l> LineDecoder<'l> {
                         None => m.value()?,
                     };
                     self.ranges[s] = ((v.as_ptr() as usize - base) as u32, v.len() as u32);
+                    // a row outside the time window is dropped here: the rest of the line is
+                    // neither read nor validated (as files outside the window are not opened)
+                    if self.filter_slot == Some(s) && present_raw(Some(v)) {
+                        if let Some(f) = &self.row_filter {
+                            if !f.keeps(string_of(v).and_then(|t| dt::parse_datetime(&t))) {
+                                self.rejected = true;
+                                return Some(());
+                            }
+                        }
+                    }
                 }
                 Target::Skip => {
                     m.value()?;

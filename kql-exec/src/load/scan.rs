@@ -389,6 +389,9 @@ mod tests {
             }
         }
         text.push_str("{\"Title\":\"no time\"}\n");
+        // malformed after the time: outside every window below (not read past the time), and inside
+        text.push_str("{\"TimeGenerated\":\"2025-10-01T00:00:00Z\",\"Title\":\"old\",\"bad\":tru}\n");
+        text.push_str("{\"TimeGenerated\":\"2025-10-21T02:00:00Z\",\"Title\":\"new\",\"bad\":tru}\n");
         std::fs::write(&p, text).unwrap();
         let opts = LoadOptions::default();
         let schema = SchemaCatalog::builtin().table("AlertEvidence");

@@ -1270,6 +1270,8 @@ pub fn to_kql_cow(raw: &str) -> Cow<'_, str> {
             None => Cow::Borrowed(raw),
         },
         Some(b'n') if t == "null" => Cow::Borrowed(""),
+        // stored dynamic text is canonical already: checked without building a copy
+        Some(b'[' | b'{') if is_canonical(t) && is_valid(t) => Cow::Borrowed(t),
         Some(b'[' | b'{') => match compact_checked(t) {
             Some(c) if c == t => Cow::Borrowed(t),
             Some(c) => Cow::Owned(c),
