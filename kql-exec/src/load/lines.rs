@@ -254,7 +254,7 @@ impl Visitor<'_> for KeySeed<'_> {
 #[inline]
 fn target_of(layout: &LineLayout, slot_of: &[u32], order: &mut Vec<(Box<str>, Target)>, i: usize, k: &str) -> Target {
     if let Some((name, target)) = order.get(i) {
-        if **name == *k {
+        if dj::same_key(name, k) {
             return *target;
         }
     }
@@ -452,6 +452,8 @@ pub struct LineDecoder<'l> {
     /// The line being scanned was found outside the row filter's window (the rest of it was not
     /// read).
     rejected: bool,
+    /// The line's value of the row filter's column, parsed while scanning (when present).
+    filter_time: Option<Option<i64>>,
 }
 
 impl<'l> LineDecoder<'l> {
@@ -513,6 +515,7 @@ impl<'l> LineDecoder<'l> {
             keys: Vec::new(),
             filter_slot: None,
             rejected: false,
+            filter_time: None,
         }
     }
 
@@ -559,6 +562,9 @@ impl<'l> LineDecoder<'l> {
         if self.rejected {
             return false;
         }
+        if let Some(t) = self.filter_time {
+            return f.keeps(t);
+        }
         let mut raw = raw_at(text, self.ranges[self.slot_of[f.col] as usize]);
         if let Some((tg, ts)) = self.layout.time_fill {
             if tg == f.col && !present_raw(raw) {
@@ -598,6 +604,7 @@ impl<'l> LineDecoder<'l> {
         self.ranges.fill(ABSENT);
         self.pruned.fill(false);
         self.rejected = false;
+        self.filter_time = None;
         self.canonical.clear();
         self.canonical.resize(self.ranges.len(), None);
         if self.scan_line(text).is_some() {
@@ -655,7 +662,9 @@ impl<'l> LineDecoder<'l> {
                     // neither read nor validated (as files outside the window are not opened)
                     if self.filter_slot == Some(s) && present_raw(Some(v)) {
                         if let Some(f) = &self.row_filter {
-                            if !f.keeps(string_of(v).and_then(|t| dt::parse_datetime(&t))) {
+                            let t = string_of(v).and_then(|t| dt::parse_datetime(&t));
+                            self.filter_time = Some(t);
+                            if !f.keeps(t) {
                                 self.rejected = true;
                                 return Some(());
                             }
@@ -706,6 +715,14 @@ impl<'l> LineDecoder<'l> {
             }
             let col = &self.layout.cols[c];
             let canonical = if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
+            // the filter's datetime, parsed already while scanning (a value that did not parse
+            // takes the general path below, which reports it)
+            if let (Some(Some(t)), Builder::I64(x)) = (self.filter_time, &mut self.builders[j]) {
+                if self.filter_slot == Some(slot) && range == self.ranges[slot] {
+                    x.append_value(t);
+                    continue;
+                }
+            }
             if !append_known(&mut self.builders[j], col.ty, raw, canonical) {
                 let msg = format!(
                     "column `{}`: {} is not a {} (null)",

@@ -189,6 +189,25 @@ fn find_string_special(s: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Byte equality of two short texts (object keys) without a call to `memcmp`: lengths, then
+/// the first and last eight bytes (overlapping), which covers keys of up to sixteen bytes.
+#[inline]
+pub fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a == b;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    if word(a, 0) != word(b, 0) || word(a, n - 8) != word(b, n - 8) {
+        return false;
+    }
+    n <= 16 || a[8..n - 8] == b[8..n - 8]
+}
+
 /// Whether every escape in a valid string's inner text is one canonical text keeps (`\"`, `\\`,
 /// `\n`, `\r`, `\t`, `\b`, `\f`; see [`is_canonical`]).
 fn minimal_escapes(inner: &[u8]) -> bool {
@@ -916,9 +935,9 @@ fn subset_into(sc: &mut Scan<'_>, keys: &[String], out: &mut String, depth: usiz
         loop {
             let (k, esc) = sc.key()?;
             let keep = if esc {
-                decode(k, true).is_some_and(|d| keys.iter().any(|w| *w == *d))
+                decode(k, true).is_some_and(|d| keys.iter().any(|w| same_key(w, &d)))
             } else {
-                keys.iter().any(|w| w == k)
+                keys.iter().any(|w| same_key(w, k))
             };
             if keep {
                 sc.peek()?;
@@ -2891,6 +2910,32 @@ mod tests {
         assert!(!is_canonical(r#"{"a":1,"a":2}"#));
         assert!(!is_canonical(r#"{"a": 1}"#));
         assert!(is_canonical(r#"{"x":{"a":1},"y":{"a":2}}"#), "the same key in two objects");
+    }
+
+    #[test]
+    fn same_key_is_equality() {
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghij",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghijklmnopqrstu",
+            "abcdefghijklmnopqrstv",
+            "bbcdefghijklmnopqrstu",
+            "é",
+            "session_id",
+            "request_id",
+        ];
+        for a in texts {
+            for b in texts {
+                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
