@@ -8,10 +8,17 @@
 //! records (typed by the same inference as the general path). A field first seen later is not a
 //! column; it is reported once per name (nothing is dropped silently).
 //!
-//! A line is deserialized with serde_json into borrowed raw slices, one per wanted column; the
-//! fields not wanted are skipped without building anything. Each raw value is then converted to
-//! its column's type with exactly the rules of [`super::convert::convert_value`] (dynamic values
-//! take the canonical text of [`crate::value::dynamic::parse_json`]).
+//! A line is read by the validating scanner of [`crate::value::dynamic`] ([`dj::Members`]: string
+//! ends found sixteen bytes at a time) into borrowed raw slices, one per wanted column; the fields
+//! not wanted are validated and skipped without building anything. When the scanner is unsure
+//! (or the line is invalid), serde_json decides and words the error. Each raw value is then
+//! converted to its column's type with exactly the rules of [`super::convert::convert_value`]
+//! (dynamic values take the canonical text of [`crate::value::dynamic::parse_json`]; whether a
+//! value is canonical already is found while it is scanned). For a streamed scan, a dynamic
+//! column read only through constant paths keeps just the members those paths need
+//! ([`LineDecoder::with_members`], see [`super::paths`]), and a row whose time falls outside a
+//! pushed-down window is dropped as soon as its time field is read, the rest of the line unread
+//! (as export files outside the window are never opened).
 //!
 //! Work is split into [`Piece`]s: contiguous byte ranges of uncompressed files (a range owns the
 //! lines that start in it) and whole compressed files, assigned to `n` parts by position so that
