@@ -16,6 +16,7 @@ pub mod binder;
 pub mod error;
 pub mod functions;
 pub mod load;
+pub mod optimize;
 pub mod output;
 pub mod schema;
 pub mod session;

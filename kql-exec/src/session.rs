@@ -376,6 +376,7 @@ impl Session {
         // joins or unions they fail ("Field c2 not found in struct", "ambiguous field").
         ctx.remove_optimizer_rule("extract_leaf_expressions");
         ctx.remove_optimizer_rule("push_down_leaf_projections");
+        ctx.add_optimizer_rule(Arc::new(crate::optimize::CheapPredicatesFirst));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .enable_all()

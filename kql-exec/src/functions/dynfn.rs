@@ -182,9 +182,14 @@ pub fn string_comparison(a: &Expr, op: datafusion::logical_expr::Operator, b: &E
     if matches!(first, b'-' | b'0'..=b'9' | b'{' | b'[' | b't' | b'f' | b'n' | b' ' | b'\t' | b'\n' | b'\r') {
         return None;
     }
-    let json = datafusion::logical_expr::binary_expr(f.args[0].clone(), op, lit(dj::json_string(text)));
-    // `tostring` of a null is "", which is never the text: `==` is false and `!=` true
-    Some(if tostring { datafusion::functions::expr_fn::coalesce(vec![json, lit(op == Operator::NotEq)]) } else { json })
+    // `tostring` of a null is "", which is never the text: `==` is false and `!=` true, which is
+    // what the null-safe comparisons give
+    let op = match (tostring, op) {
+        (true, Operator::Eq) => Operator::IsNotDistinctFrom,
+        (true, _) => Operator::IsDistinctFrom,
+        (false, op) => op,
+    };
+    Some(datafusion::logical_expr::binary_expr(f.args[0].clone(), op, lit(dj::json_string(text))))
 }
 
 fn to_str_nullable_udf() -> &'static Arc<ScalarUDF> {
