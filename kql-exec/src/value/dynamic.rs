@@ -411,6 +411,23 @@ impl<'j> Scan<'j> {
         Some(c)
     }
 
+    /// After a member or an element: `true` if a comma (consumed) announces another, `false` at
+    /// the closing `close` (consumed).
+    #[inline]
+    fn comma_or(&mut self, close: u8, canon: &mut bool) -> Option<bool> {
+        match self.peek_canon(canon)? {
+            b',' => {
+                self.i += 1;
+                Some(true)
+            }
+            c if c == close => {
+                self.i += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
     /// Skips one value, validating it exactly like [`Scan::skip`], and clears `canon` unless its
     /// text is already canonical (the rules of [`is_canonical`], in the same pass). `keys` is
     /// scratch space for the duplicate-key check.
@@ -462,13 +479,8 @@ impl<'j> Scan<'j> {
                     }
                     self.i += 1;
                     self.skip_canon(depth + 1, keys, canon)?;
-                    match self.peek_canon(canon)? {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            break;
-                        }
-                        _ => return None,
+                    if !self.comma_or(b'}', canon)? {
+                        break;
                     }
                 }
                 keys.truncate(base);
@@ -485,13 +497,8 @@ impl<'j> Scan<'j> {
                 }
                 loop {
                     self.skip_canon(depth + 1, keys, canon)?;
-                    match self.peek_canon(canon)? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            break;
-                        }
-                        _ => return None,
+                    if !self.comma_or(b']', canon)? {
+                        break;
                     }
                 }
                 Some(())
