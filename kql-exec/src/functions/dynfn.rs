@@ -87,6 +87,12 @@ cached_udf!(path_udf, "kql_dyn_path", DataType::Utf8, |args: &[ArrayRef], rows: 
     Ok(Arc::new(b.finish()))
 });
 
+/// Whether a function call is the constant-path access [`path`] binds (its arguments: the
+/// dynamic value, then the path as a JSON array literal).
+pub fn is_path_call(f: &datafusion::logical_expr::expr::ScalarFunction) -> bool {
+    f.func.name() == path_udf().name()
+}
+
 /// `dyn.a.b[0]` with a constant path: one pass over each value's text.
 pub fn path(e: Expr, parts: &[PathPart]) -> Expr {
     path_udf().call(vec![e, lit(path_spec(parts))])
@@ -173,10 +179,13 @@ pub fn string_comparison(a: &Expr, op: datafusion::logical_expr::Operator, b: &E
         | (Expr::Literal(ScalarValue::Utf8(Some(t)), _), Expr::ScalarFunction(f)) => (f, t),
         _ => return None,
     };
-    let tostring = match f.func.name() {
-        "kql_dyn_tostring" => true,
-        "kql_dyn_as_string" => false,
-        _ => return None,
+    // (a call holds its own copy of the function: compared by name)
+    let tostring = if f.func.name() == tostring_udf().name() {
+        true
+    } else if f.func.name() == to_str_nullable_udf().name() {
+        false
+    } else {
+        return None;
     };
     let first = *text.as_bytes().first()?;
     if matches!(first, b'-' | b'0'..=b'9' | b'{' | b'[' | b't' | b'f' | b'n' | b' ' | b'\t' | b'\n' | b'\r') {

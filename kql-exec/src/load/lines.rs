@@ -578,7 +578,7 @@ impl<'l> LineDecoder<'l> {
                 raw = raw_at(text, self.ranges[self.slot_of[ts] as usize]);
             }
         }
-        f.keeps(raw.and_then(string_of).and_then(|s| dt::parse_datetime(&s)))
+        f.keeps(raw.and_then(time_of))
     }
 
     /// Stop after `limit` rows (a `take` pushed into the scan).
@@ -669,7 +669,7 @@ impl<'l> LineDecoder<'l> {
                     // neither read nor validated (as files outside the window are not opened)
                     if self.filter_slot == Some(s) && present_raw(Some(v)) {
                         if let Some(f) = &self.row_filter {
-                            let t = string_of(v).and_then(|t| dt::parse_datetime(&t));
+                            let t = time_of(v);
                             self.filter_time = Some(t);
                             if !f.keeps(t) {
                                 self.rejected = true;
@@ -787,6 +787,11 @@ fn present_raw(raw: Option<&str>) -> bool {
     }
 }
 
+/// The datetime a raw JSON value holds (a string in any format Kusto reads).
+fn time_of(raw: &str) -> Option<i64> {
+    string_of(raw).and_then(|s| dt::parse_datetime(&s))
+}
+
 /// The text of a raw JSON string token (`"..."`), unescaped.
 fn string_of(raw: &str) -> Option<Cow<'_, str>> {
     if !raw.starts_with('"') {
@@ -846,7 +851,7 @@ fn append_known(b: &mut Builder, ty: KqlType, raw: Option<&str>, canonical: Opti
         }
         Builder::I64(x) => {
             let v = match ty {
-                KqlType::DateTime => string_of(raw).and_then(|s| dt::parse_datetime(&s)),
+                KqlType::DateTime => time_of(raw),
                 KqlType::TimeSpan => match string_of(raw) {
                     Some(s) => dt::parse_timespan(&s),
                     None => number_i64(raw, first).filter(|_| !raw.contains(['.', 'e', 'E'])),

@@ -22,6 +22,7 @@
 
 use super::memory::MemoryTable;
 use super::scan::StreamedTable;
+use crate::functions::dynfn::is_path_call;
 use crate::value::dynamic as dj;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DataFusionError, TableReference};
@@ -32,9 +33,6 @@ use datafusion::logical_expr::{lit, Expr, LogicalPlan, Projection, TableScan, Ta
 use datafusion::scalar::ScalarValue;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
-
-/// The name of the scalar function a constant dynamic path is bound to (see `functions::dynfn`).
-const PATH_UDF: &str = "kql_dyn_path";
 
 /// The name of the member column holding member `key` of dynamic column `col` (a name no KQL
 /// column can have: it contains the unit separator).
@@ -57,7 +55,7 @@ impl Uses {
     fn expr(&mut self, e: &Expr) {
         let _ = e.apply(|x| {
             match x {
-                Expr::ScalarFunction(f) if f.func.name() == PATH_UDF => {
+                Expr::ScalarFunction(f) if is_path_call(f) => {
                     if let (Some(Expr::Column(c)), Some(key)) = (f.args.first(), f.args.get(1).and_then(first_key)) {
                         self.keys.entry(c.name.clone()).or_default().insert(key);
                         // the path's other argument is a literal: nothing more to see below
@@ -224,7 +222,7 @@ fn with_member_columns(node: LogicalPlan) -> datafusion::error::Result<Transform
         let saved = names.save(&e);
         let t = e.transform_up(|x| {
             let Expr::ScalarFunction(f) = &x else { return Ok(Transformed::no(x)) };
-            if f.func.name() != PATH_UDF {
+            if !is_path_call(f) {
                 return Ok(Transformed::no(x));
             }
             let (Some(Expr::Column(c)), Some(Expr::Literal(ScalarValue::Utf8(Some(spec)), _))) =
