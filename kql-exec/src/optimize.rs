@@ -6,14 +6,26 @@
 //! rows left are few it evaluates the next ones only on those rows, so the order matters:
 //! [`CheapPredicatesFirst`] puts comparisons of plain columns first, then comparisons of text
 //! columns, then anything that calls a function (most KQL functions run row by row).
+//!
+//! [`DynamicTextComparisons`] turns `tostring(d) == "text"` into one comparison of `d`'s JSON
+//! text (see [`dynfn::string_comparison`]). It runs as an optimizer rule, after DataFusion has
+//! moved filters through projections, so it also catches the comparisons that only appear once
+//! an `extend` is inlined (`extend x = tostring(d.k) | where x == "v"`). DataFusion does not
+//! inline an `extend` into a `summarize`, so the rule does that itself for comparisons inside
+//! aggregates (`countif(x == "PASS")` over `extend x = tostring(d.k)`): the aggregate then
+//! compares the JSON text, and the conversion of every row is not needed any more.
 
+use crate::functions::dynfn;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{DFSchema, ExprSchema, Result};
+use datafusion::common::{Column, DFSchema, ExprSchema, Result};
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::utils::{conjunction, split_conjunction_owned};
-use datafusion::logical_expr::{Expr, Filter, LogicalPlan};
+use datafusion::logical_expr::{Aggregate, BinaryExpr, Expr, Filter, LogicalPlan, Projection};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
+use datafusion::scalar::ScalarValue;
+use std::sync::Arc;
 
 /// Orders the conjuncts of every filter by their cost: plain-column comparisons, then text
 /// comparisons, then function calls; the query's order within each class (see the module docs).
@@ -76,6 +88,120 @@ impl OptimizerRule for CheapPredicatesFirst {
         };
         Ok(Transformed::yes(LogicalPlan::Filter(Filter::try_new(predicate, filter.input)?)))
     }
+}
+
+/// Rewrites `tostring(d) == "text"` and `!=` in every expression of the plan into a comparison
+/// of `d`'s JSON text (see the module docs), keeping the expressions' names.
+#[derive(Debug, Default)]
+pub struct DynamicTextComparisons;
+
+impl OptimizerRule for DynamicTextComparisons {
+    fn name(&self) -> &str {
+        "kql_dynamic_text_comparisons"
+    }
+
+    fn apply_order(&self) -> Option<ApplyOrder> {
+        Some(ApplyOrder::BottomUp)
+    }
+
+    fn supports_rewrite(&self) -> bool {
+        true
+    }
+
+    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        let t = inline_text_comparisons(plan)?;
+        if t.transformed {
+            return Ok(t);
+        }
+        let plan = t.data;
+        let names = NamePreserver::new(&plan);
+        let t = plan.map_expressions(|e| {
+            let saved = names.save(&e);
+            let t = e.transform_up(|x| {
+                let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &x else { return Ok(Transformed::no(x)) };
+                Ok(match dynfn::string_comparison(left, *op, right) {
+                    Some(rewritten) => Transformed::yes(rewritten),
+                    None => Transformed::no(x),
+                })
+            })?;
+            Ok(t.update_data(|e| saved.restore(e)))
+        })?;
+        if !t.transformed {
+            return Ok(t);
+        }
+        // the comparisons are boolean either way; only their nullability may change
+        t.map_data(|p| p.recompute_schema())
+    }
+}
+
+/// An aggregate or a projection over a projection that converts dynamic values to text
+/// (`extend x = tostring(d.k) | summarize countif(x == "PASS")`): comparisons of such a column
+/// with a text in the aggregates (or the outer projection) become comparisons of the dynamic
+/// value's JSON text, and the inner projection passes on the dynamic column they read (the
+/// conversion is then dropped by DataFusion's projection pruning when nothing else uses it).
+fn inline_text_comparisons(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+    let (exprs, input) = match &plan {
+        LogicalPlan::Aggregate(a) => (&a.aggr_expr, &a.input),
+        LogicalPlan::Projection(p) => (&p.expr, &p.input),
+        _ => return Ok(Transformed::no(plan)),
+    };
+    let LogicalPlan::Projection(inner) = input.as_ref() else { return Ok(Transformed::no(plan)) };
+    let Some((rewritten, inner)) = compare_text_of(exprs, inner)? else { return Ok(Transformed::no(plan)) };
+    let names = NamePreserver::new_for_projection();
+    let rewritten: Vec<Expr> = exprs.iter().zip(rewritten).map(|(old, new)| names.save(old).restore(new)).collect();
+    let input = Arc::new(LogicalPlan::Projection(inner));
+    Ok(Transformed::yes(match plan {
+        LogicalPlan::Aggregate(a) => LogicalPlan::Aggregate(Aggregate::try_new(input, a.group_expr, rewritten)?),
+        _ => LogicalPlan::Projection(Projection::try_new(rewritten, input)?),
+    }))
+}
+
+/// `exprs` (over the output of `inner`) with comparisons of `inner`'s text conversions rewritten
+/// by [`dynfn::string_comparison`], and `inner` passing on the columns they read now; `None`
+/// when there is nothing to rewrite, or the columns cannot be passed on.
+fn compare_text_of(exprs: &[Expr], inner: &Projection) -> Result<Option<(Vec<Expr>, Projection)>> {
+    let conversion = |c: &Column| -> Option<Expr> {
+        let e = inner.expr.get(inner.schema.maybe_index_of_column(c)?)?.clone().unalias_nested().data;
+        let Expr::ScalarFunction(f) = &e else { return None };
+        (dynfn::is_text_conversion(f) && matches!(f.args.first(), Some(Expr::Column(_)))).then_some(e)
+    };
+    let mut read: Vec<Column> = Vec::new();
+    let mut changed = false;
+    let mut out = Vec::with_capacity(exprs.len());
+    for e in exprs {
+        let t = e.clone().transform_up(|x| {
+            let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &x else { return Ok(Transformed::no(x)) };
+            let (c, text) = match (left.as_ref(), right.as_ref()) {
+                (Expr::Column(c), t @ Expr::Literal(ScalarValue::Utf8(Some(_)), _))
+                | (t @ Expr::Literal(ScalarValue::Utf8(Some(_)), _), Expr::Column(c)) => (c, t),
+                _ => return Ok(Transformed::no(x)),
+            };
+            let Some(conv) = conversion(c) else { return Ok(Transformed::no(x)) };
+            match dynfn::string_comparison(&conv, *op, text) {
+                Some(rewritten) => {
+                    read.extend(rewritten.column_refs().into_iter().cloned());
+                    Ok(Transformed::yes(rewritten))
+                }
+                None => Ok(Transformed::no(x)),
+            }
+        })?;
+        changed |= t.transformed;
+        out.push(t.data);
+    }
+    if !changed {
+        return Ok(None);
+    }
+    // (unless the projection already outputs a different value under one of their names)
+    let mut pass = inner.expr.clone();
+    for c in read {
+        match inner.schema.maybe_index_of_column(&c) {
+            Some(i) if pass[i] == Expr::Column(c.clone()) => {}
+            Some(_) => return Ok(None),
+            None if !pass.contains(&Expr::Column(c.clone())) => pass.push(Expr::Column(c)),
+            None => {}
+        }
+    }
+    Ok(Some((out, Projection::try_new(pass, inner.input.clone())?)))
 }
 
 #[cfg(test)]

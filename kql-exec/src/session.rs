@@ -376,6 +376,7 @@ impl Session {
         // joins or unions they fail ("Field c2 not found in struct", "ambiguous field").
         ctx.remove_optimizer_rule("extract_leaf_expressions");
         ctx.remove_optimizer_rule("push_down_leaf_projections");
+        ctx.add_optimizer_rule(Arc::new(crate::optimize::DynamicTextComparisons));
         ctx.add_optimizer_rule(Arc::new(crate::optimize::CheapPredicatesFirst));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
@@ -418,6 +419,19 @@ impl Session {
         let batches = runner.run(rel.plan)?;
         let batches = normalize_batches(&rel.cols, batches)?;
         Ok(QueryResult { cols: rel.cols, batches, render: rel.render, warnings })
+    }
+
+    /// The DataFusion plan a query runs, after the optimizer (what `KQL_EXPLAIN=1` prints as the
+    /// physical plan's source): for tests of the planner's rewrites.
+    pub fn optimized_plan(&self, text: &str) -> Result<LogicalPlan> {
+        let script = kql_parser::parse(text)?;
+        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout, cancel: &self.cancel };
+        let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions::default());
+        let Bound0::Tabular(rel) = binder.bind_script(&script)? else {
+            return Err(KqlError::general("KQL050", "the query is not tabular"));
+        };
+        let plan = crate::load::paths::push_paths(rel.plan);
+        Ok(self.ctx.state().optimize(&plan)?)
     }
 
     /// The span of time `text` reads from each table, found by binding it against the catalog

@@ -411,9 +411,8 @@ impl Binder<'_> {
                 ))
             }
         };
-        if let Some(e) = crate::functions::dynfn::string_comparison(&a.expr, op, &b.expr) {
-            return Ok(e);
-        }
+        // (`tostring(d) == "text"` becomes a comparison of JSON text in the optimizer:
+        // `optimize::DynamicTextComparisons`)
         Ok(binop(a.expr, op, b.expr))
     }
 

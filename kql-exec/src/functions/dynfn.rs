@@ -145,7 +145,7 @@ fn dyn_to_string_body(null_as_empty: bool) -> Body {
                     b.append_null();
                 }
             } else {
-                b.append_value(dj::to_kql_cow(values.value(i)));
+                b.append_value(dj::to_kql_str(values.value(i)));
             }
         }
         Ok(Arc::new(b.finish()))
@@ -199,6 +199,13 @@ pub fn string_comparison(a: &Expr, op: datafusion::logical_expr::Operator, b: &E
         (false, op) => op,
     };
     Some(datafusion::logical_expr::binary_expr(f.args[0].clone(), op, lit(dj::json_string(text))))
+}
+
+/// Whether a call is a conversion of a dynamic value to text (`tostring`, or the implicit one of
+/// a comparison), the calls [`string_comparison`] rewrites.
+pub fn is_text_conversion(f: &datafusion::logical_expr::expr::ScalarFunction) -> bool {
+    // (a call holds its own copy of the function: compared by name)
+    f.func.name() == tostring_udf().name() || f.func.name() == to_str_nullable_udf().name()
 }
 
 fn to_str_nullable_udf() -> &'static Arc<ScalarUDF> {

@@ -28,6 +28,14 @@ macro_rules! math_udf {
 fn i64s(a: &ArrayRef) -> &datafusion::arrow::array::PrimitiveArray<Int64Type> {
     a.as_primitive::<Int64Type>()
 }
+/// The value every row of `a` holds, when there is one (a literal argument, expanded).
+fn constant(a: &datafusion::arrow::array::PrimitiveArray<Int64Type>) -> Option<i64> {
+    if a.is_empty() || a.null_count() > 0 {
+        return None;
+    }
+    let v = a.value(0);
+    a.values().iter().all(|x| *x == v).then_some(v)
+}
 fn f64s(a: &ArrayRef) -> &datafusion::arrow::array::PrimitiveArray<Float64Type> {
     a.as_primitive::<Float64Type>()
 }
@@ -89,6 +97,10 @@ math_udf!(round_udf, "kql_round", DataType::Float64, |args: &[ArrayRef], rows: u
 
 math_udf!(bin_long_udf, "kql_bin_long", DataType::Int64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
     let (x, s) = (i64s(&args[0]), i64s(&args[1]));
+    // the usual call, `bin(TimeGenerated, 1h)`: one size for every row, a vectorized loop
+    if let Some(size) = constant(s) {
+        return Ok(Arc::new(x.unary_opt::<_, Int64Type>(|v| dt::bin_ticks(v, size))));
+    }
     let out: Int64Array = (0..rows)
         .map(|i| if x.is_null(i) || s.is_null(i) { None } else { dt::bin_ticks(x.value(i), s.value(i)) })
         .collect();

@@ -369,3 +369,53 @@ fn dynamic_string_comparisons_compare_json_text_like_converted_values() {
         assert!(rows.iter().any(|r| r[0] == json!(true)) || s == "null" || s == "1.50", "{s:?} matches a row");
     }
 }
+
+#[test]
+fn text_comparisons_of_extended_columns_compare_json_text_like_converted_values() {
+    // the optimizer rewrites comparisons that appear only once an `extend` is inlined: into a
+    // `where` (DataFusion moves the filter) and into a `summarize` (the rule inlines it itself)
+    let data = r#"datatable(d:dynamic, k:long)[
+        dynamic("FAIL"), 1, dynamic("fail"), 1, dynamic("a\"b"), 2, dynamic(1), 2, dynamic(true), 1,
+        dynamic(null), 2, dynamic({"a":"FAIL"}), 1, dynamic(""), 2, dynamic("FAIL"), 2]"#;
+    for s in ["FAIL", "a\\\"b", "1", "true", "", "null"] {
+        let got = run(&format!(
+            r#"{data} | extend t = tostring(d) | where t == "{s}" or t != "{s}" and k == 2
+                | summarize a = countif(t == "{s}"), b = countif("{s}" != t), n = count() by k | order by k asc"#
+        ));
+        let want = run(&format!(
+            r#"{data} | extend t = strcat(tostring(d)) | where t == "{s}" or t != "{s}" and k == 2
+                | summarize a = countif(t == "{s}"), b = countif("{s}" != t), n = count() by k | order by k asc"#
+        ));
+        assert_eq!(got, want, "{s:?}");
+    }
+    let s = Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+    let plan = s
+        .optimized_plan(&format!(
+            r#"{data} | extend t = tostring(d) | where t != "x" | summarize a = countif(t == "FAIL") by k"#
+        ))
+        .unwrap()
+        .display_indent()
+        .to_string();
+    assert!(plan.contains("IS NOT DISTINCT FROM") && plan.contains("IS DISTINCT FROM"), "{plan}");
+    assert!(!plan.contains("kql_dyn_tostring"), "no conversion left: {plan}");
+}
+
+#[test]
+fn bin_with_one_size_for_every_row_matches_bin_row_by_row() {
+    // a literal size takes the vectorized path; a size from a column, the row-by-row one
+    let data = r#"datatable(t:datetime, n:long, s:timespan)[
+        datetime(2025-10-21T10:29:59Z), 5, 1h, datetime(null), -5, 1h, datetime(1601-01-01T00:00:01Z), -1, 1h,
+        datetime(2025-10-21T10:30:00Z), 0, 1h, datetime(2025-10-21T23:59:59.9999999Z), 7, 1h]"#;
+    let (_, rows) = run(&format!(
+        "{data} | project a = bin(t, 1h), b = bin(t, s), c = bin(n, 2), d = bin(n, n - n + 2), e = bin(t, 0s)"
+    ));
+    for r in &rows {
+        assert_eq!(r[0], r[1], "{rows:?}");
+        assert_eq!(r[2], r[3], "{rows:?}");
+        assert_eq!(r[4], Value::Null, "{rows:?}");
+    }
+    assert_eq!(rows[0][0], json!("2025-10-21T10:00:00.0000000Z"));
+    assert_eq!(rows[1][0], Value::Null);
+    assert_eq!(rows[1][2], json!(-6));
+    assert_eq!(rows[2][2], json!(-2));
+}

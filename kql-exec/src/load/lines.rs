@@ -405,6 +405,21 @@ impl RowFilter {
         }
     }
 
+    /// Whether some value in `min..=max` passes (for skipping whole batches by their range).
+    pub fn overlaps(&self, min: i64, max: i64) -> bool {
+        let lo_ok = match self.lo {
+            Some((b, true)) => max >= b,
+            Some((b, false)) => max > b,
+            None => true,
+        };
+        let hi_ok = match self.hi {
+            Some((b, true)) => min <= b,
+            Some((b, false)) => min < b,
+            None => true,
+        };
+        lo_ok && hi_ok
+    }
+
     /// Whether a value passes.
     pub fn keeps(&self, v: Option<i64>) -> bool {
         let Some(v) = v else { return false };

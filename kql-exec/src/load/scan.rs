@@ -300,9 +300,10 @@ fn const_i64(e: &Expr) -> Option<i64> {
     }
 }
 
-/// `col > t`, `col >= t`, `col < t`, `col <= t` (either way round) on a datetime column of the
-/// table: the column and the bound.
-fn time_bound(layout: &LineLayout, e: &Expr) -> Option<(usize, (Operator, i64))> {
+/// `col > t`, `col >= t`, `col < t`, `col <= t` (either way round) with `t` a 64-bit integer
+/// constant: the column (as `position` finds it by name, `None` for columns that do not take
+/// part) and the bound.
+pub(crate) fn int_bound(e: &Expr, position: impl Fn(&str) -> Option<usize>) -> Option<(usize, (Operator, i64))> {
     let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e else { return None };
     let (c, op, v) = match (left.as_ref(), right.as_ref()) {
         (Expr::Column(c), r) => (c, *op, const_i64(r)?),
@@ -312,8 +313,12 @@ fn time_bound(layout: &LineLayout, e: &Expr) -> Option<(usize, (Operator, i64))>
     if !matches!(op, Operator::Gt | Operator::GtEq | Operator::Lt | Operator::LtEq) {
         return None;
     }
-    let col = layout.cols.iter().position(|x| x.name == c.name && x.ty == KqlType::DateTime)?;
-    Some((col, (op, v)))
+    Some((position(&c.name)?, (op, v)))
+}
+
+/// [`int_bound`] on a datetime column of the table.
+fn time_bound(layout: &LineLayout, e: &Expr) -> Option<(usize, (Operator, i64))> {
+    int_bound(e, |name| layout.cols.iter().position(|x| x.name == name && x.ty == KqlType::DateTime))
 }
 
 #[cfg(test)]

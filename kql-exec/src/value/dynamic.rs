@@ -1274,6 +1274,22 @@ pub fn to_kql_string(raw: &str) -> String {
     to_kql_cow(raw).into_owned()
 }
 
+/// [`to_kql_cow`] with a shortcut for the commonest value, a stored JSON string without escapes
+/// (`"FAIL"`): its content, found without scanning it byte by byte.
+#[inline]
+pub fn to_kql_str(raw: &str) -> Cow<'_, str> {
+    let b = raw.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' {
+        let inner = &raw[1..raw.len() - 1];
+        // valid JSON text: a string without backslashes holds no quote and no control character,
+        // so the text between the quotes is the value
+        if memchr::memchr2(b'\\', b'"', inner.as_bytes()).is_none() {
+            return Cow::Borrowed(inner);
+        }
+    }
+    to_kql_cow(raw)
+}
+
 /// [`to_kql_string`] without copying when the result is a slice of `raw` (strings without escapes,
 /// numbers, bools, already-compact arrays and objects).
 pub fn to_kql_cow(raw: &str) -> Cow<'_, str> {
@@ -3019,6 +3035,9 @@ mod tests {
             assert_eq!(is_valid(s), serde.is_ok(), "is_valid vs serde_json on {s:?}");
             assert_eq!(is_valid(s), jiter_ok, "is_valid vs jiter on {s:?}");
             assert_eq!(compact_checked(s).is_some(), serde.is_ok(), "compact on {s:?}");
+            if serde.is_ok() {
+                assert_eq!(to_kql_str(s), to_kql_cow(s), "to_kql_str on {s:?}");
+            }
             assert_eq!(
                 parse_json(s).is_some_and(|p| kind(&p) != Some(JsonKind::String)),
                 serde.is_ok() && !s.trim_start().starts_with('"')
