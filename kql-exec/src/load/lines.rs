@@ -219,6 +219,38 @@ pub fn split(layout: &LineLayout, n: usize) -> Vec<Vec<Piece>> {
     parts
 }
 
+/// The size of the pieces [`split_interleaved`] deals out.
+const INTERLEAVED_PIECE_BYTES: u64 = 32 << 20;
+
+/// Split the files into at most `n` parts for a parallel scan: pieces of about 32 MB dealt out
+/// in turn (piece `k` to part `k % n`; a compressed file is one piece). Logs are written in time
+/// order, so the rows of the stretch of time a query reads lie together; dealt out this way they
+/// are spread over every part, and no core idles while another decodes the last day alone. The
+/// parts in order do not cover the files in order (see [`split`] for that).
+pub fn split_interleaved(layout: &LineLayout, n: usize) -> Vec<Vec<Piece>> {
+    let n = n.max(1);
+    let mut pieces = Vec::new();
+    for (i, (path, size)) in layout.files.iter().enumerate() {
+        if is_gz(path) || *size == 0 {
+            pieces.push(Piece { file: i, start: 0, end: u64::MAX });
+            continue;
+        }
+        let mut at = 0u64;
+        while at < *size {
+            let take = INTERLEAVED_PIECE_BYTES.min(size - at);
+            pieces.push(Piece { file: i, start: at, end: at + take });
+            at += take;
+        }
+    }
+    let mut parts: Vec<Vec<Piece>> = vec![Vec::new(); n.min(pieces.len()).max(1)];
+    let count = parts.len();
+    for (k, piece) in pieces.into_iter().enumerate() {
+        parts[k % count].push(piece);
+    }
+    parts.retain(|p| !p.is_empty());
+    parts
+}
+
 /// Where a field goes while a line is read: a slot of the wanted columns, skipped, or unknown.
 #[derive(Clone, Copy)]
 enum Target {
@@ -1359,6 +1391,42 @@ mod tests {
                 convert::Converted::Json(x) => x.unwrap_or("<null>".into()),
             };
             assert_eq!(shown, want, "{raw} as {ty}");
+        }
+    }
+
+    #[test]
+    fn interleaved_parts_cover_every_byte_once_and_share_each_stretch() {
+        let dir = tempdir();
+        let f = write(&dir, "Heartbeat.jsonl", "{\"TimeGenerated\":\"2025-01-01T00:00:00Z\"}\n");
+        let mut layout =
+            plan("Heartbeat", &[f.clone()], SchemaCatalog::builtin().table("Heartbeat"), &LoadOptions::default())
+                .unwrap();
+        let mb = 1u64 << 20;
+        layout.files =
+            vec![(f.clone(), 640 * mb + 7), (dir.join("b.jsonl.gz"), 50 * mb), (f, 0), (dir.join("c.jsonl"), mb)];
+        for n in [1, 2, 3, 64] {
+            let parts = split_interleaved(&layout, n);
+            assert_eq!(parts.len(), n.min(24), "{n} parts");
+            let mut pieces: Vec<&Piece> = parts.iter().flatten().collect();
+            pieces.sort_by_key(|p| (p.file, p.start));
+            // per file, the pieces follow each other from 0 to the end (a whole .gz or empty file is one piece)
+            for (file, (_, size)) in layout.files.iter().enumerate() {
+                let mine: Vec<&&Piece> = pieces.iter().filter(|p| p.file == file).collect();
+                if mine.len() == 1 && mine[0].end == u64::MAX {
+                    continue;
+                }
+                assert_eq!(mine.first().map(|p| p.start), Some(0));
+                assert_eq!(mine.last().map(|p| p.end), Some(*size));
+                assert!(mine.windows(2).all(|w| w[0].end == w[1].start));
+            }
+            // the last ten pieces of the big file (its last stretch of time) go to every part
+            let last: std::collections::HashSet<usize> = parts
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.iter().any(|x| x.file == 0 && x.start >= 32 * mb * 11))
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(last.len(), n.min(10), "{n} parts");
         }
     }
 

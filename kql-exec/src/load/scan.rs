@@ -2,7 +2,7 @@
 //!
 //! A [`StreamedTable`] is a DataFusion table whose scan decodes the files with the line decoder
 //! of [`super::lines`], only the columns the query uses (projection pushdown), one partition per
-//! core over contiguous byte ranges, batches flowing as they are decoded. An aggregation over an
+//! core over pieces of the files dealt out in turn (`lines::split_interleaved`), batches flowing as they are decoded. An aggregation over an
 //! export larger than memory therefore keeps only what the aggregation keeps. `kql query` uses it
 //! for one-shot queries; sessions that run many queries over the same data (the REPL, rule runs)
 //! load tables into memory instead.
@@ -149,7 +149,7 @@ impl TableProvider for StreamedTable {
             None => (0..self.layout.cols.len()).collect(),
         };
         let schema = Arc::new(self.schema.project(&projection)?);
-        let pieces = lines::split(&self.layout, self.parts);
+        let pieces = lines::split_interleaved(&self.layout, self.parts);
         let props = PlanProperties::new(
             EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(pieces.len().max(1)),
