@@ -1398,9 +1398,13 @@ mod tests {
     fn interleaved_parts_cover_every_byte_once_and_share_each_stretch() {
         let dir = tempdir();
         let f = write(&dir, "Heartbeat.jsonl", "{\"TimeGenerated\":\"2025-01-01T00:00:00Z\"}\n");
-        let mut layout =
-            plan("Heartbeat", &[f.clone()], SchemaCatalog::builtin().table("Heartbeat"), &LoadOptions::default())
-                .unwrap();
+        let mut layout = plan(
+            "Heartbeat",
+            std::slice::from_ref(&f),
+            SchemaCatalog::builtin().table("Heartbeat"),
+            &LoadOptions::default(),
+        )
+        .unwrap();
         let mb = 1u64 << 20;
         layout.files =
             vec![(f.clone(), 640 * mb + 7), (dir.join("b.jsonl.gz"), 50 * mb), (f, 0), (dir.join("c.jsonl"), mb)];
