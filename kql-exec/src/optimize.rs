@@ -32,11 +32,15 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct CheapPredicatesFirst;
 
-/// 0: only non-text columns and literals; 1: text columns; 2: calls a function or a subquery.
+/// 0: only non-text columns and literals; 1: text columns (or `text_eq`); 2: calls a function or a subquery.
 fn cost(e: &Expr, schema: &DFSchema) -> u8 {
     let mut cost = 0;
     let _ = e.apply(|x| {
         match x {
+            // a byte comparison of a text column, as cheap as Arrow's own
+            Expr::ScalarFunction(f) if f.name() == crate::functions::texteq::TEXT_EQ => {
+                cost = cost.max(1);
+            }
             Expr::ScalarFunction(_)
             | Expr::ScalarSubquery(_)
             | Expr::Exists(_)

@@ -13,6 +13,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, Float64Builder, Int32Builder, Int64Array, Int64Builder,
     ListBuilder, StringArray, StringBuilder, StructBuilder,
 };
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Float64Type, Int32Type, Int64Type};
 use datafusion::common::DataFusionError;
 use datafusion::logical_expr::{lit, Expr, ScalarUDF};
@@ -192,13 +193,13 @@ pub fn string_comparison(a: &Expr, op: datafusion::logical_expr::Operator, b: &E
         return None;
     }
     // `tostring` of a null is "", which is never the text: `==` is false and `!=` true, which is
-    // what the null-safe comparisons give
-    let op = match (tostring, op) {
-        (true, Operator::Eq) => Operator::IsNotDistinctFrom,
-        (true, _) => Operator::IsDistinctFrom,
-        (false, op) => op,
-    };
-    Some(datafusion::logical_expr::binary_expr(f.args[0].clone(), op, lit(dj::json_string(text))))
+    // what `text_eq` (a null is never equal) and its negation give
+    let json = dj::json_string(text);
+    Some(match (tostring, op) {
+        (true, Operator::Eq) => super::texteq::text_eq(f.args[0].clone(), &json),
+        (true, _) => !super::texteq::text_eq(f.args[0].clone(), &json),
+        (false, op) => datafusion::logical_expr::binary_expr(f.args[0].clone(), op, lit(json)),
+    })
 }
 
 /// Whether a call is a conversion of a dynamic value to text (`tostring`, or the implicit one of
@@ -651,10 +652,19 @@ pub fn is_empty(e: Expr) -> Expr {
             DataType::Boolean,
             false,
             Arc::new(|args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+                // from the offsets alone, a word of results at a time: no text is read but the
+                // two bytes of two-byte values
                 let v = strs(&args[0]);
-                let out: BooleanArray =
-                    (0..rows).map(|i| Some(v.is_null(i) || v.value(i) == "\"\"" || v.value(i).is_empty())).collect();
-                Ok(Arc::new(out))
+                let (offsets, bytes) = (v.value_offsets(), v.value_data());
+                let empty = BooleanBuffer::collect_bool(rows, |i| {
+                    let (a, b) = (offsets[i] as usize, offsets[i + 1] as usize);
+                    b == a || (b - a == 2 && bytes[a] == b'"' && bytes[a + 1] == b'"')
+                });
+                let empty = match v.nulls() {
+                    Some(valid) => &empty | &!valid.inner(),
+                    None => empty,
+                };
+                Ok(Arc::new(BooleanArray::new(empty, None)))
             }),
         )
     });

@@ -34,6 +34,7 @@ pub mod misc;
 pub mod series;
 pub mod sketch;
 pub mod strfn;
+pub mod texteq;
 pub mod udf;
 pub mod useragent;
 

@@ -45,13 +45,16 @@ pub struct MemoryTable {
     cols: Vec<Col>,
     /// Members extracted so far, by (column index, key).
     members: Mutex<HashMap<(usize, String), MemberArrays>>,
+    /// The views built so far, by the members they add: a session asks for the same ones query
+    /// after query, and a view of a big table is thousands of batches to assemble.
+    views: Mutex<HashMap<Vec<(usize, Vec<String>)>, Arc<BatchTable>>>,
 }
 
 impl MemoryTable {
     /// A table of `batches` (already in the schema of `cols`).
     pub fn try_new(schema: SchemaRef, cols: Vec<Col>, batches: Arc<Vec<RecordBatch>>) -> DfResult<MemoryTable> {
         let inner = BatchTable::try_new(schema, batches, Arc::default())?;
-        Ok(MemoryTable { inner, cols, members: Mutex::default() })
+        Ok(MemoryTable { inner, cols, members: Mutex::default(), views: Mutex::default() })
     }
 
     /// How many members of dynamic columns have been extracted and kept so far.
@@ -66,8 +69,17 @@ impl MemoryTable {
 
     /// A view of the table with, after its own columns, one column per `(column, key)` of
     /// `wanted` holding that member of the dynamic column (named by [`member_column`]). Members
-    /// not extracted yet are extracted now, one pass per column, and kept.
-    pub fn with_members(&self, wanted: &[(usize, Vec<String>)]) -> DfResult<BatchTable> {
+    /// not extracted yet are extracted now, one pass per column, and kept; so is the view.
+    pub fn with_members(&self, wanted: &[(usize, Vec<String>)]) -> DfResult<Arc<BatchTable>> {
+        if let Some(view) = self.views.lock().unwrap_or_else(|p| p.into_inner()).get(wanted) {
+            return Ok(view.clone());
+        }
+        let view = Arc::new(self.build_view(wanted)?);
+        self.views.lock().unwrap_or_else(|p| p.into_inner()).insert(wanted.to_vec(), view.clone());
+        Ok(view)
+    }
+
+    fn build_view(&self, wanted: &[(usize, Vec<String>)]) -> DfResult<BatchTable> {
         let mut fields: Vec<Field> = self.inner.schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         let mut extra: Vec<MemberArrays> = Vec::new();
         let mut cache = self.members.lock().unwrap_or_else(|p| p.into_inner());

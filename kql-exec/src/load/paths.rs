@@ -172,7 +172,7 @@ fn member_scan(scan: &TableScan, uses: &Uses) -> datafusion::error::Result<Optio
         return Ok(None);
     }
     let view = table.with_members(&wanted)?;
-    TableScanBuilder::new(scan.table_name.clone(), provider_as_source(Arc::new(view)))
+    TableScanBuilder::new(scan.table_name.clone(), provider_as_source(view))
         .with_filters(scan.filters.clone())
         .with_fetch(scan.fetch)
         .build()
