@@ -438,6 +438,7 @@ impl RowFilter {
     }
 
     /// Whether some value in `min..=max` passes (for skipping whole batches by their range).
+    #[inline]
     pub fn overlaps(&self, min: i64, max: i64) -> bool {
         let lo_ok = match self.lo {
             Some((b, true)) => max >= b,
@@ -453,19 +454,28 @@ impl RowFilter {
     }
 
     /// Whether a value passes.
+    #[inline]
     pub fn keeps(&self, v: Option<i64>) -> bool {
-        let Some(v) = v else { return false };
-        let lo_ok = match self.lo {
-            Some((b, true)) => v >= b,
-            Some((b, false)) => v > b,
-            None => true,
-        };
-        let hi_ok = match self.hi {
-            Some((b, true)) => v <= b,
-            Some((b, false)) => v < b,
-            None => true,
-        };
-        lo_ok && hi_ok
+        v.is_some_and(|v| self.overlaps(v, v))
+    }
+
+    /// The windows that comparisons `(column, (op, value))` leave, one per column, in the order
+    /// the columns first appear.
+    pub fn windows(
+        bounds: impl IntoIterator<Item = (usize, (datafusion::logical_expr::Operator, i64))>,
+    ) -> Vec<RowFilter> {
+        let mut windows: Vec<RowFilter> = Vec::new();
+        for (col, bound) in bounds {
+            match windows.iter_mut().find(|w| w.col == col) {
+                Some(w) => w.add(bound),
+                None => {
+                    let mut w = RowFilter { col, lo: None, hi: None };
+                    w.add(bound);
+                    windows.push(w);
+                }
+            }
+        }
+        windows
     }
 }
 

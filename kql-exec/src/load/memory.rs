@@ -235,17 +235,7 @@ impl BatchTable {
 
     /// The batches that may hold rows passing every comparison of `filters` it can judge.
     fn batches_for(&self, filters: &[Expr]) -> Vec<RecordBatch> {
-        let mut windows: Vec<RowFilter> = Vec::new();
-        for (col, bound) in filters.iter().filter_map(|f| self.bound(f)) {
-            match windows.iter_mut().find(|w| w.col == col) {
-                Some(w) => w.add(bound),
-                None => {
-                    let mut w = RowFilter { col, lo: None, hi: None };
-                    w.add(bound);
-                    windows.push(w);
-                }
-            }
-        }
+        let windows = RowFilter::windows(filters.iter().filter_map(|f| self.bound(f)));
         if windows.is_empty() {
             return self.batches.to_vec();
         }

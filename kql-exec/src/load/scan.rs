@@ -130,20 +130,9 @@ impl TableProvider for StreamedTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let mut row_filter: Option<RowFilter> = None;
-        for f in filters {
-            if let Some((col, bound)) = time_bound(&self.layout, f) {
-                match &mut row_filter {
-                    Some(rf) if rf.col == col => rf.add(bound),
-                    Some(_) => {}
-                    None => {
-                        let mut rf = RowFilter { col, lo: None, hi: None };
-                        rf.add(bound);
-                        row_filter = Some(rf);
-                    }
-                }
-            }
-        }
+        // the decoder applies one window: the first datetime column's
+        let row_filter =
+            RowFilter::windows(filters.iter().filter_map(|f| time_bound(&self.layout, f))).into_iter().next();
         let projection: Vec<usize> = match projection {
             Some(p) => p.clone(),
             None => (0..self.layout.cols.len()).collect(),
