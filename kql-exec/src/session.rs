@@ -396,6 +396,11 @@ impl Session {
         self.options.now.unwrap_or_else(crate::value::datetime::now_ticks)
     }
 
+    /// What runs the plans of this session's queries (and of their subqueries while binding).
+    fn runner(&self) -> Runner<'_> {
+        Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout, cancel: &self.cancel }
+    }
+
     /// Parse, bind and run a query text.
     pub fn query(&self, text: &str) -> Result<QueryResult> {
         let script = kql_parser::parse(text)?;
@@ -405,7 +410,7 @@ impl Session {
     /// Bind and run a parsed script.
     pub fn run_script(&self, script: &ast::Script) -> Result<QueryResult> {
         self.cancel.reset();
-        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout, cancel: &self.cancel };
+        let runner = self.runner();
         let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions::default());
         let bound = binder.bind_script(script)?;
         let warnings = std::mem::take(&mut binder.warnings);
@@ -425,7 +430,7 @@ impl Session {
     /// physical plan's source): for tests of the planner's rewrites.
     pub fn optimized_plan(&self, text: &str) -> Result<LogicalPlan> {
         let script = kql_parser::parse(text)?;
-        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout, cancel: &self.cancel };
+        let runner = self.runner();
         let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions::default());
         let Bound0::Tabular(rel) = binder.bind_script(&script)? else {
             return Err(KqlError::general("KQL050", "the query is not tabular"));
@@ -444,7 +449,7 @@ impl Session {
     /// [`Session::time_bounds`] for a run at `now` (ticks).
     pub fn time_bounds_at(&self, text: &str, now: i64) -> Result<crate::binder::time_bounds::TimeBounds> {
         let script = kql_parser::parse(text)?;
-        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout, cancel: &self.cancel };
+        let runner = self.runner();
         let mut binder = Binder::new(&self.catalog, now, &runner, BindOptions { check_only: true });
         if binder.bind_script(&script).is_err() {
             // what the query reads cannot be known (the run will report the error): read all
@@ -456,7 +461,7 @@ impl Session {
     /// Bind without running (the semantic check): result columns, errors (all of them, in
     /// source order) and warnings.
     pub fn check_script(&self, script: &ast::Script) -> CheckOutcome {
-        let runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout, cancel: &self.cancel };
+        let runner = self.runner();
         let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions { check_only: true });
         let bound = binder.bind_script(script);
         let mut errors = std::mem::take(&mut binder.errors);

@@ -180,14 +180,10 @@ pub fn string_comparison(a: &Expr, op: datafusion::logical_expr::Operator, b: &E
         | (Expr::Literal(ScalarValue::Utf8(Some(t)), _), Expr::ScalarFunction(f)) => (f, t),
         _ => return None,
     };
-    // (a call holds its own copy of the function: compared by name)
-    let tostring = if f.func.name() == tostring_udf().name() {
-        true
-    } else if f.func.name() == to_str_nullable_udf().name() {
-        false
-    } else {
+    if !is_text_conversion(f) {
         return None;
-    };
+    }
+    let tostring = f.func.name() == tostring_udf().name();
     let first = *text.as_bytes().first()?;
     if matches!(first, b'-' | b'0'..=b'9' | b'{' | b'[' | b't' | b'f' | b'n' | b' ' | b'\t' | b'\n' | b'\r') {
         return None;

@@ -67,11 +67,6 @@ fn equal(a: &ArrayRef, needle: &[u8]) -> BooleanArray {
             let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
             e - s == n && word(bytes, s) == first && word(bytes, e - 8) == last
         })
-    } else if n < 8 {
-        BooleanBuffer::collect_bool(a.len(), |i| {
-            let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
-            e - s == n && &bytes[s..e] == needle
-        })
     } else {
         BooleanBuffer::collect_bool(a.len(), |i| {
             let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
