@@ -1061,6 +1061,39 @@ enum Flow {
     Stop,
 }
 
+/// Files modified this recently are read with `read`, never mapped (see [`map_file`]).
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The file mapped into memory, or `None` when it is read with `read` instead.
+///
+/// Lines are then decoded straight from the page cache: `read` copies every byte into the
+/// process first, which costs a tenth of a streamed scan. The map is only read. A file that
+/// another process truncates while it is mapped ends this process with a bus error (as with
+/// ripgrep's maps); an exported archive is not truncated, but a live log rotated with
+/// `copytruncate` can be, so a file modified in the last [`SETTLED`] seconds is not mapped.
+fn map_file(file: &std::fs::File) -> Option<memmap2::Mmap> {
+    let meta = file.metadata().ok()?;
+    let age = meta.modified().ok()?.elapsed().ok()?;
+    if !meta.is_file() || meta.len() == 0 || age < SETTLED {
+        return None;
+    }
+    // SAFETY: a read-only map, only read; see above for a file truncated meanwhile.
+    unsafe { memmap2::Mmap::map(file) }.ok()
+}
+
+/// Drops the pages of `map` before `pos` from the process once 8 MiB have been read since the last
+/// time (`released` is where that stopped). The pages stay in the page cache; without this, the
+/// process's resident memory would grow by the size of every piece read.
+fn release_read(map: &memmap2::Mmap, released: &mut usize, pos: u64) {
+    let end = (pos as usize).min(map.len()) & !0xFFFF;
+    if end >= *released + (8 << 20) {
+        // SAFETY: the map is a read-only map of a file: a later read of these pages (there is
+        // none) would fault them in again from the file, with the same bytes.
+        let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, *released, end - *released) };
+        *released = end;
+    }
+}
+
 /// Decode the pieces of one part, giving each full batch to `emit` (which returns false to
 /// stop). Stops after the decoder's limit ([`LineDecoder::with_limit`]). Problems are added to `report`.
 pub fn decode_part(
@@ -1087,11 +1120,18 @@ pub fn decode_part(
             Ok(f) => f,
             Err(e) => return Err(KqlError::general("KQL102", format!("{}: {e}", path.display()))),
         };
-        let mut reader: Box<dyn BufRead> = if whole && is_gz(&path) {
+        let gz = whole && is_gz(&path);
+        let mapped = if gz { None } else { map_file(&file) };
+        let mut reader: Box<dyn BufRead> = if gz {
             Box::new(BufReader::with_capacity(
                 256 * 1024,
                 flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, file)),
             ))
+        } else if let Some(map) = &mapped {
+            // the line that straddles `start` belongs to the previous piece (as below)
+            let mut c = std::io::Cursor::new(&map[..]);
+            c.set_position(piece.start.saturating_sub(1));
+            Box::new(c)
         } else {
             let mut f = file;
             if piece.start > 0 {
@@ -1101,6 +1141,7 @@ pub fn decode_part(
             }
             Box::new(BufReader::with_capacity(256 * 1024, f))
         };
+        let mut released = (piece.start.saturating_sub(1) as usize) & !0xFFFF;
         let mut pos = piece.start;
         if piece.start > 0 {
             let mut skip = Vec::new();
@@ -1149,6 +1190,9 @@ pub fn decode_part(
             if since_progress >= 1 << 20 {
                 progress.add(if whole { 0 } else { since_progress }, total, opts);
                 since_progress = 0;
+                if let Some(map) = &mapped {
+                    release_read(map, &mut released, pos);
+                }
             }
             let flow: Flow = 'line: {
                 if too_long {
@@ -1314,7 +1358,15 @@ mod tests {
         let cat = SchemaCatalog::builtin();
         let layout = plan("Heartbeat", &[f], cat.table("Heartbeat"), &LoadOptions::default()).unwrap();
         let c = layout.cols.iter().position(|c| c.name == "Computer").unwrap();
-        for threads in [1, 2, 3, 7] {
+        // first read with `read` (the file was just written), then from a map (an old file)
+        assert!(map_file(&std::fs::File::open(&layout.files[0].0).unwrap()).is_none());
+        let settled = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let cases = [1, 2, 3, 7].into_iter().map(|t| (t, false)).chain([1, 2, 3, 7].into_iter().map(|t| (t, true)));
+        for (threads, mapped) in cases {
+            if mapped {
+                std::fs::File::options().write(true).open(&layout.files[0].0).unwrap().set_modified(settled).unwrap();
+                assert!(map_file(&std::fs::File::open(&layout.files[0].0).unwrap()).is_some());
+            }
             let parts = split(&layout, threads);
             let mut names = Vec::new();
             for p in &parts {
@@ -1340,7 +1392,7 @@ mod tests {
                 )
                 .unwrap();
             }
-            assert_eq!(names.len(), 200_000, "{threads} threads");
+            assert_eq!(names.len(), 200_000, "{threads} threads, mapped: {mapped}");
             assert!(names.iter().enumerate().all(|(i, n)| *n == format!("host{i}")), "{threads} threads: order");
         }
     }

@@ -190,7 +190,7 @@ fn find_string_special(s: &[u8], mut i: usize) -> usize {
 }
 
 /// Byte equality of two short texts (object keys) without a call to `memcmp`: lengths, then
-/// the first and last eight bytes (overlapping), which covers keys of up to sixteen bytes.
+/// eight bytes at a time (the last eight overlapping the word before).
 #[inline]
 pub fn same_key(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -205,7 +205,15 @@ pub fn same_key(a: &str, b: &str) -> bool {
     if word(a, 0) != word(b, 0) || word(a, n - 8) != word(b, n - 8) {
         return false;
     }
-    n <= 16 || a[8..n - 8] == b[8..n - 8]
+    // longer keys (`KubernetesMetadata`, `security_check_passed`): the words between
+    let mut at = 8;
+    while at + 8 < n {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    true
 }
 
 /// Whether every escape in a valid string's inner text is one canonical text keeps (`\"`, `\\`,
@@ -260,9 +268,17 @@ impl<'j> Scan<'j> {
         self.peek().is_none()
     }
 
+    /// The text between two positions the scanner stopped at: the start and the end of a value
+    /// it read, or of a string's inner text.
     #[inline]
     fn slice(&self, a: usize, b: usize) -> Option<&'j str> {
-        self.src.get(a..b)
+        let bytes = self.s.get(a..b)?;
+        debug_assert!(self.src.is_char_boundary(a) && self.src.is_char_boundary(b));
+        // SAFETY: `bytes` is part of `src`, valid UTF-8, and both ends are character boundaries:
+        // a value starts at an ASCII byte (`"{[tfn-` or a digit) and ends after one (`"}]`, a
+        // letter or a digit); a string's inner text starts after its opening quote and ends at its
+        // closing one. A byte next to an ASCII byte is never inside a multi-byte character.
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
     }
 
     /// At an opening quote: consumes the string, returning the text between the quotes and whether
@@ -2938,6 +2954,10 @@ mod tests {
             "abcdefghijklmnopqrstu",
             "abcdefghijklmnopqrstv",
             "bbcdefghijklmnopqrstu",
+            "abcdefghijkXmnopqrstu",
+            "abcdefghijklmnopqrstuvwxyz0123456789",
+            "abcdefghijklmnopqrstuvwXyz0123456789",
+            "abcdefghijklmnopqrstuvwxyz01234X6789",
             "é",
             "session_id",
             "request_id",
