@@ -502,9 +502,10 @@ pub struct LineDecoder<'l> {
     row_filter: Option<RowFilter>,
     /// Per slot: keep only these members of its objects (see [`super::paths`]).
     members: Vec<Option<Vec<String>>>,
-    /// Per slot: the pruned object of the line, when `pruned` says there is one.
+    /// Per slot: the pruned object of the line, when `pruned` says there is one (and whether its
+    /// text is canonical already).
     subsets: Vec<String>,
-    pruned: Vec<bool>,
+    pruned: Vec<Option<bool>>,
     /// Per slot: whether it holds a dynamic column (checked for canonical text while scanned).
     dynamic: Vec<bool>,
     /// Per slot: whether the line's value was found canonical while scanned (`None`: not checked).
@@ -596,7 +597,7 @@ impl<'l> LineDecoder<'l> {
             }
         }
         self.subsets = vec![String::new(); slots];
-        self.pruned = vec![false; slots];
+        self.pruned = vec![None; slots];
         self
     }
 
@@ -666,7 +667,7 @@ impl<'l> LineDecoder<'l> {
             }
         };
         self.ranges.fill(ABSENT);
-        self.pruned.fill(false);
+        self.pruned.fill(None);
         self.rejected = false;
         self.filter_time = None;
         self.canonical.clear();
@@ -710,7 +711,7 @@ impl<'l> LineDecoder<'l> {
                     let s = s as usize;
                     let v = match self.members.get(s).and_then(Option::as_ref) {
                         Some(keys) => {
-                            let (v, pruned) = m.value_subset(keys, &mut self.subsets[s])?;
+                            let (v, pruned) = m.value_subset(keys, &mut self.subsets[s], &mut self.keys)?;
                             self.pruned[s] = pruned;
                             v
                         }
@@ -767,18 +768,20 @@ impl<'l> LineDecoder<'l> {
                 }
             }
             let mut raw = raw_at(text, range);
+            let mut canonical = if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
             if let (Some(Some(keys)), Some(r)) = (self.members.get(slot), raw) {
-                let pruned = if self.pruned[slot] {
-                    dj::finish_subset(&mut self.subsets[slot])
+                let pruned = if let Some(canonical) = self.pruned[slot] {
+                    dj::finish_subset(&mut self.subsets[slot], canonical)
                 } else {
                     r.starts_with('{') && dj::object_subset(r, keys, &mut self.subsets[slot])
                 };
                 if pruned {
+                    // a finished subset is canonical
                     raw = Some(self.subsets[slot].as_str());
+                    canonical = Some(true);
                 }
             }
             let col = &self.layout.cols[c];
-            let canonical = if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
             // the filter's datetime, parsed already while scanning (a value that did not parse
             // takes the general path below, which reports it)
             if let (Some(Some(t)), Builder::I64(x)) = (self.filter_time, &mut self.builders[j]) {

@@ -905,14 +905,20 @@ impl<'j> Members<'j> {
 
     /// The current member's raw value text; when it is an object, also writes into `out` the
     /// object with only the members whose key is in `keys` (raw, not yet canonical: see
-    /// [`finish_subset`]) and returns `true` with it.
-    pub fn value_subset(&mut self, keys: &[String], out: &mut String) -> Option<(&'j str, bool)> {
+    /// [`finish_subset`]) and returns with it whether that text is known to be canonical already
+    /// (`None` when the value is not an object). `scratch` is scratch space.
+    pub fn value_subset(
+        &mut self,
+        keys: &[String],
+        out: &mut String,
+        scratch: &mut Vec<(usize, usize)>,
+    ) -> Option<(&'j str, Option<bool>)> {
         if self.sc.peek()? != b'{' {
-            return Some((self.value()?, false));
+            return Some((self.value()?, None));
         }
         let start = self.sc.i;
-        subset_into(&mut self.sc, keys, out, 2)?;
-        Some((self.sc.slice(start, self.sc.i)?, true))
+        let canonical = subset_into(&mut self.sc, keys, out, 2, scratch)?;
+        Some((self.sc.slice(start, self.sc.i)?, Some(canonical)))
     }
 
     /// After the last member: whether only whitespace follows the object.
@@ -923,9 +929,10 @@ impl<'j> Members<'j> {
 }
 
 /// Makes the object text written by [`Members::value_subset`] canonical (as [`parse_json`]
-/// would); `false` if it is not valid JSON.
-pub fn finish_subset(out: &mut String) -> bool {
-    if is_canonical(out) {
+/// would), unless `canonical` says it is already; `false` if it is not valid JSON.
+pub fn finish_subset(out: &mut String, canonical: bool) -> bool {
+    debug_assert!(!canonical || is_canonical(out), "{out:?} was found canonical while written");
+    if canonical || is_canonical(out) {
         return true;
     }
     match compact_checked(out) {
@@ -937,23 +944,44 @@ pub fn finish_subset(out: &mut String) -> bool {
     }
 }
 
-/// At `{`: consumes the object, writing into `out` its members whose key is in `keys` (raw text,
-/// not yet canonical).
-fn subset_into(sc: &mut Scan<'_>, keys: &[String], out: &mut String, depth: usize) -> Option<()> {
+/// At `{`: consumes the object, writing into `out` its members whose key is in `keys` (raw text).
+/// Returns whether that text is canonical already: its values are (the rules of
+/// [`is_canonical`], checked while they are read), no kept key has an escape, and no key was
+/// kept twice. `scratch` is scratch space.
+fn subset_into(
+    sc: &mut Scan<'_>,
+    keys: &[String],
+    out: &mut String,
+    depth: usize,
+    scratch: &mut Vec<(usize, usize)>,
+) -> Option<bool> {
     out.clear();
     out.push('{');
+    let mut canon = true;
+    // the entries of `keys` kept so far (the first 64)
+    let mut kept = 0u64;
     if sc.obj_first()? {
         loop {
             let (k, esc) = sc.key()?;
-            let keep = if esc {
-                decode(k, true).is_some_and(|d| keys.iter().any(|w| same_key(w, &d)))
+            let found = if esc {
+                decode(k, true).and_then(|d| keys.iter().position(|w| same_key(w, &d)))
             } else {
-                keys.iter().any(|w| same_key(w, k))
+                keys.iter().position(|w| same_key(w, k))
             };
-            if keep {
+            if let Some(j) = found {
                 sc.peek()?;
                 let v0 = sc.i;
-                sc.skip(depth)?;
+                if canon {
+                    scratch.clear();
+                    sc.skip_canon(depth, scratch, &mut canon)?;
+                    let bit = if j < 64 { 1u64 << j } else { 0 };
+                    if esc || bit == 0 || kept & bit != 0 {
+                        canon = false;
+                    }
+                    kept |= bit;
+                } else {
+                    sc.skip(depth)?;
+                }
                 if out.len() > 1 {
                     out.push(',');
                 }
@@ -970,7 +998,7 @@ fn subset_into(sc: &mut Scan<'_>, keys: &[String], out: &mut String, depth: usiz
         }
     }
     out.push('}');
-    Some(())
+    Some(canon)
 }
 
 /// The canonical text of the object `raw` with only the members whose key is in `keys`, written
@@ -982,7 +1010,8 @@ pub fn object_subset(raw: &str, keys: &[String], out: &mut String) -> bool {
     if sc.peek() != Some(b'{') {
         return false;
     }
-    subset_into(&mut sc, keys, out, 1).is_some() && sc.at_end() && finish_subset(out)
+    let Some(canonical) = subset_into(&mut sc, keys, out, 1, &mut Vec::new()) else { return false };
+    sc.at_end() && finish_subset(out, canonical)
 }
 
 /// The decoded text of a raw key given by [`object_members`] (zero-copy without escapes).
