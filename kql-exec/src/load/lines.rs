@@ -265,7 +265,7 @@ enum Target {
 struct KeySeed<'a> {
     layout: &'a LineLayout,
     slot_of: &'a [u32],
-    order: &'a mut Vec<(Box<str>, Target)>,
+    order: &'a mut Vec<Seen>,
     i: usize,
 }
 
@@ -291,10 +291,10 @@ impl Visitor<'_> for KeySeed<'_> {
 
 /// Where the `i`-th field of a line, named `k`, goes (see [`KeySeed`] for the order guess).
 #[inline]
-fn target_of(layout: &LineLayout, slot_of: &[u32], order: &mut Vec<(Box<str>, Target)>, i: usize, k: &str) -> Target {
-    if let Some((name, target)) = order.get(i) {
-        if dj::same_key(name, k) {
-            return *target;
+fn target_of(layout: &LineLayout, slot_of: &[u32], order: &mut Vec<Seen>, i: usize, k: &str) -> Target {
+    if let Some(seen) = order.get(i) {
+        if dj::same_key(&seen.name, k) {
+            return seen.target;
         }
     }
     let target = match layout.index.get(k) {
@@ -304,9 +304,19 @@ fn target_of(layout: &LineLayout, slot_of: &[u32], order: &mut Vec<(Box<str>, Ta
     };
     if i < 256 {
         order.truncate(i);
-        order.push((k.into(), target));
+        let plain = !k.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+        order.push(Seen { name: k.into(), target, plain });
     }
     target
+}
+
+/// A field of the previous line (see [`KeySeed`]): its name, where it went, and whether the name
+/// is plain (has no character JSON escapes), so that the next line's raw key can be matched with
+/// it byte for byte ([`dj::Members::next_key_hinted`]).
+struct Seen {
+    name: Box<str>,
+    target: Target,
+    plain: bool,
 }
 
 /// Remembers an unknown field's name (the first 64 distinct names).
@@ -320,7 +330,7 @@ fn note_unknown(unknown: &mut Vec<Box<str>>, k: &str) {
 struct LineSeed<'a> {
     layout: &'a LineLayout,
     slot_of: &'a [u32],
-    order: &'a mut Vec<(Box<str>, Target)>,
+    order: &'a mut Vec<Seen>,
     base: usize,
     ranges: &'a mut [(u32, u32)],
     unknown: &'a mut Vec<Box<str>>,
@@ -493,7 +503,7 @@ pub struct LineDecoder<'l> {
     unknown: Vec<Box<str>>,
     reported_unknown: usize,
     /// The fields of the previous line, in order, with where each went.
-    order: Vec<(Box<str>, Target)>,
+    order: Vec<Seen>,
     /// Slot of `(TimeGenerated, Timestamp)` when the first is wanted and filled from the second.
     time_fill: Option<(u32, u32)>,
     /// Stop after this many rows.
@@ -704,9 +714,18 @@ impl<'l> LineDecoder<'l> {
         let base = text.as_ptr() as usize;
         let mut m = dj::Members::new(text)?;
         let mut i = 0;
-        while let Some((k, esc)) = m.next_key()? {
-            let key = if esc { dj::member_key(k, true)? } else { Cow::Borrowed(k) };
-            match target_of(self.layout, &self.slot_of, &mut self.order, i, &key) {
+        loop {
+            // the key the previous line had here, matched in place when it is the same
+            let hint = self.order.get(i).filter(|seen| seen.plain).map(|seen| &*seen.name);
+            let (target, key) = match m.next_key_hinted(hint)? {
+                None => break,
+                Some(dj::MemberKey::Hinted) => (self.order[i].target, None),
+                Some(dj::MemberKey::Raw(k, esc)) => {
+                    let key = if esc { dj::member_key(k, true)? } else { Cow::Borrowed(k) };
+                    (target_of(self.layout, &self.slot_of, &mut self.order, i, &key), Some(key))
+                }
+            };
+            match target {
                 Target::Slot(s) => {
                     let s = s as usize;
                     let v = match self.members.get(s).and_then(Option::as_ref) {
@@ -741,7 +760,7 @@ impl<'l> LineDecoder<'l> {
                 }
                 Target::Unknown => {
                     m.value()?;
-                    note_unknown(&mut self.unknown, &key);
+                    note_unknown(&mut self.unknown, key.as_deref().unwrap_or(&self.order[i].name));
                 }
             }
             i += 1;
@@ -768,7 +787,8 @@ impl<'l> LineDecoder<'l> {
                 }
             }
             let mut raw = raw_at(text, range);
-            let mut canonical = if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
+            let mut canonical =
+                if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
             if let (Some(Some(keys)), Some(r)) = (self.members.get(slot), raw) {
                 let pruned = if let Some(canonical) = self.pruned[slot] {
                     dj::finish_subset(&mut self.subsets[slot], canonical)
@@ -1536,6 +1556,53 @@ mod tests {
         let strict = LoadOptions { strict: true, ..Default::default() };
         let e = load_all(&layout, &strict, 2).err().unwrap();
         assert!(e.to_string().contains(":90000: invalid JSON"), "{e}");
+    }
+
+    /// Lines whose fields change order, gain and lose unknown fields, spell a key with an escape
+    /// or put spaces around the colon: every value lands in its column (the scanner matches each
+    /// key with the previous line's key at that place first).
+    #[test]
+    fn fields_out_of_the_previous_lines_order_land_in_their_columns() {
+        let dir = tempdir();
+        let lines = [
+            r#"{"Computer":"a","TimeGenerated":"2025-01-01T00:00:00Z","Category":"c1"}"#,
+            r#"{"TimeGenerated":"2025-01-02T00:00:00Z","Computer":"b"}"#,
+            r#"{"Computer":"c","Zed":2,"TimeGenerated":"2025-01-03T00:00:00Z"}"#,
+            r#"{"Computer":"d","TimeGenerated":"2025-01-04T00:00:00Z","Category":"c4"}"#,
+            r#"{"Computer" : "e","TimeGenerated":"2025-01-05T00:00:00Z"}"#,
+            r#"{"Computer":"f","TimeGenerated":"2025-01-06T00:00:00Z","Zed":3,"Category":"c6"}"#,
+            r#"{"Computer":"g","Zed":{"Computer":"no"}}"#,
+            r#"{"Computer":"h","TimeGenerated":"2025-01-08T00:00:00Z","Category":"c8"}"#,
+        ];
+        let f = write(&dir, "Heartbeat.jsonl", &(lines.join("\n") + "\n"));
+        let cat = SchemaCatalog::builtin();
+        let layout = plan("Heartbeat", &[f], cat.table("Heartbeat"), &LoadOptions::default()).unwrap();
+        let (batches, report) = load_all(&layout, &LoadOptions::default(), 1).unwrap();
+        let batch = datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let shown = |name: &str| -> Vec<String> {
+            let col = batch.column(batch.schema().index_of(name).unwrap());
+            let fmt = datafusion::arrow::util::display::ArrayFormatter::try_new(
+                col.as_ref(),
+                &datafusion::arrow::util::display::FormatOptions::default().with_null("-"),
+            )
+            .unwrap();
+            (0..batch.num_rows()).map(|i| fmt.value(i).to_string()).collect()
+        };
+        assert_eq!(shown("Computer"), ["a", "b", "c", "d", "e", "f", "g", "h"]);
+        assert_eq!(shown("Category"), ["c1", "", "", "c4", "", "c6", "", "c8"], "a missing string is empty");
+        // datetimes are 100-nanosecond ticks since 1970; 2025-01-01 is day 20089
+        let days: Vec<String> = shown("TimeGenerated")
+            .iter()
+            .map(|t| t.parse::<i64>().map_or("-".into(), |n| (n / 864_000_000_000 - 20088).to_string()))
+            .collect();
+        assert_eq!(days, ["1", "2", "3", "4", "5", "6", "-", "8"]);
+        // `Zed` is in the first lines, so the sample made it a column
+        let zed = shown("Zed");
+        assert_eq!(
+            (&zed[2], &zed[5], &zed[6]),
+            (&"2".to_string(), &"3".to_string(), &r#"{"Computer":"no"}"#.to_string())
+        );
+        assert_eq!((report.rows, report.skipped, report.bad_values), (8, 0, 0), "{:?}", report.problems);
     }
 
     #[test]
