@@ -182,8 +182,10 @@ fn answers(session: &Session) -> Vec<(String, String)> {
         let answer = match session.query(&text) {
             Ok(r) => {
                 let cols: Vec<String> = r.cols.iter().map(|c| format!("{}:{}", c.name, c.ty.name())).collect();
-                let mut rows: Vec<String> =
-                    kql_exec::output::rows_json(&r).iter().map(|row| Value::Array(row.clone()).to_string()).collect();
+                let mut rows: Vec<String> = kql_exec::output::rows_json(&r)
+                    .iter()
+                    .map(|row| Value::Array(row.iter().map(elements_sorted).collect()).to_string())
+                    .collect();
                 rows.sort();
                 format!("{}\n{}", cols.join(", "), rows.join("\n"))
             }
@@ -192,6 +194,21 @@ fn answers(session: &Session) -> Vec<(String, String)> {
         out.push((stem, answer));
     }
     out
+}
+
+/// `v` with the elements of every array in it sorted: the order of `make_set` and `make_list`
+/// over unsorted input is undefined in Kusto, and with parallel scans it depends on which part
+/// finishes first.
+fn elements_sorted(v: &Value) -> Value {
+    match v {
+        Value::Array(a) => {
+            let mut items: Vec<Value> = a.iter().map(elements_sorted).collect();
+            items.sort_by_cached_key(|x| x.to_string());
+            Value::Array(items)
+        }
+        Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), elements_sorted(x))).collect()),
+        other => other.clone(),
+    }
 }
 
 #[test]
