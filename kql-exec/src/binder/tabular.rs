@@ -11,7 +11,9 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::common::{Column, JoinType, ScalarValue, TableReference};
 use datafusion::datasource::{provider_as_source, MemTable};
+use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::logical_expr::{lit, Expr, LogicalPlanBuilder, SortExpr};
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use kql_parser::ast::{self, ExprKind, OperatorKind};
 use kql_parser::Span;
 use std::sync::Arc;
@@ -315,10 +317,22 @@ impl Binder<'_> {
         while let Expr::Alias(a) = inner {
             inner = &a.expr;
         }
+        let want = arrow_type(ty);
         if let Expr::Literal(v, _) = inner {
-            let want = arrow_type(ty);
             if v.data_type() == want {
                 return Ok(v.clone());
+            }
+            if let Ok(c) = v.cast_to(&want) {
+                return Ok(c);
+            }
+        }
+        // folded in place, as the optimizer would fold it in a plan (`ago(1d)`, `now() - 1h`:
+        // each query has a few); what does not fold to a literal (or fails to) runs as a plan,
+        // which also words the errors
+        let simplifier = ExprSimplifier::new(SimplifyContext::default());
+        if let Ok(Expr::Literal(v, _)) = simplifier.simplify(inner.clone()) {
+            if v.data_type() == want {
+                return Ok(v);
             }
             if let Ok(c) = v.cast_to(&want) {
                 return Ok(c);
@@ -328,7 +342,6 @@ impl Binder<'_> {
         let batches = self.runner.run(plan)?;
         let b = batches.iter().find(|b| b.num_rows() > 0).ok_or_else(|| KqlError::new("KQL050", "no value", span))?;
         let v = ScalarValue::try_from_array(b.column(0), 0)?;
-        let want = arrow_type(ty);
         if v.data_type() != want {
             return Ok(v.cast_to(&want)?);
         }
