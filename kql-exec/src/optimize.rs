@@ -7,6 +7,8 @@
 //! [`CheapPredicatesFirst`] puts comparisons of plain columns first, then comparisons of text
 //! columns, then anything that calls a function (most KQL functions run row by row).
 //!
+//! [`TextEqualityInFilters`] compares text with a constant by machine words in filters.
+//!
 //! [`DynamicTextComparisons`] turns `tostring(d) == "text"` into one comparison of `d`'s JSON
 //! text (see [`dynfn::string_comparison`]). It runs as an optimizer rule, after DataFusion has
 //! moved filters through projections, so it also catches the comparisons that only appear once
@@ -21,7 +23,7 @@ use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, ExprSchema, Result};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::utils::{conjunction, split_conjunction_owned};
-use datafusion::logical_expr::{Aggregate, BinaryExpr, Expr, Filter, LogicalPlan, Projection};
+use datafusion::logical_expr::{Aggregate, BinaryExpr, Expr, ExprSchemable, Filter, LogicalPlan, Operator, Projection};
 use datafusion::optimizer::optimizer::ApplyOrder;
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 use datafusion::scalar::ScalarValue;
@@ -92,6 +94,62 @@ impl OptimizerRule for CheapPredicatesFirst {
         };
         Ok(Transformed::yes(LogicalPlan::Filter(Filter::try_new(predicate, filter.input)?)))
     }
+}
+
+/// In filters, a conjunct `text == "literal"` becomes `text_eq(text, "literal")`
+/// ([`crate::functions::texteq`]): lengths from the offsets and machine words, where Arrow's
+/// equality calls `memcmp` for every row. Only as a whole conjunct of a filter, where a null
+/// comparison and a false one both drop the row (`text_eq` of a null is false, not null).
+#[derive(Debug, Default)]
+pub struct TextEqualityInFilters;
+
+impl OptimizerRule for TextEqualityInFilters {
+    fn name(&self) -> &str {
+        "kql_text_equality_in_filters"
+    }
+
+    fn apply_order(&self) -> Option<ApplyOrder> {
+        Some(ApplyOrder::BottomUp)
+    }
+
+    fn supports_rewrite(&self) -> bool {
+        true
+    }
+
+    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        let LogicalPlan::Filter(filter) = plan else { return Ok(Transformed::no(plan)) };
+        let schema = filter.input.schema().clone();
+        let mut changed = false;
+        let parts: Vec<Expr> = split_conjunction_owned(filter.predicate.clone())
+            .into_iter()
+            .map(|part| match text_equality(&part, &schema) {
+                Some(e) => {
+                    changed = true;
+                    e
+                }
+                None => part,
+            })
+            .collect();
+        let predicate = match conjunction(parts) {
+            Some(p) if changed => p,
+            _ => return Ok(Transformed::no(LogicalPlan::Filter(filter))),
+        };
+        Ok(Transformed::yes(LogicalPlan::Filter(Filter::try_new(predicate, filter.input)?)))
+    }
+}
+
+/// `text_eq(e, "literal")` for `e == "literal"` (either way round) where `e` is text and not a
+/// literal itself.
+fn text_equality(part: &Expr, schema: &DFSchema) -> Option<Expr> {
+    let Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) = part else { return None };
+    let (e, text) = match (&**left, &**right) {
+        (e, Expr::Literal(ScalarValue::Utf8(Some(t)), _)) | (Expr::Literal(ScalarValue::Utf8(Some(t)), _), e) => (e, t),
+        _ => return None,
+    };
+    if matches!(e, Expr::Literal(..)) || e.get_type(schema).ok()? != DataType::Utf8 {
+        return None;
+    }
+    Some(crate::functions::texteq::text_eq(e.clone(), text))
 }
 
 /// Rewrites `tostring(d) == "text"` and `!=` in every expression of the plan into a comparison

@@ -377,6 +377,7 @@ impl Session {
         ctx.remove_optimizer_rule("extract_leaf_expressions");
         ctx.remove_optimizer_rule("push_down_leaf_projections");
         ctx.add_optimizer_rule(Arc::new(crate::optimize::DynamicTextComparisons));
+        ctx.add_optimizer_rule(Arc::new(crate::optimize::TextEqualityInFilters));
         ctx.add_optimizer_rule(Arc::new(crate::optimize::CheapPredicatesFirst));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)

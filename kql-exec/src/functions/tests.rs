@@ -401,6 +401,33 @@ fn text_comparisons_of_extended_columns_compare_json_text_like_converted_values(
 }
 
 #[test]
+fn text_equality_in_filters_keeps_the_rows_string_equality_keeps() {
+    // `where s == "lit"` compares with `kql_text_eq` (nulls and empty strings in the data, needles
+    // shorter than, as long as, and longer than a machine word); the reference compares through
+    // strcat, which the rule does not touch (its conjunct is a call, not a column)
+    let data = r#"datatable(s:string, d:dynamic, k:long)[
+        "FAIL", dynamic("FAIL"), 1, "fail", dynamic(null), 2, "", dynamic(""), 3, "a much longer text value", dynamic(1), 4,
+        "FAIL ", dynamic({"a":1}), 5, "user_34419aa2", dynamic("user_34419aa2"), 6, "x", dynamic("x"), 7]"#;
+    for lit in ["FAIL", "", "x", "user_34419aa2", "a much longer text value", "nope"] {
+        let got = run(&format!(r#"{data} | where s == "{lit}" and k > 0 | where "{lit}" == s or k < 0 | project k"#));
+        let want = run(&format!(r#"{data} | where strcat(s) == "{lit}" and k > 0 | project k"#));
+        assert_eq!(got, want, "s == {lit:?}");
+        let got = run(&format!(r#"{data} | where d == "{lit}" | project k"#));
+        let want =
+            run(&format!(r#"{data} | where gettype(d) == "string" and strcat(tostring(d)) == "{lit}" | project k"#));
+        assert_eq!(got, want, "d == {lit:?}");
+    }
+    let s = Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+    let plan = s
+        .optimized_plan(&format!(r#"{data} | where s == "FAIL" | extend e = s == "x""#))
+        .unwrap()
+        .display_indent()
+        .to_string();
+    assert!(plan.contains("Filter: kql_text_eq("), "the filter compares by words: {plan}");
+    assert!(plan.contains(".s = Utf8(\"x\") AS e"), "a projection keeps `=` (null stays null): {plan}");
+}
+
+#[test]
 fn bin_with_one_size_for_every_row_matches_bin_row_by_row() {
     // a literal size takes the vectorized path; a size from a column, the row-by-row one
     let data = r#"datatable(t:datetime, n:long, s:timespan)[

@@ -67,6 +67,21 @@ fn equal(a: &ArrayRef, needle: &[u8]) -> BooleanArray {
             let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
             e - s == n && word(bytes, s) == first && word(bytes, e - 8) == last
         })
+    } else if (1..8).contains(&n) {
+        // the needle's bytes as the low bytes of a word; a value's first eight bytes (fewer at the
+        // very end of the data) masked to its length
+        let mask = u64::MAX >> (8 * (8 - n));
+        let mut padded = [0u8; 8];
+        padded[..n].copy_from_slice(needle);
+        let want = u64::from_le_bytes(padded);
+        BooleanBuffer::collect_bool(a.len(), |i| {
+            let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
+            e - s == n
+                && match bytes.get(s..s + 8) {
+                    Some(w) => u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) & mask == want,
+                    None => &bytes[s..e] == needle,
+                }
+        })
     } else {
         BooleanBuffer::collect_bool(a.len(), |i| {
             let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
@@ -98,6 +113,7 @@ mod tests {
             Some("a long text, more than sixteen bytes"),
             Some("a long text, more than sixteen bytez"),
             Some("\"FAI\""),
+            Some("x"),
         ];
         let a: ArrayRef = Arc::new(StringArray::from(values.clone()));
         // a slice starts at an offset other than zero
