@@ -304,8 +304,7 @@ fn target_of(layout: &LineLayout, slot_of: &[u32], order: &mut Vec<Seen>, i: usi
     };
     if i < 256 {
         order.truncate(i);
-        let plain = !k.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
-        order.push(Seen { name: k.into(), target, plain });
+        order.push(Seen { name: k.into(), target, plain: dj::is_plain_key(k) });
     }
     target
 }

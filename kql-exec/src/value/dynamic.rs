@@ -189,6 +189,12 @@ fn find_string_special(s: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Whether a key has no character JSON must escape (`"`, `\`, control characters): its raw text
+/// in a JSON object is the key itself (see [`Members::next_key_hinted`]).
+pub fn is_plain_key(k: &str) -> bool {
+    !k.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
 /// Byte equality of two short texts (object keys) without a call to `memcmp`: lengths, then
 /// eight bytes at a time (the last eight overlapping the word before).
 #[inline]
@@ -577,7 +583,7 @@ impl<'j> Scan<'j> {
     /// JSON escapes) followed by the closing quote and the colon, consumes them and returns `true`.
     #[inline]
     fn key_is(&mut self, plain: &str) -> bool {
-        debug_assert!(!plain.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20), "a plain key");
+        debug_assert!(is_plain_key(plain), "a plain key");
         let n = plain.len();
         let at = self.i + 1;
         match self.s.get(at..at + n + 2) {
