@@ -80,20 +80,29 @@ impl OptimizerRule for CheapPredicatesFirst {
     }
 
     fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
-        let LogicalPlan::Filter(filter) = plan else { return Ok(Transformed::no(plan)) };
-        let schema = filter.input.schema().clone();
-        let parts = split_conjunction_owned(filter.predicate.clone());
-        let costs: Vec<u8> = parts.iter().map(|e| cost(e, &schema)).collect();
-        if costs.windows(2).all(|w| w[0] <= w[1]) {
-            return Ok(Transformed::no(LogicalPlan::Filter(filter)));
-        }
-        let mut ranked: Vec<(u8, Expr)> = costs.into_iter().zip(parts).collect();
-        ranked.sort_by_key(|(c, _)| *c); // stable: the query's order within a class
-        let Some(predicate) = conjunction(ranked.into_iter().map(|(_, e)| e)) else {
-            return Ok(Transformed::no(LogicalPlan::Filter(filter)));
-        };
-        Ok(Transformed::yes(LogicalPlan::Filter(Filter::try_new(predicate, filter.input)?)))
+        rewrite_conjuncts(plan, |parts, schema| {
+            let costs: Vec<u8> = parts.iter().map(|e| cost(e, schema)).collect();
+            if costs.windows(2).all(|w| w[0] <= w[1]) {
+                return None;
+            }
+            let mut ranked: Vec<(u8, Expr)> = costs.into_iter().zip(parts.iter().cloned()).collect();
+            ranked.sort_by_key(|(c, _)| *c); // stable: the query's order within a class
+            Some(ranked.into_iter().map(|(_, e)| e).collect())
+        })
     }
+}
+
+/// For a filter: its conjuncts as `f` rewrites them (`None`: unchanged), joined again.
+fn rewrite_conjuncts(
+    plan: LogicalPlan,
+    f: impl FnOnce(&[Expr], &DFSchema) -> Option<Vec<Expr>>,
+) -> Result<Transformed<LogicalPlan>> {
+    let LogicalPlan::Filter(filter) = plan else { return Ok(Transformed::no(plan)) };
+    let parts = split_conjunction_owned(filter.predicate.clone());
+    let Some(predicate) = f(&parts, filter.input.schema()).and_then(conjunction) else {
+        return Ok(Transformed::no(LogicalPlan::Filter(filter)));
+    };
+    Ok(Transformed::yes(LogicalPlan::Filter(Filter::try_new(predicate, filter.input)?)))
 }
 
 /// In filters, a conjunct `text == "literal"` becomes `text_eq(text, "literal")`
@@ -117,24 +126,13 @@ impl OptimizerRule for TextEqualityInFilters {
     }
 
     fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
-        let LogicalPlan::Filter(filter) = plan else { return Ok(Transformed::no(plan)) };
-        let schema = filter.input.schema().clone();
-        let mut changed = false;
-        let parts: Vec<Expr> = split_conjunction_owned(filter.predicate.clone())
-            .into_iter()
-            .map(|part| match text_equality(&part, &schema) {
-                Some(e) => {
-                    changed = true;
-                    e
-                }
-                None => part,
-            })
-            .collect();
-        let predicate = match conjunction(parts) {
-            Some(p) if changed => p,
-            _ => return Ok(Transformed::no(LogicalPlan::Filter(filter))),
-        };
-        Ok(Transformed::yes(LogicalPlan::Filter(Filter::try_new(predicate, filter.input)?)))
+        rewrite_conjuncts(plan, |parts, schema| {
+            let rewritten: Vec<Option<Expr>> = parts.iter().map(|p| text_equality(p, schema)).collect();
+            rewritten
+                .iter()
+                .any(Option::is_some)
+                .then(|| rewritten.into_iter().zip(parts).map(|(r, p)| r.unwrap_or_else(|| p.clone())).collect())
+        })
     }
 }
 
