@@ -3,7 +3,8 @@
 //!
 //! Arrow's string equality calls `memcmp` for every row, which costs more than the comparison
 //! itself for the short values logs are full of (`"FAIL"`, user ids). [`text_eq`] compares the
-//! lengths from the offsets and, for texts of up to sixteen bytes, two machine words per row.
+//! lengths from the offsets and, for texts of up to sixteen bytes, one or two machine words per
+//! row, without a branch.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
 use datafusion::arrow::buffer::BooleanBuffer;
@@ -56,31 +57,40 @@ impl ScalarUDFImpl for TextEq {
 }
 
 /// Row by row, whether the text array `a` holds `needle` (nulls do not).
+///
+/// The comparisons are branch-free: the values of a log column (`"PASS"`, `"FAIL"`, null) come
+/// in no order a branch predictor could learn, and a mispredicted branch per row costs more than
+/// the comparison. A value of another length is compared at a dummy position and then ruled out
+/// by its length.
 fn equal(a: &ArrayRef, needle: &[u8]) -> BooleanArray {
     let a = a.as_string::<i32>();
     let (offsets, bytes) = (a.value_offsets(), a.value_data());
     let n = needle.len();
     let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
-    let eq = if (8..=16).contains(&n) {
+    let eq = if (8..=16).contains(&n) && bytes.len() >= n {
         let (first, last) = (word(needle, 0), word(needle, n - 8));
         BooleanBuffer::collect_bool(a.len(), |i| {
             let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
-            e - s == n && word(bytes, s) == first && word(bytes, e - 8) == last
+            let same_len = e - s == n;
+            // `base + n` is within the data: at `s` when the length fits, else at 0
+            let base = if same_len { s } else { 0 };
+            same_len & (word(bytes, base) == first) & (word(bytes, base + n - 8) == last)
         })
-    } else if (1..8).contains(&n) {
-        // the needle's bytes as the low bytes of a word; a value's first eight bytes (fewer at the
-        // very end of the data) masked to its length
+    } else if (1..8).contains(&n) && bytes.len() >= 8 {
+        // the needle's bytes as the low bytes of a word; a value's first eight bytes masked to its
+        // length (the word ending at the data's end, shifted, for a value in the last eight bytes)
         let mask = u64::MAX >> (8 * (8 - n));
         let mut padded = [0u8; 8];
         padded[..n].copy_from_slice(needle);
         let want = u64::from_le_bytes(padded);
+        let last = bytes.len() - 8;
         BooleanBuffer::collect_bool(a.len(), |i| {
             let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
-            e - s == n
-                && match bytes.get(s..s + 8) {
-                    Some(w) => u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) & mask == want,
-                    None => &bytes[s..e] == needle,
-                }
+            let same_len = e - s == n;
+            // with the length right, `s + n` is within the data, so `s - at` is under 8
+            let base = if same_len { s } else { 0 };
+            let at = base.min(last);
+            same_len & ((word(bytes, at) >> (8 * (base - at))) & mask == want)
         })
     } else {
         BooleanBuffer::collect_bool(a.len(), |i| {
@@ -127,6 +137,40 @@ mod tests {
             assert_eq!(got.null_count(), 0);
             let got = equal(&sliced, needle.as_bytes());
             assert_eq!(got.values().iter().collect::<Vec<_>>(), want[1..], "sliced, {needle:?}");
+        }
+    }
+
+    #[test]
+    fn equal_agrees_at_every_position_and_length() {
+        // values of every length from 0 to 20 around each needle, in an order that puts each at
+        // the very end of the data in turn, and arrays with fewer than eight bytes of data
+        let needles = [
+            "a",
+            "FAIL",
+            "\"FAIL\"",
+            "1234567",
+            "12345678",
+            "\"user_3441\"",
+            "0123456789abcdef",
+            "x".repeat(17).leak(),
+        ];
+        for needle in needles {
+            let mut values: Vec<String> =
+                (0..=20).map(|l| needle.bytes().cycle().take(l).map(char::from).collect()).collect();
+            values.extend((0..=20).map(|l| "z".repeat(l)));
+            for last in 0..values.len() {
+                let mut order = values.clone();
+                let v = order.remove(last);
+                order.push(v);
+                let a: ArrayRef = Arc::new(StringArray::from(order.clone()));
+                let want: Vec<bool> = order.iter().map(|v| v == needle).collect();
+                assert_eq!(equal(&a, needle.as_bytes()).values().iter().collect::<Vec<_>>(), want, "{needle:?}");
+            }
+            for v in ["", "a", "ab", needle] {
+                let a: ArrayRef = Arc::new(StringArray::from(vec![Some(v), None, Some(v)]));
+                let got = equal(&a, needle.as_bytes()).values().iter().collect::<Vec<_>>();
+                assert_eq!(got, [v == needle, false, v == needle], "{needle:?} in {v:?}");
+            }
         }
     }
 }
