@@ -29,6 +29,30 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 use datafusion::scalar::ScalarValue;
 use std::sync::Arc;
 
+/// The `OptimizerRule` of a rule that DataFusion applies to every node, bottom up, through the
+/// type's own `rewrite_node`: the three rules of this module differ only in that and their name.
+macro_rules! bottom_up_rule {
+    ($rule:ty, $name:literal) => {
+        impl OptimizerRule for $rule {
+            fn name(&self) -> &str {
+                $name
+            }
+
+            fn apply_order(&self) -> Option<ApplyOrder> {
+                Some(ApplyOrder::BottomUp)
+            }
+
+            fn supports_rewrite(&self) -> bool {
+                true
+            }
+
+            fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+                self.rewrite_node(plan)
+            }
+        }
+    };
+}
+
 /// Orders the conjuncts of every filter by their cost: plain-column comparisons, then text
 /// comparisons, then function calls; the query's order within each class (see the module docs).
 #[derive(Debug, Default)]
@@ -66,20 +90,11 @@ fn cost(e: &Expr, schema: &DFSchema) -> u8 {
     cost
 }
 
-impl OptimizerRule for CheapPredicatesFirst {
-    fn name(&self) -> &str {
-        "kql_cheap_predicates_first"
-    }
+bottom_up_rule!(CheapPredicatesFirst, "kql_cheap_predicates_first");
 
-    fn apply_order(&self) -> Option<ApplyOrder> {
-        Some(ApplyOrder::BottomUp)
-    }
-
-    fn supports_rewrite(&self) -> bool {
-        true
-    }
-
-    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+impl CheapPredicatesFirst {
+    /// The rule on one node of the plan.
+    fn rewrite_node(&self, plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
         rewrite_conjuncts(plan, |parts, schema| {
             let costs: Vec<u8> = parts.iter().map(|e| cost(e, schema)).collect();
             if costs.windows(2).all(|w| w[0] <= w[1]) {
@@ -112,20 +127,11 @@ fn rewrite_conjuncts(
 #[derive(Debug, Default)]
 pub struct TextEqualityInFilters;
 
-impl OptimizerRule for TextEqualityInFilters {
-    fn name(&self) -> &str {
-        "kql_text_equality_in_filters"
-    }
+bottom_up_rule!(TextEqualityInFilters, "kql_text_equality_in_filters");
 
-    fn apply_order(&self) -> Option<ApplyOrder> {
-        Some(ApplyOrder::BottomUp)
-    }
-
-    fn supports_rewrite(&self) -> bool {
-        true
-    }
-
-    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+impl TextEqualityInFilters {
+    /// The rule on one node of the plan.
+    fn rewrite_node(&self, plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
         rewrite_conjuncts(plan, |parts, schema| {
             let rewritten: Vec<Option<Expr>> = parts.iter().map(|p| text_equality(p, schema)).collect();
             rewritten
@@ -155,20 +161,11 @@ fn text_equality(part: &Expr, schema: &DFSchema) -> Option<Expr> {
 #[derive(Debug, Default)]
 pub struct DynamicTextComparisons;
 
-impl OptimizerRule for DynamicTextComparisons {
-    fn name(&self) -> &str {
-        "kql_dynamic_text_comparisons"
-    }
+bottom_up_rule!(DynamicTextComparisons, "kql_dynamic_text_comparisons");
 
-    fn apply_order(&self) -> Option<ApplyOrder> {
-        Some(ApplyOrder::BottomUp)
-    }
-
-    fn supports_rewrite(&self) -> bool {
-        true
-    }
-
-    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+impl DynamicTextComparisons {
+    /// The rule on one node of the plan.
+    fn rewrite_node(&self, plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
         let t = inline_text_comparisons(plan)?;
         if t.transformed {
             return Ok(t);

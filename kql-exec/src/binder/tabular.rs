@@ -318,19 +318,17 @@ impl Binder<'_> {
             inner = &a.expr;
         }
         let want = arrow_type(ty);
-        if let Expr::Literal(v, _) = inner {
-            if v.data_type() == want {
-                return Ok(v.clone());
-            }
-            if let Ok(c) = v.cast_to(&want) {
-                return Ok(c);
-            }
-        }
-        // folded in place, as the optimizer would fold it in a plan (`ago(1d)`, `now() - 1h`:
-        // each query has a few); what does not fold to a literal (or fails to) runs as a plan,
-        // which also words the errors
-        let simplifier = ExprSimplifier::new(SimplifyContext::default());
-        if let Ok(Expr::Literal(v, _)) = simplifier.simplify(inner.clone()) {
+        // anything else folded in place, as the optimizer would fold it in a plan (`ago(1d)`,
+        // `now() - 1h`: each query has a few); what does not fold to a literal of the type (or
+        // fails to) runs as a plan, which also words the errors
+        let folded = match inner {
+            Expr::Literal(v, _) => Some(v.clone()),
+            _ => match ExprSimplifier::new(SimplifyContext::default()).simplify(inner.clone()) {
+                Ok(Expr::Literal(v, _)) => Some(v),
+                _ => None,
+            },
+        };
+        if let Some(v) = folded {
             if v.data_type() == want {
                 return Ok(v);
             }
