@@ -4,7 +4,8 @@
 //! Loads every table of the data folder `DIR` (as `kql --data DIR` does), then runs each query
 //! file once untimed (what an earlier query of the session would have done: extract the members
 //! of dynamic columns it reads) and `RUNS` times timed, with `now()` at `NOW`, and prints one line per query:
-//! `name<TAB>median seconds<TAB>rows`. Used by `bench/compare.py`.
+//! `name<TAB>median seconds<TAB>rows`. Used by `bench/compare.py`. With `KQL_BENCH_ALL` set, it
+//! also prints each run's time and page faults, in order, to stderr.
 
 use kql_exec::load::{self, LoadOptions};
 use kql_exec::session::{Catalog, Session, SessionOptions};
@@ -41,7 +42,9 @@ fn main() {
             eprintln!("{name}: {e}");
             continue;
         }
+        let mut faults = Vec::new();
         for _ in 0..runs {
+            let f0 = minor_faults();
             let t = Instant::now();
             match session.query(&text) {
                 Ok(r) => rows = r.num_rows(),
@@ -51,11 +54,25 @@ fn main() {
                 }
             }
             times.push(t.elapsed().as_secs_f64());
+            faults.push(minor_faults() - f0);
         }
         if times.is_empty() {
             continue;
         }
+        if std::env::var_os("KQL_BENCH_ALL").is_some() {
+            let all: Vec<String> = times.iter().map(|t| format!("{:.1}", t * 1e3)).collect();
+            eprintln!("{name} (ms, in order): {}", all.join(" "));
+            eprintln!("{name} (minor faults): {faults:?}");
+        }
         times.sort_by(|a, b| a.total_cmp(b));
         println!("{name}\t{:.4}\t{rows}", times[times.len() / 2]);
     }
+}
+
+/// The process's minor page faults so far (field 10 of /proc/self/stat), 0 where unknown.
+fn minor_faults() -> i64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| s.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(7)).and_then(|f| f.parse().ok()))
+        .unwrap_or(0)
 }

@@ -9,6 +9,10 @@
 //!
 //! [`TextEqualityInFilters`] compares text with a constant by machine words in filters.
 //!
+//! [`DictionaryArguments`] hands the dictionary-encoded member columns of tables in memory to
+//! the functions that read them (`tostring(LogMessage.app)`, `isnotempty(...)`, a text equality)
+//! as they are: each distinct value is then processed once, not each row.
+//!
 //! [`DynamicTextComparisons`] turns `tostring(d) == "text"` into one comparison of `d`'s JSON
 //! text (see [`dynfn::string_comparison`]). It runs as an optimizer rule, after DataFusion has
 //! moved filters through projections, so it also catches the comparisons that only appear once
@@ -17,7 +21,7 @@
 //! aggregates (`countif(x == "PASS")` over `extend x = tostring(d.k)`): the aggregate then
 //! compares the JSON text, and the conversion of every row is not needed any more.
 
-use crate::functions::dynfn;
+use crate::functions::{dynfn, udf};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, ExprSchema, Result};
@@ -294,5 +298,49 @@ mod tests {
             // the plan's columns are qualified by the table
             assert_eq!(g.replace("t.", ""), w.replace("t.", ""), "{got:?}");
         }
+    }
+}
+
+/// Gives the functions that take dictionary-encoded text ([`udf::takes_dictionaries`]) the
+/// dictionary-encoded member columns of tables in memory directly, where [`crate::load::paths`]
+/// reads them through a conversion to text: `tostring(CAST(m AS Utf8))` becomes `tostring(m)`.
+/// Elsewhere (an operator, a DataFusion function, the output) the conversion stays.
+#[derive(Debug, Default)]
+pub struct DictionaryArguments;
+
+bottom_up_rule!(DictionaryArguments, "kql_dictionary_arguments");
+
+impl DictionaryArguments {
+    /// The rule on one node of the plan.
+    fn rewrite_node(&self, plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+        let inputs: Vec<Arc<DFSchema>> = plan.inputs().iter().map(|i| i.schema().clone()).collect();
+        let is_dictionary_text = |e: &Expr| -> bool {
+            let Expr::Cast(c) = e else { return false };
+            let Expr::Column(col) = c.expr.as_ref() else { return false };
+            c.field.data_type() == &DataType::Utf8
+                && inputs.iter().any(|s| {
+                    s.field_from_column(col)
+                        .is_ok_and(|f| matches!(f.data_type(), DataType::Dictionary(_, v) if **v == DataType::Utf8))
+                })
+        };
+        let names = NamePreserver::new(&plan);
+        plan.map_expressions(|e| {
+            let saved = names.save(&e);
+            let t = e.transform_up(|x| {
+                let Expr::ScalarFunction(f) = &x else { return Ok(Transformed::no(x)) };
+                if !udf::takes_dictionaries(&f.func) || !f.args.iter().any(is_dictionary_text) {
+                    return Ok(Transformed::no(x));
+                }
+                let Expr::ScalarFunction(mut f) = x else { unreachable!() };
+                for a in f.args.iter_mut() {
+                    if is_dictionary_text(a) {
+                        let Expr::Cast(c) = std::mem::take(a) else { unreachable!() };
+                        *a = *c.expr;
+                    }
+                }
+                Ok(Transformed::yes(Expr::ScalarFunction(f)))
+            })?;
+            Ok(t.update_data(|e| saved.restore(e)))
+        })
     }
 }

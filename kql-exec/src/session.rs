@@ -379,6 +379,7 @@ impl Session {
         ctx.add_optimizer_rule(Arc::new(crate::optimize::DynamicTextComparisons));
         ctx.add_optimizer_rule(Arc::new(crate::optimize::TextEqualityInFilters));
         ctx.add_optimizer_rule(Arc::new(crate::optimize::CheapPredicatesFirst));
+        ctx.add_optimizer_rule(Arc::new(crate::optimize::DictionaryArguments));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .enable_all()

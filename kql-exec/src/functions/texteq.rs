@@ -8,7 +8,7 @@
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
 use datafusion::arrow::buffer::BooleanBuffer;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Int32Type};
 use datafusion::common::{exec_err, Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -50,6 +50,9 @@ impl ScalarUDFImpl for TextEq {
             }
             ColumnarValue::Array(a) if a.data_type() == &DataType::Utf8 => {
                 Ok(ColumnarValue::Array(Arc::new(equal(a, needle.as_bytes()))))
+            }
+            ColumnarValue::Array(a) if matches!(a.data_type(), DataType::Dictionary(_, v) if **v == DataType::Utf8) => {
+                Ok(ColumnarValue::Array(Arc::new(equal_dictionary(a, needle.as_bytes()))))
             }
             other => exec_err!("{TEXT_EQ}: a text argument expected, not {}", other.data_type()),
         }
@@ -99,6 +102,29 @@ fn equal(a: &ArrayRef, needle: &[u8]) -> BooleanArray {
         })
     };
     let eq = match a.nulls() {
+        Some(valid) => &eq & valid.inner(),
+        None => eq,
+    };
+    BooleanArray::new(eq, None)
+}
+
+/// [`equal`] of a dictionary-encoded text array: each distinct value is compared once, and each
+/// row looks its key up.
+fn equal_dictionary(a: &ArrayRef, needle: &[u8]) -> BooleanArray {
+    let d = a.as_any_dictionary();
+    let hits = equal(d.values(), needle);
+    let eq = if hits.is_empty() {
+        BooleanBuffer::new_unset(a.len())
+    } else if let Some(keys) = d.keys().as_primitive_opt::<Int32Type>() {
+        // (a null's key may be anything: kept in range here, and the null masked out below)
+        let (keys, last) = (keys.values(), hits.len() - 1);
+        let hits: Vec<bool> = hits.values().iter().collect();
+        BooleanBuffer::collect_bool(a.len(), |i| hits[(keys[i] as u32 as usize).min(last)])
+    } else {
+        let keys = d.normalized_keys();
+        BooleanBuffer::collect_bool(a.len(), |i| hits.value(keys[i]))
+    };
+    let eq = match d.keys().logical_nulls() {
         Some(valid) => &eq & valid.inner(),
         None => eq,
     };
@@ -163,6 +189,31 @@ mod tests {
                 let a: ArrayRef = Arc::new(StringArray::from(vec![Some(v), None, Some(v)]));
                 let got = equal(&a, needle.as_bytes()).values().iter().collect::<Vec<_>>();
                 assert_eq!(got, [v == needle, false, v == needle], "{needle:?} in {v:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_dictionary_compares_like_its_texts() {
+        use datafusion::arrow::array::{DictionaryArray, Int32Array, Int8Array};
+        let values: ArrayRef = Arc::new(StringArray::from(vec![Some("\"FAIL\""), Some("\"PASS\""), None, Some("")]));
+        // a null key (whose slot holds an out-of-range key) and keys to a null and an empty value
+        let keys = Int32Array::from(vec![Some(0), Some(1), None, Some(2), Some(3), Some(0), Some(1), Some(0)]);
+        let keys = Int32Array::new(
+            keys.values().iter().enumerate().map(|(i, k)| if i == 2 { 99 } else { *k }).collect(),
+            keys.nulls().cloned(),
+        );
+        let dict: ArrayRef = Arc::new(DictionaryArray::new(keys, values.clone()));
+        let narrow: ArrayRef =
+            Arc::new(DictionaryArray::new(Int8Array::from(vec![Some(1), None, Some(0), Some(2)]), values));
+        let empty: ArrayRef = Arc::new(DictionaryArray::new(
+            Int32Array::from(vec![None::<i32>, None]),
+            Arc::new(StringArray::from(Vec::<&str>::new())) as ArrayRef,
+        ));
+        for d in [dict.clone(), dict.slice(2, 5), narrow, empty] {
+            let texts = datafusion::arrow::compute::cast(&d, &DataType::Utf8).unwrap();
+            for needle in ["\"FAIL\"", "\"PASS\"", "", "x"] {
+                assert_eq!(equal_dictionary(&d, needle.as_bytes()), equal(&texts, needle.as_bytes()), "{needle:?}");
             }
         }
     }

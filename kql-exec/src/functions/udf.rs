@@ -1,7 +1,8 @@
 //! One generic DataFusion scalar UDF that runs a Rust closure over Arrow arrays, so each KQL
 //! function is a small closure next to its signature and docs.
 
-use datafusion::arrow::array::{Array, ArrayRef};
+use datafusion::arrow::array::{new_null_array, Array, ArrayRef, AsArray, UInt32Array};
+use datafusion::arrow::compute::{cast, concat, take};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result as DfResult, ScalarValue};
 use datafusion::logical_expr::{
@@ -53,9 +54,13 @@ impl ScalarUDFImpl for KqlUdf {
         Ok(self.ret.clone())
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        let args = match self.over_dictionary_values(args)? {
+            Ok(out) => return Ok(out),
+            Err(args) => args,
+        };
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
-        let arrays = args.args.iter().map(|a| a.to_array(rows)).collect::<DfResult<Vec<_>>>()?;
+        let arrays = args.args.iter().map(|a| a.to_array(rows).and_then(unpacked)).collect::<DfResult<Vec<_>>>()?;
         // DataFusion's optimizer probes predicates with untyped (`Null`) columns to learn whether
         // they reject nulls; bodies expect their declared types, so decline (the optimizer then
         // just skips that inference).
@@ -71,6 +76,68 @@ impl ScalarUDFImpl for KqlUdf {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
         }
         Ok(ColumnarValue::Array(out))
+    }
+}
+
+impl KqlUdf {
+    /// The call over a dictionary-encoded argument (a member column of a table in memory, see
+    /// [`crate::load::memory`]) whose other arguments are constants: the body runs once per
+    /// distinct value (and once for a null), and each row takes its value's result. `Err` gives
+    /// the arguments back for a call of another shape, a volatile function, or a dictionary with
+    /// more values than the batch has rows.
+    fn over_dictionary_values(&self, args: ScalarFunctionArgs) -> DfResult<Result<ColumnarValue, ScalarFunctionArgs>> {
+        let mut arrays = args.args.iter().filter_map(|a| match a {
+            ColumnarValue::Array(a) => Some(a),
+            ColumnarValue::Scalar(_) => None,
+        });
+        let (Some(dict), None) = (arrays.next().and_then(|a| a.as_any_dictionary_opt()), arrays.next()) else {
+            return Ok(Err(args));
+        };
+        let rows = dict.keys().len();
+        if self.signature.volatility == Volatility::Volatile || dict.values().len() >= rows {
+            return Ok(Err(args));
+        }
+        // the distinct values, then a null: a function need not give null for a null
+        let values = dict.values();
+        let with_null = concat(&[values.as_ref(), new_null_array(values.data_type(), 1).as_ref()])?;
+        let n = with_null.len();
+        let inputs = args
+            .args
+            .iter()
+            .map(|a| match a {
+                ColumnarValue::Array(_) => Ok(with_null.clone()),
+                ColumnarValue::Scalar(s) => s.to_array_of_size(n),
+            })
+            .collect::<DfResult<Vec<_>>>()?;
+        let out =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.body)(&inputs, n))).map_err(|_| {
+                datafusion::common::DataFusionError::Execution(format!("internal error in {}", self.name))
+            })??;
+        let nulls = dict.keys().logical_nulls();
+        let null_at = (n - 1) as u32;
+        let indices: UInt32Array = dict
+            .normalized_keys()
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| if nulls.as_ref().is_some_and(|v| v.is_null(i)) { null_at } else { k as u32 })
+            .collect();
+        Ok(Ok(ColumnarValue::Array(take(out.as_ref(), &indices, None)?)))
+    }
+}
+
+/// Whether `f` can be given a dictionary-encoded text argument directly: the functions built by
+/// [`udf`] (see [`KqlUdf::over_dictionary_values`]) and [`super::texteq`]'s comparison.
+pub fn takes_dictionaries(f: &ScalarUDF) -> bool {
+    let any: &dyn std::any::Any = f.inner().as_ref();
+    any.is::<KqlUdf>() || f.name() == super::texteq::TEXT_EQ
+}
+
+/// An argument array as the bodies expect it: a dictionary-encoded one decoded to its values'
+/// type.
+fn unpacked(a: ArrayRef) -> DfResult<ArrayRef> {
+    match a.data_type() {
+        DataType::Dictionary(_, value) => Ok(cast(&a, value)?),
+        _ => Ok(a),
     }
 }
 
@@ -93,4 +160,57 @@ pub fn call(u: &Arc<ScalarUDF>, args: Vec<Expr>) -> Expr {
 /// Length check helper used by bodies.
 pub fn same_len(arrays: &[ArrayRef], rows: usize) -> bool {
     arrays.iter().all(|a| a.len() == rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{DictionaryArray, Int32Array, StringArray};
+    use datafusion::arrow::datatypes::Field;
+    use datafusion::common::config::ConfigOptions;
+
+    /// `f(values, constant)` through DataFusion's call interface.
+    fn invoke(f: &ScalarUDF, args: Vec<ColumnarValue>, rows: usize) -> ArrayRef {
+        let arg_fields = args.iter().map(|a| Arc::new(Field::new("a", a.data_type(), true))).collect::<Vec<_>>();
+        let args = ScalarFunctionArgs {
+            args,
+            arg_fields,
+            number_rows: rows,
+            return_field: Arc::new(Field::new("r", f.return_type(&[]).unwrap(), true)),
+            config_options: Arc::new(ConfigOptions::default()),
+        };
+        f.invoke_with_args(args).unwrap().to_array(rows).unwrap()
+    }
+
+    #[test]
+    fn a_dictionary_argument_gives_what_its_texts_give() {
+        // a body that tells a null from a text and reads its constant argument
+        let f = udf(
+            "t",
+            DataType::Utf8,
+            false,
+            Arc::new(|args: &[ArrayRef], rows: usize| {
+                let (v, suffix) = (args[0].as_string::<i32>(), args[1].as_string::<i32>());
+                let out: StringArray = (0..rows)
+                    .map(|i| Some(format!("{}{}", if v.is_valid(i) { v.value(i) } else { "<null>" }, suffix.value(i))))
+                    .collect();
+                Ok(Arc::new(out) as ArrayRef)
+            }),
+        );
+        let values: ArrayRef = Arc::new(StringArray::from(vec![Some("a"), None, Some("b")]));
+        let keys = Int32Array::from(vec![Some(0), None, Some(2), Some(1), Some(0), Some(2), None, Some(0)]);
+        let dict: ArrayRef = Arc::new(DictionaryArray::new(keys, values));
+        let suffix = ColumnarValue::Scalar(ScalarValue::Utf8(Some("!".into())));
+        // more rows than values (each value once), fewer (decoded first), and a slice
+        for d in [dict.clone(), dict.slice(0, 2), dict.slice(3, 5)] {
+            let texts = cast(&d, &DataType::Utf8).unwrap();
+            let want = invoke(&f, vec![ColumnarValue::Array(texts.clone()), suffix.clone()], d.len());
+            let got = invoke(&f, vec![ColumnarValue::Array(d.clone()), suffix.clone()], d.len());
+            assert_eq!(got.as_ref(), want.as_ref());
+            // two array arguments: both decoded
+            let got = invoke(&f, vec![ColumnarValue::Array(d.clone()), ColumnarValue::Array(texts.clone())], d.len());
+            let want = invoke(&f, vec![ColumnarValue::Array(texts.clone()), ColumnarValue::Array(texts)], d.len());
+            assert_eq!(got.as_ref(), want.as_ref());
+        }
+    }
 }

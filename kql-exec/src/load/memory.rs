@@ -8,7 +8,10 @@
 //! `LogMessage.end_user_id`, row by row, exactly what the path would return. The members are
 //! extracted in one pass over the column the first time a query needs them and kept for the
 //! next queries, so a session's later queries read plain columns instead of walking every
-//! object again.
+//! object again. A member with few distinct values (an outcome, an application's name) is kept
+//! dictionary-encoded, with one dictionary for all batches: the paths read it as text, and the
+//! functions that read it directly (see [`crate::optimize::DictionaryArguments`]) work once per
+//! distinct value instead of once per row.
 //!
 //! Both serve their batches through a [`BatchTable`], which skips at scan time the batches that
 //! a pushed-down comparison of an integer column (`TimeGenerated > ago(1d)`) rules out by the
@@ -22,9 +25,9 @@ use crate::binder::Col;
 use crate::schema::KqlType;
 use crate::value::dynamic as dj;
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, DictionaryArray, Int32Array, RecordBatch, StringBuilder};
 use datafusion::arrow::compute;
-use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema, SchemaRef};
 use datafusion::catalog::Session as DfSession;
 use datafusion::datasource::memory::{DataSourceExec, MemorySourceConfig};
 use datafusion::datasource::{TableProvider, TableType};
@@ -55,6 +58,15 @@ impl MemoryTable {
     pub fn try_new(schema: SchemaRef, cols: Vec<Col>, batches: Arc<Vec<RecordBatch>>) -> DfResult<MemoryTable> {
         let inner = BatchTable::try_new(schema, batches, Arc::default())?;
         Ok(MemoryTable { inner, cols, members: Mutex::default(), views: Mutex::default() })
+    }
+
+    /// How many of the members extracted so far are dictionary-encoded.
+    pub fn dictionary_encoded(&self) -> usize {
+        let members = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        members
+            .values()
+            .filter(|m| m.first().is_some_and(|a| matches!(a.data_type(), DataType::Dictionary(..))))
+            .count()
     }
 
     /// How many members of dynamic columns have been extracted and kept so far.
@@ -93,7 +105,8 @@ impl MemoryTable {
             }
             for k in keys {
                 if let Some(arrays) = cache.get(&(*c, k.clone())) {
-                    fields.push(Field::new(member_column(&col.name, k), DataType::Utf8, true));
+                    let ty = arrays.first().map_or(DataType::Utf8, |a| a.data_type().clone());
+                    fields.push(Field::new(member_column(&col.name, k), ty, true));
                     extra.push(arrays.clone());
                 }
             }
@@ -143,9 +156,56 @@ impl MemoryTable {
                 o.push(Arc::new(b.finish()) as ArrayRef);
             }
         }
-        out
+        out.into_iter().map(|arrays| dictionary_encoded(&arrays).unwrap_or(arrays)).collect()
     }
 }
+
+/// A member's text arrays (one per batch) dictionary-encoded over one dictionary shared by all
+/// batches, when the member has few distinct values (at most one per [`MIN_REPEATS`] values and
+/// no more than [`MAX_DICTIONARY`]); `None` otherwise. Log fields such as a check's outcome or an
+/// application's name take a handful of values over millions of rows: encoded, a filter reads
+/// a 4-byte key per row and compares each distinct text once, and the member takes a fraction
+/// of the memory.
+fn dictionary_encoded(arrays: &[ArrayRef]) -> Option<Vec<ArrayRef>> {
+    let rows: usize = arrays.iter().map(|a| a.len() - a.null_count()).sum();
+    let limit = (rows / MIN_REPEATS).min(MAX_DICTIONARY);
+    let mut index: HashMap<&str, i32> = HashMap::new();
+    let mut values = StringBuilder::new();
+    let mut keys = Vec::with_capacity(arrays.len());
+    for a in arrays {
+        let texts = a.as_string_opt::<i32>()?;
+        let mut k = Vec::with_capacity(texts.len());
+        for t in texts.iter() {
+            k.push(match t {
+                None => None,
+                Some(t) => Some(match index.get(t) {
+                    Some(&i) => i,
+                    None => {
+                        if index.len() >= limit {
+                            return None;
+                        }
+                        let i = index.len() as i32;
+                        index.insert(t, i);
+                        values.append_value(t);
+                        i
+                    }
+                }),
+            });
+        }
+        keys.push(Int32Array::from(k));
+    }
+    let values: ArrayRef = Arc::new(values.finish());
+    keys.into_iter()
+        .map(|k| DictionaryArray::<Int32Type>::try_new(k, values.clone()).ok().map(|d| Arc::new(d) as ArrayRef))
+        .collect()
+}
+
+/// A member is dictionary-encoded when each of its distinct values occurs this many times on
+/// average, at least.
+const MIN_REPEATS: usize = 16;
+
+/// The most distinct values a dictionary-encoded member has.
+const MAX_DICTIONARY: usize = 1 << 16;
 
 #[async_trait]
 impl TableProvider for MemoryTable {
@@ -325,6 +385,28 @@ mod tests {
             })
             .collect();
         (cols, schema, batches)
+    }
+
+    #[test]
+    fn members_of_few_values_share_one_dictionary() {
+        let texts = |v: Vec<Option<&str>>| Arc::new(StringArray::from(v)) as ArrayRef;
+        let few: Vec<ArrayRef> = (0..4)
+            .map(|b| texts((0..20).map(|i| (i % 7 != b).then_some(["\"PASS\"", "\"FAIL\""][i % 2])).collect()))
+            .chain([texts(vec![]), texts(vec![None])])
+            .collect();
+        let encoded = dictionary_encoded(&few).expect("two values over 70 rows are encoded");
+        assert_eq!(encoded.len(), few.len());
+        let first = encoded[0].as_any_dictionary();
+        assert_eq!(first.values().len(), 2);
+        for (e, t) in encoded.iter().zip(&few) {
+            // one dictionary for every batch, and the same texts and nulls as before
+            assert!(Arc::ptr_eq(e.as_any_dictionary().values(), first.values()));
+            assert_eq!(compute::cast(e, &DataType::Utf8).unwrap().as_ref(), t.as_ref());
+        }
+        // values that repeat less than MIN_REPEATS times on average stay text
+        let many = vec![texts((0..100).map(|i| Some(["a", "b", "c", "d", "e", "f", "g"][i % 7])).collect())];
+        assert!(dictionary_encoded(&many).is_none());
+        assert!(dictionary_encoded(&[texts(vec![None, None])]).is_some_and(|e| e[0].null_count() == 2));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!
 //! Tables in memory ([`MemoryTable`]) go one step further: each member those paths start with
 //! becomes a column of its own, extracted once per session and kept, and the paths read it
-//! instead of the object (`LogMessage.end_user_id` becomes a plain column reference). Those member
+//! instead of the object (`LogMessage.end_user_id` becomes a plain column reference, converted to
+//! text if the member is dictionary-encoded). Those member
 //! columns travel next to the dynamic column through the operators it passes (`extend`, `where`,
 //! `join`, `as`, ...) and end where it ends; they never reach the output.
 //!
@@ -24,10 +25,11 @@ use super::memory::MemoryTable;
 use super::scan::StreamedTable;
 use crate::functions::dynfn::is_path_call;
 use crate::value::dynamic as dj;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DataFusionError, TableReference};
 use datafusion::datasource::{provider_as_source, source_as_provider};
-use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::expr::{Cast, ScalarFunction};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{lit, Expr, LogicalPlan, Projection, TableScan, TableScanBuilder};
 use datafusion::scalar::ScalarValue;
@@ -179,13 +181,17 @@ fn member_scan(scan: &TableScan, uses: &Uses) -> datafusion::error::Result<Optio
         .map(Some)
 }
 
-/// The member columns in the inputs of a node: `(qualifier, dynamic column, key, member column)`.
-fn members_in(node: &LogicalPlan) -> Vec<(Option<TableReference>, String, String, String)> {
+/// A member column in the input of a node: `(qualifier, dynamic column, key, member column,
+/// type)`.
+type Member = (Option<TableReference>, String, String, String, DataType);
+
+/// The member columns in the inputs of a node.
+fn members_in(node: &LogicalPlan) -> Vec<Member> {
     let mut out = Vec::new();
     for input in node.inputs() {
         for (q, f) in input.schema().iter() {
             if let Some((col, key)) = f.name().split_once('\u{1f}') {
-                out.push((q.cloned(), col.to_string(), key.to_string(), f.name().clone()));
+                out.push((q.cloned(), col.to_string(), key.to_string(), f.name().clone(), f.data_type().clone()));
             }
         }
     }
@@ -199,7 +205,7 @@ fn with_member_columns(node: LogicalPlan) -> datafusion::error::Result<Transform
     if members.is_empty() {
         return Ok(Transformed::no(node));
     }
-    let matching = |c: &Column| -> Vec<&(Option<TableReference>, String, String, String)> {
+    let matching = |c: &Column| -> Vec<&Member> {
         members.iter().filter(|m| m.1 == c.name && (c.relation.is_none() || c.relation == m.0)).collect()
     };
     let node = match node {
@@ -238,7 +244,11 @@ fn with_member_columns(node: LogicalPlan) -> datafusion::error::Result<Transform
                 }
                 return Ok(Transformed::no(x));
             };
-            let member = Expr::Column(Column::new(m.0.clone(), &m.3));
+            let mut member = Expr::Column(Column::new(m.0.clone(), &m.3));
+            if m.4 != DataType::Utf8 {
+                // a dictionary-encoded member reads as text (see `optimize::DictionaryArguments`)
+                member = Expr::Cast(Cast::new(Box::new(member), DataType::Utf8));
+            }
             let rest = dj::array_elements(spec).unwrap_or_default();
             if rest.len() <= 1 {
                 return Ok(Transformed::yes(member));
@@ -282,9 +292,10 @@ mod tests {
     use datafusion::datasource::MemTable;
     use datafusion::logical_expr::{ident as col, LogicalPlanBuilder};
 
-    /// Log lines whose `LogMessage` takes every shape a pruned scan must handle.
-    fn log_file() -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("kql-paths-{}", std::process::id()));
+    /// Log lines whose `LogMessage` takes every shape a pruned scan must handle, each `copies`
+    /// times (with enough copies, members of tables in memory are dictionary-encoded).
+    fn log_file(copies: usize) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("kql-paths-{}-{copies}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("ContainerLogV2.jsonl");
         let messages = [
@@ -300,7 +311,7 @@ mod tests {
             r#"{"level":"INFO","user":null,"big":"needle in a haystack"}"#,
         ];
         let mut text = String::new();
-        for (i, m) in messages.iter().enumerate() {
+        for (i, m) in messages.iter().enumerate().flat_map(|m| std::iter::repeat_n(m, copies)) {
             text.push_str(&format!(
                 "{{\"TimeGenerated\":\"2025-10-21T0{}:00:00Z\",\"Computer\":\"c{}\",\"LogMessage\":{m}}}\n",
                 i % 10,
@@ -314,7 +325,16 @@ mod tests {
 
     #[test]
     fn pruned_scans_answer_like_tables_in_memory() {
-        let p = log_file();
+        pruned_scans_and_members_answer_like_plain_tables(1);
+    }
+
+    #[test]
+    fn dictionary_encoded_members_answer_like_plain_tables() {
+        pruned_scans_and_members_answer_like_plain_tables(20);
+    }
+
+    fn pruned_scans_and_members_answer_like_plain_tables(copies: usize) {
+        let p = log_file(copies);
         let opts = LoadOptions::default();
         let schema = SchemaCatalog::builtin().table("ContainerLogV2");
         let layout = lines::plan("ContainerLogV2", std::slice::from_ref(&p), schema, &opts).unwrap();
@@ -356,6 +376,10 @@ mod tests {
             "ContainerLogV2 | summarize by l = tostring(LogMessage.level), d = tostring(LogMessage.n.deep) | order by l asc, d asc",
             "ContainerLogV2 | project-rename M = LogMessage | project tostring(M.level)",
             "ContainerLogV2 | extend u = LogMessage.user | project-away LogMessage | project tostring(u)",
+            "ContainerLogV2 | where LogMessage.level in ('INFO', 'WARN') | summarize count() by l = tostring(LogMessage.level), u = isnull(LogMessage.user) | order by l asc, u asc",
+            "ContainerLogV2 | extend x = strcat(LogMessage.user, '-', LogMessage.level) | where LogMessage.level has 'inf' or LogMessage.user startswith 'u' | summarize count() by x | order by x asc",
+            "ContainerLogV2 | where LogMessage.level == 'INFO' and isempty(LogMessage.user) | project Computer, toupper(LogMessage.level), LogMessage.user",
+            "ContainerLogV2 | where tostring(LogMessage.level) != 'INFO' | summarize n = countif(LogMessage.user == 'u2-last'), d = dcount(tostring(LogMessage.n.deep)) by Computer | order by Computer asc",
         ] {
             let want = crate::output::rows_json(&reference.query(q).unwrap());
             assert!(!want.is_empty(), "{q}");
@@ -366,6 +390,9 @@ mod tests {
         let entry = memory.catalog.table("ContainerLogV2").unwrap();
         let table = entry.provider.downcast_ref::<MemoryTable>().unwrap();
         assert!(table.extracted() >= 4, "{}", table.extracted());
+        if copies >= 20 {
+            assert!(table.dictionary_encoded() >= 3, "{}", table.dictionary_encoded());
+        }
     }
 
     fn scan_of(table: &StreamedTable, project: Vec<Expr>) -> LogicalPlan {
@@ -392,7 +419,7 @@ mod tests {
 
     #[test]
     fn only_columns_read_through_constant_keys_are_pruned() {
-        let p = log_file();
+        let p = log_file(1);
         let opts = LoadOptions::default();
         let schema = SchemaCatalog::builtin().table("ContainerLogV2");
         let layout = lines::plan("ContainerLogV2", &[p], schema, &opts).unwrap();
