@@ -5,7 +5,8 @@
 //! file once untimed (what an earlier query of the session would have done: extract the members
 //! of dynamic columns it reads) and `RUNS` times timed, with `now()` at `NOW`, and prints one line per query:
 //! `name<TAB>median seconds<TAB>rows`. Used by `bench/compare.py`. With `KQL_BENCH_ALL` set, it
-//! also prints each run's time and page faults, in order, to stderr.
+//! also prints each run's time and page faults, in order, to stderr; with `KQL_BENCH_RESULTS`
+//! set to a folder, it writes each query's result there as `name.csv`.
 
 use kql_exec::load::{self, LoadOptions};
 use kql_exec::session::{Catalog, Session, SessionOptions};
@@ -47,7 +48,15 @@ fn main() {
             let f0 = minor_faults();
             let t = Instant::now();
             match session.query(&text) {
-                Ok(r) => rows = r.num_rows(),
+                Ok(r) => {
+                    rows = r.num_rows();
+                    if let Some(dir) = std::env::var_os("KQL_BENCH_RESULTS") {
+                        let _ = std::fs::write(
+                            PathBuf::from(dir).join(format!("{name}.csv")),
+                            kql_exec::output::to_csv(&r),
+                        );
+                    }
+                }
                 Err(e) => {
                     eprintln!("{name}: {e}");
                     break;

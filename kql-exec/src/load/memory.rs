@@ -204,8 +204,10 @@ fn dictionary_encoded(arrays: &[ArrayRef]) -> Option<Vec<ArrayRef>> {
 /// average, at least.
 const MIN_REPEATS: usize = 16;
 
-/// The most distinct values a dictionary-encoded member has.
-const MAX_DICTIONARY: usize = 1 << 16;
+/// The most distinct values a dictionary-encoded member has: a small fraction of a batch's rows,
+/// so that a function over a batch works on far fewer values than rows (given a bigger
+/// dictionary, it would decode the batch first, a copy of every text it reads).
+const MAX_DICTIONARY: usize = 1024;
 
 #[async_trait]
 impl TableProvider for MemoryTable {
