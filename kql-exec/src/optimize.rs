@@ -326,19 +326,22 @@ impl DictionaryArguments {
         let names = NamePreserver::new(&plan);
         plan.map_expressions(|e| {
             let saved = names.save(&e);
-            let t = e.transform_up(|x| {
-                let Expr::ScalarFunction(f) = &x else { return Ok(Transformed::no(x)) };
-                if !udf::takes_dictionaries(&f.func) || !f.args.iter().any(is_dictionary_text) {
-                    return Ok(Transformed::no(x));
-                }
-                let Expr::ScalarFunction(mut f) = x else { unreachable!() };
-                for a in f.args.iter_mut() {
-                    if is_dictionary_text(a) {
-                        let Expr::Cast(c) = std::mem::take(a) else { unreachable!() };
-                        *a = *c.expr;
+            let t = e.transform_up(|x| match x {
+                Expr::ScalarFunction(mut f)
+                    if udf::takes_dictionaries(&f.func) && f.args.iter().any(is_dictionary_text) =>
+                {
+                    for a in f.args.iter_mut() {
+                        let column = match &*a {
+                            Expr::Cast(c) if is_dictionary_text(a) => Some(c.expr.as_ref().clone()),
+                            _ => None,
+                        };
+                        if let Some(column) = column {
+                            *a = column;
+                        }
                     }
+                    Ok(Transformed::yes(Expr::ScalarFunction(f)))
                 }
-                Ok(Transformed::yes(Expr::ScalarFunction(f)))
+                other => Ok(Transformed::no(other)),
             })?;
             Ok(t.update_data(|e| saved.restore(e)))
         })

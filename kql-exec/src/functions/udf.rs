@@ -67,11 +67,7 @@ impl ScalarUDFImpl for KqlUdf {
         if arrays.iter().any(|a| a.data_type() == &DataType::Null) {
             return datafusion::common::exec_err!("{}: untyped null argument", self.name);
         }
-        // A bug in one function body must fail the query, not the process.
-        let out =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.body)(&arrays, rows))).map_err(|_| {
-                datafusion::common::DataFusionError::Execution(format!("internal error in {}", self.name))
-            })??;
+        let out = self.run_body(&arrays, rows)?;
         if all_scalar && out.len() == 1 {
             return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
         }
@@ -80,11 +76,18 @@ impl ScalarUDFImpl for KqlUdf {
 }
 
 impl KqlUdf {
+    /// The body over `arrays` of `rows` rows. A bug in one function body must fail the query, not
+    /// the process.
+    fn run_body(&self, arrays: &[ArrayRef], rows: usize) -> DfResult<ArrayRef> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.body)(arrays, rows)))
+            .map_err(|_| datafusion::common::DataFusionError::Execution(format!("internal error in {}", self.name)))?
+    }
+
     /// The call over a dictionary-encoded argument (a member column of a table in memory, see
     /// [`crate::load::memory`]) whose other arguments are constants: the body runs once per
     /// distinct value (and once for a null), and each row takes its value's result. `Err` gives
-    /// the arguments back for a call of another shape, a volatile function, or a dictionary with
-    /// more values than the batch has rows.
+    /// the arguments back for a call of another shape, a volatile function, an untyped null
+    /// argument, or a dictionary with as many values as the batch has rows or more.
     fn over_dictionary_values(&self, args: ScalarFunctionArgs) -> DfResult<Result<ColumnarValue, ScalarFunctionArgs>> {
         let mut arrays = args.args.iter().filter_map(|a| match a {
             ColumnarValue::Array(a) => Some(a),
@@ -94,7 +97,8 @@ impl KqlUdf {
             return Ok(Err(args));
         };
         let rows = dict.keys().len();
-        if self.signature.volatility == Volatility::Volatile || dict.values().len() >= rows {
+        let untyped = args.args.iter().any(|a| a.data_type() == DataType::Null);
+        if self.signature.volatility == Volatility::Volatile || dict.values().len() >= rows || untyped {
             return Ok(Err(args));
         }
         // the distinct values, then a null: a function need not give null for a null
@@ -109,10 +113,7 @@ impl KqlUdf {
                 ColumnarValue::Scalar(s) => s.to_array_of_size(n),
             })
             .collect::<DfResult<Vec<_>>>()?;
-        let out =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.body)(&inputs, n))).map_err(|_| {
-                datafusion::common::DataFusionError::Execution(format!("internal error in {}", self.name))
-            })??;
+        let out = self.run_body(&inputs, n)?;
         let nulls = dict.keys().logical_nulls();
         let null_at = (n - 1) as u32;
         let indices: UInt32Array = dict
