@@ -61,7 +61,7 @@ impl MemoryTable {
     }
 
     /// How many of the members extracted so far are dictionary-encoded.
-    pub fn dictionary_encoded(&self) -> usize {
+    pub fn encoded_members(&self) -> usize {
         let members = self.members.lock().unwrap_or_else(|p| p.into_inner());
         members
             .values()
@@ -396,7 +396,7 @@ mod tests {
             .map(|b| texts((0..20).map(|i| (i % 7 != b).then_some(["\"PASS\"", "\"FAIL\""][i % 2])).collect()))
             .chain([texts(vec![]), texts(vec![None])])
             .collect();
-        let encoded = dictionary_encoded(&few).expect("two values over 70 rows are encoded");
+        let encoded = dictionary_encoded(&few).expect("two values over 68 rows are encoded");
         assert_eq!(encoded.len(), few.len());
         let first = encoded[0].as_any_dictionary();
         assert_eq!(first.values().len(), 2);

@@ -391,7 +391,7 @@ mod tests {
         let table = entry.provider.downcast_ref::<MemoryTable>().unwrap();
         assert!(table.extracted() >= 4, "{}", table.extracted());
         if copies >= 20 {
-            assert!(table.dictionary_encoded() >= 3, "{}", table.dictionary_encoded());
+            assert!(table.encoded_members() >= 3, "{}", table.encoded_members());
         }
     }
 
