@@ -99,7 +99,7 @@ impl MemoryTable {
             let Some(col) = self.cols.get(*c).filter(|col| col.ty == KqlType::Dynamic) else { continue };
             let missing: Vec<&String> = keys.iter().filter(|k| !cache.contains_key(&(*c, (*k).clone()))).collect();
             if !missing.is_empty() {
-                for (k, arrays) in missing.iter().zip(self.extract(*c, &missing)) {
+                for (k, arrays) in missing.iter().zip(self.extract(*c, &missing)?) {
                     cache.insert((*c, (*k).clone()), Arc::new(arrays));
                 }
             }
@@ -128,36 +128,63 @@ impl MemoryTable {
         BatchTable::try_new(schema, Arc::new(batches), self.inner.ranges.clone())
     }
 
-    /// The members `keys` of column `c`, per key one array per batch, in one pass over the column.
-    fn extract(&self, c: usize, keys: &[&String]) -> Vec<Vec<ArrayRef>> {
-        let paths: Vec<[dj::PathElem; 1]> = keys.iter().map(|k| [dj::PathElem::Key(k.as_str())]).collect();
-        let path_refs: Vec<&[dj::PathElem]> = paths.iter().map(|p| &p[..]).collect();
-        let mut out: Vec<Vec<ArrayRef>> = vec![Vec::with_capacity(self.inner.batches.len()); keys.len()];
-        let mut found = vec![None; keys.len()];
-        for batch in self.inner.batches.iter() {
-            let values = batch.column(c).as_string::<i32>();
-            let mut builders: Vec<StringBuilder> =
-                keys.iter().map(|_| StringBuilder::with_capacity(values.len(), 0)).collect();
-            for i in 0..values.len() {
-                if values.is_null(i) {
-                    builders.iter_mut().for_each(|b| b.append_null());
-                    continue;
-                }
-                dj::get_paths_into(values.value(i), &path_refs, &mut found);
-                for (b, f) in builders.iter_mut().zip(&found) {
-                    // as the path function: a JSON null is a dynamic null
-                    match f {
-                        Some(raw) if *raw != "null" => b.append_value(raw),
-                        _ => b.append_null(),
-                    }
-                }
-            }
-            for (o, mut b) in out.iter_mut().zip(builders) {
-                o.push(Arc::new(b.finish()) as ArrayRef);
+    /// The members `keys` of column `c`, per key one array per batch (dictionary-encoded where
+    /// that pays, see [`dictionary_encoded`]): one pass over the column, its batches split among
+    /// the cores, then each member encoded on a thread of its own.
+    fn extract(&self, c: usize, keys: &[&String]) -> DfResult<Vec<Vec<ArrayRef>>> {
+        let batches = &self.inner.batches[..];
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = batches.len().div_ceil(threads).max(1);
+        let failed = || datafusion::error::DataFusionError::Execution("a thread extracting members panicked".into());
+        let parts: Vec<Vec<Vec<ArrayRef>>> = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                batches.chunks(chunk).map(|part| s.spawn(move || extract_members(part, c, keys))).collect();
+            handles.into_iter().map(|h| h.join().map_err(|_| failed())).collect::<DfResult<_>>()
+        })?;
+        let mut out: Vec<Vec<ArrayRef>> = vec![Vec::with_capacity(batches.len()); keys.len()];
+        for part in parts {
+            for (o, arrays) in out.iter_mut().zip(part) {
+                o.extend(arrays);
             }
         }
-        out.into_iter().map(|arrays| dictionary_encoded(&arrays).unwrap_or(arrays)).collect()
+        std::thread::scope(|s| {
+            let handles: Vec<_> =
+                out.into_iter().map(|arrays| s.spawn(move || dictionary_encoded(&arrays).unwrap_or(arrays))).collect();
+            handles.into_iter().map(|h| h.join().map_err(|_| failed())).collect()
+        })
     }
+}
+
+/// The members `keys` of column `c` of `batches`: per key, one text array per batch holding each
+/// row's member as raw JSON (null where the row has none, or a JSON null).
+fn extract_members(batches: &[RecordBatch], c: usize, keys: &[&String]) -> Vec<Vec<ArrayRef>> {
+    let paths: Vec<[dj::PathElem; 1]> = keys.iter().map(|k| [dj::PathElem::Key(k.as_str())]).collect();
+    let path_refs: Vec<&[dj::PathElem]> = paths.iter().map(|p| &p[..]).collect();
+    let mut out: Vec<Vec<ArrayRef>> = vec![Vec::with_capacity(batches.len()); keys.len()];
+    let mut found = vec![None; keys.len()];
+    for batch in batches {
+        let values = batch.column(c).as_string::<i32>();
+        let mut builders: Vec<StringBuilder> =
+            keys.iter().map(|_| StringBuilder::with_capacity(values.len(), 0)).collect();
+        for i in 0..values.len() {
+            if values.is_null(i) {
+                builders.iter_mut().for_each(|b| b.append_null());
+                continue;
+            }
+            dj::get_paths_into(values.value(i), &path_refs, &mut found);
+            for (b, f) in builders.iter_mut().zip(&found) {
+                // as the path function: a JSON null is a dynamic null
+                match f {
+                    Some(raw) if *raw != "null" => b.append_value(raw),
+                    _ => b.append_null(),
+                }
+            }
+        }
+        for (o, mut b) in out.iter_mut().zip(builders) {
+            o.push(Arc::new(b.finish()) as ArrayRef);
+        }
+    }
+    out
 }
 
 /// A member's text arrays (one per batch) dictionary-encoded over one dictionary shared by all
@@ -169,7 +196,8 @@ impl MemoryTable {
 fn dictionary_encoded(arrays: &[ArrayRef]) -> Option<Vec<ArrayRef>> {
     let rows: usize = arrays.iter().map(|a| a.len() - a.null_count()).sum();
     let limit = (rows / MIN_REPEATS).min(MAX_DICTIONARY);
-    let mut index: HashMap<&str, i32> = HashMap::new();
+    // (DataFusion's hash map: a fast hash, where std's is built to resist adversaries)
+    let mut index: datafusion::common::HashMap<&str, i32> = datafusion::common::HashMap::default();
     let mut values = StringBuilder::new();
     let mut keys = Vec::with_capacity(arrays.len());
     for a in arrays {
