@@ -32,6 +32,8 @@ fn main() {
         session.add_batches(&t.name, t.cols, t.batches).expect("add table");
     }
     eprintln!("loaded in {:.2} s", t.elapsed().as_secs_f64());
+    let all = std::env::var_os("KQL_BENCH_ALL").is_some();
+    let results = std::env::var_os("KQL_BENCH_RESULTS").map(PathBuf::from);
     for q in &args[3..] {
         let text = std::fs::read_to_string(q).expect("query file");
         let name = PathBuf::from(q).file_stem().and_then(|s| s.to_str()).unwrap_or("query").to_string();
@@ -46,18 +48,14 @@ fn main() {
         }
         let first = first.elapsed();
         let mut faults = Vec::new();
+        let mut last = None;
         for _ in 0..runs {
-            let f0 = minor_faults();
+            let f0 = if all { minor_faults() } else { 0 };
             let t = Instant::now();
             match session.query(&text) {
                 Ok(r) => {
                     rows = r.num_rows();
-                    if let Some(dir) = std::env::var_os("KQL_BENCH_RESULTS") {
-                        let _ = std::fs::write(
-                            PathBuf::from(dir).join(format!("{name}.csv")),
-                            kql_exec::output::to_csv(&r),
-                        );
-                    }
+                    last = Some(r);
                 }
                 Err(e) => {
                     eprintln!("{name}: {e}");
@@ -65,12 +63,19 @@ fn main() {
                 }
             }
             times.push(t.elapsed().as_secs_f64());
-            faults.push(minor_faults() - f0);
+            if all {
+                faults.push(minor_faults() - f0);
+            }
+        }
+        if let (Some(dir), Some(r)) = (&results, &last) {
+            if let Err(e) = std::fs::write(dir.join(format!("{name}.csv")), kql_exec::output::to_csv(r)) {
+                eprintln!("{name}: cannot write its result: {e}");
+            }
         }
         if times.is_empty() {
             continue;
         }
-        if std::env::var_os("KQL_BENCH_ALL").is_some() {
+        if all {
             let all: Vec<String> = times.iter().map(|t| format!("{:.1}", t * 1e3)).collect();
             eprintln!(
                 "{name} (ms, in order, after an untimed first run of {:.1}): {}",

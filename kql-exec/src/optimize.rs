@@ -34,7 +34,7 @@ use datafusion::scalar::ScalarValue;
 use std::sync::Arc;
 
 /// The `OptimizerRule` of a rule that DataFusion applies to every node, bottom up, through the
-/// type's own `rewrite_node`: the three rules of this module differ only in that and their name.
+/// type's own `rewrite_node`: the rules of this module differ only in that and their name.
 macro_rules! bottom_up_rule {
     ($rule:ty, $name:literal) => {
         impl OptimizerRule for $rule {
@@ -265,6 +265,52 @@ fn compare_text_of(exprs: &[Expr], inner: &Projection) -> Result<Option<(Vec<Exp
     Ok(Some((out, Projection::try_new(pass, inner.input.clone())?)))
 }
 
+/// Gives the functions that take dictionary-encoded text ([`udf::takes_dictionaries`]) the
+/// dictionary-encoded member columns of tables in memory directly, where [`crate::load::paths`]
+/// reads them through a conversion to text: `tostring(CAST(m AS Utf8))` becomes `tostring(m)`.
+/// Elsewhere (an operator, a DataFusion function, the output) the conversion stays.
+#[derive(Debug, Default)]
+pub struct DictionaryArguments;
+
+bottom_up_rule!(DictionaryArguments, "kql_dictionary_arguments");
+
+impl DictionaryArguments {
+    /// The rule on one node of the plan.
+    fn rewrite_node(&self, plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
+        let inputs: Vec<Arc<DFSchema>> = plan.inputs().iter().map(|i| i.schema().clone()).collect();
+        let is_dictionary_text = |e: &Expr| -> bool {
+            let Expr::Cast(c) = e else { return false };
+            let Expr::Column(col) = c.expr.as_ref() else { return false };
+            c.field.data_type() == &DataType::Utf8
+                && inputs
+                    .iter()
+                    .any(|s| s.field_from_column(col).is_ok_and(|f| crate::types::is_dictionary_text(f.data_type())))
+        };
+        let names = NamePreserver::new(&plan);
+        plan.map_expressions(|e| {
+            let saved = names.save(&e);
+            let t = e.transform_up(|x| match x {
+                Expr::ScalarFunction(mut f)
+                    if udf::takes_dictionaries(&f.func) && f.args.iter().any(is_dictionary_text) =>
+                {
+                    for a in f.args.iter_mut() {
+                        let column = match &*a {
+                            Expr::Cast(c) if is_dictionary_text(a) => Some(c.expr.as_ref().clone()),
+                            _ => None,
+                        };
+                        if let Some(column) = column {
+                            *a = column;
+                        }
+                    }
+                    Ok(Transformed::yes(Expr::ScalarFunction(f)))
+                }
+                other => Ok(Transformed::no(other)),
+            })?;
+            Ok(t.update_data(|e| saved.restore(e)))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,52 +344,5 @@ mod tests {
             // the plan's columns are qualified by the table
             assert_eq!(g.replace("t.", ""), w.replace("t.", ""), "{got:?}");
         }
-    }
-}
-
-/// Gives the functions that take dictionary-encoded text ([`udf::takes_dictionaries`]) the
-/// dictionary-encoded member columns of tables in memory directly, where [`crate::load::paths`]
-/// reads them through a conversion to text: `tostring(CAST(m AS Utf8))` becomes `tostring(m)`.
-/// Elsewhere (an operator, a DataFusion function, the output) the conversion stays.
-#[derive(Debug, Default)]
-pub struct DictionaryArguments;
-
-bottom_up_rule!(DictionaryArguments, "kql_dictionary_arguments");
-
-impl DictionaryArguments {
-    /// The rule on one node of the plan.
-    fn rewrite_node(&self, plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
-        let inputs: Vec<Arc<DFSchema>> = plan.inputs().iter().map(|i| i.schema().clone()).collect();
-        let is_dictionary_text = |e: &Expr| -> bool {
-            let Expr::Cast(c) = e else { return false };
-            let Expr::Column(col) = c.expr.as_ref() else { return false };
-            c.field.data_type() == &DataType::Utf8
-                && inputs.iter().any(|s| {
-                    s.field_from_column(col)
-                        .is_ok_and(|f| matches!(f.data_type(), DataType::Dictionary(_, v) if **v == DataType::Utf8))
-                })
-        };
-        let names = NamePreserver::new(&plan);
-        plan.map_expressions(|e| {
-            let saved = names.save(&e);
-            let t = e.transform_up(|x| match x {
-                Expr::ScalarFunction(mut f)
-                    if udf::takes_dictionaries(&f.func) && f.args.iter().any(is_dictionary_text) =>
-                {
-                    for a in f.args.iter_mut() {
-                        let column = match &*a {
-                            Expr::Cast(c) if is_dictionary_text(a) => Some(c.expr.as_ref().clone()),
-                            _ => None,
-                        };
-                        if let Some(column) = column {
-                            *a = column;
-                        }
-                    }
-                    Ok(Transformed::yes(Expr::ScalarFunction(f)))
-                }
-                other => Ok(Transformed::no(other)),
-            })?;
-            Ok(t.update_data(|e| saved.restore(e)))
-        })
     }
 }

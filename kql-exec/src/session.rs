@@ -379,7 +379,17 @@ impl Session {
         ctx.add_optimizer_rule(Arc::new(crate::optimize::DynamicTextComparisons));
         ctx.add_optimizer_rule(Arc::new(crate::optimize::TextEqualityInFilters));
         ctx.add_optimizer_rule(Arc::new(crate::optimize::CheapPredicatesFirst));
-        ctx.add_optimizer_rule(Arc::new(crate::optimize::DictionaryArguments));
+        // before DataFusion's common-subexpression elimination, which would otherwise compute a
+        // conversion of an encoded member used twice (`isnotempty(d.k) and tostring(d.k) == "v"`)
+        // once, as a column of text, where the functions can read the member as it is
+        let mut rules = ctx.state().optimizers().to_vec();
+        let at = rules.iter().position(|r| r.name() == "common_sub_expression_eliminate").unwrap_or(rules.len());
+        rules.insert(at, Arc::new(crate::optimize::DictionaryArguments));
+        let ctx = SessionContext::new_with_state(
+            datafusion::execution::SessionStateBuilder::new_from_existing(ctx.state())
+                .with_optimizer_rules(rules)
+                .build(),
+        );
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .enable_all()

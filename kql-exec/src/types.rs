@@ -14,6 +14,12 @@ pub fn arrow_type(t: KqlType) -> DataType {
     }
 }
 
+/// Whether `t` is dictionary-encoded text (the member columns of tables in memory with few
+/// distinct values, see [`crate::load::memory`]).
+pub fn is_dictionary_text(t: &DataType) -> bool {
+    matches!(t, DataType::Dictionary(_, v) if **v == DataType::Utf8)
+}
+
 /// True for int, long, real and decimal.
 pub fn is_numeric(t: KqlType) -> bool {
     matches!(t, KqlType::Int | KqlType::Long | KqlType::Real | KqlType::Decimal)

@@ -51,7 +51,7 @@ impl ScalarUDFImpl for TextEq {
             ColumnarValue::Array(a) if a.data_type() == &DataType::Utf8 => {
                 Ok(ColumnarValue::Array(Arc::new(equal(a, needle.as_bytes()))))
             }
-            ColumnarValue::Array(a) if matches!(a.data_type(), DataType::Dictionary(_, v) if **v == DataType::Utf8) => {
+            ColumnarValue::Array(a) if crate::types::is_dictionary_text(a.data_type()) => {
                 Ok(ColumnarValue::Array(Arc::new(equal_dictionary(a, needle.as_bytes()))))
             }
             other => exec_err!("{TEXT_EQ}: a text argument expected, not {}", other.data_type()),

@@ -63,10 +63,7 @@ impl MemoryTable {
     /// How many of the members extracted so far are dictionary-encoded.
     pub fn encoded_members(&self) -> usize {
         let members = self.members.lock().unwrap_or_else(|p| p.into_inner());
-        members
-            .values()
-            .filter(|m| m.first().is_some_and(|a| matches!(a.data_type(), DataType::Dictionary(..))))
-            .count()
+        members.values().filter(|m| m.first().is_some_and(|a| crate::types::is_dictionary_text(a.data_type()))).count()
     }
 
     /// How many members of dynamic columns have been extracted and kept so far.

@@ -181,9 +181,19 @@ fn member_scan(scan: &TableScan, uses: &Uses) -> datafusion::error::Result<Optio
         .map(Some)
 }
 
-/// A member column in the input of a node: `(qualifier, dynamic column, key, member column,
-/// type)`.
-type Member = (Option<TableReference>, String, String, String, DataType);
+/// A member column in the input of a node.
+struct Member {
+    /// The qualifier of the dynamic column (and of its member columns).
+    qualifier: Option<TableReference>,
+    /// The dynamic column.
+    column: String,
+    /// The member's key.
+    key: String,
+    /// The member column's name ([`member_column`]).
+    name: String,
+    /// The member column's type: text, or dictionary-encoded text.
+    ty: DataType,
+}
 
 /// The member columns in the inputs of a node.
 fn members_in(node: &LogicalPlan) -> Vec<Member> {
@@ -191,7 +201,13 @@ fn members_in(node: &LogicalPlan) -> Vec<Member> {
     for input in node.inputs() {
         for (q, f) in input.schema().iter() {
             if let Some((col, key)) = f.name().split_once('\u{1f}') {
-                out.push((q.cloned(), col.to_string(), key.to_string(), f.name().clone(), f.data_type().clone()));
+                out.push(Member {
+                    qualifier: q.cloned(),
+                    column: col.to_string(),
+                    key: key.to_string(),
+                    name: f.name().clone(),
+                    ty: f.data_type().clone(),
+                });
             }
         }
     }
@@ -206,7 +222,7 @@ fn with_member_columns(node: LogicalPlan) -> datafusion::error::Result<Transform
         return Ok(Transformed::no(node));
     }
     let matching = |c: &Column| -> Vec<&Member> {
-        members.iter().filter(|m| m.1 == c.name && (c.relation.is_none() || c.relation == m.0)).collect()
+        members.iter().filter(|m| m.column == c.name && (c.relation.is_none() || c.relation == m.qualifier)).collect()
     };
     let node = match node {
         LogicalPlan::Projection(p) => {
@@ -217,7 +233,7 @@ fn with_member_columns(node: LogicalPlan) -> datafusion::error::Result<Transform
                     _ => Vec::new(),
                 };
                 exprs.push(e);
-                exprs.extend(passed.into_iter().map(|m| Expr::Column(Column::new(m.0.clone(), &m.3))));
+                exprs.extend(passed.into_iter().map(|m| Expr::Column(Column::new(m.qualifier.clone(), &m.name))));
             }
             LogicalPlan::Projection(Projection::try_new(exprs, p.input)?)
         }
@@ -237,15 +253,15 @@ fn with_member_columns(node: LogicalPlan) -> datafusion::error::Result<Transform
                 return Ok(Transformed::no(x));
             };
             let Some(key) = f.args.get(1).and_then(first_key) else { return Ok(Transformed::no(x)) };
-            let found: Vec<_> = matching(c).into_iter().filter(|m| m.2 == key).collect();
+            let found: Vec<_> = matching(c).into_iter().filter(|m| m.key == key).collect();
             let [m] = found.as_slice() else {
                 if found.len() > 1 {
                     return Err(DataFusionError::Plan(format!("ambiguous member column {key} of {}", c.name)));
                 }
                 return Ok(Transformed::no(x));
             };
-            let mut member = Expr::Column(Column::new(m.0.clone(), &m.3));
-            if m.4 != DataType::Utf8 {
+            let mut member = Expr::Column(Column::new(m.qualifier.clone(), &m.name));
+            if m.ty != DataType::Utf8 {
                 // a dictionary-encoded member reads as text (see `optimize::DictionaryArguments`)
                 member = Expr::Cast(Cast::new(Box::new(member), DataType::Utf8));
             }
@@ -392,6 +408,10 @@ mod tests {
         assert!(table.extracted() >= 4, "{}", table.extracted());
         if copies >= 20 {
             assert!(table.encoded_members() >= 3, "{}", table.encoded_members());
+            // the functions read the encoded members as they are, not through a conversion
+            let q = "ContainerLogV2 | where tostring(LogMessage.level) == 'INFO' | where isnotempty(LogMessage.level) | project l = tostring(LogMessage.level)";
+            let plan = memory.optimized_plan(q).unwrap().display_indent().to_string();
+            assert!(plan.contains("kql_text_eq(") && !plan.contains("CAST("), "{plan}");
         }
     }
 
