@@ -41,6 +41,10 @@ pub struct DataArgs {
     /// Memory limit for a query, e.g. 2G or 512M.
     #[arg(long = "memory-limit", value_name = "BYTES")]
     pub memory_limit: Option<String>,
+    /// The UTC offset of times in CSV columns headed `[Local Time]` (a portal export in the
+    /// browser's time zone), e.g. +02:00 or -05:00; without it they are read as UTC, with a warning.
+    #[arg(long, value_name = "OFFSET")]
+    pub tz: Option<String>,
     /// Make unreadable input records an error instead of skipping them.
     #[arg(long)]
     pub strict: bool,
@@ -112,8 +116,12 @@ pub fn build_session_with(
     if let Some(g) = &a.geoip {
         catalog.set_geoip(g.clone());
     }
-    for s in &a.schemas {
-        let c = SchemaCatalog::load_path(s).map_err(|e| format!("--schema: {e}"))?;
+    // `<Table>_Schema.csv` beside the data (Azure-Sentinel's custom-table samples), then
+    // `--schema` files over them; Log Analytics gives every workspace table the standard columns
+    let near = a.data.iter().cloned().chain(a.tables.iter().filter_map(|t| t.split_once('=').map(|(_, p)| p.into())));
+    for s in near.flat_map(|p: PathBuf| SchemaCatalog::schema_csvs_near(&p)).chain(a.schemas.iter().cloned()) {
+        let mut c = SchemaCatalog::load_path(&s).map_err(|e| format!("--schema: {e}"))?;
+        c.add_standard_columns();
         catalog.add_schemas(c);
     }
     for m in &a.externaldata {
@@ -153,7 +161,14 @@ pub fn build_session_with(
     for f in &a.functions {
         load_functions(&mut session, f)?;
     }
-    let opts = LoadOptions { strict: a.strict, ..Default::default() };
+    let local_offset_minutes = match &a.tz {
+        Some(t) => Some(
+            load::timefmt::parse_offset(t)
+                .ok_or_else(|| format!("--tz `{t}` is not a UTC offset (use e.g. +02:00, -0530 or UTC)"))?,
+        ),
+        None => None,
+    };
+    let opts = LoadOptions { strict: a.strict, local_offset_minutes, ..Default::default() };
     let mut specs: Vec<(String, Vec<PathBuf>)> = Vec::new();
     for d in &a.data {
         specs.extend(load::discover(d, session.catalog.schemas()).map_err(|e| e.to_string())?);
@@ -258,6 +273,7 @@ fn load_functions(session: &mut Session, path: &std::path::Path) -> Result<(), S
     for f in files {
         let text = std::fs::read_to_string(&f).map_err(|e| format!("--functions {}: {e}", f.display()))?;
         let is_yaml = matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+        let path = f.display().to_string();
         let kql = if is_yaml {
             match rule_pack::parsers::function_from_yaml(&f, &text) {
                 Ok(Some(k)) => k,
@@ -268,10 +284,15 @@ fn load_functions(session: &mut Session, path: &std::path::Path) -> Result<(), S
                 }
             }
         } else {
-            text
+            text.clone()
         };
-        if let Err(e) = session.add_functions_text(&kql) {
-            errors.push(format!("--functions {}: {e}", f.display()));
+        let source = if is_yaml {
+            kql_exec::session::FunctionSource::embedded(path, &kql, &text)
+        } else {
+            kql_exec::session::FunctionSource::plain(path, &kql)
+        };
+        if let Err(e) = session.add_functions_from(&kql, Some(Arc::new(source))) {
+            errors.push(e.render("", ""));
         }
     }
     if let Some(first) = errors.first() {

@@ -15,17 +15,33 @@ pub struct KqlError {
     pub span: Option<Span>,
     /// How to fix it, when we can tell.
     pub help: Option<String>,
+    /// When the error is inside a stored function (a parser loaded with `--functions`): where in
+    /// that function's file; `span` is then the user's call that reached it.
+    pub origin: Option<Box<ErrorOrigin>>,
+}
+
+/// Where in a stored function's own file an error is (see [`KqlError::origin`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorOrigin {
+    /// The function's file, as the user named it.
+    pub path: String,
+    /// The file's text.
+    pub text: std::sync::Arc<str>,
+    /// The place in `text`.
+    pub span: Span,
+    /// The function's name.
+    pub function: String,
 }
 
 impl KqlError {
     /// An error with a code and message at a span.
     pub fn new(code: &'static str, message: impl Into<String>, span: Span) -> Self {
-        KqlError { code, message: message.into(), span: Some(span), help: None }
+        KqlError { code, message: message.into(), span: Some(span), help: None, origin: None }
     }
 
     /// An error without a position.
     pub fn general(code: &'static str, message: impl Into<String>) -> Self {
-        KqlError { code, message: message.into(), span: None, help: None }
+        KqlError { code, message: message.into(), span: None, help: None, origin: None }
     }
 
     /// Add a help line.
@@ -34,8 +50,26 @@ impl KqlError {
         self
     }
 
-    /// Render like rustc against the query text.
+    /// Render like rustc against the query text. An error inside a stored function is shown in
+    /// the function's file, followed by the user's call that reached it (as rustc shows an error
+    /// inside a macro, then "in this macro invocation").
     pub fn render(&self, path: &str, text: &str) -> String {
+        if let Some(o) = &self.origin {
+            let mut s = kql_parser::render_diagnostic(
+                "error",
+                self.code,
+                &self.message,
+                &o.path,
+                &o.text,
+                o.span,
+                self.help.as_deref(),
+            );
+            if let Some(call) = self.span {
+                let label = format!("in this call of `{}`", o.function);
+                s.push_str(&kql_parser::render_note(&label, path, text, call));
+            }
+            return s;
+        }
         match self.span {
             Some(span) => {
                 kql_parser::render_diagnostic("error", self.code, &self.message, path, text, span, self.help.as_deref())
@@ -68,7 +102,7 @@ impl std::error::Error for KqlError {}
 
 impl From<SyntaxError> for KqlError {
     fn from(e: SyntaxError) -> Self {
-        KqlError { code: e.code, message: e.message, span: Some(e.span), help: None }
+        KqlError { code: e.code, message: e.message, span: Some(e.span), help: None, origin: None }
     }
 }
 

@@ -35,6 +35,83 @@ pub struct StoredFunction {
     pub def: Rc<ast::FunctionDef>,
     /// Whether it returns a table.
     pub is_tabular: bool,
+    /// The file it was defined in, to show errors inside it there.
+    pub source: Option<Arc<FunctionSource>>,
+}
+
+/// The file a stored function's text came from: a `.kql` file, or the query of a parser YAML
+/// file, whose lines sit indented inside the YAML (errors inside the function are shown at
+/// the file's own line and column).
+#[derive(Debug)]
+pub struct FunctionSource {
+    /// The file, as the user named it.
+    pub path: String,
+    /// The KQL text the session parsed (its spans are offsets in it).
+    pub kql: String,
+    /// The file's text.
+    pub file: Arc<str>,
+    /// For each line of `kql`, the byte offset in `file` where the same text starts.
+    line_starts: Vec<Option<usize>>,
+}
+
+impl FunctionSource {
+    /// A source whose KQL text is the file's text (a `.kql` file).
+    pub fn plain(path: impl Into<String>, text: &str) -> FunctionSource {
+        let mut starts = vec![Some(0)];
+        starts.extend(text.match_indices('\n').map(|(i, _)| Some(i + 1)));
+        FunctionSource { path: path.into(), kql: text.to_string(), file: Arc::from(text), line_starts: starts }
+    }
+
+    /// A source whose KQL text was taken out of `file` (a YAML block) and wrapped: each KQL line
+    /// is found in the file (in order, as the indented text of a line); lines that are not
+    /// there (the added `let ... {` wrapper) map nowhere.
+    pub fn embedded(path: impl Into<String>, kql: &str, file: &str) -> FunctionSource {
+        let file_lines: Vec<(usize, &str)> = {
+            let mut start = 0;
+            file.split('\n')
+                .map(|l| {
+                    let at = start;
+                    start += l.len() + 1;
+                    (at, l.trim_end())
+                })
+                .collect()
+        };
+        let find = |from: usize, line: &str| {
+            (from..file_lines.len()).find_map(|i| {
+                let (at, fl) = file_lines[i];
+                let indent = fl.len().checked_sub(line.len())?;
+                (fl.ends_with(line) && fl[..indent].chars().all(char::is_whitespace)).then_some((i, at + indent))
+            })
+        };
+        let mut cursor = 0;
+        let mut starts = Vec::new();
+        for line in kql.split('\n') {
+            let line = line.trim_end();
+            if line.trim().is_empty() {
+                starts.push(None);
+                continue;
+            }
+            // in order from the last match; from the top again for a body the text repeats
+            // (a parser's alias is defined with the same body)
+            match find(cursor, line).or_else(|| find(0, line)) {
+                Some((i, at)) => {
+                    cursor = i + 1;
+                    starts.push(Some(at));
+                }
+                None => starts.push(None),
+            }
+        }
+        FunctionSource { path: path.into(), kql: kql.to_string(), file: Arc::from(file), line_starts: starts }
+    }
+
+    /// The place in the file of a span of the KQL text, when its line is one of the file's.
+    pub fn file_span(&self, span: kql_parser::Span) -> Option<kql_parser::Span> {
+        let line = self.kql.get(..span.start)?.matches('\n').count();
+        let line_start = self.kql[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let at = (*self.line_starts.get(line)?)? + (span.start - line_start);
+        let len = span.end.saturating_sub(span.start);
+        (at <= self.file.len()).then(|| kql_parser::Span::new(at, (at + len).min(self.file.len())))
+    }
 }
 
 /// Tables, stored functions and known schemas.
@@ -515,14 +592,35 @@ impl Session {
 
     /// Load stored functions from a KQL text of `let` definitions.
     pub fn add_functions_text(&mut self, text: &str) -> Result<usize> {
-        let script = kql_parser::parse(text)?;
+        self.add_functions_from(text, None)
+    }
+
+    /// [`Session::add_functions_text`], remembering the file the text came from: errors inside
+    /// these functions are then shown in that file.
+    pub fn add_functions_from(&mut self, text: &str, source: Option<Arc<FunctionSource>>) -> Result<usize> {
+        let script = kql_parser::parse(text).map_err(|e| {
+            let mut err = KqlError::from(e);
+            if let Some(src) = &source {
+                if let Some(at) = err.span.and_then(|sp| src.file_span(sp)) {
+                    err.origin = Some(Box::new(crate::error::ErrorOrigin {
+                        path: src.path.clone(),
+                        text: src.file.clone(),
+                        span: at,
+                        function: String::new(),
+                    }));
+                    err.span = None; // the error is in the file, not in a query
+                }
+            }
+            err
+        })?;
         let mut n = 0;
         for st in &script.statements {
             if let ast::StatementKind::Let { name, value: ast::LetValue::Function(f) } = &st.kind {
                 let probe_runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: None, cancel: &self.cancel };
                 let probe = Binder::new(&self.catalog, 0, &probe_runner, BindOptions { check_only: true });
                 let is_tabular = probe.function_is_tabular(f);
-                self.catalog.add_function(&name.name, StoredFunction { def: Rc::new(f.clone()), is_tabular });
+                let source = source.clone();
+                self.catalog.add_function(&name.name, StoredFunction { def: Rc::new(f.clone()), is_tabular, source });
                 n += 1;
             }
         }

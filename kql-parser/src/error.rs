@@ -35,6 +35,31 @@ impl SyntaxError {
     }
 }
 
+/// A note under a diagnostic, pointing at a second place (possibly in another file):
+///
+/// ```text
+///   = note: in this call of `vimDnsAZFW`
+///  --> query.kql:3:1
+///   |
+/// 3 | vimDnsAZFW | take 5
+///   | ^^^^^^^^^^
+/// ```
+pub fn render_note(label: &str, path: &str, text: &str, span: Span) -> String {
+    let idx = LineIndex::new(text);
+    let (line, col) = idx.line_col(text, span.start);
+    let src = idx.line_text(text, line);
+    let gutter = line.to_string().len();
+    let pad = " ".repeat(gutter);
+    let line_end = idx.line_start(line) + src.len();
+    let end = span.end.min(line_end).max(span.start);
+    let width = text.get(span.start..end).map(|s| s.chars().count()).unwrap_or(0).max(1);
+    let prefix: String = src.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    format!(
+        "{pad} = note: {label}\n{pad}--> {path}:{line}:{col}\n{pad} |\n{line} | {src}\n{pad} | {prefix}{}\n",
+        "^".repeat(width)
+    )
+}
+
 /// Render a diagnostic in rustc's style with the source line, a caret underline and an
 /// optional help line.
 pub fn render_diagnostic(

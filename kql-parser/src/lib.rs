@@ -27,7 +27,7 @@ pub mod span;
 pub mod stmt;
 
 pub use ast::*;
-pub use error::{render_diagnostic, SyntaxError};
+pub use error::{render_diagnostic, render_note, SyntaxError};
 pub use span::{LineIndex, Span};
 
 /// Parse a whole query text (statements separated by `;`).

@@ -6,6 +6,7 @@ mod conformance;
 mod corpus_runs;
 mod formats;
 mod parser_corpus;
+mod real_samples;
 mod repl;
 mod rule_pack;
 mod seed_queries;

@@ -66,7 +66,8 @@ pub fn exclusive_copy(c: &Catalog) -> Catalog {
     let names: Vec<String> = c.function_names().cloned().collect();
     for n in names {
         if let Some(f) = c.function(&n) {
-            d.add_function(&n, StoredFunction { def: Rc::new((*f.def).clone()), is_tabular: f.is_tabular });
+            let def = Rc::new((*f.def).clone());
+            d.add_function(&n, StoredFunction { def, is_tabular: f.is_tabular, source: f.source.clone() });
         }
     }
     d

@@ -374,8 +374,14 @@ impl<'a> Binder<'a> {
             K::Name(n) => match self.scope.get(&n.name) {
                 Some(Binding::Tabular(_)) => true,
                 Some(Binding::Scalar(_)) => false,
-                Some(Binding::Function(f, _)) => f.params.is_empty() && self.function_is_tabular(f),
-                None => self.catalog.has_table(&n.name) || self.catalog.schemas().function(&n.name).is_some(),
+                // a function every parameter of which has a default is called by its bare name
+                // (`let T = ASimDnsAZFW;`, as Microsoft's ASIM testers are invoked)
+                Some(Binding::Function(f, _)) => callable_without_args(f) && self.function_is_tabular(f),
+                None => {
+                    self.catalog.has_table(&n.name)
+                        || self.catalog.schemas().function(&n.name).is_some()
+                        || self.catalog.function(&n.name).is_some_and(|f| f.is_tabular && callable_without_args(&f.def))
+                }
             },
             K::Member { target, .. } => {
                 matches!(&target.kind, K::Call { target: None, name, .. } if self.patterns.contains_key(&name.name))
@@ -401,6 +407,8 @@ impl<'a> Binder<'a> {
     }
 
     /// Whether a user function returns a table (its last statement is tabular).
+    ///
+    /// See also [`callable_without_args`].
     pub fn function_is_tabular(&self, f: &ast::FunctionDef) -> bool {
         let mut probe = Binder {
             catalog: self.catalog,
@@ -513,3 +521,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Shared handle type for table providers.
 pub type Provider = Arc<dyn datafusion::catalog::TableProvider>;
+
+/// True when a function can be called with no arguments: every parameter has a default value.
+pub fn callable_without_args(f: &ast::FunctionDef) -> bool {
+    f.params.iter().all(|p| p.default.is_some())
+}

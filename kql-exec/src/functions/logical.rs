@@ -40,20 +40,43 @@ pub fn common_type(types: &[KqlType]) -> KqlType {
     t
 }
 
+/// The type of `iff`/`case`, as Kusto types them: the branches' common type, where a `dynamic`
+/// branch takes the type of the others (`case(c, split(h, ".")[0], "")` is a string); branches
+/// of types with no common one (`long` and `string`) give `dynamic`.
+pub fn branch_type(types: &[KqlType]) -> KqlType {
+    let mut known = types.iter().copied().filter(|t| *t != KqlType::Dynamic);
+    let Some(mut t) = known.next() else { return KqlType::Dynamic };
+    for u in known {
+        if u == t {
+            continue;
+        }
+        t = if is_numeric(t) && is_numeric(u) {
+            if t == KqlType::Int && u == KqlType::Int {
+                KqlType::Int
+            } else {
+                numeric_common(t, u)
+            }
+        } else {
+            return KqlType::Dynamic;
+        };
+    }
+    t
+}
+
 /// Bind the logical family.
 pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Bound>> {
     let b = &*ctx.binder;
     Some(match (name, args.len()) {
         ("iff" | "iif", 3) => (|| {
             let c = b.as_bool(args[0].clone(), ctx.span)?;
-            let t = common_type(&[args[1].ty, args[2].ty]);
+            let t = branch_type(&[args[1].ty, args[2].ty]);
             let x = b.coerce(args[1].clone(), t).expr;
             let y = b.coerce(args[2].clone(), t).expr;
             Ok(Bound::new(when(null_false(c), x).otherwise(y)?, t))
         })(),
         ("case", n) if n >= 3 && n % 2 == 1 => (|| {
             let values: Vec<KqlType> = (0..n / 2).map(|k| args[2 * k + 1].ty).chain([args[n - 1].ty]).collect();
-            let t = common_type(&values);
+            let t = branch_type(&values);
             let mut w = when(null_false(b.as_bool(args[0].clone(), ctx.span)?), b.coerce(args[1].clone(), t).expr);
             for k in 1..n / 2 {
                 w = w.when(
@@ -64,7 +87,9 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
             Ok(Bound::new(w.otherwise(b.coerce(args[n - 1].clone(), t).expr)?, t))
         })(),
         ("coalesce", n) if n >= 1 => {
-            let t = common_type(&args.iter().map(|a| a.ty).collect::<Vec<_>>());
+            // Kusto's engine runs `coalesce(selected_schema, f['EventSchema'], 'Common')` (in
+            // Microsoft's ASimDataTester) as a string: a dynamic argument takes the others' type
+            let t = branch_type(&args.iter().map(|a| a.ty).collect::<Vec<_>>());
             let exprs: Vec<Expr> = args
                 .iter()
                 .map(|a| {

@@ -1407,7 +1407,7 @@ pub(crate) fn indexof_regex(s: &str, pat: &str, start: i64, length: i64, occurre
     if start < 0 || length < -1 || occurrence <= 0 {
         return None;
     }
-    let re = regex::Regex::new(pat).ok()?;
+    let re = crate::value::re2::compile(pat).ok()?;
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     let n = chars.len() as i64;
     if start > n {

@@ -254,7 +254,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
 
 /// Call a user-defined function (from `let` or `--functions`) in scalar position.
 pub fn call_user_function(b: &mut Binder, n: &str, args: &[ast::Arg], rel: &Rel, span: Span) -> Result<Bound> {
-    let (def, scope) = resolve_user_function(b, n, span)?;
+    let (def, scope, source) = resolve_user_function(b, n, span)?;
     let saved = enter_function(b, &def, scope, args, Some(rel), span)?;
     let result = (|| {
         let e = body_result(b, &def, n, span)?;
@@ -263,7 +263,8 @@ pub fn call_user_function(b: &mut Binder, n: &str, args: &[ast::Arg], rel: &Rel,
             return b.toscalar(r, span);
         }
         b.bind_scalar(&e, rel)
-    })();
+    })()
+    .map_err(|e| from_function_body(e, n, source.as_ref(), span));
     leave_function(b, saved);
     result.map(|r| Bound { hint: NameHint::None, ..r })
 }
@@ -297,16 +298,18 @@ pub fn call_user_tabular(b: &mut Binder, n: &str, args: &[ast::Arg], span: Span)
         }
         return Err(err);
     }
-    let (def, scope) = resolve_user_function(b, n, span)?;
+    let (def, scope, source) = resolve_user_function(b, n, span)?;
     let saved = enter_function(b, &def, scope, args, None, span)?;
-    let result = body_result(b, &def, n, span).and_then(|e| b.bind_tabular(&e));
+    let result = body_result(b, &def, n, span)
+        .and_then(|e| b.bind_tabular(&e))
+        .map_err(|e| from_function_body(e, n, source.as_ref(), span));
     leave_function(b, saved);
     result
 }
 
 /// `T | invoke f(args)`: call `f` with `T` as its first (tabular) argument.
 pub fn invoke(b: &mut Binder, input: Rel, name: &ast::Ident, args: &[ast::Arg], span: Span) -> Result<Rel> {
-    let (def, scope) = resolve_user_function(b, &name.name, span)?;
+    let (def, scope, source) = resolve_user_function(b, &name.name, span)?;
     let Some(first) = def.params.first() else {
         return Err(KqlError::new("KQL074", format!("`{}` takes no table to invoke on", name.name), span));
     };
@@ -316,7 +319,9 @@ pub fn invoke(b: &mut Binder, input: Rel, name: &ast::Ident, args: &[ast::Arg], 
     let inner_scope = b.scope.clone();
     b.scope = saved_scope.clone();
     let saved = enter_function(b, &rest_def, inner_scope, args, None, span)?;
-    let result = body_result(b, &def, &name.name, span).and_then(|e| b.bind_tabular(&e));
+    let result = body_result(b, &def, &name.name, span)
+        .and_then(|e| b.bind_tabular(&e))
+        .map_err(|e| from_function_body(e, &name.name, source.as_ref(), span));
     leave_function(b, saved);
     result
 }
@@ -335,18 +340,46 @@ fn body_result(b: &mut Binder, def: &ast::FunctionDef, n: &str, span: Span) -> R
     last.ok_or_else(|| KqlError::new("KQL072", format!("function `{n}` has no result expression"), span))
 }
 
-fn resolve_user_function(
-    b: &Binder,
-    n: &str,
-    span: Span,
-) -> Result<(std::rc::Rc<ast::FunctionDef>, crate::binder::Scope)> {
+/// A user function: its definition, the scope it was defined in, and the file it came from
+/// (stored functions).
+type UserFunction =
+    (std::rc::Rc<ast::FunctionDef>, crate::binder::Scope, Option<std::sync::Arc<crate::session::FunctionSource>>);
+
+fn resolve_user_function(b: &Binder, n: &str, span: Span) -> Result<UserFunction> {
     if let Some(Binding::Function(f, s)) = b.scope.get(n) {
-        return Ok((f.clone(), s.clone()));
+        return Ok((f.clone(), s.clone(), None));
     }
     if let Some(f) = b.catalog.function(n) {
-        return Ok((f.def.clone(), crate::binder::Scope::default()));
+        return Ok((f.def.clone(), crate::binder::Scope::default(), f.source.clone()));
     }
     Err(KqlError::new("KS211", format!("The name '{n}' does not refer to any known function."), span))
+}
+
+/// An error from binding the body of function `n`, called at `call`: when the function is a
+/// stored one, the error is placed in its file (the innermost stored function keeps that place)
+/// and reached from `call`.
+fn from_function_body(
+    err: KqlError,
+    n: &str,
+    source: Option<&std::sync::Arc<crate::session::FunctionSource>>,
+    call: Span,
+) -> KqlError {
+    let Some(src) = source else { return err };
+    let mut err = err;
+    if err.origin.is_none() {
+        let Some(at) = err.span.and_then(|sp| src.file_span(sp)) else { return err };
+        err.origin = Some(Box::new(crate::error::ErrorOrigin {
+            path: src.path.clone(),
+            text: src.file.clone(),
+            span: at,
+            function: n.to_string(),
+        }));
+    } else if let Some(o) = err.origin.as_mut() {
+        // reached through this stored function: name the outermost one the user called
+        o.function = n.to_string();
+    }
+    err.span = Some(call);
+    err
 }
 
 struct Saved {

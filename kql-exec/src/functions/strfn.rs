@@ -152,7 +152,7 @@ fn string_op_body(kind: StrOpKind, cs: bool) -> Body {
         let mut out = BooleanBuilder::with_capacity(rows);
         let regex = if kind == StrOpKind::MatchesRegex && !needle.is_empty() && !needle.is_null(0) {
             Some(
-                regex::Regex::new(needle.value(0))
+                crate::value::re2::compile(needle.value(0))
                     .map_err(|e| DataFusionError::Execution(format!("invalid regex: {e}")))?,
             )
         } else {
@@ -198,7 +198,7 @@ fn string_op_body(kind: StrOpKind, cs: bool) -> Body {
                 }
                 StrOpKind::MatchesRegex => match &regex {
                     Some(r) if i == 0 || needle.value(i) == needle.value(0) => r.is_match(h),
-                    _ => regex::Regex::new(n).map(|r| r.is_match(h)).unwrap_or(false),
+                    _ => crate::value::re2::compile(n).map(|r| r.is_match(h)).unwrap_or(false),
                 },
                 StrOpKind::Like => like(h, n, cs),
             };
@@ -409,7 +409,8 @@ fn regex_cache(cache: &mut Option<(String, regex::Regex)>, pat: &str) -> R<regex
             return Ok(r.clone());
         }
     }
-    let r = regex::Regex::new(pat).map_err(|e| DataFusionError::Execution(format!("invalid regex `{pat}`: {e}")))?;
+    let r = crate::value::re2::compile(pat)
+        .map_err(|e| DataFusionError::Execution(format!("invalid regex `{pat}`: {e}")))?;
     *cache = Some((pat.to_string(), r.clone()));
     Ok(r)
 }
@@ -616,7 +617,7 @@ fn f_countof_regex(a: &[V]) -> Out {
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.as_ref().is_none_or(|(p, _)| p != pat) {
-            *c = Some((pat.to_string(), regex::Regex::new(pat).ok()));
+            *c = Some((pat.to_string(), crate::value::re2::compile(pat).ok()));
         }
         match c.as_ref().and_then(|(_, r)| r.as_ref()) {
             Some(r) => Out::I(r.find_iter(text).count() as i64),

@@ -2,12 +2,13 @@
 //! consistent inference (widening across rows) when not.
 
 use super::json::Record;
+use super::timefmt::TimeReading;
 use super::{LoadOptions, LoadReport};
 use crate::binder::Col;
 use crate::error::{KqlError, Result};
 use crate::schema::{KqlType, TableSchema};
 use crate::types::arrow_type;
-use crate::value::datetime as dt;
+use crate::value::datetime::{self as dt, DateOrder};
 use crate::value::dynamic as dj;
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, RecordBatch, StringBuilder,
@@ -51,7 +52,11 @@ fn value_type(v: &Value, text: bool) -> Option<KqlType> {
                 KqlType::Real
             } else if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") {
                 KqlType::Bool
-            } else if looks_like_datetime(s) || dt::parse_datetime(s).is_some() && s.contains(':') && s.contains('/') {
+            } else if looks_like_datetime(s)
+                || s.contains(':')
+                    && (s.contains('/') || s.contains('-') || s.contains('.'))
+                    && (dt::parse_datetime(s).is_some() || dt::parse_export_datetime(s, DateOrder::DayFirst).is_some())
+            {
                 KqlType::DateTime
             } else if (s.starts_with('{') && s.ends_with('}')) || (s.starts_with('[') && s.ends_with(']')) {
                 KqlType::Dynamic
@@ -81,8 +86,7 @@ fn widen(a: KqlType, b: KqlType) -> KqlType {
     }
 }
 
-/// Build typed columns and batches from records: the schema's columns first (absent ones are
-/// null, or `""` for strings), then the other fields in first-seen order with inferred types.
+/// Build typed columns and batches from records, with the columns of [`infer_columns`].
 /// A value that does not convert to its column's type becomes null and is counted in the report
 /// (an error with `strict`).
 pub fn to_batches(
@@ -92,6 +96,8 @@ pub fn to_batches(
     opts: &LoadOptions,
 ) -> Result<(Vec<Col>, Vec<RecordBatch>)> {
     let cols = infer_columns(records, schema);
+    let time_cols: Vec<&str> = cols.iter().filter(|c| c.ty == KqlType::DateTime).map(|c| c.name.as_str()).collect();
+    let mut times = TimeReading::new(records, &time_cols, opts.local_offset_minutes, report);
     let schema_ref =
         Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
     let mut batches = Vec::new();
@@ -99,7 +105,7 @@ pub fn to_batches(
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(cols.len());
         for c in &cols {
             let mut bad = Vec::new();
-            arrays.push(build_column(chunk, c, &mut bad));
+            arrays.push(build_column(chunk, c, &mut bad, &mut times));
             for i in bad {
                 let r = &chunk[i];
                 let v = get(r, &c.name).map(snippet).unwrap_or_default();
@@ -116,40 +122,53 @@ pub fn to_batches(
                 .map_err(|e| KqlError::general("KQL109", format!("building a batch: {e}")))?,
         );
     }
+    times.finish(report);
     Ok((cols, batches))
 }
 
-/// The columns of a table: the schema's, then the other fields with inferred, widened types.
+/// The columns of a table, in the table's own order as the data gives it (an export's header, the
+/// first-seen key order of JSON records: what Log Analytics shows for `take` or `*`), typed by the
+/// schema where it names the column and inferred (widened across rows) where it does not; then the
+/// schema's columns the data lacks, in the schema's order (null, or `""` for strings).
 pub fn infer_columns(records: &[Record], schema: Option<&TableSchema>) -> Vec<Col> {
-    let mut cols: Vec<Col> =
-        schema.map(|s| s.columns.iter().map(|(n, t)| Col::new(n, *t)).collect()).unwrap_or_default();
-    let known: std::collections::HashSet<String> = cols.iter().map(|c| c.name.clone()).collect();
-    // extra columns, in first-seen order, with inferred and widened types
-    let mut extra: Vec<(String, Option<KqlType>)> = Vec::new();
-    let mut extra_index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let schema_types: std::collections::HashMap<&str, KqlType> =
+        schema.map(|s| s.columns.iter().map(|(n, t)| (n.as_str(), *t)).collect()).unwrap_or_default();
+    // every field, in first-seen order, with its inferred and widened type
+    let mut seen: Vec<(String, Option<KqlType>)> = Vec::new();
+    let mut seen_index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for r in records {
         for (k, v) in &r.fields {
-            if known.contains(k) {
-                continue;
-            }
-            let t = value_type(v, r.text);
-            match extra_index.get(k) {
+            let known = schema_types.contains_key(k.as_str());
+            match seen_index.get(k) {
                 Some(&i) => {
-                    let cur = &mut extra[i].1;
-                    *cur = match (*cur, t) {
-                        (Some(a), Some(b)) => Some(widen(a, b)),
-                        (a, b) => a.or(b),
+                    if !known {
+                        let cur = &mut seen[i].1;
+                        *cur = match (*cur, value_type(v, r.text)) {
+                            (Some(a), Some(b)) => Some(widen(a, b)),
+                            (a, b) => a.or(b),
+                        }
                     }
                 }
                 None => {
-                    extra_index.insert(k.clone(), extra.len());
-                    extra.push((k.clone(), t));
+                    seen_index.insert(k.clone(), seen.len());
+                    seen.push((k.clone(), if known { None } else { value_type(v, r.text) }));
                 }
             }
         }
     }
-    for (n, t) in extra {
-        cols.push(Col::new(n, t.unwrap_or(KqlType::String)));
+    let mut cols: Vec<Col> = seen
+        .into_iter()
+        .map(|(n, t)| {
+            let ty = schema_types.get(n.as_str()).copied().or(t).unwrap_or(KqlType::String);
+            Col::new(n, ty)
+        })
+        .collect();
+    if let Some(s) = schema {
+        for (n, t) in &s.columns {
+            if !seen_index.contains_key(n) {
+                cols.push(Col::new(n, *t));
+            }
+        }
     }
     cols
 }
@@ -278,10 +297,14 @@ pub enum Converted {
     Json(Option<String>),
 }
 
-fn build_column(rows: &[Record], c: &Col, bad: &mut Vec<usize>) -> ArrayRef {
+fn build_column(rows: &[Record], c: &Col, bad: &mut Vec<usize>, times: &mut TimeReading) -> ArrayRef {
     let mut conv = |i: usize, r: &Record| -> Option<Converted> {
         let v = get(r, &c.name)?;
-        let out = convert_value(v, c.ty, r.text);
+        let out = match v {
+            // exported text: the file's locale order, `[Local Time]`, spreadsheet serial numbers
+            Value::String(s) if c.ty == KqlType::DateTime && r.text => Converted::I64(times.parse(r, &c.name, s)),
+            _ => convert_value(v, c.ty, r.text),
+        };
         let failed = match &out {
             Converted::Str(_) => false,
             Converted::I64(x) => x.is_none() || (c.ty == KqlType::Int && x.is_some_and(|x| i32::try_from(x).is_err())),

@@ -10,12 +10,22 @@ use serde_json::{Map, Value};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Clean a portal header: `TimeGenerated [UTC]` is `TimeGenerated`.
+/// Clean a portal header: `TimeGenerated [UTC]` and `TimeGenerated [Local Time]` are
+/// `TimeGenerated`.
 pub fn clean_header(h: &str) -> String {
+    header_and_zone(h).0
+}
+
+/// A portal header's column name, and whether its values are the exporter's local times
+/// (`[Local Time]`) rather than UTC (`[UTC]`, or no suffix).
+pub fn header_and_zone(h: &str) -> (String, bool) {
     let h = h.trim().trim_start_matches('\u{feff}');
-    match h.strip_suffix(" [UTC]").or_else(|| h.strip_suffix("[UTC]")) {
-        Some(s) => s.trim().to_string(),
-        None => h.to_string(),
+    if let Some(s) = h.strip_suffix("[UTC]") {
+        return (s.trim().to_string(), false);
+    }
+    match h.strip_suffix("[Local Time]") {
+        Some(s) => (s.trim().to_string(), true),
+        None => (h.to_string(), false),
     }
 }
 
@@ -25,7 +35,16 @@ pub fn read_records(path: &Path, out: &mut Vec<Record>, report: &mut LoadReport,
     report.files += 1;
     let mut rdr = ::csv::ReaderBuilder::new().flexible(true).from_reader(open(path)?);
     let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(clean_header).collect(),
+        Ok(h) => h
+            .iter()
+            .map(|h| {
+                let (name, local) = header_and_zone(h);
+                if local {
+                    report.local_time.push((file.clone(), name.clone()));
+                }
+                name
+            })
+            .collect(),
         Err(e) => {
             let msg = format!("cannot read the CSV header: {e}");
             if opts.strict {

@@ -31,6 +31,7 @@ pub mod memory;
 pub mod parquet;
 pub mod paths;
 pub mod scan;
+pub mod timefmt;
 pub mod watchlist;
 pub mod xdr;
 
@@ -64,6 +65,11 @@ pub struct LoadReport {
     pub bytes: u64,
     /// The first few problems: `file:line: reason`.
     pub problems: Vec<String>,
+    /// What a user must know about how values were read, though nothing was lost (an ambiguous
+    /// date order, local times read as UTC): `file: what`.
+    pub warnings: Vec<String>,
+    /// Columns whose CSV header said `[Local Time]`, by file (see [`timefmt`]).
+    pub local_time: Vec<(Arc<Path>, String)>,
 }
 
 impl LoadReport {
@@ -94,8 +100,19 @@ impl LoadReport {
         }
     }
 
+    /// Note how values were read (see [`LoadReport::warnings`]); at most a few are kept.
+    pub fn warn(&mut self, msg: impl std::fmt::Display) {
+        if self.warnings.len() < MAX_PROBLEMS {
+            self.warnings.push(msg.to_string());
+        }
+    }
+
     /// Add another report.
     pub fn merge(&mut self, other: LoadReport) {
+        for w in other.warnings {
+            self.warn(w);
+        }
+        self.local_time.extend(other.local_time);
         self.rows += other.rows;
         self.skipped += other.skipped;
         self.bad_values += other.bad_values;
@@ -109,9 +126,9 @@ impl LoadReport {
         }
     }
 
-    /// True when something was skipped or nulled.
+    /// True when something was skipped or nulled, or there is a warning.
     pub fn has_problems(&self) -> bool {
-        self.skipped > 0 || self.bad_values > 0 || self.ignored_fields > 0
+        self.skipped > 0 || self.bad_values > 0 || self.ignored_fields > 0 || !self.warnings.is_empty()
     }
 }
 
@@ -133,6 +150,9 @@ impl std::fmt::Display for LoadReport {
         let more = (self.skipped + self.bad_values + self.ignored_fields).saturating_sub(self.problems.len());
         if more > 0 && !self.problems.is_empty() {
             write!(f, "\n  ... and {more} more")?;
+        }
+        for w in &self.warnings {
+            write!(f, "\n  note: {w}")?;
         }
         Ok(())
     }
@@ -170,6 +190,9 @@ pub struct LoadOptions {
     /// The longest line (record) read, in bytes; longer ones are skipped without being held in
     /// memory. Default: [`DEFAULT_MAX_LINE_BYTES`].
     pub max_line_bytes: Option<usize>,
+    /// The offset from UTC, in minutes, of the times in CSV columns headed `[Local Time]`
+    /// (`--tz`); `None` reads them as UTC, with a warning.
+    pub local_offset_minutes: Option<i64>,
 }
 
 /// The default longest line: 64 MiB.
@@ -248,6 +271,9 @@ pub fn is_data_file(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_lowercase();
     if name.starts_with('.') {
         return false;
+    }
+    if crate::schema::schema_csv_table(p).is_some() {
+        return false; // a custom table's schema (`<Table>_Schema.csv`), not rows
     }
     let name = name.strip_suffix(".gz").unwrap_or(&name);
     name.ends_with(".json")
@@ -328,8 +354,14 @@ pub fn load_table(
         tick(f);
     }
     let shaped = shape_records(name, schema, &mut records);
+    // a table without a known schema still has Log Analytics' standard columns
+    let standard = schema.is_none().then(|| {
+        let mut t = TableSchema::new(name, Vec::new());
+        t.add_standard_columns();
+        t
+    });
     let schema = shaped.as_ref().or(schema);
-    let (mut cols, mut batches) = convert::to_batches(&records, schema, &mut report, opts)?;
+    let (mut cols, mut batches) = convert::to_batches(&records, schema.or(standard.as_ref()), &mut report, opts)?;
     report.rows = records.len();
     drop(records);
     let pq: Vec<&PathBuf> = files.iter().filter(|f| is_parquet(f)).collect();

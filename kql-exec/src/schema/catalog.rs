@@ -38,6 +38,12 @@ impl TableSchema {
         found.map(|i| (self.columns[i].0.as_str(), self.columns[i].1))
     }
 
+    /// Appends the standard Log Analytics columns the table lacks
+    /// ([`super::standard::add_standard_columns`]).
+    pub fn add_standard_columns(&mut self) {
+        super::standard::add_standard_columns(&self.name, &mut self.columns);
+    }
+
     /// Merges `columns` in, column by column: a column already present keeps its position and takes
     /// the new type; a new column is appended.
     pub fn merge_columns(&mut self, columns: impl IntoIterator<Item = (String, KqlType)>) {
@@ -108,8 +114,10 @@ impl TableEntry {
 
     fn get(&self) -> &TableSchema {
         self.schema.get_or_init(|| {
-            let columns = tsv::parse_columns(self.columns)
+            let mut columns = tsv::parse_columns(self.columns)
                 .unwrap_or_else(|e| panic!("the embedded schema catalog is malformed: table {}: {e}", self.name));
+            // the embedded tables are Log Analytics tables: every one has the standard columns
+            super::standard::add_standard_columns(&self.name, &mut columns);
             TableSchema { name: self.name.clone(), columns }
         })
     }
@@ -276,6 +284,14 @@ impl SchemaCatalog {
                 self.function_index.insert(&function.name, self.functions.len());
                 self.functions.push(function);
             }
+        }
+    }
+
+    /// Appends the standard Log Analytics columns to every table that lacks them (user schemas of
+    /// workspace tables, which Log Analytics gives them whether or not the file lists them).
+    pub fn add_standard_columns(&mut self) {
+        for t in &mut self.tables {
+            t.get_mut().add_standard_columns();
         }
     }
 

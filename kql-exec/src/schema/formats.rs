@@ -7,7 +7,11 @@
 //! - Azure-Sentinel's KQL validation test files: `CustomTables/*.json` (`{"Name": "T",
 //!   "Properties": [{"Name": "Col", "Type": "String"}]}`) and `CustomFunctions/*.json`
 //!   (`FunctionName`, `FunctionParameters` with `IsRequired`, `FunctionResultColumns`);
-//! - a top-level array of any of these.
+//! - a top-level array of any of these;
+//! - `<Table>_Schema.csv`, the `getschema` output Azure-Sentinel ships beside a custom table's
+//!   sample export (`ColumnName,ColumnOrdinal,DataType,ColumnType` or `ColumnName,ColumnType`):
+//!   the table is named by the file, its columns come in `ColumnOrdinal` order (file order without
+//!   one), typed by `ColumnType` (the KQL name; `DataType`, the .NET name, where it is absent).
 //!
 //! Keys are matched ignoring case. Type names may be KQL or .NET names
 //! ([`KqlType::parse_schema_type`]); an unknown type name reads as `dynamic`, as in the oracle.
@@ -54,6 +58,33 @@ impl SchemaCatalog {
         Ok((catalog, skipped))
     }
 
+    /// The `<Table>_Schema.csv` files that go with data at `path`: under a folder (recursively),
+    /// or beside a file. Azure-Sentinel ships a custom table's schema this way next to its sample
+    /// export.
+    pub fn schema_csvs_near(path: &Path) -> Vec<PathBuf> {
+        fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+            let Ok(rd) = fs::read_dir(dir) else { return };
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() && depth > 0 {
+                    walk(&p, depth - 1, out);
+                } else if p.is_file() && schema_csv_table(&p).is_some() {
+                    out.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        match (path.is_dir(), path.parent()) {
+            (true, _) => walk(path, 8, &mut out),
+            (false, Some(parent)) => {
+                walk(if parent.as_os_str().is_empty() { Path::new(".") } else { parent }, 0, &mut out)
+            }
+            _ => {}
+        }
+        out.sort();
+        out
+    }
+
     /// Reads the text of one schema file; `origin` names it in errors.
     pub fn from_json_str(text: &str, origin: impl AsRef<Path>) -> Result<SchemaCatalog, SchemaError> {
         let origin = origin.as_ref();
@@ -87,7 +118,9 @@ fn schema_files(path: &Path) -> Result<Vec<PathBuf>, SchemaError> {
     for (name, entry) in entries {
         if entry.is_dir() {
             files.extend(schema_files(&entry)?);
-        } else if name.to_ascii_lowercase().ends_with(".json") && entry.is_file() {
+        } else if (name.to_ascii_lowercase().ends_with(".json") || schema_csv_table(&entry).is_some())
+            && entry.is_file()
+        {
             files.push(entry);
         }
     }
@@ -96,7 +129,63 @@ fn schema_files(path: &Path) -> Result<Vec<PathBuf>, SchemaError> {
 
 fn load_file(path: &Path) -> Result<SchemaCatalog, SchemaError> {
     let text = fs::read_to_string(path).map_err(|source| SchemaError::Io { path: path.to_path_buf(), source })?;
+    if let Some(table) = schema_csv_table(path) {
+        let mut catalog = SchemaCatalog::new();
+        catalog.add_table(schema_csv(&table, &text, path)?);
+        return Ok(catalog);
+    }
     SchemaCatalog::from_json_str(&text, path)
+}
+
+/// The table a `<Table>_Schema.csv` file describes (`None` for any other file name).
+pub fn schema_csv_table(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name.len().checked_sub("_schema.csv".len()).filter(|&n| n > 0)?;
+    name[stem..].eq_ignore_ascii_case("_schema.csv").then(|| name[..stem].to_string())
+}
+
+/// A `<Table>_Schema.csv` file (see the module docs); a repeated column keeps its first type.
+fn schema_csv(table: &str, text: &str, path: &Path) -> Result<TableSchema, SchemaError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| SchemaError::format(path, format!("line 1: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let at = |h: &str| headers.iter().position(|x| x == h);
+    let name_at = at("columnname").ok_or_else(|| {
+        SchemaError::format(path, "line 1: no `ColumnName` column (expected the header of a `getschema` export)")
+    })?;
+    let (kql_at, net_at, ordinal_at) = (at("columntype"), at("datatype"), at("columnordinal"));
+    if kql_at.is_none() && net_at.is_none() {
+        return Err(SchemaError::format(path, "line 1: no `ColumnType` or `DataType` column"));
+    }
+    let mut rows: Vec<(i64, usize, String, KqlType)> = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| SchemaError::format(path, format!("line {line}: {e}")))?;
+        let field = |j: Option<usize>| j.and_then(|j| rec.get(j)).map(str::trim).filter(|s| !s.is_empty());
+        let Some(name) = field(Some(name_at)) else {
+            return Err(SchemaError::format(path, format!("line {line}: a column without a name")));
+        };
+        let ty_text = field(kql_at).or_else(|| field(net_at));
+        let ty = ty_text.and_then(KqlType::parse_schema_type).ok_or_else(|| {
+            SchemaError::format(path, format!("line {line}: column `{name}` has no known type ({ty_text:?})"))
+        })?;
+        let ordinal = match field(ordinal_at) {
+            Some(o) => o
+                .parse::<i64>()
+                .map_err(|_| SchemaError::format(path, format!("line {line}: ColumnOrdinal `{o}` is not a number")))?,
+            None => i as i64,
+        };
+        rows.push((ordinal, i, name.to_string(), ty));
+    }
+    rows.sort_by_key(|&(ordinal, i, _, _)| (ordinal, i));
+    let mut seen = std::collections::HashSet::new();
+    let columns = rows.into_iter().filter(|(_, _, n, _)| seen.insert(n.clone())).map(|(_, _, n, t)| (n, t)).collect();
+    Ok(TableSchema::new(table, columns))
 }
 
 /// `at` locates `value` in the file, for error messages (`tables[2]`, `tables.T`).

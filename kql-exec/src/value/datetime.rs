@@ -490,15 +490,36 @@ fn parse_rfc(s: &str) -> Option<i64> {
 
 /// US style (the Azure portal's format): `M/d/yyyy[,] [h:mm[:ss[.fff]] [AM|PM]]`, also `M-d-yyyy`.
 fn parse_us(s: &str) -> Option<i64> {
+    parse_numeric_date(s, DateOrder::MonthFirst)
+}
+
+/// The order of day and month in a numeric date such as `04/05/2025`, which the exporting
+/// browser's locale decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DateOrder {
+    /// `M/d/yyyy` (en-US; Kusto's own reading).
+    #[default]
+    MonthFirst,
+    /// `d/M/yyyy` (en-GB, most of Europe), also `d-M-yyyy` and `d.M.yyyy`.
+    DayFirst,
+}
+
+/// A numeric date `a/b/yyyy[,] [time]` (also with `-`, or `.` when day-first) read in `order`.
+fn parse_numeric_date(s: &str, order: DateOrder) -> Option<i64> {
     let mut c = Cursor::new(s);
-    let (month, _) = c.num(1, 2)?;
-    let sep = c.eat_any(b"/-")?;
-    let (day, _) = c.num(1, 2)?;
+    let (a, _) = c.num(1, 2)?;
+    let seps: &[u8] = if order == DateOrder::DayFirst { b"/-." } else { b"/-" };
+    let sep = c.eat_any(seps)?;
+    let (b, _) = c.num(1, 2)?;
     if !c.eat(sep) {
         return None;
     }
     let (y, digits) = c.num(2, 4)?;
     let year = expand_year(y, digits)?;
+    let (month, day) = match order {
+        DateOrder::MonthFirst => (a, b),
+        DateOrder::DayFirst => (b, a),
+    };
     let comma = c.eat(b',');
     if c.done() {
         return if comma { None } else { assemble(year, month, day, None, 0) };
@@ -509,6 +530,58 @@ fn parse_us(s: &str) -> Option<i64> {
     let time = parse_time(&mut c)?;
     let offset = parse_zone(&mut c)?;
     assemble(year, month, day, Some(time), offset)
+}
+
+/// The two leading numbers of a numeric date (`21/04/2025, ...` gives `(21, 4)`), for deciding
+/// the order of a column's dates; `None` when the text does not start like one.
+pub fn numeric_date_fields(s: &str) -> Option<(i64, i64)> {
+    let mut c = Cursor::new(s.trim());
+    let (a, _) = c.num(1, 2)?;
+    let sep = c.eat_any(b"/-.")?;
+    let (b, _) = c.num(1, 2)?;
+    if !c.eat(sep) {
+        return None;
+    }
+    c.num(2, 4)?;
+    Some((a, b))
+}
+
+/// A time as Log Analytics and the Azure portal export it: ISO 8601, the portal's locale
+/// formats (`7/28/2023, 8:07:14.552 PM`; `21/04/2025, 09:45:54.000` when `order` is day-first;
+/// `15-01-2025 12:00`), or anything else [`parse_datetime`] reads.
+pub fn parse_export_datetime(s: &str, order: DateOrder) -> Option<i64> {
+    match order {
+        DateOrder::MonthFirst => parse_datetime(s),
+        DateOrder::DayFirst => {
+            if let Some(t) = parse_iso_utc_fast(s.as_bytes()) {
+                return Some(t);
+            }
+            let s = s.trim();
+            parse_iso(s).or_else(|| parse_numeric_date(s, DateOrder::DayFirst)).or_else(|| parse_rfc(s))
+        }
+    }
+}
+
+/// An OLE Automation date (the serial number a spreadsheet writes for a time: days since
+/// 1899-12-30, the fraction the time of day), as in a CSV export saved again by Excel
+/// (`45804.23612`). Only numbers in 1..=2958465 (up to 9999-12-31) with at most 10 fraction digits.
+pub fn from_ole_automation_date(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if int.is_empty() || int.len() > 7 || frac.len() > 10 || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let days: f64 = t.parse().ok()?;
+    if !(1.0..2958466.0).contains(&days) {
+        return None;
+    }
+    // 1899-12-30 is 25,569 days before 1970-01-01; round to the millisecond the format keeps
+    let ms = ((days - 25_569.0) * 86_400_000.0).round() as i64;
+    let t = ms.checked_mul(10_000)?;
+    is_valid_datetime(t).then_some(t)
 }
 
 /// Parses the text of a `datetime(...)` literal or a `todatetime("...")` argument.

@@ -13,11 +13,12 @@
 //! | guid      | Utf8       | lower-case `8-4-4-4-12` text |
 //! | dynamic   | Utf8       | compact JSON text; an Arrow null is dynamic `null` |
 //!
-//! The pure logic of each type lives here ([`datetime`], [`dynamic`]); the DataFusion
+//! The pure logic of each type lives here ([`datetime`], [`dynamic`], KQL's RE2 regexes in [`re2`]); the DataFusion
 //! functions that use it live in `crate::functions`.
 
 pub mod datetime;
 pub mod dynamic;
 pub mod hash;
+pub mod re2;
 pub mod url;
 pub mod xml;

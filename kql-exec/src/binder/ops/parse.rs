@@ -248,8 +248,8 @@ impl Binder<'_> {
             }
         }
         re.push_str(r"\z");
-        let regex =
-            regex::Regex::new(&re).map_err(|e| KqlError::new("KQL103", format!("invalid parse pattern: {e}"), span))?;
+        let regex = crate::value::re2::compile(&re)
+            .map_err(|e| KqlError::new("KQL103", format!("invalid parse pattern: {e}"), span))?;
         // group index per column (a repeated column name keeps its last group)
         let mut group_of: Vec<usize> = vec![0; cols.len()];
         {
@@ -358,7 +358,7 @@ impl Binder<'_> {
                 "greedy" => opts.greedy = text.eq_ignore_ascii_case("true"),
                 "regex" => {
                     opts.regex =
-                        Some(regex::Regex::new(&text).map_err(|e| {
+                        Some(crate::value::re2::compile(&text).map_err(|e| {
                             KqlError::new("KQL105", format!("invalid parse-kv regex: {e}"), p.value.span)
                         })?)
                 }
