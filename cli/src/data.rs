@@ -431,7 +431,7 @@ mod tests {
         assert_eq!(first_long(&s, "Custom | count"), 3);
         assert_eq!(loads.streamed_count(), 1);
         assert_eq!(s.catalog.pending_tables(), ["Broken", "Heartbeat"]);
-        let err = s.query("Custom | union Broken").err().expect("Broken cannot be read");
+        let err = s.query("Custom | union Broken").expect_err("Broken cannot be read");
         assert!(err.message.contains("cannot open table `Broken`"), "{}", err.message);
         let _ = std::fs::remove_dir_all(&dir);
     }
