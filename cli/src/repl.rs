@@ -165,8 +165,8 @@ pub fn run(args: ReplArgs) -> ExitCode {
         let st = state.borrow();
         let n = st.master.data_table_names().len();
         println!(
-            "kql {} — {n} table(s) (each read when a query first uses it). Type .help for commands; Tab \
-             completes; Ctrl-D leaves.",
+            "kql {} — {n} table(s) found, each read when a query first uses it. Type .help for commands; \
+             Tab completes; Ctrl-D leaves.",
             env!("CARGO_PKG_VERSION")
         );
     }
