@@ -3,8 +3,8 @@
 use clap::Args;
 use kql_exec::binder::time_bounds::TimeBounds;
 use kql_exec::load::{self, LoadOptions, LoadReport};
-use kql_exec::schema::SchemaCatalog;
-use kql_exec::session::{Catalog, Session, SessionOptions};
+use kql_exec::schema::{SchemaCatalog, TableSchema};
+use kql_exec::session::{memory_entry, streamed_entry, Catalog, Session, SessionOptions, TableEntry};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -70,13 +70,14 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .map_err(|_| format!("invalid size `{s}` (use e.g. 512M or 2G)"))
 }
 
-/// Build a session: load data, schemas and functions. Errors are user-facing messages.
+/// Build a session: schemas, functions and the tables of the data options (opened when a query
+/// first uses them). Errors are user-facing messages.
 pub fn build_session(a: &DataArgs) -> Result<Session, String> {
     build_session_for(a, None)
 }
 
 /// What the session will be used for, so that loads can skip export folders no query reads:
-/// given the session (schemas and functions in place, no tables yet), the time span each
+/// given the session (schemas and functions in place, no tables opened), the time span each
 /// table is read over.
 pub type BoundsOf<'a> = &'a dyn Fn(&Session) -> TimeBounds;
 
@@ -98,15 +99,148 @@ pub struct StreamedReport {
     pub total: u64,
 }
 
-/// [`build_session_for`]; with `stream`, JSON-lines tables of known schema are not loaded but
-/// read while each query runs (only the columns it uses, on every core, in bounded memory),
-/// and their load reports are returned, to show once the query has run.
-pub fn build_session_with(
-    a: &DataArgs,
-    bounds: Option<BoundsOf>,
+/// What the tables of a session are doing, shared with the code that shows it: the streamed
+/// tables opened so far (their reports are shown after each query) and the table being loaded
+/// into memory right now, if any (shown by a spinner: while one runs, loads draw no bar of
+/// their own).
+#[derive(Clone, Default)]
+pub struct Loads {
+    streamed: Arc<Mutex<Vec<StreamedReport>>>,
+    current: Arc<Mutex<Option<(String, u64, u64)>>>,
+    spinner: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Loads {
+    /// Say whether a spinner shows load progress from now on (loads then draw no bar).
+    pub fn set_spinner(&self, on: bool) {
+        self.spinner.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The number of tables streamed so far.
+    #[cfg(test)]
+    fn streamed_count(&self) -> usize {
+        self.streamed.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Text for a spinner: the table loading now, or how much of the streamed tables' files
+    /// the query has read (empty when neither).
+    pub fn detail(&self) -> String {
+        let mb = |b: u64| b as f64 / (1 << 20) as f64;
+        if let Ok(c) = self.current.lock() {
+            if let Some((name, done, total)) = c.as_ref() {
+                return format!(", loading {name} {:.0} of {:.0} MB", mb(*done.min(total)), mb(*total));
+            }
+        }
+        let Ok(s) = self.streamed.lock() else { return String::new() };
+        if s.is_empty() {
+            return String::new();
+        }
+        let done: u64 = s.iter().map(|r| r.progress.done()).sum();
+        let total: u64 = s.iter().map(|r| r.total).sum();
+        format!(", read {:.0} of {:.0} MB", mb(done.min(total)), mb(total))
+    }
+
+    /// Print the load reports of streamed tables that had problems (unless `quiet`).
+    pub fn print_streamed_reports(&self, quiet: bool) {
+        if quiet {
+            return;
+        }
+        let Ok(s) = self.streamed.lock() else { return };
+        for t in s.iter() {
+            if let Ok(r) = t.report.lock() {
+                if r.has_problems() {
+                    eprintln!("warning: {}: {r}", t.name);
+                }
+            }
+        }
+    }
+}
+
+/// Print a line on stderr, first erasing a spinner's line on a terminal (tables open while a
+/// query runs, under its spinner).
+fn note(msg: &str) {
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
+    eprintln!("{msg}");
+}
+
+/// How the CLI opens a table of `--data`/`--table` when a query first uses it: export files
+/// outside the time the queries read are skipped, JSON-lines tables of a known schema are
+/// streamed (with `stream`), others are loaded into memory under a progress bar; notes and load
+/// warnings are printed as the table opens.
+struct CliLoader {
+    opts: LoadOptions,
     stream: bool,
-) -> Result<(Session, Vec<StreamedReport>), String> {
-    let mut streamed = Vec::new();
+    quiet: bool,
+    bounds: Option<TimeBounds>,
+    loads: Loads,
+}
+
+impl kql_exec::session::TableLoader for CliLoader {
+    fn load(&self, name: &str, files: &[PathBuf], schema: Option<&TableSchema>) -> kql_exec::Result<TableEntry> {
+        let files = match &self.bounds {
+            Some(b) => {
+                let kept = load::export::prune_for_bounds(name, files, b);
+                if kept.len() < files.len() && !self.quiet {
+                    note(&format!(
+                        "note: {name}: reading {} of {} export files (the rest lie outside the time the queries read)",
+                        kept.len(),
+                        files.len()
+                    ));
+                }
+                kept
+            }
+            None => files.to_vec(),
+        };
+        if self.stream {
+            if let Some(layout) = load::lines::plan(name, &files, schema, &self.opts) {
+                let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+                let total = layout.total_bytes();
+                let table = load::scan::StreamedTable::new(layout, self.opts.clone(), parts);
+                let progress = table.progress_handle();
+                let (entry, report) = streamed_entry(table);
+                if let Ok(mut s) = self.loads.streamed.lock() {
+                    s.push(StreamedReport { name: name.to_string(), report, progress, total });
+                }
+                return Ok(entry);
+            }
+        }
+        let mut opts = self.opts.clone();
+        let spinner = self.loads.spinner.load(std::sync::atomic::Ordering::SeqCst);
+        let bar = (!self.quiet && !spinner && std::io::stderr().is_terminal())
+            .then(|| crate::progress::ProgressLine::new(name));
+        let current = self.loads.current.clone();
+        let table_name = name.to_string();
+        let shown = bar.clone();
+        opts.progress = Some(load::Progress(Arc::new(move |done, total| {
+            if let Some(bar) = &shown {
+                bar.draw(done, total);
+            }
+            if let Ok(mut c) = current.lock() {
+                *c = Some((table_name.clone(), done, total));
+            }
+        })));
+        let t = load::load_table(name, &files, schema, &opts);
+        if let Some(bar) = &bar {
+            bar.clear();
+        }
+        if let Ok(mut c) = self.loads.current.lock() {
+            *c = None;
+        }
+        let t = t?;
+        if !self.quiet && t.report.has_problems() {
+            note(&format!("warning: {}: {}", t.name, t.report));
+        }
+        memory_entry(t.cols, t.batches)
+    }
+}
+
+/// [`build_session_for`]; with `stream`, JSON-lines tables of known schema are not loaded but
+/// read while each query runs (only the columns it uses, on every core, in bounded memory).
+/// Tables open when a query first uses them; the returned [`Loads`] follows them (the reports
+/// of streamed tables, to show once a query has run; progress, for a spinner).
+pub fn build_session_with(a: &DataArgs, bounds: Option<BoundsOf>, stream: bool) -> Result<(Session, Loads), String> {
     if let Some(g) = &a.geoip {
         if !g.exists() {
             return Err(format!("--geoip {}: no such file", g.display()));
@@ -169,6 +303,7 @@ pub fn build_session_with(
         None => None,
     };
     let opts = LoadOptions { strict: a.strict, local_offset_minutes, ..Default::default() };
+    // only names are read here: a table's files are opened when a query first uses it
     let mut specs: Vec<(String, Vec<PathBuf>)> = Vec::new();
     for d in &a.data {
         specs.extend(load::discover(d, session.catalog.schemas()).map_err(|e| e.to_string())?);
@@ -189,80 +324,13 @@ pub fn build_session_with(
         };
         specs.push((name.to_string(), files));
     }
-    let bounds = bounds.map(|f| f(&session));
+    let loads = Loads::default();
+    let loader =
+        Arc::new(CliLoader { opts, stream, quiet: a.quiet, bounds: bounds.map(|f| f(&session)), loads: loads.clone() });
     for (name, files) in specs {
-        let files = match &bounds {
-            Some(b) => {
-                let kept = load::export::prune_for_bounds(&name, &files, b);
-                if kept.len() < files.len() && !a.quiet {
-                    eprintln!(
-                        "note: {name}: reading {} of {} export files (the rest lie outside the time the queries read)",
-                        kept.len(),
-                        files.len()
-                    );
-                }
-                kept
-            }
-            None => files,
-        };
-        let schema = session.catalog.schemas().table(&name).cloned();
-        if stream {
-            if let Some(layout) = load::lines::plan(&name, &files, schema.as_ref(), &opts) {
-                let parts = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-                let total = layout.total_bytes();
-                let table = load::scan::StreamedTable::new(layout, opts.clone(), parts);
-                let progress = table.progress_handle();
-                let report = session.add_streamed(table);
-                streamed.push(StreamedReport { name: name.clone(), report, progress, total });
-                continue;
-            }
-        }
-        let mut opts = opts.clone();
-        let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| crate::progress::ProgressLine::new(&name));
-        if let Some(bar) = &bar {
-            let bar = bar.clone();
-            opts.progress = Some(load::Progress(Arc::new(move |done, total| bar.draw(done, total))));
-        }
-        let t = load::load_table(&name, &files, schema.as_ref(), &opts);
-        if let Some(bar) = &bar {
-            bar.clear();
-        }
-        let t = t.map_err(|e| e.to_string())?;
-        if !a.quiet && t.report.has_problems() {
-            eprintln!("warning: {}: {}", t.name, t.report);
-        }
-        session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
+        session.catalog.add_pending_table(&name, files, loader.clone());
     }
-    Ok((session, streamed))
-}
-
-/// Print the load reports of streamed tables that had problems (unless `quiet`).
-pub fn print_streamed_reports(reports: &[StreamedReport], quiet: bool) {
-    if quiet {
-        return;
-    }
-    for s in reports {
-        if let Ok(r) = s.report.lock() {
-            if r.has_problems() {
-                eprintln!("warning: {}: {r}", s.name);
-            }
-        }
-    }
-}
-
-/// A spinner detail: how much of the streamed tables' files the query has read.
-pub fn streamed_progress(reports: &[StreamedReport]) -> Option<Box<dyn Fn() -> String + Send>> {
-    if reports.is_empty() {
-        return None;
-    }
-    let parts: Vec<(Arc<load::lines::ReadProgress>, u64)> =
-        reports.iter().map(|s| (s.progress.clone(), s.total)).collect();
-    Some(Box::new(move || {
-        let done: u64 = parts.iter().map(|(p, _)| p.done()).sum();
-        let total: u64 = parts.iter().map(|(_, t)| t).sum();
-        let mb = |b: u64| b as f64 / (1 << 20) as f64;
-        format!(", read {:.0} of {:.0} MB", mb(done.min(total)), mb(total))
-    }))
+    Ok((session, loads))
 }
 
 fn load_functions(session: &mut Session, path: &std::path::Path) -> Result<(), String> {
@@ -311,4 +379,97 @@ fn collect_function_files(p: &std::path::Path, out: &mut Vec<PathBuf>) -> std::i
         out.push(p.to_path_buf());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WS: &str =
+        "WorkspaceResourceId=/subscriptions/s/resourcegroups/rg/providers/microsoft.operationalinsights/workspaces/ws";
+
+    /// A folder with a JSON-lines table of known schema (streamed by `kql query`), one of
+    /// unknown schema (loaded into memory), a Log Analytics export tree of two hours, and
+    /// `Broken`, which cannot be read.
+    fn folder(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("kql-cli-lazy-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let w = |rel: &str, text: &str| {
+            let p = dir.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        w(
+            "SigninLogs.jsonl",
+            "{\"TimeGenerated\":\"2025-10-21T10:00:00Z\",\"UserPrincipalName\":\"a\"}\n\
+             {\"TimeGenerated\":\"2025-10-21T11:00:00Z\",\"UserPrincipalName\":\"b\"}\n",
+        );
+        w("Custom.jsonl", "{\"x\":1}\n{\"x\":2}\n{\"x\":3}\n");
+        w("Broken.parquet", "not parquet\n");
+        for (day, hour, n) in [("20", "10", 4), ("21", "14", 2)] {
+            let rows: String = (0..n)
+                .map(|i| format!("{{\"TimeGenerated\":\"2025-10-{day}T{hour}:0{i}:00Z\",\"Computer\":\"c{i}\"}}\n"))
+                .collect();
+            w(&format!("am-heartbeat/{WS}/y=2025/m=10/d={day}/h={hour}/m=00/PT05M.json"), &rows);
+        }
+        dir
+    }
+
+    fn args(dir: &std::path::Path) -> DataArgs {
+        // strict: `Broken` fails to open instead of being skipped with a warning
+        DataArgs {
+            data: vec![dir.to_path_buf()],
+            now: Some("2025-10-21T15:00:00Z".into()),
+            quiet: true,
+            strict: true,
+            ..Default::default()
+        }
+    }
+
+    fn first_long(s: &Session, q: &str) -> i64 {
+        let r = s.query(q).unwrap_or_else(|e| panic!("{q}: {}", e.message));
+        kql_exec::output::rows_json(&r)[0][0].as_i64().unwrap_or_else(|| panic!("{q}"))
+    }
+
+    #[test]
+    fn tables_open_when_a_query_first_uses_them() {
+        let dir = folder("open");
+        let (s, loads) = build_session_with(&args(&dir), None, true).unwrap();
+        assert_eq!(s.catalog.pending_tables(), ["Broken", "Custom", "Heartbeat", "SigninLogs"]);
+        assert_eq!(first_long(&s, "print 1"), 1);
+        assert_eq!(loads.streamed_count(), 0);
+        assert!(s.catalog.loaded_tables().is_empty());
+        // streamed (JSON lines of a known schema)
+        assert_eq!(first_long(&s, "SigninLogs | count"), 2);
+        assert_eq!(loads.streamed_count(), 1);
+        assert!(s.catalog.loaded_tables()[0].1.batches.is_none(), "streamed, not in memory");
+        // in memory (no schema known)
+        assert_eq!(first_long(&s, "Custom | summarize sum(x)"), 6);
+        assert_eq!(first_long(&s, "Custom | count"), 3);
+        assert_eq!(loads.streamed_count(), 1);
+        assert_eq!(s.catalog.pending_tables(), ["Broken", "Heartbeat"]);
+        let err = s.query("Custom | union Broken").expect_err("Broken cannot be read");
+        assert!(err.message.contains("cannot open table `Broken`"), "{}", err.message);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn export_trees_are_pruned_by_the_time_the_queries_read() {
+        let dir = folder("prune");
+        let q = "Heartbeat | where TimeGenerated > ago(2h) | count";
+        let bounds_of = |s: &Session| s.time_bounds(q).unwrap_or_default();
+        // in memory: only the folder of the last hours is read (the other hour's rows would pass
+        // the filter if they were read: the count is over the table as loaded)
+        let (s, _) = build_session_with(&args(&dir), Some(&bounds_of), false).unwrap();
+        assert_eq!(first_long(&s, q), 2);
+        assert_eq!(first_long(&s, "Heartbeat | count"), 2, "only the pruned files were opened");
+        // without bounds, every file
+        let (s, _) = build_session_with(&args(&dir), None, false).unwrap();
+        assert_eq!(first_long(&s, "Heartbeat | count"), 6);
+        // streamed, with bounds
+        let (s, loads) = build_session_with(&args(&dir), Some(&bounds_of), true).unwrap();
+        assert_eq!(first_long(&s, "Heartbeat | count"), 2);
+        assert_eq!(loads.streamed_count(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -70,7 +70,7 @@ pub fn run(args: QueryArgs) -> ExitCode {
         }
     };
     let bounds_of = |s: &kql_exec::Session| s.time_bounds(&text).unwrap_or_default();
-    let (session, streamed) = match build_session_with(&args.data, Some(&bounds_of), !args.in_memory) {
+    let (session, loads) = match build_session_with(&args.data, Some(&bounds_of), !args.in_memory) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -78,11 +78,15 @@ pub fn run(args: QueryArgs) -> ExitCode {
         }
     };
     let started = std::time::Instant::now();
-    let spinner = (!args.data.quiet && std::io::stderr().is_terminal())
-        .then(|| crate::progress::Spinner::start_with("running", crate::data::streamed_progress(&streamed)));
+    // the tables the query uses open while it binds, under the spinner
+    let spinner = (!args.data.quiet && std::io::stderr().is_terminal()).then(|| {
+        loads.set_spinner(true);
+        let shown = loads.clone();
+        crate::progress::Spinner::start_with("running", Some(Box::new(move || shown.detail())))
+    });
     let result = session.query(&text);
     drop(spinner);
-    crate::data::print_streamed_reports(&streamed, args.data.quiet);
+    loads.print_streamed_reports(args.data.quiet);
     let result = match result {
         Ok(r) => r,
         Err(e) => {

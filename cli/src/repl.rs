@@ -8,7 +8,7 @@
 mod helper;
 mod worker;
 
-use crate::data::{build_session, DataArgs};
+use crate::data::{build_session_with, DataArgs, Loads};
 use clap::Args;
 use helper::{is_complete, KqlHelper, DOT_COMMANDS};
 use kql_exec::output::{self, TableOptions};
@@ -62,22 +62,18 @@ pub struct State {
     charts: usize,
     color: bool,
     builtin_functions: Vec<String>,
+    /// Tables opening (shown by the spinner while a query waits for them).
+    loads: Loads,
 }
 
 /// Set by the Ctrl-C handler while a query runs.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 impl State {
-    /// Table names for completion: loaded tables first, then those known by schema.
+    /// Table names for completion: tables with data first (open or not), then those known by
+    /// schema.
     fn table_names(&self) -> Vec<String> {
-        let loaded: Vec<String> = self.master.loaded_tables().map(|(n, _)| n.clone()).collect();
-        let mut all = loaded.clone();
-        for n in self.master.table_names() {
-            if !loaded.iter().any(|l| l == n) {
-                all.push(n.to_string());
-            }
-        }
-        all
+        self.master.table_names()
     }
 
     /// Function names for completion: stored ones first.
@@ -131,7 +127,7 @@ fn history_path(args: &ReplArgs) -> Option<PathBuf> {
 
 /// Run `kql repl`.
 pub fn run(args: ReplArgs) -> ExitCode {
-    let session = match build_session(&args.data) {
+    let (session, loads) = match build_session_with(&args.data, None, false) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -157,16 +153,20 @@ pub fn run(args: ReplArgs) -> ExitCode {
             v.sort();
             v
         },
+        loads,
     }));
+    // queries wait under `wait_for`'s spinner, which shows the progress of tables opening
+    state.borrow().loads.set_spinner(true);
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
     if !interactive {
         return run_piped(&state);
     }
     {
         let st = state.borrow();
-        let n = st.master.loaded_tables().count();
+        let n = st.master.data_table_names().len();
         println!(
-            "kql {} — {n} table(s) loaded. Type .help for commands; Tab completes; Ctrl-D leaves.",
+            "kql {} — {n} table(s) found, each read when a query first uses it. Type .help for commands; \
+             Tab completes; Ctrl-D leaves.",
             env!("CARGO_PKG_VERSION")
         );
     }
@@ -290,7 +290,8 @@ fn wait_for<R>(state: &Rc<RefCell<State>>, rx: Receiver<R>, what: &str) -> Optio
                 let el = started.elapsed();
                 if spinner && el > Duration::from_secs(1) {
                     let frame = frames[(el.as_millis() / 100) as usize % frames.len()];
-                    eprint!("\r\x1b[K{frame} {what}… {:.1} s (Ctrl-C cancels)", el.as_secs_f64());
+                    let detail = state.borrow().loads.detail();
+                    eprint!("\r\x1b[K{frame} {what}… {:.1} s{detail} (Ctrl-C cancels)", el.as_secs_f64());
                     shown = true;
                 }
             }
@@ -409,8 +410,13 @@ fn dot_command(state: &Rc<RefCell<State>>, text: &str) -> bool {
             let st = state.borrow();
             let mut n = 0;
             for (name, e) in st.master.loaded_tables() {
-                let rows = rows_of(e).map(|r| r.to_string()).unwrap_or_else(|| "-".into());
+                let rows = rows_of(&e).map(|r| r.to_string()).unwrap_or_else(|| "-".into());
                 println!("  {name:<32} {rows:>10} rows  {:>4} columns", e.cols.len());
+                n += 1;
+            }
+            for name in st.master.pending_tables() {
+                let files = st.master.pending_files(&name).map(|f| f.len()).unwrap_or(0);
+                println!("  {name:<32} {:>10}       not read yet ({files} file(s))", "-");
                 n += 1;
             }
             if n == 0 {
@@ -423,6 +429,11 @@ fn dot_command(state: &Rc<RefCell<State>>, text: &str) -> bool {
                 return true;
             }
             let st = state.borrow();
+            let pending = st.master.pending_tables().iter().any(|p| p == rest);
+            if pending && st.master.schemas().table(rest).is_none() {
+                println!("  (not read yet: its columns are known once a query uses it)");
+                return true;
+            }
             match st.master.table(rest) {
                 Some(e) => {
                     let w = e.cols.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
@@ -431,6 +442,7 @@ fn dot_command(state: &Rc<RefCell<State>>, text: &str) -> bool {
                     }
                     match rows_of(&e) {
                         Some(r) => println!("  ({} columns, {r} rows)", e.cols.len()),
+                        None if pending => println!("  ({} columns by its schema; not read yet)", e.cols.len()),
                         None => println!("  ({} columns; known by schema, not loaded)", e.cols.len()),
                     }
                 }

@@ -114,10 +114,23 @@ impl FunctionSource {
     }
 }
 
+pub mod lazy;
+
+pub use lazy::{MemoryLoader, Open, TableLoader};
+
 /// Tables, stored functions and known schemas.
+///
+/// Tables are either open (registered with [`Catalog::add_table`]: in memory or streamed) or
+/// pending ([`Catalog::add_pending_table`]: files not read until a query scans the table; see
+/// [`lazy`]). Copies of a catalog share its pending tables, opened or not.
 #[derive(Clone, Default)]
 pub struct Catalog {
     tables: BTreeMap<String, TableEntry>,
+    lazy: Arc<lazy::LazyTables>,
+    /// The rows a scheduled rule sees (`time_window`): pending tables opened later are
+    /// narrowed to it too, once each (`windowed`).
+    window: Option<(i64, i64)>,
+    windowed: Arc<std::sync::Mutex<HashMap<String, TableEntry>>>,
     functions: HashMap<String, StoredFunction>,
     schemas: SchemaCatalog,
     externaldata: HashMap<String, std::path::PathBuf>,
@@ -142,9 +155,16 @@ impl Catalog {
         &self.schemas
     }
 
-    /// Register a table under `name`.
+    /// Register an open table under `name` (replacing a table of that name).
     pub fn add_table(&mut self, name: &str, entry: TableEntry) {
         self.tables.insert(name.to_string(), entry);
+    }
+
+    /// Register table `name`, read from `files` by `loader` when a query first scans it
+    /// (replacing a table of that name). Nothing is read now.
+    pub fn add_pending_table(&mut self, name: &str, files: Vec<std::path::PathBuf>, loader: Arc<dyn TableLoader>) {
+        self.tables.remove(name);
+        self.lazy.add(name, files, loader);
     }
 
     /// Register a stored function.
@@ -152,34 +172,108 @@ impl Catalog {
         self.functions.insert(name.to_string(), f);
     }
 
-    /// Loaded tables.
-    pub fn loaded_tables(&self) -> impl Iterator<Item = (&String, &TableEntry)> {
-        self.tables.iter()
+    /// Open tables (including pending tables a query has opened), by name.
+    pub fn loaded_tables(&self) -> Vec<(String, TableEntry)> {
+        let mut out: BTreeMap<String, TableEntry> = BTreeMap::new();
+        for name in self.lazy.names() {
+            if let Some(e) = self.lazy.opened(&name) {
+                out.insert(name, e);
+            }
+        }
+        for (n, e) in &self.tables {
+            out.insert(n.clone(), e.clone());
+        }
+        out.into_iter().collect()
     }
 
-    /// Whether `name` is a table (loaded or known by schema).
+    /// Pending tables no query has opened yet, by name.
+    pub fn pending_tables(&self) -> Vec<String> {
+        self.lazy
+            .names()
+            .into_iter()
+            .filter(|n| !self.tables.contains_key(n) && self.lazy.opened(n).is_none())
+            .collect()
+    }
+
+    /// The files of pending table `name` (opened or not).
+    pub fn pending_files(&self, name: &str) -> Option<Vec<std::path::PathBuf>> {
+        self.lazy.files(name)
+    }
+
+    /// Names of the tables that have data, open or pending, sorted: what a wildcard (`union
+    /// T*`, `search`) ranges over.
+    pub fn data_table_names(&self) -> Vec<String> {
+        let mut names = self.lazy.names();
+        names.extend(self.tables.keys().cloned());
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Whether `name` is a table (open, pending or known by schema).
     pub fn has_table(&self, name: &str) -> bool {
-        self.tables.contains_key(name) || (self.schema_tables_exist && self.schemas.table(name).is_some())
+        self.tables.contains_key(name)
+            || self.lazy.contains(name)
+            || (self.schema_tables_exist && self.schemas.table(name).is_some())
     }
 
-    /// A table by name; tables known only by schema are empty.
+    /// A table by name, without reading any data: open tables as they are, pending tables once
+    /// opened, else (pending or not) an empty table of the known schema.
     pub fn table(&self, name: &str) -> Option<TableEntry> {
+        // cannot fail: nothing is opened
+        self.open_table(name, Open::Never).ok().flatten()
+    }
+
+    /// A table by name, opening a pending table as `open` allows (see [`lazy`]); tables known
+    /// only by schema are empty. An error when opening fails (the table stays pending).
+    pub fn open_table(&self, name: &str, open: Open) -> Result<Option<TableEntry>> {
         if let Some(t) = self.tables.get(name) {
-            return Some(t.clone());
+            return Ok(Some(t.clone()));
+        }
+        let schema = self.schemas.table(name);
+        if self.lazy.contains(name) {
+            let entry = match open {
+                Open::Always => self.lazy.open(name, schema)?,
+                Open::WhenSchemaUnknown if schema.is_none() => self.lazy.open(name, schema)?,
+                _ => self.lazy.opened(name),
+            };
+            if let Some(e) = entry {
+                return self.narrowed(name, e).map(Some);
+            }
+            if let Some(s) = schema {
+                return Ok(Some(schema_entry(s)));
+            }
+            return Ok(None);
         }
         if !self.schema_tables_exist {
-            return None;
+            return Ok(None);
         }
-        let s = self.schemas.table(name)?;
-        let cols: Vec<Col> = s.columns.iter().map(|(n, t)| Col::new(n, *t)).collect();
-        Some(TableEntry { provider: empty_provider(&cols), cols, batches: None })
+        Ok(schema.map(schema_entry))
     }
 
-    /// Names of all tables (loaded first).
-    pub fn table_names(&self) -> impl Iterator<Item = &str> {
-        let schema_names: Box<dyn Iterator<Item = &str>> =
-            if self.schema_tables_exist { Box::new(self.schemas.table_names()) } else { Box::new(std::iter::empty()) };
-        self.tables.keys().map(|s| s.as_str()).chain(schema_names)
+    /// A pending table's entry narrowed to the catalog's time window, if it has one.
+    fn narrowed(&self, name: &str, entry: TableEntry) -> Result<TableEntry> {
+        let Some((from, to)) = self.window else { return Ok(entry) };
+        let mut cache = self.windowed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = cache.get(name) {
+            return Ok(e.clone());
+        }
+        let e = window_entry(&entry, from, to)?.unwrap_or(entry);
+        cache.insert(name.to_string(), e.clone());
+        Ok(e)
+    }
+
+    /// Names of all tables (with data first, then those known only by schema).
+    pub fn table_names(&self) -> Vec<String> {
+        let mut names = self.data_table_names();
+        if self.schema_tables_exist {
+            names.extend(self.schemas.table_names().filter(|n| !self.has_data(n)).map(str::to_string));
+        }
+        names
+    }
+
+    fn has_data(&self, name: &str) -> bool {
+        self.tables.contains_key(name) || self.lazy.contains(name)
     }
 
     /// A stored function.
@@ -188,39 +282,20 @@ impl Catalog {
     }
 
     /// The same catalog where every in-memory table with a `TimeGenerated` (or `Timestamp`)
-    /// column holds only rows with `from <= time <= to`: what a scheduled rule sees.
+    /// column holds only rows with `from <= time <= to`: what a scheduled rule sees. Pending
+    /// tables are narrowed when a query opens them.
     pub fn time_window(&self, from: i64, to: i64) -> Result<Catalog> {
-        use datafusion::arrow::array::{AsArray, BooleanArray};
-        use datafusion::arrow::datatypes::Int64Type;
         let mut out = self.clone();
         for (name, t) in self.tables.iter() {
-            let Some(batches) = &t.batches else { continue };
-            let Some(idx) = t
-                .cols
-                .iter()
-                .position(|c| c.ty == KqlType::DateTime && c.name == "TimeGenerated")
-                .or_else(|| t.cols.iter().position(|c| c.ty == KqlType::DateTime && c.name == "Timestamp"))
-            else {
-                continue;
-            };
-            let mut kept = Vec::new();
-            for b in batches.iter() {
-                let times = b.column(idx).as_primitive::<Int64Type>();
-                let mask: BooleanArray = times.iter().map(|v| Some(v.is_some_and(|v| v >= from && v <= to))).collect();
-                kept.push(
-                    datafusion::arrow::compute::filter_record_batch(b, &mask)
-                        .map_err(|e| KqlError::general("KQL120", e.to_string()))?,
-                );
+            if let Some(e) = window_entry(t, from, to)? {
+                out.tables.insert(name.clone(), e);
             }
-            let schema = Arc::new(Schema::new(
-                t.cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>(),
-            ));
-            let table = MemTable::try_new(schema, vec![kept.clone()])?;
-            out.tables.insert(
-                name.clone(),
-                TableEntry { cols: t.cols.clone(), provider: Arc::new(table), batches: Some(Arc::new(kept)) },
-            );
         }
+        out.window = Some(match self.window {
+            Some((a, b)) => (a.max(from), b.min(to)),
+            None => (from, to),
+        });
+        out.windowed = Default::default();
         Ok(out)
     }
 
@@ -249,6 +324,60 @@ impl Catalog {
     pub fn function_names(&self) -> impl Iterator<Item = &String> {
         self.functions.keys()
     }
+}
+
+/// An empty table of a known schema.
+fn schema_entry(s: &crate::schema::TableSchema) -> TableEntry {
+    let cols: Vec<Col> = s.columns.iter().map(|(n, t)| Col::new(n, *t)).collect();
+    TableEntry { provider: empty_provider(&cols), cols, batches: None }
+}
+
+/// `t` holding only the rows with `from <= time <= to` of its `TimeGenerated` (or `Timestamp`)
+/// column; `None` when it is not in memory or has no such column.
+fn window_entry(t: &TableEntry, from: i64, to: i64) -> Result<Option<TableEntry>> {
+    use datafusion::arrow::array::{AsArray, BooleanArray};
+    use datafusion::arrow::datatypes::Int64Type;
+    let Some(batches) = &t.batches else { return Ok(None) };
+    let Some(idx) = t
+        .cols
+        .iter()
+        .position(|c| c.ty == KqlType::DateTime && c.name == "TimeGenerated")
+        .or_else(|| t.cols.iter().position(|c| c.ty == KqlType::DateTime && c.name == "Timestamp"))
+    else {
+        return Ok(None);
+    };
+    let mut kept = Vec::new();
+    for b in batches.iter() {
+        let times = b.column(idx).as_primitive::<Int64Type>();
+        let mask: BooleanArray = times.iter().map(|v| Some(v.is_some_and(|v| v >= from && v <= to))).collect();
+        kept.push(
+            datafusion::arrow::compute::filter_record_batch(b, &mask)
+                .map_err(|e| KqlError::general("KQL120", e.to_string()))?,
+        );
+    }
+    let schema =
+        Arc::new(Schema::new(t.cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
+    let table = MemTable::try_new(schema, vec![kept.clone()])?;
+    Ok(Some(TableEntry { cols: t.cols.clone(), provider: Arc::new(table), batches: Some(Arc::new(kept)) }))
+}
+
+/// An in-memory table of these columns and rows (a [`crate::load::memory::MemoryTable`]).
+pub fn memory_entry(cols: Vec<Col>, batches: Vec<RecordBatch>) -> Result<TableEntry> {
+    let schema =
+        Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
+    let batches = Arc::new(batches);
+    let table = crate::load::memory::MemoryTable::try_new(schema, cols.clone(), batches.clone())?;
+    Ok(TableEntry { cols, provider: Arc::new(table), batches: Some(batches) })
+}
+
+/// A table read from its files each time a query scans it (see [`crate::load::scan`]), and
+/// the handle of its load report.
+pub fn streamed_entry(
+    table: crate::load::scan::StreamedTable,
+) -> (TableEntry, Arc<std::sync::Mutex<crate::load::LoadReport>>) {
+    let report = table.report_handle();
+    let cols = table.layout().cols.clone();
+    (TableEntry { cols, provider: Arc::new(table), batches: None }, report)
 }
 
 /// An empty table with these columns.
@@ -539,7 +668,7 @@ impl Session {
     pub fn time_bounds_at(&self, text: &str, now: i64) -> Result<crate::binder::time_bounds::TimeBounds> {
         let script = kql_parser::parse(text)?;
         let runner = self.runner();
-        let mut binder = Binder::new(&self.catalog, now, &runner, BindOptions { check_only: true });
+        let mut binder = Binder::new(&self.catalog, now, &runner, BindOptions { check_only: true, open: Open::Never });
         if binder.bind_script(&script).is_err() {
             // what the query reads cannot be known (the run will report the error): read all
             return Ok(crate::binder::time_bounds::TimeBounds::from([("*".to_string(), None)]));
@@ -551,7 +680,8 @@ impl Session {
     /// source order) and warnings.
     pub fn check_script(&self, script: &ast::Script) -> CheckOutcome {
         let runner = self.runner();
-        let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions { check_only: true });
+        let options = BindOptions { check_only: true, open: Open::WhenSchemaUnknown };
+        let mut binder = Binder::new(&self.catalog, self.now(), &runner, options);
         let bound = binder.bind_script(script);
         let mut errors = std::mem::take(&mut binder.errors);
         let cols = match bound {
@@ -569,11 +699,7 @@ impl Session {
 
     /// Register in-memory batches as a table.
     pub fn add_batches(&mut self, name: &str, cols: Vec<Col>, batches: Vec<RecordBatch>) -> Result<()> {
-        let schema =
-            Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
-        let batches = Arc::new(batches);
-        let table = crate::load::memory::MemoryTable::try_new(schema, cols.clone(), batches.clone())?;
-        self.catalog.add_table(name, TableEntry { cols, provider: Arc::new(table), batches: Some(batches) });
+        self.catalog.add_table(name, memory_entry(cols, batches)?);
         Ok(())
     }
 
@@ -583,10 +709,9 @@ impl Session {
         &mut self,
         table: crate::load::scan::StreamedTable,
     ) -> Arc<std::sync::Mutex<crate::load::LoadReport>> {
-        let report = table.report_handle();
         let name = table.layout().name.clone();
-        let cols = table.layout().cols.clone();
-        self.catalog.add_table(&name, TableEntry { cols, provider: Arc::new(table), batches: None });
+        let (entry, report) = streamed_entry(table);
+        self.catalog.add_table(&name, entry);
         report
     }
 
@@ -617,7 +742,8 @@ impl Session {
         for st in &script.statements {
             if let ast::StatementKind::Let { name, value: ast::LetValue::Function(f) } = &st.kind {
                 let probe_runner = Runner { ctx: &self.ctx, rt: &self.rt, timeout: None, cancel: &self.cancel };
-                let probe = Binder::new(&self.catalog, 0, &probe_runner, BindOptions { check_only: true });
+                let probe =
+                    Binder::new(&self.catalog, 0, &probe_runner, BindOptions { check_only: true, open: Open::Never });
                 let is_tabular = probe.function_is_tabular(f);
                 let source = source.clone();
                 self.catalog.add_function(&name.name, StoredFunction { def: Rc::new(f.clone()), is_tabular, source });

@@ -16,11 +16,12 @@
 use crate::rule::load_rule;
 use crate::runner::run_rule;
 use kql_exec::load::{self, LoadOptions};
-use kql_exec::session::{Catalog, Session, SessionOptions};
+use kql_exec::session::{Catalog, MemoryLoader, Session, SessionOptions, TableLoader};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// An expected error.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -277,16 +278,15 @@ fn run_test_inner(path: &Path, bless: bool) -> Result<bool, String> {
         let t = load::watchlist::load_watchlist(alias, &dir.join(file), key, now).map_err(|e| e.message)?;
         session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
     }
+    // fixtures are read when the rule's query uses them
+    let loader: Arc<dyn TableLoader> = Arc::new(MemoryLoader { options: LoadOptions::default() });
     for d in &spec.data {
         let p = dir.join(d);
         for (table, files) in load::discover(&p, session.catalog.schemas()).map_err(|e| e.to_string())? {
             if table == "externaldata" || table == "expected" {
                 continue;
             }
-            let schema = session.catalog.schemas().table(&table).cloned();
-            let t = load::load_table(&table, &files, schema.as_ref(), &LoadOptions::default())
-                .map_err(|e| e.to_string())?;
-            session.add_batches(&t.name, t.cols, t.batches).map_err(|e| e.to_string())?;
+            session.catalog.add_pending_table(&table, files, loader.clone());
         }
     }
     let run = run_rule(&mut session, &rule, now).map_err(|e| format!("{}: {e}", rule.name))?;

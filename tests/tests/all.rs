@@ -5,6 +5,7 @@ mod common;
 mod conformance;
 mod corpus_runs;
 mod formats;
+mod lazy_tables;
 mod parser_corpus;
 mod real_samples;
 mod repl;

@@ -144,7 +144,14 @@ fn repl_in_a_terminal() {
     let data = workspace_root().join("examples/data");
     let cmd = format!("{} repl --no-history --data {} --now 2025-10-21T15:00:00Z", kql.display(), data.display());
     let mut t = Pty::spawn(&cmd);
-    t.expect("table(s) loaded", Duration::from_secs(60));
+    t.expect("table(s) found", Duration::from_secs(60));
+    t.prompt();
+    // tables are read when a query first uses them
+    t.send(".tables\r");
+    // (the listing is sorted, `resources` last)
+    let tables = t.expect("resources", Duration::from_secs(10));
+    let line = tables.lines().find(|l| l.contains("ContainerLogV2")).unwrap_or_default().to_string();
+    assert!(line.contains("not read yet"), "{tables}");
     t.prompt();
 
     // completion of a column after `| where `
@@ -173,6 +180,13 @@ fn repl_in_a_terminal() {
     t.send("ContainerLogV2 | where LogLevel == 'WARNING' | count | extend answer = 40 + 2\r");
     let again = t.expect("1 row in", Duration::from_secs(30));
     assert!(again.contains("42"), "{again}");
+    t.prompt();
+    // the table read by the first query stays loaded; the others are still not read
+    t.send(".tables\r");
+    let tables = t.expect("resources", Duration::from_secs(10));
+    let line = tables.lines().find(|l| l.contains("ContainerLogV2")).unwrap_or_default().to_string();
+    assert!(line.contains(" rows ") && !line.contains("not read yet"), "{tables}");
+    assert!(tables.contains("not read yet"), "{tables}");
     t.prompt();
 
     // Ctrl-D leaves

@@ -147,6 +147,9 @@ pub struct BindOptions {
     /// Check only: do not execute subqueries (`toscalar`, `in (T)`, `materialize`); use typed
     /// placeholders instead.
     pub check_only: bool,
+    /// Whether a pending table a query scans is opened (read) now: see
+    /// [`crate::session::lazy`].
+    pub open: crate::session::Open,
 }
 
 /// Runs subqueries the binder needs the values of (`toscalar`, `materialize`, `in (T)`).

@@ -196,7 +196,11 @@ impl Binder<'_> {
 
     /// A table of the catalog by name.
     pub fn bind_table(&mut self, id: &ast::Ident) -> Result<Rel> {
-        match self.catalog.table(&id.name) {
+        let opened = self.catalog.open_table(&id.name, self.options.open).map_err(|mut e| {
+            e.span = e.span.or(Some(id.span));
+            e
+        })?;
+        match opened {
             Some(t) => {
                 self.scan_windows.push((id.name.clone(), None));
                 let alias = id.name.clone();
@@ -220,7 +224,7 @@ impl Binder<'_> {
                     format!("The name '{}' does not refer to any known table, tabular variable or function.", id.name),
                     id.span,
                 );
-                if let Some(s) = super::suggest(&id.name, self.catalog.table_names()) {
+                if let Some(s) = super::suggest(&id.name, self.catalog.table_names().iter().map(String::as_str)) {
                     err = err.with_help(format!("did you mean `{s}`?"));
                 } else {
                     err = err.with_help("load its data with --data PATH or --table NAME=PATH");
@@ -914,7 +918,7 @@ impl Binder<'_> {
                     // which tables match depends on what is loaded: no time bound can be known
                     self.scan_windows.push(("*".into(), None));
                     let names: Vec<String> =
-                        self.catalog.loaded_tables().map(|(n, _)| n.clone()).filter(|n| wildcard_match(w, n)).collect();
+                        self.catalog.data_table_names().into_iter().filter(|n| wildcard_match(w, n)).collect();
                     for n in names {
                         let r = self.bind_table(&ast::Ident::new(n.clone(), t.span))?;
                         inputs.push((n, r));

@@ -278,8 +278,8 @@ impl Binder<'_> {
                 self.scan_windows.push(("*".into(), None));
                 let names: Vec<String> = self
                     .catalog
-                    .loaded_tables()
-                    .map(|(n, _)| n.clone())
+                    .data_table_names()
+                    .into_iter()
                     .filter(|n| super::super::tabular::wildcard_match(&pat, n))
                     .collect();
                 for n in names {
