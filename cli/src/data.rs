@@ -251,7 +251,7 @@ pub fn build_session_with(a: &DataArgs, bounds: Option<BoundsOf>, stream: bool) 
         catalog.set_geoip(g.clone());
     }
     // `<Table>_Schema.csv` beside the data (Azure-Sentinel's custom-table samples), then
-    // `--schema` files over them; Log Analytics gives every workspace table the standard columns
+    // `--schema` files over them; each table gets the standard columns every workspace table has
     let near = a.data.iter().cloned().chain(a.tables.iter().filter_map(|t| t.split_once('=').map(|(_, p)| p.into())));
     for s in near.flat_map(|p: PathBuf| SchemaCatalog::schema_csvs_near(&p)).chain(a.schemas.iter().cloned()) {
         let mut c = SchemaCatalog::load_path(&s).map_err(|e| format!("--schema: {e}"))?;
@@ -355,12 +355,14 @@ fn load_functions(session: &mut Session, path: &std::path::Path) -> Result<(), S
             text.clone()
         };
         let source = if is_yaml {
-            kql_exec::session::FunctionSource::embedded(path, &kql, &text)
+            kql_exec::session::FunctionSource::embedded(path.clone(), &kql, &text)
         } else {
-            kql_exec::session::FunctionSource::plain(path, &kql)
+            kql_exec::session::FunctionSource::plain(path.clone(), &kql)
         };
         if let Err(e) = session.add_functions_from(&kql, Some(Arc::new(source))) {
-            errors.push(e.render("", ""));
+            // placed in the file when the error's line is one of the file's; else in the text
+            // made from it (the `let` wrapper of a YAML query)
+            errors.push(e.render(&path, &kql));
         }
     }
     if let Some(first) = errors.first() {

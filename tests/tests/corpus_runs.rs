@@ -73,7 +73,17 @@ fn corpus_rules_run_over_schema_tables() {
     );
     for (code, list) in &failures {
         println!("  {code}: {} (e.g. {})", list.len(), list[0]);
+        if std::env::var_os("KQL_CORPUS_FAILURES").is_some() {
+            for l in list {
+                println!("    {l}");
+            }
+        }
     }
     assert!(internal.is_empty(), "internal errors:\n{}", internal.join("\n"));
-    assert!(rate >= 0.95, "run rate {:.1}% fell below 95%", rate * 100.0);
+    // a ratchet at the measured figures. An unloaded watchlist reads as empty (as in a workspace
+    // without it), so the rules behind ASIM's `ASimDisabledParsers` watchlist count now; of them,
+    // those that stop do so on columns Microsoft's parsers read but the published table reference
+    // lacks (DnsEvents.Name: 21, W3CIISLog.ReportReferenceLink: 9, ...)
+    assert!(ran >= 853, "{ran} rules ran, fewer than the 853 measured");
+    assert!(rate >= 0.928, "run rate {:.1}% fell below the 92.8% measured", rate * 100.0);
 }

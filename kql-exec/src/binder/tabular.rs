@@ -518,6 +518,18 @@ impl Binder<'_> {
                     let Some(i) = cols.iter().position(|c| c.name == old.name) else {
                         return Err(self.unknown_column(&rel, old));
                     };
+                    // Kusto does not rename onto a column that exists (itself included)
+                    if cols.iter().any(|c| c.name == new.name) {
+                        return Err(KqlError::new(
+                            "KS171",
+                            format!("A column with the name '{}' is already declared.", new.name),
+                            new.span,
+                        )
+                        .with_help(format!(
+                            "`{}` already exists: drop it first (`project-away {}`) or choose another name",
+                            new.name, new.name
+                        )));
+                    }
                     exprs[i] = column(&rel.cols[i].name).alias(&new.name);
                     cols[i].name = new.name.clone();
                 }

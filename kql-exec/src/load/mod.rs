@@ -301,7 +301,38 @@ pub fn table_name_for(p: &Path, schemas: &SchemaCatalog) -> String {
             return t;
         }
     }
-    schemas.resolve_table_name(stem).map(|s| s.to_string()).unwrap_or_else(|| stem.to_string())
+    if let Some(t) = schemas.resolve_table_name(stem) {
+        return t.to_string();
+    }
+    // an export named after what it holds (`Cisco_Meraki_Authentication_IngestedLogs.csv`):
+    // Log Analytics writes the table's name in every row's `Type`
+    if p.is_file() {
+        if let Some(t) = type_column_of(p) {
+            return schemas.resolve_table_name(&t).map(|s| s.to_string()).unwrap_or(t);
+        }
+    }
+    stem.to_string()
+}
+
+/// The `Type` of the first record of a CSV or JSON-lines file (the table Log Analytics wrote it
+/// from), when it has one that can name a table.
+pub fn type_column_of(p: &Path) -> Option<String> {
+    use std::io::{BufRead, Read};
+    let value = if is_csv(p) {
+        let mut rdr = ::csv::ReaderBuilder::new().flexible(true).from_reader(json::open(p).ok()?);
+        let at = rdr.headers().ok()?.iter().position(|h| csv::clean_header(h) == "Type")?;
+        let rec = rdr.records().next()?.ok()?;
+        rec.get(at)?.trim().to_string()
+    } else {
+        let mut line = String::new();
+        std::io::BufReader::new(json::open(p).ok()?).take(1 << 20).read_line(&mut line).ok()?;
+        match serde_json::from_str::<serde_json::Value>(line.trim()).ok()? {
+            serde_json::Value::Object(m) => m.get("Type")?.as_str()?.trim().to_string(),
+            _ => return None,
+        }
+    };
+    let ok = !value.is_empty() && value.len() <= 128 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    ok.then_some(value)
 }
 
 fn is_parquet(p: &Path) -> bool {

@@ -1,29 +1,32 @@
-//! The standard columns Log Analytics gives every table, whatever its own schema lists
-//! (Azure Monitor's "Standard columns in Azure Monitor Logs"): `TenantId`, `Type`, `_ResourceId`,
-//! `_SubscriptionId`, `_ItemId`, `_BilledSize`, `_IsBillable`; and `MG` (the management group of
-//! the legacy Log Analytics agent), which agent-collected tables (those with a `SourceSystem`
-//! column) and classic custom logs (`*_CL`) carry: ASIM parsers read and `project-away` it on
-//! `Syslog`, `CommonSecurityLog`, `W3CIISLog` and custom tables, and the `getschema` exports that
-//! Azure-Sentinel ships as `<Table>_Schema.csv` list it.
+//! The standard columns Log Analytics gives every table, whatever its published schema lists
+//! (Azure Monitor's "Standard columns in Azure Monitor Logs"): `Type`, `_ItemId`, `_BilledSize`,
+//! `_IsBillable`; and `MG` (the management group of the legacy Log Analytics agent), which
+//! agent-collected tables (those with a `SourceSystem` column) and classic custom logs (`*_CL`)
+//! carry: ASIM parsers read and `project-away` it on `Syslog`, `CommonSecurityLog`, `W3CIISLog`
+//! and custom tables, and the `getschema` exports Azure-Sentinel ships as `<Table>_Schema.csv`
+//! list it.
 //!
-//! The published table reference omits some of them for some tables (`_ItemId` for all), so a
-//! parser that reads `_ItemId` (ASIM parsers map it to `EventUid`) would otherwise fail with
-//! KS142 on a table that has it in every workspace. A table's own columns keep their order and
-//! types; absent standard columns are appended.
+//! The published table reference omits `_ItemId` for every table, so a parser that reads it
+//! (ASIM parsers map it to `EventUid`) would otherwise fail with KS142 on a table that has it in
+//! every workspace. A table's own columns keep their order and types; absent standard columns
+//! are appended.
 //!
-//! Not added: `_TimeReceived` and `_Internal_WorkspaceResourceId`, which Log Analytics hides from
-//! `*`, `take` and `getschema` (no export or schema file in Azure-Sentinel's samples shows them);
-//! adding them as ordinary columns would put two columns in every result that Log Analytics does
-//! not show.
+//! Not added:
+//! - `TenantId`, `_ResourceId` and `_SubscriptionId`, which the reference lists for the tables
+//!   that have them (`_ResourceId` for 622 of its 898 tables): where it does not, the table has
+//!   its own (`SecurityIoTRawEvent`'s `AssociatedResourceId`, which Microsoft's MD4IoT parsers
+//!   `project-rename` to `_ResourceId`, an error if the column existed);
+//! - `_TimeReceived` and `_Internal_WorkspaceResourceId`, which Log Analytics hides from `*`,
+//!   `take` and `getschema` (no export or schema file in Azure-Sentinel's samples shows them).
+//!
+//! A `<Table>_Schema.csv` gets them too: some are `getschema` exports that list them, others
+//! (`CrowdStrike_Registry_Events_CL_Schema.csv`) are written by hand without them.
 
 use super::types::KqlType;
 
 /// The standard columns of every Log Analytics table, with their types.
 pub const STANDARD_COLUMNS: &[(&str, KqlType)] = &[
-    ("TenantId", KqlType::String),
     ("Type", KqlType::String),
-    ("_ResourceId", KqlType::String),
-    ("_SubscriptionId", KqlType::String),
     ("_ItemId", KqlType::String),
     ("_BilledSize", KqlType::Real),
     ("_IsBillable", KqlType::String),
