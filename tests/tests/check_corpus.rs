@@ -65,6 +65,8 @@ fn check_agrees_with_kusto_analyzer_on_corpus() {
             let (l, c) = idx.line_col(q, errors[0].0);
             if oracle_first == Some((l as u64, c as u64)) {
                 same_pos += 1;
+            } else if std::env::var("KQL_CHECK_VERBOSE").is_ok() {
+                println!("POSITION {id}\toracle={oracle_first:?}\tours={l}:{c} {}", errors[0].1);
             }
         }
     }
@@ -80,7 +82,7 @@ fn check_agrees_with_kusto_analyzer_on_corpus() {
             println!("DISAGREE {d}");
         }
     }
-    // the bars (measured here: 98.1% and 96.9%)
-    assert!(verdict_rate >= 98.0, "verdict agreement fell to {verdict_rate:.1}%");
-    assert!(pos_rate >= 90.0, "first-error position agreement fell to {pos_rate:.1}%");
+    // a ratchet at the measured figures (98.5% and 97.1%)
+    assert!(verdict_rate >= 98.4, "verdict agreement fell to {verdict_rate:.1}%");
+    assert!(pos_rate >= 97.0, "first-error position agreement fell to {pos_rate:.1}%");
 }

@@ -179,15 +179,21 @@ impl Binder<'_> {
             let rel = self.bind_table(&ast::Ident::new(name, span))?;
             return Ok(Rel { name: None, ..rel });
         }
+        let help = format!(
+            "pass the watchlist's CSV: --watchlist '{alias}=PATH.csv' (its first column is the SearchKey; \
+             '{alias}:Column=PATH.csv' picks another)"
+        );
+        if self.options.check_only {
+            // `kql check` knows no watchlist's columns: as Kusto's analyzer without the workspace,
+            // the call is where the query cannot be checked
+            return Err(KqlError::new("KS211", format!("the watchlist `{alias}` is not loaded"), span).with_help(help));
+        }
         // as in a workspace without that watchlist: no items (parsers such as ASIM's
         // `_ASIM_GetSourceBySourceType` read optional watchlists), with one warning
         if !self.warnings.iter().any(|w| w.code == "KQLW005" && w.message.contains(&format!("`{alias}`"))) {
             self.warnings.push(
                 KqlError::new("KQLW005", format!("the watchlist `{alias}` is not loaded: it reads as empty"), span)
-                    .with_help(format!(
-                        "pass the watchlist's CSV: --watchlist '{alias}=PATH.csv' (its first column is the \
-                         SearchKey; '{alias}:Column=PATH.csv' picks another)"
-                    )),
+                    .with_help(help),
             );
         }
         let cols = crate::load::watchlist::FIXED_COLUMNS.iter().map(|(n, t)| Col::new(*n, *t)).collect();
