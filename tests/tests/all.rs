@@ -4,6 +4,7 @@ mod check_corpus;
 mod common;
 mod conformance;
 mod corpus_runs;
+mod deep_queries;
 mod formats;
 mod parser_corpus;
 mod repl;
