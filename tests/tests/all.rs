@@ -6,6 +6,7 @@ mod conformance;
 mod corpus_runs;
 mod deep_queries;
 mod formats;
+mod function_calls;
 mod parser_corpus;
 mod repl;
 mod rule_pack;
