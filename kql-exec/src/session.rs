@@ -494,6 +494,9 @@ impl Drop for Session {
     }
 }
 
+/// Stack size of the threads that plan and run queries: see [`Session::new`].
+pub const WORKER_STACK: usize = 256 * 1024 * 1024;
+
 struct Runner<'a> {
     ctx: &'a SessionContext,
     rt: &'a tokio::runtime::Runtime,
@@ -598,6 +601,10 @@ impl Session {
         );
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
+            // DataFusion plans, optimizes and evaluates expressions recursively; with its
+            // `recursive_protection` most walks grow the stack as they go, the rest (evaluating,
+            // hashing, dropping a 10,000-deep `or` chain) need room (committed only as used)
+            .thread_stack_size(WORKER_STACK)
             .enable_all()
             .build()
             .map_err(|e| KqlError::general("KQL902", format!("cannot start the runtime: {e}")))?;
@@ -621,12 +628,20 @@ impl Session {
 
     /// Parse, bind and run a query text.
     pub fn query(&self, text: &str) -> Result<QueryResult> {
-        let script = kql_parser::parse(text)?;
-        self.run_script(&script)
+        // parsing, binding, planning and dropping a deep query (thousands of `or`ed
+        // comparisons) recurse: all of it runs on a big stack
+        kql_parser::on_big_stack(|| {
+            let script = kql_parser::parse(text)?;
+            self.run_script(&script)
+        })
     }
 
     /// Bind and run a parsed script.
     pub fn run_script(&self, script: &ast::Script) -> Result<QueryResult> {
+        kql_parser::on_big_stack(|| self.run_script_here(script))
+    }
+
+    fn run_script_here(&self, script: &ast::Script) -> Result<QueryResult> {
         self.cancel.reset();
         let runner = self.runner();
         let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions::default());
@@ -647,6 +662,10 @@ impl Session {
     /// The DataFusion plan a query runs, after the optimizer (what `KQL_EXPLAIN=1` prints as the
     /// physical plan's source): for tests of the planner's rewrites.
     pub fn optimized_plan(&self, text: &str) -> Result<LogicalPlan> {
+        kql_parser::on_big_stack(|| self.optimized_plan_here(text))
+    }
+
+    fn optimized_plan_here(&self, text: &str) -> Result<LogicalPlan> {
         let script = kql_parser::parse(text)?;
         let runner = self.runner();
         let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions::default());
@@ -666,6 +685,10 @@ impl Session {
 
     /// [`Session::time_bounds`] for a run at `now` (ticks).
     pub fn time_bounds_at(&self, text: &str, now: i64) -> Result<crate::binder::time_bounds::TimeBounds> {
+        kql_parser::on_big_stack(|| self.time_bounds_here(text, now))
+    }
+
+    fn time_bounds_here(&self, text: &str, now: i64) -> Result<crate::binder::time_bounds::TimeBounds> {
         let script = kql_parser::parse(text)?;
         let runner = self.runner();
         let mut binder = Binder::new(&self.catalog, now, &runner, BindOptions { check_only: true, open: Open::Never });
@@ -679,6 +702,10 @@ impl Session {
     /// Bind without running (the semantic check): result columns, errors (all of them, in
     /// source order) and warnings.
     pub fn check_script(&self, script: &ast::Script) -> CheckOutcome {
+        kql_parser::on_big_stack(|| self.check_script_here(script))
+    }
+
+    fn check_script_here(&self, script: &ast::Script) -> CheckOutcome {
         let runner = self.runner();
         let options = BindOptions { check_only: true, open: Open::WhenSchemaUnknown };
         let mut binder = Binder::new(&self.catalog, self.now(), &runner, options);
@@ -723,6 +750,10 @@ impl Session {
     /// [`Session::add_functions_text`], remembering the file the text came from: errors inside
     /// these functions are then shown in that file.
     pub fn add_functions_from(&mut self, text: &str, source: Option<Arc<FunctionSource>>) -> Result<usize> {
+        kql_parser::on_big_stack(|| self.add_functions_here(text, source))
+    }
+
+    fn add_functions_here(&mut self, text: &str, source: Option<Arc<FunctionSource>>) -> Result<usize> {
         let script = kql_parser::parse(text).map_err(|e| {
             let mut err = KqlError::from(e);
             if let Some(src) = &source {

@@ -190,6 +190,43 @@ impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Self {
         Expr { kind, span }
     }
+
+    /// Move the operands that chains are made of (binary operands, member and index targets,
+    /// tested values) out of `self` into `out`, leaving `*` in their place.
+    fn take_chain_operands(&mut self, out: &mut Vec<Expr>) {
+        let mut take = |e: &mut Box<Expr>| {
+            if !matches!(e.kind, ExprKind::Star) {
+                let span = e.span;
+                out.push(std::mem::replace(&mut **e, Expr::new(ExprKind::Star, span)));
+            }
+        };
+        match &mut self.kind {
+            ExprKind::Binary { left, right, .. } => {
+                take(left);
+                take(right);
+            }
+            ExprKind::Member { target, .. } => take(target),
+            ExprKind::Index { target, index } => {
+                take(target);
+                take(index);
+            }
+            ExprKind::InList { expr, .. } => take(expr),
+            ExprKind::Between { expr, .. } => take(expr),
+            _ => {}
+        }
+    }
+}
+
+/// Dropping a tree as deep as a chain of thousands of `or`s would recurse once per level and
+/// could overflow the stack: the chain operands are moved to a list and dropped one by one.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut pending = Vec::new();
+        self.take_chain_operands(&mut pending);
+        while let Some(mut e) = pending.pop() {
+            e.take_chain_operands(&mut pending);
+        }
+    }
 }
 
 /// The kinds of expressions.

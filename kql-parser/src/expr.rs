@@ -9,13 +9,21 @@ use crate::span::Span;
 
 /// A pipe expression: an expression followed by any number of `| operator`.
 pub fn pipe_expr(i: In) -> PResult<Expr> {
+    pipe_expr_at(i, false)
+}
+
+/// [`pipe_expr`]; `nested` when the caller has already entered a nesting level (and grown
+/// the stack) for it, as a parenthesis does, so that `(x)` counts one level, not two.
+fn pipe_expr_at(i: In, nested: bool) -> PResult<Expr> {
     let (mut rest, source) = match source_operator(i) {
         Some(r) => r?,
+        None if nested => or_expr(i)?,
         None => expr(i)?,
     };
     let start = source.span;
     let mut ops = Vec::new();
     while peek_sym(rest, "|") && !peek_sym(rest, "||") {
+        count_pipe_operator(ws(rest))?;
         let (r, _) = sym("|")(rest)?;
         let (r, op) = crate::ops::operator(r)?;
         ops.push(op);
@@ -37,6 +45,7 @@ pub fn sourceless_pipe(i: In) -> PResult<Expr> {
         let (mut rest, first) = crate::ops::operator(i)?;
         let mut ops = vec![first];
         while peek_sym(rest, "|") {
+            count_pipe_operator(ws(rest))?;
             let (r, _) = sym("|")(rest)?;
             let (r, op) = crate::ops::operator(r)?;
             ops.push(op);
@@ -67,6 +76,7 @@ fn or_expr(i: In) -> PResult<Expr> {
     loop {
         match kw("or")(rest) {
             Ok((r, _)) => {
+                count_operator(ws(rest))?;
                 let (r, right) = and_expr(r)?;
                 left = binary(BinaryOp::Or, left, right);
                 rest = r;
@@ -81,6 +91,7 @@ fn and_expr(i: In) -> PResult<Expr> {
     loop {
         match kw("and")(rest) {
             Ok((r, _)) => {
+                count_operator(ws(rest))?;
                 let (r, right) = cmp_expr(r)?;
                 left = binary(BinaryOp::And, left, right);
                 rest = r;
@@ -202,6 +213,7 @@ fn cmp_expr(i: In) -> PResult<Expr> {
             expect_at(ws(rest), "operator");
             return Ok((rest, left));
         };
+        count_operator(ws(rest))?;
         match op {
             CmpOp::Bin(op) => {
                 let (r, right) = add_expr(r)?;
@@ -264,6 +276,7 @@ pub fn add_expr(i: In) -> PResult<Expr> {
             expect_at(t, "operator");
             return Ok((rest, left));
         };
+        count_operator(t)?;
         let (r, right) = mul_expr(&t[1..])?;
         left = binary(op, left, right);
         rest = r;
@@ -283,6 +296,7 @@ fn mul_expr(i: In) -> PResult<Expr> {
                 return Ok((rest, left));
             }
         };
+        count_operator(t)?;
         let (r, right) = unary_expr(&t[1..])?;
         left = binary(op, left, right);
         rest = r;
@@ -328,15 +342,18 @@ fn postfix_expr(i: In) -> PResult<Expr> {
     let (mut rest, mut e) = primary(i)?;
     loop {
         let t = ws(rest);
+        if (t.starts_with('.') && !t.starts_with("..")) || t.starts_with('[') {
+            count_operator(t)?;
+        }
         if t.starts_with('.') && !t.starts_with("..") {
             let after = ws(&t[1..]);
             if after.starts_with('[') {
                 // a.['b'] and a.[0]
                 let (r, _) = sym("[")(after)?;
-                let (r, index) = expr(r)?;
+                let (r, mut index) = expr(r)?;
                 let (r, end) = sym("]")(r)?;
                 let span = e.span.to(end);
-                e = match index.kind {
+                e = match std::mem::replace(&mut index.kind, ExprKind::Star) {
                     ExprKind::Literal(Literal::String(s)) if peek_sym(r, "(") => {
                         // a quoted method name: target.['name'](args)
                         let (r2, (args, end)) = call_args(r)?;
@@ -351,7 +368,10 @@ fn postfix_expr(i: In) -> PResult<Expr> {
                     ExprKind::Literal(Literal::String(s)) => {
                         Expr::new(ExprKind::Member { target: Box::new(e), name: Ident::new(s, index.span) }, span)
                     }
-                    _ => Expr::new(ExprKind::Index { target: Box::new(e), index: Box::new(index) }, span),
+                    other => {
+                        index.kind = other;
+                        Expr::new(ExprKind::Index { target: Box::new(e), index: Box::new(index) }, span)
+                    }
                 };
                 rest = r;
                 continue;
@@ -459,12 +479,12 @@ fn primary(i: In) -> PResult<Expr> {
     };
     if c == '(' {
         enter(i)?;
-        let r = (|| {
+        let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
             let (r, _) = sym("(")(i)?;
-            let (r, e) = pipe_expr(r)?;
+            let (r, e) = pipe_expr_at(r, true)?;
             let (r, end) = sym(")")(r)?;
             Ok((r, Expr::new(ExprKind::Paren(Box::new(e)), Span::new(start, end.end))))
-        })();
+        });
         leave();
         return r;
     }

@@ -51,6 +51,8 @@ pub(crate) struct Tracker {
     pub furthest_rem: usize,
     pub expected: Vec<&'static str>,
     pub depth: usize,
+    pub operators: usize,
+    pub pipe_operators: usize,
 }
 
 thread_local! {
@@ -70,6 +72,18 @@ pub fn record_recovered(at: In, message: &'static str) {
 /// Maximum nesting of expressions before the parser gives up (protects the stack).
 pub const MAX_DEPTH: usize = 400;
 
+/// Maximum number of operators in one query text: binary operators (`+`, `or`, `==`...), `in`
+/// and `between` tests, member accesses and indexing (`a.b[0]`) and pipe operators (`| where`).
+/// Each can make the syntax tree (and the plan built from it) one level deeper, so this bounds
+/// the stack that dropping or comparing them needs; past it the parser stops with an error at
+/// the operator. Generated rules with thousands of `or`ed comparisons stay well below it.
+pub const MAX_OPERATORS: usize = 100_000;
+
+/// Maximum number of tabular operators (`| where`, `| extend`...) in one query text. Each is one
+/// level of the plan, and DataFusion's optimizer slows down sharply on plans thousands of levels
+/// deep (20,000 `| where` take minutes); real rules have at most a few hundred.
+pub const MAX_PIPE_OPERATORS: usize = 2_000;
+
 /// Reset the tracker for a new text of `len` bytes.
 pub(crate) fn reset(len: usize) {
     RECOVERED.with(|r| r.borrow_mut().clear());
@@ -79,6 +93,8 @@ pub(crate) fn reset(len: usize) {
         t.furthest_rem = usize::MAX;
         t.expected.clear();
         t.depth = 0;
+        t.operators = 0;
+        t.pipe_operators = 0;
     });
 }
 
@@ -124,7 +140,50 @@ pub fn enter(i: In) -> Result<(), nom::Err<PError>> {
         leave();
         return Err(nom::Err::Failure(PError {
             rem: i.len(),
-            message: Some(format!("the query nests more than {MAX_DEPTH} levels deep")),
+            message: Some(format!(
+                "the query nests more than {MAX_DEPTH} levels deep (parentheses, calls, unary signs and \
+                 subqueries); flatten it, e.g. name inner parts with `let`"
+            )),
+        }));
+    }
+    Ok(())
+}
+
+/// Count one operator (see [`MAX_OPERATORS`]) at `i`; fails fatally past the limit.
+pub fn count_operator(i: In) -> Result<(), nom::Err<PError>> {
+    let too_many = TRACKER.with(|t| {
+        let mut t = t.borrow_mut();
+        t.operators += 1;
+        t.operators > MAX_OPERATORS
+    });
+    if too_many {
+        return Err(nom::Err::Failure(PError {
+            rem: i.len(),
+            message: Some(format!(
+                "the query has more than {MAX_OPERATORS} operators; split it into several queries, or test \
+                 many values at once with `in (...)` or `has_any (...)`"
+            )),
+        }));
+    }
+    Ok(())
+}
+
+/// Count one tabular operator (see [`MAX_PIPE_OPERATORS`]) at `i`, which is also an operator
+/// (see [`count_operator`]); fails fatally past either limit.
+pub fn count_pipe_operator(i: In) -> Result<(), nom::Err<PError>> {
+    count_operator(i)?;
+    let too_many = TRACKER.with(|t| {
+        let mut t = t.borrow_mut();
+        t.pipe_operators += 1;
+        t.pipe_operators > MAX_PIPE_OPERATORS
+    });
+    if too_many {
+        return Err(nom::Err::Failure(PError {
+            rem: i.len(),
+            message: Some(format!(
+                "the query has more than {MAX_PIPE_OPERATORS} tabular operators (`| ...`); split it into \
+                 several queries, or merge consecutive `where` filters with `and`"
+            )),
         }));
     }
     Ok(())

@@ -30,6 +30,32 @@ pub use ast::*;
 pub use error::{render_diagnostic, render_note, SyntaxError};
 pub use span::{LineIndex, Span};
 
+/// Stack left (bytes) below which [`with_stack`] moves to a fresh segment.
+pub const STACK_RED_ZONE: usize = 1024 * 1024;
+
+/// Size (bytes) of each stack segment [`with_stack`] allocates.
+pub const STACK_SEGMENT: usize = 16 * 1024 * 1024;
+
+/// Stack (bytes) that [`on_big_stack`] makes sure of: enough for the walks that cannot grow the
+/// stack as they go (dropping, cloning or comparing a syntax tree or a DataFusion expression as
+/// deep as [`lex::MAX_OPERATORS`] allows).
+pub const BIG_STACK: usize = 512 * 1024 * 1024;
+
+/// Run `f`, first moving to a fresh stack segment (allocated on the heap) when less than
+/// [`STACK_RED_ZONE`] of the current stack is left. Every recursive walk over a syntax tree (or
+/// over what is built from one) calls this at each level, so a deep query grows the stack
+/// instead of overflowing it.
+pub fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, f)
+}
+
+/// Run `f` with at least [`BIG_STACK`] / 2 bytes of stack (moving to a segment of
+/// [`BIG_STACK`] bytes when the current stack has less left; memory is only committed as it is
+/// used). Entry points that parse, analyse, plan or drop a whole query run in this.
+pub fn on_big_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(BIG_STACK / 2, BIG_STACK, f)
+}
+
 /// Parse a whole query text (statements separated by `;`).
 pub fn parse(text: &str) -> Result<Script, SyntaxError> {
     let (script, errors) = parse_recovering(text);

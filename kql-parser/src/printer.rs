@@ -427,6 +427,11 @@ fn named(out: &mut String, n: &NamedArg) {
 }
 
 fn expr(out: &mut String, e: &Expr) {
+    // a deep tree (a long `or` chain) grows the stack instead of overflowing it
+    crate::with_stack(|| expr_inner(out, e))
+}
+
+fn expr_inner(out: &mut String, e: &Expr) {
     match &e.kind {
         ExprKind::Literal(l) => literal(out, l),
         ExprKind::Name(n) => out.push_str(&ident(&n.name)),
@@ -584,6 +589,10 @@ fn mv_items(out: &mut String, items: &[MvItem]) {
 }
 
 fn operator(out: &mut String, op: &Operator) {
+    crate::with_stack(|| operator_inner(out, op))
+}
+
+fn operator_inner(out: &mut String, op: &Operator) {
     use OperatorKind::*;
     match &op.kind {
         Where(e) => {

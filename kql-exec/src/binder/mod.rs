@@ -370,6 +370,10 @@ impl<'a> Binder<'a> {
 
     /// Whether an expression denotes a tabular value (decided syntactically and by scope).
     pub fn is_tabular(&self, e: &ast::Expr) -> bool {
+        kql_parser::with_stack(|| self.is_tabular_inner(e))
+    }
+
+    fn is_tabular_inner(&self, e: &ast::Expr) -> bool {
         use ast::ExprKind as K;
         match &e.kind {
             K::Pipe { .. } | K::Source(_) | K::Datatable { .. } | K::ExternalData { .. } => true,

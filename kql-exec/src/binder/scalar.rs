@@ -40,9 +40,54 @@ fn binop(l: Expr, op: DfOp, r: Expr) -> Expr {
     datafusion::logical_expr::binary_expr(l, op, r)
 }
 
+/// The chain `first op1 x1 op2 x2 ...` that the parser builds left-deep from `l op r` (at
+/// `span`), following left operands while `same` holds of their operator: `first`, then each
+/// operator with its right operand and the span of the node it makes. A loop, not recursion,
+/// so a chain of any length is walked in constant stack.
+fn left_spine<'e>(
+    op: BinaryOp,
+    l: &'e ast::Expr,
+    r: &'e ast::Expr,
+    span: Span,
+    same: impl Fn(BinaryOp) -> bool,
+) -> (&'e ast::Expr, Vec<(BinaryOp, &'e ast::Expr, Span)>) {
+    let mut steps = vec![(op, r, span)];
+    let mut first = l;
+    while let ExprKind::Binary { op, left, right } = &first.kind {
+        if !same(*op) {
+            break;
+        }
+        steps.push((*op, right, first.span));
+        first = left;
+    }
+    steps.reverse();
+    (first, steps)
+}
+
+/// `parts` joined with the associative `op`, in order, as a balanced tree (depth log2 n).
+fn balanced(mut parts: Vec<Expr>, op: DfOp) -> Expr {
+    while parts.len() > 1 {
+        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+        let mut it = parts.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) => binop(a, op, b),
+                None => a,
+            });
+        }
+        parts = next;
+    }
+    parts.pop().unwrap_or_else(|| lit(true))
+}
+
 impl Binder<'_> {
     /// Bind a scalar expression in the row context of `rel`.
     pub fn bind_scalar(&mut self, e: &ast::Expr, rel: &Rel) -> Result<Bound> {
+        // a deep tree (a long `or` chain) grows the stack instead of overflowing it
+        kql_parser::with_stack(|| self.bind_scalar_inner(e, rel))
+    }
+
+    fn bind_scalar_inner(&mut self, e: &ast::Expr, rel: &Rel) -> Result<Bound> {
         match &e.kind {
             ExprKind::Literal(l) => literal(l, e.span),
             ExprKind::Name(id) => self.bind_name(id, rel),
@@ -297,12 +342,17 @@ impl Binder<'_> {
     fn bind_binary(&mut self, op: BinaryOp, l: &ast::Expr, r: &ast::Expr, rel: &Rel, span: Span) -> Result<Bound> {
         match op {
             BinaryOp::And | BinaryOp::Or => {
-                let a = self.bind_scalar(l, rel)?;
-                let b = self.bind_scalar(r, rel)?;
-                let a = self.as_bool(a, l.span)?;
-                let b = self.as_bool(b, r.span)?;
-                let e = if op == BinaryOp::And { a.and(b) } else { a.or(b) };
-                Ok(Bound::new(e, KqlType::Bool))
+                // `a or b or c ...` (generated rules `or` thousands of tests): bound operand by
+                // operand, then grouped as a balanced tree, which means the same (both are
+                // associative) but is only log2(n) deep, so DataFusion's recursive passes (some
+                // of them quadratic in the depth) stay fast
+                let (first, steps) = left_spine(op, l, r, span, |o| o == op);
+                let mut parts = Vec::with_capacity(steps.len() + 1);
+                for x in std::iter::once(first).chain(steps.iter().map(|s| s.1)) {
+                    let b = self.bind_scalar(x, rel)?;
+                    parts.push(self.as_bool(b, x.span)?);
+                }
+                Ok(Bound::new(balanced(parts, if op == BinaryOp::And { DfOp::And } else { DfOp::Or }), KqlType::Bool))
             }
             BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
                 let a = self.bind_scalar(l, rel)?;
@@ -318,16 +368,55 @@ impl Binder<'_> {
                 Ok(Bound::new(self.compare(a, dop, b, span)?, KqlType::Bool))
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
-                let a = self.bind_scalar(l, rel)?;
-                let b = self.bind_scalar(r, rel)?;
-                let aop = match op {
-                    BinaryOp::Add => Arith::Add,
-                    BinaryOp::Sub => Arith::Sub,
-                    BinaryOp::Mul => Arith::Mul,
-                    BinaryOp::Div => Arith::Div,
-                    _ => Arith::Mod,
+                // a chain at one precedence level (`a + b - c + ...`), bound operand by operand
+                // from the left, as Kusto evaluates it
+                let additive = |o: BinaryOp| matches!(o, BinaryOp::Add | BinaryOp::Sub);
+                let level = additive(op);
+                let (first, steps) = left_spine(op, l, r, span, |o| {
+                    additive(o) == level
+                        && matches!(o, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod)
+                });
+                let mut acc = self.bind_scalar(first, rel)?;
+                // On integers, datetimes and timespans (64-bit ticks), `+`, `-` and `*` wrap,
+                // so a long chain of them can be regrouped: `a - b + c - d` as `(a + c) - (b +
+                // d)`, each side a balanced tree (see `And | Or`). Reals are summed in order.
+                let ticks = |b: &Bound, op: BinaryOp| match op {
+                    BinaryOp::Mul => matches!(b.ty, KqlType::Int | KqlType::Long),
+                    _ => matches!(b.ty, KqlType::Int | KqlType::Long | KqlType::DateTime | KqlType::TimeSpan),
                 };
-                self.arith(aop, a, b, span)
+                let mut regroup: Option<(Vec<Bound>, Vec<Bound>)> =
+                    (steps.len() >= 8 && ticks(&acc, op)).then(|| (vec![acc.clone()], vec![]));
+                for (step_op, x, span) in steps {
+                    let b = self.bind_scalar(x, rel)?;
+                    if let Some((plus, minus)) = &mut regroup {
+                        match step_op {
+                            BinaryOp::Add if op != BinaryOp::Mul && ticks(&b, step_op) => plus.push(b.clone()),
+                            BinaryOp::Sub if op != BinaryOp::Mul && ticks(&b, step_op) => minus.push(b.clone()),
+                            BinaryOp::Mul if op == BinaryOp::Mul && ticks(&b, step_op) => plus.push(b.clone()),
+                            _ => regroup = None,
+                        }
+                    }
+                    let aop = match step_op {
+                        BinaryOp::Add => Arith::Add,
+                        BinaryOp::Sub => Arith::Sub,
+                        BinaryOp::Mul => Arith::Mul,
+                        BinaryOp::Div => Arith::Div,
+                        _ => Arith::Mod,
+                    };
+                    acc = self.arith(aop, acc, b, span)?;
+                }
+                if let Some((plus, minus)) = regroup {
+                    let longs = |v: Vec<Bound>| v.into_iter().map(|p| self.coerce(p, KqlType::Long).expr).collect();
+                    let expr = if op == BinaryOp::Mul {
+                        balanced(longs(plus), DfOp::Multiply)
+                    } else if minus.is_empty() {
+                        balanced(longs(plus), DfOp::Plus)
+                    } else {
+                        binop(balanced(longs(plus), DfOp::Plus), DfOp::Minus, balanced(longs(minus), DfOp::Plus))
+                    };
+                    return Ok(Bound { expr, ..acc });
+                }
+                Ok(acc)
             }
             BinaryOp::Str(s) => {
                 let a = self.bind_scalar(l, rel)?;
@@ -449,8 +538,8 @@ impl Binder<'_> {
             }
         };
         let (ta, tb) = (operand_ty(a.ty), operand_ty(b.ty));
-        let a2 = self.coerce(a.clone(), ta);
-        let b2 = self.coerce(b.clone(), tb);
+        let a2 = self.coerce(a, ta);
+        let b2 = self.coerce(b, tb);
         let expr = match op {
             Arith::Add => binop(a2.expr, DfOp::Plus, b2.expr),
             Arith::Sub => binop(a2.expr, DfOp::Minus, b2.expr),

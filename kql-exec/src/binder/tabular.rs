@@ -21,6 +21,10 @@ use std::sync::Arc;
 impl Binder<'_> {
     /// Bind a tabular expression.
     pub fn bind_tabular(&mut self, e: &ast::Expr) -> Result<Rel> {
+        kql_parser::with_stack(|| self.bind_tabular_inner(e))
+    }
+
+    fn bind_tabular_inner(&mut self, e: &ast::Expr) -> Result<Rel> {
         if let Some((name, args, path)) = self.pattern_ref(e) {
             return self.bind_pattern(name, args, path, e.span);
         }
@@ -466,7 +470,7 @@ impl Binder<'_> {
     /// Apply one tabular operator.
     pub fn bind_operator(&mut self, rel: Rel, op: &ast::Operator) -> Result<Rel> {
         let was_open = rel.open;
-        let out = self.bind_operator_inner(rel, op)?;
+        let out = kql_parser::with_stack(|| self.bind_operator_inner(rel, op))?;
         // a value of unknown shape stays so through the pipeline
         Ok(if was_open { Rel { open: true, ..out } } else { out })
     }

@@ -1492,7 +1492,12 @@ impl ScalarUDFImpl for VolatileFn {
         Ok(if self.name == "kql_new_guid" { DataType::Utf8 } else { DataType::Float64 })
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
-        let rows = args.number_rows.max(1);
+        if args.number_rows == 0 {
+            // an empty batch: no values (one would not match the batch's length)
+            let t = if self.name == "kql_new_guid" { DataType::Utf8 } else { DataType::Float64 };
+            return Ok(ColumnarValue::Array(datafusion::arrow::array::new_empty_array(&t)));
+        }
+        let rows = args.number_rows;
         if self.name == "kql_new_guid" {
             let mut b = StringBuilder::with_capacity(rows, rows * 36);
             for _ in 0..rows {

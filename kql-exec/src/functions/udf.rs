@@ -60,6 +60,11 @@ impl ScalarUDFImpl for KqlUdf {
         };
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
+        if rows == 0 {
+            // an empty batch: bodies may read a constant argument's first row, which a
+            // constant broadcast to no rows does not have
+            return Ok(ColumnarValue::Array(datafusion::arrow::array::new_empty_array(&self.ret)));
+        }
         let arrays = args.args.iter().map(|a| a.to_array(rows).and_then(unpacked)).collect::<DfResult<Vec<_>>>()?;
         // DataFusion's optimizer probes predicates with untyped (`Null`) columns to learn whether
         // they reject nulls; bodies expect their declared types, so decline (the optimizer then
