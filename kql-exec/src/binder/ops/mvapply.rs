@@ -27,9 +27,7 @@ use std::sync::Arc;
 
 type R<T> = std::result::Result<T, DataFusionError>;
 
-/// The prefix of the context column's name; each `mv-apply` (and `partition`) has its own
-/// (`__mvapply_ctx3`), so that one nested in another, or two in one query, do not clash.
-pub(crate) const CTX: &str = "mvapply_ctx";
+pub(crate) const CTX: &str = "__mvapply_ctx";
 const RID: &str = "__rid";
 
 fn zip_fields(n: usize) -> Fields {
@@ -135,11 +133,9 @@ impl Binder<'_> {
             struct_args.push(column(&c.name));
         }
         let ctx = datafusion::functions::core::expr_fn::named_struct(struct_args);
-        let ctx_name = self.fresh_alias(CTX);
-        let ctx_name = ctx_name.as_str();
         let list = self.fresh_alias("mvzip");
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
-        exprs.push(ctx.alias(ctx_name));
+        exprs.push(ctx.alias(CTX));
         exprs.push(zip_items(arrays, lim).alias(&list));
         let plan =
             LogicalPlanBuilder::from(with_rid).project(exprs)?.unnest_column(Column::from_name(&list))?.build()?;
@@ -162,8 +158,8 @@ impl Binder<'_> {
             out.push(get_field(item.clone(), "i").alias(ix));
             cols.push(Col::new(ix, KqlType::Long));
         }
-        out.push(column(ctx_name));
-        cols.push(Col::new(ctx_name, KqlType::String));
+        out.push(column(CTX));
+        cols.push(Col::new(CTX, KqlType::String));
         let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
         let mut sub = mk_rel(plan, cols);
         // 4. the subquery, per row
@@ -177,10 +173,9 @@ impl Binder<'_> {
                 ))
             }
         };
-        let mut order = Vec::new();
         for op in &ops {
-            sub = self.bind_per_row(sub, op, ctx_name, &mut order)?;
-            if sub.col(ctx_name).is_none() {
+            sub = self.bind_per_row(sub, op)?;
+            if sub.col(CTX).is_none() {
                 return Err(KqlError::new(
                     "KQL111",
                     format!(
@@ -201,13 +196,13 @@ impl Binder<'_> {
                     out_cols.push(sc.clone());
                 }
                 None => {
-                    exprs.push(get_field(column(ctx_name), format!("f{k}")).alias(&c.name));
+                    exprs.push(get_field(column(CTX), format!("f{k}")).alias(&c.name));
                     out_cols.push(c.clone());
                 }
             }
         }
         for c in &sub.cols {
-            if c.name == ctx_name || out_cols.iter().any(|o| o.name == c.name) {
+            if c.name == CTX || out_cols.iter().any(|o| o.name == c.name) {
                 continue;
             }
             exprs.push(column(&c.name));
@@ -218,27 +213,13 @@ impl Binder<'_> {
         Ok(mk_rel(plan, out_cols))
     }
 
-    /// Bind one subquery operator so that it applies to each context row (in the context column
-    /// `ctx`) separately. `order` holds the keys of the subquery's last `sort`, while the rows are
-    /// in that order, for a `take` after it.
-    pub(crate) fn bind_per_row(
-        &mut self,
-        rel: Rel,
-        op: &ast::Operator,
-        ctx: &str,
-        order: &mut Vec<SortExpr>,
-    ) -> Result<Rel> {
+    /// Bind one subquery operator so that it applies to each context row separately.
+    pub(crate) fn bind_per_row(&mut self, rel: Rel, op: &ast::Operator) -> Result<Rel> {
         let ctx_name = || ast::ColumnAssign {
             names: vec![],
-            expr: ast::Expr::new(ExprKind::Name(ast::Ident::new(ctx, op.span)), op.span),
+            expr: ast::Expr::new(ExprKind::Name(ast::Ident::new(CTX, op.span)), op.span),
             span: op.span,
         };
-        let sorted = std::mem::take(order);
-        if let OperatorKind::Sort { keys, .. } = &op.kind {
-            *order = keys.iter().map(|k| self.sort_expr(&rel, k)).collect::<Result<Vec<_>>>()?;
-        } else if matches!(op.kind, OperatorKind::Where(_)) {
-            *order = sorted.clone();
-        }
         let rewritten = match &op.kind {
             OperatorKind::Project(items) => {
                 let mut items = items.clone();
@@ -247,7 +228,7 @@ impl Binder<'_> {
             }
             OperatorKind::ProjectKeep(pats) => {
                 let mut pats = pats.clone();
-                pats.push(ast::Expr::new(ExprKind::Name(ast::Ident::new(ctx, op.span)), op.span));
+                pats.push(ast::Expr::new(ExprKind::Name(ast::Ident::new(CTX, op.span)), op.span));
                 OperatorKind::ProjectKeep(pats)
             }
             OperatorKind::Summarize { params, aggs, by } => {
@@ -282,37 +263,32 @@ impl Binder<'_> {
             }
             OperatorKind::Take(n) => {
                 let n = self.const_count(n)?;
-                return self.per_row_limit(rel, ctx, sorted, n);
+                return self.per_row_limit(rel, vec![], n);
             }
             OperatorKind::Top { count, by } => {
                 let n = self.const_count(count)?;
                 let key = self.sort_expr(&rel, by)?;
-                return self.per_row_limit(rel, ctx, vec![key], n);
+                return self.per_row_limit(rel, vec![key], n);
             }
             _ => op.kind.clone(),
         };
         let op2 = ast::Operator { kind: rewritten, span: op.span };
         let mut out = self.bind_operator(rel, &op2)?;
         // the context column of a summarize key keeps its internal name
-        if let Some(c) = out.cols.iter_mut().find(|c| c.name == ctx) {
+        if let Some(c) = out.cols.iter_mut().find(|c| c.name == CTX) {
             c.ty = KqlType::String;
         }
         Ok(out)
     }
 
-    /// Keep the first `n` rows of each context row (in `order`; in the order they come when it
-    /// is empty).
-    fn per_row_limit(&mut self, rel: Rel, ctx: &str, order: Vec<SortExpr>, n: usize) -> Result<Rel> {
+    /// Keep the first `n` rows of each context row (in `order`).
+    fn per_row_limit(&mut self, rel: Rel, order: Vec<SortExpr>, n: usize) -> Result<Rel> {
         let rn_name = self.fresh_alias("rn");
-        let rn = datafusion::functions_window::expr_fn::row_number().partition_by(vec![get_field(column(ctx), RID)]);
-        // no ORDER BY: a frame over the whole partition (the default frame, up to the current
-        // row of an ORDER BY, fails type coercion without one)
-        let rn = if order.is_empty() {
-            rn.window_frame(datafusion::logical_expr::WindowFrame::new(None))
-        } else {
-            rn.order_by(order)
-        };
-        let rn = rn.build()?.alias(&rn_name);
+        let rn = datafusion::functions_window::expr_fn::row_number()
+            .partition_by(vec![get_field(column(CTX), RID)])
+            .order_by(order)
+            .build()?
+            .alias(&rn_name);
         let names: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         let plan = LogicalPlanBuilder::from(rel.plan)
             .window(vec![rn])?
@@ -327,47 +303,5 @@ fn strip_paren(e: &ast::Expr) -> &ast::Expr {
     match &e.kind {
         ExprKind::Paren(x) | ExprKind::Braced(x) => strip_paren(x),
         _ => e,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::session::{Catalog, Session, SessionOptions};
-
-    fn rows(q: &str) -> Vec<Vec<serde_json::Value>> {
-        let s = Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
-        let r = s.query(q).unwrap_or_else(|e| panic!("{q}: {e}"));
-        crate::output::rows_json(&r)
-    }
-
-    const T: &str = "datatable(k:long, a:dynamic)[1, dynamic([1, 5, 2]), 2, dynamic([[7, 3], [4]])]";
-
-    #[test]
-    fn two_mv_applies_in_one_query_have_their_own_context() {
-        let q = format!(
-            "{T} | mv-apply x = a on (summarize n = count()) \
-             | mv-apply y = a on (summarize m = count()) | project k, n, m"
-        );
-        assert_eq!(rows(&q), vec![vec![1.into(), 3.into(), 3.into()], vec![2.into(), 2.into(), 2.into()]]);
-    }
-
-    #[test]
-    fn a_nested_mv_apply_applies_per_element() {
-        let q = format!(
-            "{T} | where k == 2 | mv-apply x = a on (mv-apply y = x to typeof(long) on (summarize s = sum(y))) \
-             | project k, s"
-        );
-        assert_eq!(rows(&q), vec![vec![2.into(), 10.into()], vec![2.into(), 4.into()]]);
-    }
-
-    #[test]
-    fn take_after_sort_keeps_the_first_rows_in_that_order() {
-        let q = format!("{T} | where k == 1 | mv-apply x = a to typeof(long) on (sort by x desc | take 2) | project x");
-        assert_eq!(rows(&q), vec![vec![5.into()], vec![2.into()]]);
-        let q =
-            format!("{T} | where k == 1 | mv-apply x = a to typeof(long) on (order by x asc | where x > 1 | take 1) | project x");
-        assert_eq!(rows(&q), vec![vec![2.into()]]);
-        let q = format!("{T} | where k == 1 | mv-apply x = a to typeof(long) on (take 1) | project x");
-        assert_eq!(rows(&q), vec![vec![1.into()]]);
     }
 }
