@@ -520,22 +520,26 @@ impl Binder<'_> {
             OperatorKind::ProjectRename(pairs) => {
                 let mut cols = rel.cols.clone();
                 let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+                let mut named: Vec<&str> = Vec::new();
                 for (new, old) in pairs {
-                    let Some(i) = cols.iter().position(|c| c.name == old.name) else {
-                        return Err(self.unknown_column(&rel, old));
-                    };
-                    // Kusto does not rename onto a column that exists (itself included)
-                    if cols.iter().any(|c| c.name == new.name) {
+                    // Kusto does not rename onto a column of the input (itself included, and
+                    // one this operator renames away: `c = a, a = b` is KS171 too) nor onto a
+                    // name given earlier in the operator
+                    if rel.cols.iter().any(|c| c.name == new.name) || named.contains(&new.name.as_str()) {
                         return Err(KqlError::new(
                             "KS171",
                             format!("A column with the name '{}' is already declared.", new.name),
                             new.span,
                         )
                         .with_help(format!(
-                            "`{}` already exists: drop it first (`project-away {}`) or choose another name",
+                            "drop or rename the existing `{}` first (project-away {}), or pick another name",
                             new.name, new.name
                         )));
                     }
+                    named.push(&new.name);
+                    let Some(i) = cols.iter().position(|c| c.name == old.name) else {
+                        return Err(self.unknown_column(&rel, old));
+                    };
                     exprs[i] = column(&rel.cols[i].name).alias(&new.name);
                     cols[i].name = new.name.clone();
                 }

@@ -520,3 +520,22 @@ fn mv_apply_summarize_over_an_empty_expansion_keeps_the_row() {
     assert!(rows[0][1] == json!(7) || rows[0][1] == json!(8), "{rows:?}");
     assert_eq!(rows[1], [json!(2), json!(9)]);
 }
+
+/// `project-rename` to a name the input already has is Kusto's KS171 ("A column with the name
+/// 'a' is already declared", as Microsoft's analyzer reports it), not a planning failure. An ASIM
+/// helper renames `ExtractedHostname` to `DvcHostname`, which a table with ASIM columns already has.
+#[test]
+fn project_rename_onto_an_existing_column_is_ks171() {
+    let e = err("print a = 'x', b = 1 | project-rename a = b");
+    assert!(e.contains("KS171") && e.contains("'a' is already declared"), "{e}");
+    let e = err("print a = 'x', b = 1, c = 2 | project-rename x = b, x = c");
+    assert!(e.contains("KS171") && e.contains("'x'"), "{e}");
+    // the analyzer also refuses a name this operator renames away
+    let e = err("print a = 'x', b = 1 | project-rename c = a, a = b");
+    assert!(e.contains("KS171") && e.contains("'a'"), "{e}");
+    let e = err("print a = 'x' | project-rename a = a");
+    assert!(e.contains("KS171"), "{e}");
+    let (cols, rows) = run("print a = 'x', b = 1 | project-rename c = a, A = b");
+    assert_eq!(cols, ["c", "A"]);
+    assert_eq!(rows[0], [json!("x"), json!(1)]);
+}

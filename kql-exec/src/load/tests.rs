@@ -603,7 +603,10 @@ fn a_time_filtered_query_reads_only_the_folders_it_can_see() {
 #[test]
 fn exports_named_after_their_content_are_tables_by_their_type_column() {
     let root = tmp("typecol");
-    write(&root.join("Cisco_Meraki_Authentication_IngestedLogs.csv"), "TimeGenerated [UTC],Type,SyslogMessage\n\"7/28/2023, 8:07:14.552 PM\",Syslog,hello\n");
+    write(
+        &root.join("Cisco_Meraki_Authentication_IngestedLogs.csv"),
+        "TimeGenerated [UTC],Type,SyslogMessage\n\"7/28/2023, 8:07:14.552 PM\",Syslog,hello\n",
+    );
     write(&root.join("okta_sample.jsonl"), "{\"TimeGenerated\":\"2025-01-01T00:00:00Z\",\"Type\":\"OktaV2_CL\"}\n");
     write(&root.join("Unnamed_Export.csv"), "a,b\n1,2\n");
     let mut found = discover(&root, SchemaCatalog::builtin()).unwrap();
