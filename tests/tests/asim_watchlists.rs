@@ -48,3 +48,30 @@ fn source_by_source_type_reads_the_watchlist() {
         .unwrap();
     assert_eq!(kql_exec::output::rows_json(&r), [[serde_json::json!("meraki-gw")]]);
 }
+
+/// A watchlist given as its CSV (`kql --watchlist ASimSourceType=PATH`) is also in the
+/// `Watchlist` table, which the ASIM helpers read directly (not through `_GetWatchlist`).
+#[test]
+fn a_loaded_watchlist_is_in_the_watchlist_table() {
+    let mut session = session_with_asim_lib();
+    let dir = std::env::temp_dir().join(format!("kql-asim-watchlist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("sources.csv");
+    std::fs::write(&path, "SourceType,Source\nLinuxAuthpriv,zabbix\nLinuxAuthpriv,Zabbix\nCiscoMeraki,meraki-gw\n")
+        .unwrap();
+    let t = kql_exec::load::watchlist::load_watchlist("ASimSourceType", &path, None, 0).unwrap();
+    session.add_batches(&t.name, t.cols, t.batches).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let r = session.query("print s = array_sort_asc(_ASIM_GetSourceBySourceType('LinuxAuthpriv'))").unwrap();
+    assert_eq!(kql_exec::output::rows_json(&r), [[serde_json::json!(["Zabbix", "zabbix"])]]);
+    let r = session.query("Watchlist | summarize count() by WatchlistAlias, _DTItemType, _DTItemStatus").unwrap();
+    assert_eq!(
+        kql_exec::output::rows_json(&r),
+        [[
+            serde_json::json!("ASimSourceType"),
+            serde_json::json!("watchlist-item"),
+            serde_json::json!("Create"),
+            serde_json::json!(3)
+        ]]
+    );
+}

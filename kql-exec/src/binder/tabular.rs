@@ -164,6 +164,34 @@ impl Binder<'_> {
         result
     }
 
+    /// The `Watchlist` table, as Sentinel keeps the items of every watchlist (`_GetWatchlist` reads
+    /// it; so do Microsoft's ASIM helpers `_ASIM_GetWatchlistsRaw` and
+    /// `_ASIM_GetSourceBySourceType`, directly): one current row per item of each watchlist
+    /// loaded with `--watchlist`, its alias as given (the `_DTItemId` prefix).
+    fn bind_watchlist_table(&mut self, tables: &[&String], span: kql_parser::Span) -> Result<Rel> {
+        let legs: Vec<String> = tables
+            .iter()
+            .map(|t| {
+                format!(
+                    "(table('{t}') | project TimeGenerated = LastUpdatedTimeUTC, _DTItemType = 'watchlist-item', \
+                     WatchlistAlias = extract(@'^(.*)-[0-9]+$', 1, _DTItemId), SearchKey, _DTItemId, \
+                     _DTTimestamp = LastUpdatedTimeUTC, _DTItemStatus = 'Create', LastUpdatedTimeUTC, WatchlistItem)"
+                )
+            })
+            .collect();
+        let text = format!("union {}", legs.join(", "));
+        let script = kql_parser::parse(&text)
+            .map_err(|e| KqlError::new("KQL998", format!("the Watchlist table: {}", e.message), span))?;
+        let Some(ast::StatementKind::Query(q)) = script.statements.first().map(|s| &s.kind) else {
+            return Err(KqlError::new("KQL998", "the Watchlist table: no query", span));
+        };
+        let rel = self.bind_tabular(q).map_err(|mut e| {
+            e.span = Some(span);
+            e
+        })?;
+        Ok(Rel { name: Some("Watchlist".into()), ..rel })
+    }
+
     /// `_GetWatchlist('alias')`: a watchlist loaded with `--watchlist` (see
     /// [`crate::load::watchlist`]).
     fn bind_watchlist(&mut self, args: &[ast::Arg], span: kql_parser::Span) -> Result<Rel> {
@@ -202,6 +230,13 @@ impl Binder<'_> {
 
     /// A table of the catalog by name.
     pub fn bind_table(&mut self, id: &ast::Ident) -> Result<Rel> {
+        if id.name == "Watchlist" {
+            let names = self.catalog.data_table_names();
+            let lists: Vec<&String> = names.iter().filter(|n| n.starts_with("_Watchlist:")).collect();
+            if !lists.is_empty() && !names.iter().any(|n| n == "Watchlist") {
+                return self.bind_watchlist_table(&lists, id.span);
+            }
+        }
         let opened = self.catalog.open_table(&id.name, self.options.open).map_err(|mut e| {
             e.span = e.span.or(Some(id.span));
             e
