@@ -908,4 +908,27 @@ mod tests {
         );
         assert_eq!(session.query(r#"print datetime("13:00 PM")"#).err().map(|e| e.code), Some("KQL030"));
     }
+
+    /// A warning raised inside a stored function (a parser loaded with `--functions`) is placed
+    /// in the function's file and reached from the call, as its errors are; raised at the same
+    /// place more than once, it is reported once.
+    #[test]
+    fn warnings_inside_stored_functions_are_placed_in_their_file() {
+        let mut session =
+            Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+        let file = "// parser\nlet P = () {\n  datatable(id:string)['113005']\n  | where id == 113005\n  | where id != 2\n};\n";
+        let src = Arc::new(FunctionSource::plain("p.kql", file));
+        session.add_functions_from(file, Some(src)).unwrap();
+        let q = "union P, P | count";
+        let r = session.query(q).unwrap();
+        assert_eq!(r.warnings.len(), 2, "{:#?}", r.warnings);
+        let w = &r.warnings[0];
+        assert_eq!(r.warnings[1].origin.as_ref().map(|o| &file[o.span.start..o.span.end]), Some("id != 2"));
+        let o = w.origin.as_ref().expect("placed in the function's file");
+        assert_eq!((o.path.as_str(), o.function.as_str()), ("p.kql", "P"));
+        assert!(file[o.span.start..o.span.end].contains("113005"), "{:?}", &file[o.span.start..o.span.end]);
+        let shown = w.render("<query>", q);
+        assert!(shown.contains("p.kql:4:"), "{shown}");
+        assert!(shown.contains("in this call of `P`"), "{shown}");
+    }
 }

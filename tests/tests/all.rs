@@ -1,5 +1,6 @@
 //! The one integration-test binary: every cross-crate, corpus and conformance test.
 
+mod asim_watchlists;
 mod check_corpus;
 mod common;
 mod conformance;

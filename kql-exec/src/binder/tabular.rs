@@ -168,6 +168,34 @@ impl Binder<'_> {
         result
     }
 
+    /// The `Watchlist` table, as Sentinel keeps the items of every watchlist (`_GetWatchlist` reads
+    /// it; so do Microsoft's ASIM helpers `_ASIM_GetWatchlistsRaw` and
+    /// `_ASIM_GetSourceBySourceType`, directly): one current row per item of each watchlist
+    /// loaded with `--watchlist`, its alias as given (the `_DTItemId` prefix).
+    fn bind_watchlist_table(&mut self, tables: &[&String], span: kql_parser::Span) -> Result<Rel> {
+        let legs: Vec<String> = tables
+            .iter()
+            .map(|t| {
+                format!(
+                    "(table('{t}') | project TimeGenerated = LastUpdatedTimeUTC, _DTItemType = 'watchlist-item', \
+                     WatchlistAlias = extract(@'^(.*)-[0-9]+$', 1, _DTItemId), SearchKey, _DTItemId, \
+                     _DTTimestamp = LastUpdatedTimeUTC, _DTItemStatus = 'Create', LastUpdatedTimeUTC, WatchlistItem)"
+                )
+            })
+            .collect();
+        let text = format!("union {}", legs.join(", "));
+        let script = kql_parser::parse(&text)
+            .map_err(|e| KqlError::new("KQL998", format!("the Watchlist table: {}", e.message), span))?;
+        let Some(ast::StatementKind::Query(q)) = script.statements.first().map(|s| &s.kind) else {
+            return Err(KqlError::new("KQL998", "the Watchlist table: no query", span));
+        };
+        let rel = self.bind_tabular(q).map_err(|mut e| {
+            e.span = Some(span);
+            e
+        })?;
+        Ok(Rel { name: Some("Watchlist".into()), ..rel })
+    }
+
     /// `_GetWatchlist('alias')`: a watchlist loaded with `--watchlist` (see
     /// [`crate::load::watchlist`]).
     fn bind_watchlist(&mut self, args: &[ast::Arg], span: kql_parser::Span) -> Result<Rel> {
@@ -206,6 +234,13 @@ impl Binder<'_> {
 
     /// A table of the catalog by name.
     pub fn bind_table(&mut self, id: &ast::Ident) -> Result<Rel> {
+        if id.name == "Watchlist" {
+            let names = self.catalog.data_table_names();
+            let lists: Vec<&String> = names.iter().filter(|n| n.starts_with("_Watchlist:")).collect();
+            if !lists.is_empty() && !names.iter().any(|n| n == "Watchlist") {
+                return self.bind_watchlist_table(&lists, id.span);
+            }
+        }
         let opened = self.catalog.open_table(&id.name, self.options.open).map_err(|mut e| {
             e.span = e.span.or(Some(id.span));
             e
@@ -524,22 +559,26 @@ impl Binder<'_> {
             OperatorKind::ProjectRename(pairs) => {
                 let mut cols = rel.cols.clone();
                 let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+                let mut named: Vec<&str> = Vec::new();
                 for (new, old) in pairs {
-                    let Some(i) = cols.iter().position(|c| c.name == old.name) else {
-                        return Err(self.unknown_column(&rel, old));
-                    };
-                    // Kusto does not rename onto a column that exists (itself included)
-                    if cols.iter().any(|c| c.name == new.name) {
+                    // Kusto does not rename onto a column of the input (itself included, and
+                    // one this operator renames away: `c = a, a = b` is KS171 too) nor onto a
+                    // name given earlier in the operator
+                    if rel.cols.iter().any(|c| c.name == new.name) || named.contains(&new.name.as_str()) {
                         return Err(KqlError::new(
                             "KS171",
                             format!("A column with the name '{}' is already declared.", new.name),
                             new.span,
                         )
                         .with_help(format!(
-                            "`{}` already exists: drop it first (`project-away {}`) or choose another name",
+                            "drop or rename the existing `{}` first (project-away {}), or pick another name",
                             new.name, new.name
                         )));
                     }
+                    named.push(&new.name);
+                    let Some(i) = cols.iter().position(|c| c.name == old.name) else {
+                        return Err(self.unknown_column(&rel, old));
+                    };
                     exprs[i] = column(&rel.cols[i].name).alias(&new.name);
                     cols[i].name = new.name.clone();
                 }

@@ -417,7 +417,9 @@ cached_udf!(contains_udf, "kql_dyn_array_contains", DataType::Boolean, |args: &[
         }
         let needle = needles.value(i);
         let needle_s = dj::scalar_string(needle).map(|s| s.to_string());
-        let found = dj::array_elements(arrs.value(i)).is_some_and(|items| {
+        let mut items = Vec::new();
+        in_list_items(arrs.value(i), &mut items);
+        let found = {
             items.iter().any(|it| {
                 if dj::json_equal(it, needle) {
                     return true;
@@ -433,11 +435,26 @@ cached_udf!(contains_udf, "kql_dyn_array_contains", DataType::Boolean, |args: &[
                     _ => dj::to_kql_string(it) == dj::to_kql_string(needle),
                 }
             })
-        });
+        };
         b.append_value(found);
     }
     Ok(Arc::new(b.finish()))
 });
+
+/// The values a dynamic operand of `in` stands for: an array's elements, nested arrays flattened
+/// (`x in (dynamic([1,[2,3]]))` is `x in (1,2,3)`), and any other value (a string, a number, a bag)
+/// as itself: `x in (dynamic("a"))` is `x in ("a")`. A JSON `null` stands for no value.
+pub(crate) fn in_list_items<'a>(raw: &'a str, out: &mut Vec<&'a str>) {
+    match dj::array_elements(raw) {
+        Some(items) => {
+            for it in items {
+                in_list_items(it, out);
+            }
+        }
+        None if raw.trim() == "null" => {}
+        None => out.push(raw),
+    }
+}
 
 /// `x in (dynamic_array)`.
 pub fn array_contains(arr: Expr, needle_json: Expr, case_sensitive: bool) -> Expr {

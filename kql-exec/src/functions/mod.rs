@@ -256,6 +256,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
 pub fn call_user_function(b: &mut Binder, n: &str, args: &[ast::Arg], rel: &Rel, span: Span) -> Result<Bound> {
     let (def, scope, source) = resolve_user_function(b, n, span)?;
     let saved = enter_function(b, &def, scope, args, Some(rel), span)?;
+    let first_warning = b.warnings.len();
     let result = (|| {
         let e = body_result(b, &def, n, span)?;
         if b.is_tabular(&e) {
@@ -265,6 +266,7 @@ pub fn call_user_function(b: &mut Binder, n: &str, args: &[ast::Arg], rel: &Rel,
         b.bind_scalar(&e, rel)
     })()
     .map_err(|e| from_function_body(e, n, source.as_ref(), span));
+    place_body_warnings(b, first_warning, n, source.as_ref(), span);
     leave_function(b, saved);
     result.map(|r| Bound { hint: NameHint::None, ..r })
 }
@@ -300,9 +302,11 @@ pub fn call_user_tabular(b: &mut Binder, n: &str, args: &[ast::Arg], span: Span)
     }
     let (def, scope, source) = resolve_user_function(b, n, span)?;
     let saved = enter_function(b, &def, scope, args, None, span)?;
+    let first_warning = b.warnings.len();
     let result = body_result(b, &def, n, span)
         .and_then(|e| b.bind_tabular(&e))
         .map_err(|e| from_function_body(e, n, source.as_ref(), span));
+    place_body_warnings(b, first_warning, n, source.as_ref(), span);
     leave_function(b, saved);
     result
 }
@@ -319,9 +323,11 @@ pub fn invoke(b: &mut Binder, input: Rel, name: &ast::Ident, args: &[ast::Arg], 
     let inner_scope = b.scope.clone();
     b.scope = saved_scope.clone();
     let saved = enter_function(b, &rest_def, inner_scope, args, None, span)?;
+    let first_warning = b.warnings.len();
     let result = body_result(b, &def, &name.name, span)
         .and_then(|e| b.bind_tabular(&e))
         .map_err(|e| from_function_body(e, &name.name, source.as_ref(), span));
+    place_body_warnings(b, first_warning, &name.name, source.as_ref(), span);
     leave_function(b, saved);
     result
 }
@@ -380,6 +386,35 @@ fn from_function_body(
     }
     err.span = Some(call);
     err
+}
+
+/// The warnings raised while binding the body of function `n` (those from `first` on), placed
+/// as its errors are: in a stored function's file, reached from `call` (their spans are offsets
+/// in the function's text, not the query's). A warning raised again at the same place (a
+/// function bound more than once) is kept once.
+fn place_body_warnings(
+    b: &mut Binder,
+    first: usize,
+    n: &str,
+    source: Option<&std::sync::Arc<crate::session::FunctionSource>>,
+    call: Span,
+) {
+    if source.is_none() || first >= b.warnings.len() {
+        return;
+    }
+    let new: Vec<KqlError> = b.warnings.drain(first..).collect();
+    for w in new {
+        let w = from_function_body(w, n, source, call);
+        // a place in the function's file is reported once, whichever call reached it
+        // (`Span`'s `==` ignores positions, as the AST's does: compare them here)
+        let place = |e: &KqlError| match &e.origin {
+            Some(o) => (e.code, e.message.clone(), Some((o.path.clone(), o.span.start, o.span.end)), None),
+            None => (e.code, e.message.clone(), None, e.span.map(|s| (s.start, s.end))),
+        };
+        if !b.warnings.iter().any(|x| place(x) == place(&w)) {
+            b.warnings.push(w);
+        }
+    }
 }
 
 struct Saved {

@@ -279,11 +279,9 @@ fn has_array(all: bool, x: Expr, arr: Expr) -> Expr {
                         }
                         let raw = arrs.value(i);
                         if cache.as_ref().is_none_or(|(k, _)| k != raw) {
-                            let items = dj::array_elements(raw)
-                                .unwrap_or_default()
-                                .iter()
-                                .map(|s| dj::to_kql_string(s))
-                                .collect();
+                            let mut items = Vec::new();
+                            super::dynfn::in_list_items(raw, &mut items);
+                            let items = items.iter().map(|s| dj::to_kql_string(s)).collect();
                             cache = Some((raw.to_string(), items));
                         }
                         let items = &cache.as_ref().expect("set").1;

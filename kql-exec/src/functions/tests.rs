@@ -460,3 +460,82 @@ fn isempty_of_dynamic_values() {
         assert_eq!((g.0.clone(), g.1.clone(), g.2.clone()), (json!(w), json!(!w), json!(true)), "{got:?}");
     }
 }
+
+/// A dynamic operand of `in`/`has_any` stands for its values: an array's elements (nested arrays
+/// flattened, as the `in` operator's reference says: `x in (dynamic([1,[2,3]]))` is
+/// `x in (1,2,3)`), and a value that is not an array for itself. ASIM's
+/// `_ASIM_GetWatchlistsRaw(watchlists, keys:dynamic)` is called with a string key
+/// (`_ASIM_GetSourceBySourceType('CiscoMeraki')`) and filters `SearchKey in (keys)`.
+#[test]
+fn in_over_a_dynamic_scalar_and_nested_arrays() {
+    let (_, rows) = run(r#"print a = "x" in (dynamic("x")), b = "x" in (dynamic("y")), c = "X" in~ (dynamic("x")),
+        d = "x" !in (dynamic("x")), e = 2 in (dynamic([1,[2,3]])), f = 4 in (dynamic([1,[2,3]])),
+        g = "x" in (dynamic(null)), h = "x" !in (dynamic(null))"#);
+    assert_eq!(
+        rows[0],
+        [json!(true), json!(false), json!(true), json!(false), json!(true), json!(false), json!(false), json!(true)]
+    );
+    // through a function parameter declared dynamic and given a string, as ASIM does
+    let (_, rows) = run(
+        r#"let f = (keys:dynamic) { datatable(k:string)['a','b','c'] | where array_length(keys) == 0 or k in (keys) };
+        f("b")"#,
+    );
+    assert_eq!(rows, [[json!("b")]]);
+    let (_, rows) =
+        run(r#"print a = "alpha beta" has_any (dynamic("beta")), b = "alpha beta" has_any (dynamic(["x", "beta"]))"#);
+    assert_eq!(rows[0], [json!(true), json!(true)]);
+}
+
+/// `mv-apply` runs its subquery over each row's expansion; a `summarize` without `by` (or
+/// `count`) gives one row over an empty table, so a row whose array is empty, missing or not
+/// matched by the subquery's filter still gives its row (CyberArk's ASIM parser builds
+/// `_Nested = make_bag(...)` with `mv-apply` over a `nested_items` most rows do not have).
+#[test]
+fn mv_apply_summarize_over_an_empty_expansion_keeps_the_row() {
+    let (cols, rows) = run(
+        r#"datatable(x:long, d:dynamic)[1, dynamic({"a":1}), 2, dynamic({"nested_items":[{"name":"k","value":2}]}), 3, dynamic(null)]
+        | mv-apply i = d.nested_items on (summarize n = make_bag(bag_pack(tostring(i.name), i.value)))
+        | order by x asc"#,
+    );
+    assert_eq!(cols, ["x", "d", "n"]);
+    assert_eq!(
+        rows.iter().map(|r| (r[0].clone(), r[2].clone())).collect::<Vec<_>>(),
+        [(json!(1), json!({})), (json!(2), json!({"k": 2})), (json!(3), json!({}))]
+    );
+    let (_, rows) = run(r#"datatable(x:long, d:dynamic)[1, dynamic([]), 2, dynamic([1,2]), 3, dynamic([5])]
+        | mv-apply e = d to typeof(long) on (where e < 5 | summarize c = count(), s = make_list(e))
+        | project x, c, s | order by x asc"#);
+    assert_eq!(
+        rows,
+        [[json!(1), json!(0), json!([])], [json!(2), json!(2), json!([1, 2])], [json!(3), json!(0), json!([])]]
+    );
+    // with `by`, an empty expansion gives no rows
+    let (_, rows) = run(r#"datatable(x:long, d:dynamic)[1, dynamic([]), 2, dynamic([1,2])]
+        | mv-apply e = d on (summarize c = count() by tostring(e)) | project x, c"#);
+    assert_eq!(rows.len(), 2);
+    // `take` inside mv-apply (a window without an order)
+    let (_, rows) = run(r#"datatable(x:long, d:dynamic)[1, dynamic([7,8]), 2, dynamic([9])]
+        | mv-apply e = d to typeof(long) on (take 1) | project x, e | order by x asc"#);
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0][1] == json!(7) || rows[0][1] == json!(8), "{rows:?}");
+    assert_eq!(rows[1], [json!(2), json!(9)]);
+}
+
+/// `project-rename` to a name the input already has is Kusto's KS171 ("A column with the name
+/// 'a' is already declared", as Microsoft's analyzer reports it), not a planning failure. An ASIM
+/// helper renames `ExtractedHostname` to `DvcHostname`, which a table with ASIM columns already has.
+#[test]
+fn project_rename_onto_an_existing_column_is_ks171() {
+    let e = err("print a = 'x', b = 1 | project-rename a = b");
+    assert!(e.contains("KS171") && e.contains("'a' is already declared"), "{e}");
+    let e = err("print a = 'x', b = 1, c = 2 | project-rename x = b, x = c");
+    assert!(e.contains("KS171") && e.contains("'x'"), "{e}");
+    // the analyzer also refuses a name this operator renames away
+    let e = err("print a = 'x', b = 1 | project-rename c = a, a = b");
+    assert!(e.contains("KS171") && e.contains("'a'"), "{e}");
+    let e = err("print a = 'x' | project-rename a = a");
+    assert!(e.contains("KS171"), "{e}");
+    let (cols, rows) = run("print a = 'x', b = 1 | project-rename c = a, A = b");
+    assert_eq!(cols, ["c", "A"]);
+    assert_eq!(rows[0], [json!("x"), json!(1)]);
+}

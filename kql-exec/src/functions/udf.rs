@@ -219,4 +219,25 @@ mod tests {
             assert_eq!(got.as_ref(), want.as_ref());
         }
     }
+
+    /// An empty batch gives an empty result without running the body: bodies read a constant
+    /// argument's first element (`dynamic_path(d, spec)` reads `spec.value(0)`), which an empty
+    /// batch does not have (a panic, reported as "internal error in kql_dyn_path", when a
+    /// filter left a batch empty).
+    #[test]
+    fn an_empty_batch_gives_an_empty_result() {
+        let f = udf(
+            "first_of_constant",
+            DataType::Utf8,
+            false,
+            Arc::new(|args: &[ArrayRef], rows: usize| {
+                let c = args[1].as_string::<i32>().value(0).to_string();
+                Ok(Arc::new((0..rows).map(|_| Some(c.clone())).collect::<StringArray>()) as ArrayRef)
+            }),
+        );
+        let empty: ArrayRef = Arc::new(StringArray::from(Vec::<Option<&str>>::new()));
+        let spec = ColumnarValue::Scalar(ScalarValue::Utf8(Some("k".into())));
+        let out = invoke(&f, vec![ColumnarValue::Array(empty), spec], 0);
+        assert_eq!((out.len(), out.data_type()), (0, &DataType::Utf8));
+    }
 }

@@ -63,20 +63,9 @@ mod tests {
     fn appends_only_the_absent_ones_in_order() {
         let mut cols = vec![("TimeGenerated".to_string(), KqlType::DateTime), ("Type".to_string(), KqlType::String)];
         add_standard_columns("MyTable", &mut cols);
-        assert_eq!(
-            names(&cols),
-            [
-                "TimeGenerated",
-                "Type",
-                "TenantId",
-                "_ResourceId",
-                "_SubscriptionId",
-                "_ItemId",
-                "_BilledSize",
-                "_IsBillable"
-            ]
-        );
-        assert_eq!(cols[6].1, KqlType::Real);
+        // TenantId, _ResourceId and _SubscriptionId are not added (see the module docs)
+        assert_eq!(names(&cols), ["TimeGenerated", "Type", "_ItemId", "_BilledSize", "_IsBillable"]);
+        assert_eq!(cols[3].1, KqlType::Real);
     }
 
     #[test]

@@ -133,6 +133,8 @@ impl Binder<'_> {
             struct_args.push(column(&c.name));
         }
         let ctx = datafusion::functions::core::expr_fn::named_struct(struct_args);
+        // every context row, for the subquery's results over an empty expansion (below)
+        let all_ctx = LogicalPlanBuilder::from(with_rid.clone()).project(vec![ctx.clone().alias(CTX)])?.build()?;
         let list = self.fresh_alias("mvzip");
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         exprs.push(ctx.alias(CTX));
@@ -174,7 +176,16 @@ impl Binder<'_> {
             }
         };
         for op in &ops {
+            let input = sub.clone();
             sub = self.bind_per_row(sub, op)?;
+            // A `summarize` without `by` (or `count`) gives one row even over an empty table, so
+            // also for a row whose array is empty or missing, or whose items the subquery
+            // filtered out: `mv-apply x = d on (summarize make_bag(...))` keeps every row.
+            let whole = matches!(&op.kind, OperatorKind::Summarize { by, .. } if by.is_empty())
+                || matches!(&op.kind, OperatorKind::Count(_));
+            if whole && sub.col(CTX).is_some() {
+                sub = self.add_empty_contexts(sub, input, op, all_ctx.clone())?;
+            }
             if sub.col(CTX).is_none() {
                 return Err(KqlError::new(
                     "KQL111",
@@ -281,9 +292,44 @@ impl Binder<'_> {
         Ok(out)
     }
 
+    /// `agg` (a per-row `summarize` without `by`) plus, for each context row it has no row for,
+    /// the aggregates over an empty table (`count()` 0, `make_bag()` `{}`, ...).
+    fn add_empty_contexts(
+        &mut self,
+        agg: Rel,
+        input: Rel,
+        op: &ast::Operator,
+        all_ctx: datafusion::logical_expr::LogicalPlan,
+    ) -> Result<Rel> {
+        use datafusion::logical_expr::JoinType;
+        let empty_in = LogicalPlanBuilder::from(input.plan.clone()).filter(lit(false))?.build()?;
+        let empty = self.bind_operator(mk_rel(empty_in, input.cols.clone()), op)?;
+        let (all, rid_all, rid_agg) = (self.fresh_alias("ctx"), self.fresh_alias("rid"), self.fresh_alias("rid"));
+        let all_plan = LogicalPlanBuilder::from(all_ctx)
+            .project(vec![column(CTX).alias(&all), get_field(column(CTX), RID).alias(&rid_all)])?
+            .build()?;
+        let seen = LogicalPlanBuilder::from(agg.plan.clone())
+            .project(vec![get_field(column(CTX), RID).alias(&rid_agg)])?
+            .build()?;
+        let missing = LogicalPlanBuilder::from(all_plan)
+            .join(seen, JoinType::LeftAnti, (vec![rid_all.as_str()], vec![rid_agg.as_str()]), None)?
+            .cross_join(empty.plan)?
+            .project(
+                agg.cols
+                    .iter()
+                    .map(|c| if c.name == CTX { column(&all).alias(CTX) } else { column(&c.name) })
+                    .collect::<Vec<_>>(),
+            )?
+            .build()?;
+        let plan = LogicalPlanBuilder::from(agg.plan).union(missing)?.build()?;
+        Ok(mk_rel(plan, agg.cols))
+    }
+
     /// Keep the first `n` rows of each context row (in `order`).
     fn per_row_limit(&mut self, rel: Rel, order: Vec<SortExpr>, n: usize) -> Result<Rel> {
         let rn_name = self.fresh_alias("rn");
+        // a window needs an order: without one (`take`), the context row's own (constant) number
+        let order = if order.is_empty() { vec![get_field(column(CTX), RID).sort(true, false)] } else { order };
         let rn = datafusion::functions_window::expr_fn::row_number()
             .partition_by(vec![get_field(column(CTX), RID)])
             .order_by(order)
