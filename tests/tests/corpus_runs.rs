@@ -10,28 +10,12 @@
 use crate::common::read_jsonl;
 use kql_exec::session::{Catalog, Session, SessionOptions};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 fn session_with_parsers() -> Session {
     let mut session =
         Session::new(Catalog::with_builtin_schemas(), SessionOptions { threads: Some(1), ..Default::default() })
             .unwrap();
-    let mut loaded = 0;
-    for p in read_jsonl("corpus/parsers.jsonl") {
-        // the parser corpus in the shape of a solution function YAML (JSON is YAML)
-        let yaml = serde_json::json!({
-            "FunctionName": p["name"],
-            "FunctionAlias": p["builtin_alias"],
-            "FunctionParams": p["params"],
-            "FunctionQuery": p["query"],
-        });
-        let path = p["path"].as_str().unwrap_or("parser.yaml");
-        if let Ok(Some(kql)) = rule_pack::parsers::function_from_yaml(Path::new(path), &yaml.to_string()) {
-            if session.add_functions_text(&kql).is_ok() {
-                loaded += 1;
-            }
-        }
-    }
+    let loaded = crate::common::add_corpus_parsers(&mut session);
     assert!(loaded > 500, "only {loaded} parser functions loaded");
     session
 }

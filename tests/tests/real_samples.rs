@@ -270,16 +270,7 @@ fn corpus_rules_over_real_samples() {
     catalog.add_schemas(c);
     let schemas = catalog.schemas().clone();
     let mut session = Session::new(catalog, SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
-    for p in crate::common::read_jsonl("corpus/parsers.jsonl") {
-        let yaml = serde_json::json!({
-            "FunctionName": p["name"], "FunctionAlias": p["builtin_alias"],
-            "FunctionParams": p["params"], "FunctionQuery": p["query"],
-        });
-        let path = p["path"].as_str().unwrap_or("parser.yaml");
-        if let Ok(Some(kql)) = rule_pack::parsers::function_from_yaml(Path::new(path), &yaml.to_string()) {
-            let _ = session.add_functions_text(&kql);
-        }
-    }
+    assert!(crate::common::add_corpus_parsers(&mut session) > 500);
     let mut lost = 0;
     for (table, files) in &by_table {
         let t = load::load_table(table, files, schemas.table(table), &LoadOptions::default()).unwrap();

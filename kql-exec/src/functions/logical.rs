@@ -44,23 +44,13 @@ pub fn common_type(types: &[KqlType]) -> KqlType {
 /// branch takes the type of the others (`case(c, split(h, ".")[0], "")` is a string); branches
 /// of types with no common one (`long` and `string`) give `dynamic`.
 pub fn branch_type(types: &[KqlType]) -> KqlType {
-    let mut known = types.iter().copied().filter(|t| *t != KqlType::Dynamic);
-    let Some(mut t) = known.next() else { return KqlType::Dynamic };
-    for u in known {
-        if u == t {
-            continue;
-        }
-        t = if is_numeric(t) && is_numeric(u) {
-            if t == KqlType::Int && u == KqlType::Int {
-                KqlType::Int
-            } else {
-                numeric_common(t, u)
-            }
-        } else {
-            return KqlType::Dynamic;
-        };
+    let known: Vec<KqlType> = types.iter().copied().filter(|t| *t != KqlType::Dynamic).collect();
+    let Some(&first) = known.first() else { return KqlType::Dynamic };
+    if known.iter().all(|&t| t == first || (is_numeric(t) && is_numeric(first))) {
+        common_type(&known)
+    } else {
+        KqlType::Dynamic
     }
-    t
 }
 
 /// Bind the logical family.

@@ -15,6 +15,27 @@ pub fn read_jsonl(rel: &str) -> Vec<serde_json::Value> {
     text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("valid JSON line")).collect()
 }
 
+/// Load the corpus's ASIM and solution parser functions (`corpus/parsers.jsonl`, each in the
+/// shape of a solution function YAML: JSON is YAML) into a session; returns how many loaded.
+pub fn add_corpus_parsers(session: &mut kql_exec::session::Session) -> usize {
+    let mut loaded = 0;
+    for p in read_jsonl("corpus/parsers.jsonl") {
+        let yaml = serde_json::json!({
+            "FunctionName": p["name"],
+            "FunctionAlias": p["builtin_alias"],
+            "FunctionParams": p["params"],
+            "FunctionQuery": p["query"],
+        });
+        let path = p["path"].as_str().unwrap_or("parser.yaml");
+        if let Ok(Some(kql)) = rule_pack::parsers::function_from_yaml(std::path::Path::new(path), &yaml.to_string()) {
+            if session.add_functions_text(&kql).is_ok() {
+                loaded += 1;
+            }
+        }
+    }
+    loaded
+}
+
 /// Value comparison with the conformance rules: reals within 1e-9 relative, datetimes and
 /// timespans as values, dynamic structurally; `ty` is the .NET type name of the column.
 pub fn num(v: &Value) -> Option<f64> {
