@@ -646,17 +646,19 @@ impl Binder<'_> {
         let ExprKind::Pipe { source: None, ops } = &inner.kind else {
             return self.bind_partition_sourced(rel, key, inner, span);
         };
-        use super::mvapply::CTX;
+        let ctx_name = self.fresh_alias(super::mvapply::CTX);
+        let ctx_name = ctx_name.as_str();
         let ctx = datafusion::functions::core::expr_fn::named_struct(vec![lit("__rid"), column(&key.name)]);
         let mut cols = rel.cols.clone();
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
-        exprs.push(ctx.alias(CTX));
-        cols.push(Col::new(CTX, KqlType::String));
+        exprs.push(ctx.alias(ctx_name));
+        cols.push(Col::new(ctx_name, KqlType::String));
         let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
         let mut sub = mk_rel(plan, cols);
+        let mut order = Vec::new();
         for op in ops {
-            sub = self.bind_per_row(sub, op)?;
-            if sub.col(CTX).is_none() {
+            sub = self.bind_per_row(sub, op, ctx_name, &mut order)?;
+            if sub.col(ctx_name).is_none() {
                 return Err(KqlError::new(
                     "KQL111",
                     format!(
@@ -667,7 +669,7 @@ impl Binder<'_> {
                 ));
             }
         }
-        let keep: Vec<Col> = sub.cols.iter().filter(|c| c.name != CTX).cloned().collect();
+        let keep: Vec<Col> = sub.cols.iter().filter(|c| c.name != ctx_name).cloned().collect();
         let plan = LogicalPlanBuilder::from(sub.plan)
             .project(keep.iter().map(|c| column(&c.name)).collect::<Vec<_>>())?
             .build()?;

@@ -27,7 +27,9 @@ use std::sync::Arc;
 
 type R<T> = std::result::Result<T, DataFusionError>;
 
-pub(crate) const CTX: &str = "__mvapply_ctx";
+/// The prefix of the context column's name; each `mv-apply` (and `partition`) has its own
+/// (`__mvapply_ctx3`), so that one nested in another, or two in one query, do not clash.
+pub(crate) const CTX: &str = "mvapply_ctx";
 const RID: &str = "__rid";
 
 fn zip_fields(n: usize) -> Fields {
@@ -133,11 +135,13 @@ impl Binder<'_> {
             struct_args.push(column(&c.name));
         }
         let ctx = datafusion::functions::core::expr_fn::named_struct(struct_args);
+        let ctx_name = self.fresh_alias(CTX);
+        let ctx_name = ctx_name.as_str();
         // every context row, for the subquery's results over an empty expansion (below)
-        let all_ctx = LogicalPlanBuilder::from(with_rid.clone()).project(vec![ctx.clone().alias(CTX)])?.build()?;
+        let all_ctx = LogicalPlanBuilder::from(with_rid.clone()).project(vec![ctx.clone().alias(ctx_name)])?.build()?;
         let list = self.fresh_alias("mvzip");
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
-        exprs.push(ctx.alias(CTX));
+        exprs.push(ctx.alias(ctx_name));
         exprs.push(zip_items(arrays, lim).alias(&list));
         let plan =
             LogicalPlanBuilder::from(with_rid).project(exprs)?.unnest_column(Column::from_name(&list))?.build()?;
@@ -160,8 +164,8 @@ impl Binder<'_> {
             out.push(get_field(item.clone(), "i").alias(ix));
             cols.push(Col::new(ix, KqlType::Long));
         }
-        out.push(column(CTX));
-        cols.push(Col::new(CTX, KqlType::String));
+        out.push(column(ctx_name));
+        cols.push(Col::new(ctx_name, KqlType::String));
         let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
         let mut sub = mk_rel(plan, cols);
         // 4. the subquery, per row
@@ -175,18 +179,19 @@ impl Binder<'_> {
                 ))
             }
         };
+        let mut order = Vec::new();
         for op in &ops {
             let input = sub.clone();
-            sub = self.bind_per_row(sub, op)?;
+            sub = self.bind_per_row(sub, op, ctx_name, &mut order)?;
             // A `summarize` without `by` (or `count`) gives one row even over an empty table, so
             // also for a row whose array is empty or missing, or whose items the subquery
             // filtered out: `mv-apply x = d on (summarize make_bag(...))` keeps every row.
             let whole = matches!(&op.kind, OperatorKind::Summarize { by, .. } if by.is_empty())
                 || matches!(&op.kind, OperatorKind::Count(_));
-            if whole && sub.col(CTX).is_some() {
-                sub = self.add_empty_contexts(sub, input, op, all_ctx.clone())?;
+            if whole && sub.col(ctx_name).is_some() {
+                sub = self.add_empty_contexts(sub, input, op, all_ctx.clone(), ctx_name)?;
             }
-            if sub.col(CTX).is_none() {
+            if sub.col(ctx_name).is_none() {
                 return Err(KqlError::new(
                     "KQL111",
                     format!(
@@ -207,13 +212,13 @@ impl Binder<'_> {
                     out_cols.push(sc.clone());
                 }
                 None => {
-                    exprs.push(get_field(column(CTX), format!("f{k}")).alias(&c.name));
+                    exprs.push(get_field(column(ctx_name), format!("f{k}")).alias(&c.name));
                     out_cols.push(c.clone());
                 }
             }
         }
         for c in &sub.cols {
-            if c.name == CTX || out_cols.iter().any(|o| o.name == c.name) {
+            if c.name == ctx_name || out_cols.iter().any(|o| o.name == c.name) {
                 continue;
             }
             exprs.push(column(&c.name));
@@ -224,13 +229,27 @@ impl Binder<'_> {
         Ok(mk_rel(plan, out_cols))
     }
 
-    /// Bind one subquery operator so that it applies to each context row separately.
-    pub(crate) fn bind_per_row(&mut self, rel: Rel, op: &ast::Operator) -> Result<Rel> {
+    /// Bind one subquery operator so that it applies to each context row (in the context column
+    /// `ctx`) separately. `order` holds the keys of the subquery's last `sort`, while the rows are
+    /// in that order, for a `take` after it.
+    pub(crate) fn bind_per_row(
+        &mut self,
+        rel: Rel,
+        op: &ast::Operator,
+        ctx: &str,
+        order: &mut Vec<SortExpr>,
+    ) -> Result<Rel> {
         let ctx_name = || ast::ColumnAssign {
             names: vec![],
-            expr: ast::Expr::new(ExprKind::Name(ast::Ident::new(CTX, op.span)), op.span),
+            expr: ast::Expr::new(ExprKind::Name(ast::Ident::new(ctx, op.span)), op.span),
             span: op.span,
         };
+        let sorted = std::mem::take(order);
+        if let OperatorKind::Sort { keys, .. } = &op.kind {
+            *order = keys.iter().map(|k| self.sort_expr(&rel, k)).collect::<Result<Vec<_>>>()?;
+        } else if matches!(op.kind, OperatorKind::Where(_)) {
+            *order = sorted.clone();
+        }
         let rewritten = match &op.kind {
             OperatorKind::Project(items) => {
                 let mut items = items.clone();
@@ -239,7 +258,7 @@ impl Binder<'_> {
             }
             OperatorKind::ProjectKeep(pats) => {
                 let mut pats = pats.clone();
-                pats.push(ast::Expr::new(ExprKind::Name(ast::Ident::new(CTX, op.span)), op.span));
+                pats.push(ast::Expr::new(ExprKind::Name(ast::Ident::new(ctx, op.span)), op.span));
                 OperatorKind::ProjectKeep(pats)
             }
             OperatorKind::Summarize { params, aggs, by } => {
@@ -274,19 +293,19 @@ impl Binder<'_> {
             }
             OperatorKind::Take(n) => {
                 let n = self.const_count(n)?;
-                return self.per_row_limit(rel, vec![], n);
+                return self.per_row_limit(rel, ctx, sorted, n);
             }
             OperatorKind::Top { count, by } => {
                 let n = self.const_count(count)?;
                 let key = self.sort_expr(&rel, by)?;
-                return self.per_row_limit(rel, vec![key], n);
+                return self.per_row_limit(rel, ctx, vec![key], n);
             }
             _ => op.kind.clone(),
         };
         let op2 = ast::Operator { kind: rewritten, span: op.span };
         let mut out = self.bind_operator(rel, &op2)?;
         // the context column of a summarize key keeps its internal name
-        if let Some(c) = out.cols.iter_mut().find(|c| c.name == CTX) {
+        if let Some(c) = out.cols.iter_mut().find(|c| c.name == ctx) {
             c.ty = KqlType::String;
         }
         Ok(out)
@@ -300,16 +319,17 @@ impl Binder<'_> {
         input: Rel,
         op: &ast::Operator,
         all_ctx: datafusion::logical_expr::LogicalPlan,
+        ctx: &str,
     ) -> Result<Rel> {
         use datafusion::logical_expr::JoinType;
         let empty_in = LogicalPlanBuilder::from(input.plan.clone()).filter(lit(false))?.build()?;
         let empty = self.bind_operator(mk_rel(empty_in, input.cols.clone()), op)?;
         let (all, rid_all, rid_agg) = (self.fresh_alias("ctx"), self.fresh_alias("rid"), self.fresh_alias("rid"));
         let all_plan = LogicalPlanBuilder::from(all_ctx)
-            .project(vec![column(CTX).alias(&all), get_field(column(CTX), RID).alias(&rid_all)])?
+            .project(vec![column(ctx).alias(&all), get_field(column(ctx), RID).alias(&rid_all)])?
             .build()?;
         let seen = LogicalPlanBuilder::from(agg.plan.clone())
-            .project(vec![get_field(column(CTX), RID).alias(&rid_agg)])?
+            .project(vec![get_field(column(ctx), RID).alias(&rid_agg)])?
             .build()?;
         let missing = LogicalPlanBuilder::from(all_plan)
             .join(seen, JoinType::LeftAnti, (vec![rid_all.as_str()], vec![rid_agg.as_str()]), None)?
@@ -317,7 +337,7 @@ impl Binder<'_> {
             .project(
                 agg.cols
                     .iter()
-                    .map(|c| if c.name == CTX { column(&all).alias(CTX) } else { column(&c.name) })
+                    .map(|c| if c.name == ctx { column(&all).alias(ctx) } else { column(&c.name) })
                     .collect::<Vec<_>>(),
             )?
             .build()?;
@@ -325,16 +345,19 @@ impl Binder<'_> {
         Ok(mk_rel(plan, agg.cols))
     }
 
-    /// Keep the first `n` rows of each context row (in `order`).
-    fn per_row_limit(&mut self, rel: Rel, order: Vec<SortExpr>, n: usize) -> Result<Rel> {
+    /// Keep the first `n` rows of each context row (in `order`; in the order they come when it
+    /// is empty).
+    fn per_row_limit(&mut self, rel: Rel, ctx: &str, order: Vec<SortExpr>, n: usize) -> Result<Rel> {
         let rn_name = self.fresh_alias("rn");
-        // a window needs an order: without one (`take`), the context row's own (constant) number
-        let order = if order.is_empty() { vec![get_field(column(CTX), RID).sort(true, false)] } else { order };
-        let rn = datafusion::functions_window::expr_fn::row_number()
-            .partition_by(vec![get_field(column(CTX), RID)])
-            .order_by(order)
-            .build()?
-            .alias(&rn_name);
+        let rn = datafusion::functions_window::expr_fn::row_number().partition_by(vec![get_field(column(ctx), RID)]);
+        // no ORDER BY: a frame over the whole partition (the default frame, up to the current
+        // row of an ORDER BY, fails type coercion without one)
+        let rn = if order.is_empty() {
+            rn.window_frame(datafusion::logical_expr::WindowFrame::new(None))
+        } else {
+            rn.order_by(order)
+        };
+        let rn = rn.build()?.alias(&rn_name);
         let names: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         let plan = LogicalPlanBuilder::from(rel.plan)
             .window(vec![rn])?
@@ -349,5 +372,56 @@ fn strip_paren(e: &ast::Expr) -> &ast::Expr {
     match &e.kind {
         ExprKind::Paren(x) | ExprKind::Braced(x) => strip_paren(x),
         _ => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::session::{Catalog, Session, SessionOptions};
+
+    fn rows(q: &str) -> Vec<Vec<serde_json::Value>> {
+        let s = Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+        let r = s.query(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        crate::output::rows_json(&r)
+    }
+
+    const T: &str = "datatable(k:long, a:dynamic)[1, dynamic([1, 5, 2]), 2, dynamic([[7, 3], [4]])]";
+
+    #[test]
+    fn two_mv_applies_in_one_query_have_their_own_context() {
+        let q = format!(
+            "{T} | mv-apply x = a on (summarize n = count()) \
+             | mv-apply y = a on (summarize m = count()) | project k, n, m"
+        );
+        assert_eq!(
+            rows(&q),
+            vec![
+                vec![serde_json::json!(1), serde_json::json!(3), serde_json::json!(3)],
+                vec![serde_json::json!(2), serde_json::json!(2), serde_json::json!(2)]
+            ]
+        );
+    }
+
+    #[test]
+    fn a_nested_mv_apply_applies_per_element() {
+        let q = format!(
+            "{T} | where k == 2 | mv-apply x = a on (mv-apply y = x to typeof(long) on (summarize s = sum(y))) \
+             | project k, s"
+        );
+        assert_eq!(
+            rows(&q),
+            vec![vec![serde_json::json!(2), serde_json::json!(10)], vec![serde_json::json!(2), serde_json::json!(4)]]
+        );
+    }
+
+    #[test]
+    fn take_after_sort_keeps_the_first_rows_in_that_order() {
+        let q = format!("{T} | where k == 1 | mv-apply x = a to typeof(long) on (sort by x desc | take 2) | project x");
+        assert_eq!(rows(&q), vec![vec![serde_json::json!(5)], vec![serde_json::json!(2)]]);
+        let q =
+            format!("{T} | where k == 1 | mv-apply x = a to typeof(long) on (order by x asc | where x > 1 | take 1) | project x");
+        assert_eq!(rows(&q), vec![vec![serde_json::json!(2)]]);
+        let q = format!("{T} | where k == 1 | mv-apply x = a to typeof(long) on (take 1) | project x");
+        assert_eq!(rows(&q), vec![vec![serde_json::json!(1)]]);
     }
 }
