@@ -931,4 +931,27 @@ mod tests {
         assert!(shown.contains("p.kql:4:"), "{shown}");
         assert!(shown.contains("in this call of `P`"), "{shown}");
     }
+
+    #[test]
+    fn errors_inside_a_yaml_parser_are_placed_at_the_yaml_line() {
+        // the query sits indented in a YAML block; the session parses a `let` wrapper around it
+        let yaml = "ParserName: P\nParserQuery: |\n  let x = 1;\n  print a = 1\n  | extend b = nosuch + x\n";
+        let kql = "let P = () {\nlet x = 1;\nprint a = 1\n| extend b = nosuch + x\n};\n";
+        let src = Arc::new(FunctionSource::embedded("p.yaml", kql, yaml));
+        // a span of the KQL text maps to the same text in the file, lines found in order
+        let at = kql.find("nosuch").unwrap();
+        let f = src.file_span(kql_parser::Span::new(at, at + 6)).unwrap();
+        assert_eq!(&yaml[f.start..f.end], "nosuch");
+        // the wrapper line is not in the file
+        assert_eq!(src.file_span(kql_parser::Span::new(0, 3)), None);
+        let mut session =
+            Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+        session.add_functions_from(kql, Some(src)).unwrap();
+        let q = "P | take 1";
+        let e = session.query(q).unwrap_err();
+        let shown = e.render("<query>", q);
+        assert!(shown.contains("--> p.yaml:5:16"), "{shown}");
+        assert!(shown.contains("  | extend b = nosuch + x"), "{shown}");
+        assert!(shown.contains("in this call of `P`") && shown.contains("--> <query>:1:1"), "{shown}");
+    }
 }
