@@ -294,15 +294,14 @@ fn corpus_rules_over_real_samples() {
             continue;
         }
         total += 1;
-        let path = v["path"].as_str().unwrap_or("?").to_string();
-        let mut rule: rule_pack::rule::Rule = match serde_json::from_value(v) {
+        let rule = match crate::common::corpus_rule(v) {
             Ok(r) => r,
             Err(e) => {
-                failures.entry("rule file").or_default().push(format!("{path}: {e}"));
+                failures.entry("rule file").or_default().push(e);
                 continue;
             }
         };
-        rule.path = path.clone().into();
+        let path = rule.path.display().to_string();
         match rule_pack::runner::run_rule(&mut session, &rule, now) {
             Ok(_) => ran += 1,
             Err(e) if e.code == "KQL111" && e.message.contains("externaldata") => external += 1,

@@ -36,6 +36,15 @@ pub fn add_corpus_parsers(session: &mut kql_exec::session::Session) -> usize {
     loaded
 }
 
+/// A corpus entry (`corpus/sentinel.jsonl`: the JSON carries every YAML field) as a rule, with
+/// its path; `Err` says why it is not one (`path: reason`).
+pub fn corpus_rule(v: serde_json::Value) -> Result<rule_pack::rule::Rule, String> {
+    let path = v["path"].as_str().unwrap_or("?").to_string();
+    let mut rule: rule_pack::rule::Rule = serde_json::from_value(v).map_err(|e| format!("{path}: {e}"))?;
+    rule.path = path.into();
+    Ok(rule)
+}
+
 /// Value comparison with the conformance rules: reals within 1e-9 relative, datetimes and
 /// timespans as values, dynamic structurally; `ty` is the .NET type name of the column.
 pub fn num(v: &Value) -> Option<f64> {
