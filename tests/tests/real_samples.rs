@@ -317,6 +317,11 @@ fn corpus_rules_over_real_samples() {
     );
     for (code, list) in &failures {
         println!("  {code}: {} (e.g. {})", list.len(), list[0]);
+        if std::env::var_os("KQL_REAL_SAMPLES_VERBOSE").is_some() {
+            for f in list {
+                println!("    {f}");
+            }
+        }
     }
     assert!(total > 400, "only {total} corpus rules read the samples' tables");
     assert!(internal.is_empty(), "internal errors:\n{}", internal.join("\n"));
