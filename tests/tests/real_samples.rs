@@ -329,4 +329,4 @@ fn corpus_rules_over_real_samples() {
 }
 
 /// The corpus rules over the samples' tables that run (measured; raise it when more do).
-const RULES_THAT_RUN: usize = 461;
+const RULES_THAT_RUN: usize = 462;

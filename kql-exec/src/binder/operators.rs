@@ -19,6 +19,8 @@ mod misc;
 mod mvapply;
 #[path = "ops/parse.rs"]
 mod parse;
+#[path = "ops/sequence.rs"]
+mod sequence;
 
 use super::scalar::column;
 use super::{Binder, Col, Rel};

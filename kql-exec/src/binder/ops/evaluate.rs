@@ -153,6 +153,7 @@ impl Binder<'_> {
             "sliding_window_counts" => self.plugin_sliding_window(input, args, call.span),
             "session_count" => self.plugin_session_count(input, args, call.span),
             "rolling_percentile" => self.plugin_rolling_percentile(input, args, call.span),
+            "sequence_detect" => self.plugin_sequence_detect(input, args, call.span),
             "schema_merge" => self.plugin_schema_merge(input, args, call.span),
             "ipv4_lookup" => self.plugin_ip_lookup(input, args, false, call.span),
             "ipv6_lookup" => self.plugin_ip_lookup(input, args, true, call.span),
@@ -553,7 +554,7 @@ impl Binder<'_> {
         Ok((out, tty))
     }
 
-    fn const_i64(&mut self, e: &ast::Expr, ty: KqlType) -> Result<i64> {
+    pub(crate) fn const_i64(&mut self, e: &ast::Expr, ty: KqlType) -> Result<i64> {
         let b = self.bind_constant(e)?;
         let v = self.const_value(self.coerce(b, ty).expr, ty, e.span)?;
         match v {
