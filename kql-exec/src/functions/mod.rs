@@ -23,6 +23,7 @@
 pub mod aggregate;
 pub mod array;
 pub mod catalog;
+pub mod cluster_only;
 pub mod convert;
 pub mod dtfn;
 pub mod dynfn;
@@ -229,12 +230,19 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
         useragent::bind,
         misc::bind,
     ];
-    for fam in families {
-        if let Some(r) = fam(&mut ctx, n, &bound) {
-            let mut out = r?;
-            out.hint = hint;
-            return Ok(out);
+    // an obsolete name (`notnull`, `toobject`...) is its replacement's
+    let names = [n, catalog::canonical(n)];
+    for name in names.iter().take(if names[0] == names[1] { 1 } else { 2 }) {
+        for fam in families {
+            if let Some(r) = fam(&mut ctx, name, &bound) {
+                let mut out = r?;
+                out.hint = hint;
+                return Ok(out);
+            }
         }
+    }
+    if let Some(why) = cluster_only::function_reason(n) {
+        return Err(cluster_only::error(n, why, span));
     }
     if catalog::get(n).is_some() {
         if b.options.check_only {
