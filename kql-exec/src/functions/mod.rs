@@ -28,6 +28,8 @@ pub mod convert;
 pub mod dtfn;
 pub mod dynfn;
 pub mod geo;
+pub mod hashing;
+pub mod idn;
 pub mod ipfn;
 pub mod logical;
 pub mod math;
@@ -215,7 +217,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
     }
     let hint = catalog::result_name(n, &bound);
     let mut ctx = BindCtx { binder: b, span };
-    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 13] = [
+    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 15] = [
         logical::bind,
         convert::bind,
         strfn::bind,
@@ -228,6 +230,8 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
         series::bind,
         sketch::bind,
         useragent::bind,
+        hashing::bind,
+        idn::bind,
         misc::bind,
     ];
     // an obsolete name (`notnull`, `toobject`...) is its replacement's
