@@ -68,6 +68,40 @@ pub fn arg_str_const(b: &Bound) -> Option<String> {
     }
 }
 
+/// `assert(condition, message)`: the condition is a constant, known when the query is analyzed
+/// (Kusto's rule); true gives `true`, anything else fails the query with the message (KQL078).
+fn assert_call(b: &mut Binder, args: &[ast::Arg], span: Span) -> Result<Bound> {
+    let [cond, msg] = args else {
+        return Err(KqlError::new("KS119", "The function 'assert' expects 2 arguments.", span));
+    };
+    let ast::ExprKind::Literal(ast::Literal::String(message)) = &msg.expr().kind else {
+        return Err(KqlError::new("KQL078", "the message of assert() must be a string literal", msg.expr().span)
+            .with_help("write the message in quotes: assert(x > 0, \"x must be positive\")"));
+    };
+    let c = b.bind_constant(cond.expr()).map_err(|e| {
+        KqlError::new(
+            "KQL078",
+            format!("the condition of assert() must be a constant known when the query is analyzed ({})", e.message),
+            cond.expr().span,
+        )
+        .with_help("assert() cannot read a row's columns: test parameters and constants only")
+    })?;
+    if c.ty != KqlType::Bool {
+        return Err(KqlError::new(
+            "KS107",
+            format!("assert() expects a bool condition, not {}", c.ty.name()),
+            cond.expr().span,
+        ));
+    }
+    if !b.options.check_only {
+        let v = b.const_value(c.expr, KqlType::Bool, cond.expr().span)?;
+        if v != ScalarValue::Boolean(Some(true)) {
+            return Err(KqlError::new("KQL078", format!("assert() has failed with message: '{message}'"), span));
+        }
+    }
+    Ok(Bound::new(datafusion::logical_expr::lit(true), KqlType::Bool))
+}
+
 /// The integer value of a constant argument.
 pub fn arg_i64_const(b: &Bound) -> Option<i64> {
     match &b.expr {
@@ -151,6 +185,18 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
             let d = b.bind_scalar(args[1].expr(), rel)?;
             return Ok(Bound { hint: NameHint::None, ..d });
         }
+        "iscolumnexists" => {
+            // whether the row context has a column of that (constant) name, known at bind time
+            let [a] = args else {
+                return Err(KqlError::new("KS119", "The function 'iscolumnexists' expects 1 argument.", span));
+            };
+            let c = b.bind_constant(a.expr())?;
+            let Some(name) = arg_str_const(&c) else {
+                return Err(KqlError::new("KQL070", "iscolumnexists takes a constant column name", a.expr().span));
+            };
+            return Ok(Bound::new(datafusion::logical_expr::lit(rel.col(&name).is_some()), KqlType::Bool));
+        }
+        "assert" => return assert_call(b, args, span),
         "estimate_data_size" => return misc::estimate_data_size(b, args, rel, span),
         "pack_all" if args.len() <= 1 => {
             // the columns in scope, expanded at bind time
@@ -454,12 +500,32 @@ fn enter_function(
             span,
         ));
     }
-    for (i, p) in def.params.iter().enumerate() {
+    // a named argument out of its parameter's place makes every later argument named (KS195)
+    let mut unordered = false;
+    for (j, a) in args.iter().enumerate() {
+        match a {
+            ast::Arg::Named(na) => {
+                unordered |= def.params.iter().position(|p| p.name.name == na.name.name) != Some(j);
+            }
+            ast::Arg::Positional(e) if unordered => {
+                return Err(KqlError::new(
+                    "KS195",
+                    "All arguments after an unordered named argument must be named.",
+                    e.span,
+                ))
+            }
+            ast::Arg::Positional(_) => {}
+        }
+    }
+    // named arguments take their parameters; positional ones fill the others, in order
+    // (`checkLength(len=3, input)` gives `input` to the second parameter)
+    let mut next_positional = positional.iter();
+    for p in def.params.iter() {
         let arg = args.iter().find_map(|a| match a {
             ast::Arg::Named(na) if na.name.name == p.name.name => Some(&na.value),
             _ => None,
         });
-        let arg = arg.or_else(|| positional.get(i).map(|a| a.expr()));
+        let arg = arg.or_else(|| next_positional.next().map(|a| a.expr()));
         let binding = match (&p.ty, arg) {
             (ast::ParamType::Tabular(_), Some(e)) => Binding::Tabular(b.bind_tabular(e)?),
             (ast::ParamType::Scalar(t), Some(e)) => {

@@ -539,3 +539,34 @@ fn project_rename_onto_an_existing_column_is_ks171() {
     assert_eq!(cols, ["c", "A"]);
     assert_eq!(rows[0], [json!("x"), json!(1)]);
 }
+
+#[test]
+fn assert_doc_examples_and_constant_rule() {
+    let f = "let checkLength = (len:long, s:string) { assert(len > 0, \"Length must be greater than zero\") and strlen(s) > len };
+        datatable(input:string) ['123', '4567']";
+    assert_eq!(run(&format!("{f} | where checkLength(len=3, input)")).1, vec![vec![json!("4567")]]);
+    let e = err(&format!("{f} | where checkLength(len=long(-1), input)"));
+    assert!(
+        e.contains("KQL078") && e.contains("assert() has failed with message: 'Length must be greater than zero'"),
+        "{e}"
+    );
+    // the condition cannot read a row
+    let e = err("datatable(a:long)[1] | where assert(a > 0, 'positive')");
+    assert!(e.contains("KQL078") && e.contains("constant"), "{e}");
+    assert_eq!(run("print assert(1 < 2, 'fine')").1, vec![vec![json!(true)]]);
+}
+
+#[test]
+fn iscolumnexists_is_known_at_bind_time() {
+    let (_, rows) = run("datatable(a:long)[1] | extend x = iscolumnexists('a'), y = iscolumnexists('b')");
+    assert_eq!(rows, vec![vec![json!(1), json!(true), json!(false)]]);
+}
+
+#[test]
+fn positional_arguments_after_named_ones() {
+    let f = "let f = (a:long, b:string) { strcat(b, a) };";
+    assert_eq!(run(&format!("{f} print f(a=1, 'x')")).1, vec![vec![json!("x1")]]);
+    assert_eq!(run(&format!("{f} print f(b='x', a=2)")).1, vec![vec![json!("x2")]]);
+    let e = err(&format!("{f} print f(b='x', 1)"));
+    assert!(e.contains("KS195"), "{e}");
+}
