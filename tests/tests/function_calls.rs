@@ -10,7 +10,7 @@ use kql_exec::session::{Catalog, Session, SessionOptions};
 use serde_json::Value;
 
 /// The test table's columns: name, type, a value, a null of the type.
-const COLUMNS: &[(&str, &str, &str, &str)] = &[
+pub(crate) const COLUMNS: &[(&str, &str, &str, &str)] = &[
     ("cb", "bool", "true", "bool(null)"),
     ("ci", "int", "int(2)", "int(null)"),
     ("cl", "long", "3", "long(null)"),
@@ -25,7 +25,7 @@ const COLUMNS: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// The column (its index in [`COLUMNS`]) that stands for a parameter of Kusto's catalog.
-fn column_for(param: &Value) -> Option<usize> {
+pub(crate) fn column_for(param: &Value) -> Option<usize> {
     let kind = param["type_kind"].as_str().unwrap_or("");
     let name = match kind {
         "Declared" => match param["types"][0].as_str().unwrap_or("") {
@@ -61,7 +61,7 @@ fn column_for(param: &Value) -> Option<usize> {
 /// The catalog's scalar functions (not hidden ones, windows or plugins): name, the argument
 /// columns of its first signature at its minimum arity (and one more, when allowed), its declared
 /// return type when fixed.
-fn calls() -> Vec<(String, Vec<usize>, Option<KqlType>)> {
+pub(crate) fn calls() -> Vec<(String, Vec<usize>, Option<KqlType>)> {
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../kql-exec/data/kusto-functions.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
@@ -105,7 +105,8 @@ fn calls() -> Vec<(String, Vec<usize>, Option<KqlType>)> {
     out
 }
 
-fn table(rows: &str) -> String {
+/// A datatable of [`COLUMNS`] with the given rows.
+pub(crate) fn table(rows: &str) -> String {
     let decls: Vec<String> = COLUMNS.iter().map(|c| format!("{}:{}", c.0, c.1)).collect();
     format!("datatable({})[{rows}]", decls.join(", "))
 }

@@ -35,6 +35,7 @@ pub mod logical;
 pub mod math;
 pub mod misc;
 pub mod series;
+pub mod series_transform;
 pub mod sketch;
 pub mod strfn;
 pub mod texteq;

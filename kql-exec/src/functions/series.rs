@@ -7,7 +7,8 @@
 //! - fills and filters: `series_fill_forward/backward/const/linear`, `series_iir`, `series_fir`;
 //! - analysis: `series_outliers`, `series_fit_line(_dynamic)`, `series_fit_2lines(_dynamic)`,
 //!   `series_seasonal`, `series_periods_validate`, `series_periods_detect`, `series_decompose`,
-//!   `series_decompose_anomalies`, `series_decompose_forecast`.
+//!   `series_decompose_anomalies`, `series_decompose_forecast`;
+//! - transforms (`series_fft`, `series_ifft`) and `series_fit_poly`: in [`super::series_transform`].
 //!
 //! Functions with several results (`series_stats`, `series_fit_line`...) are bound to one dynamic
 //! property bag; [`expand_multi`] splits such a call into Kusto's columns
@@ -113,7 +114,7 @@ fn arg(v: V) -> Option<Arg> {
 }
 
 /// The numbers of a series argument (non-numbers as `None`).
-fn series(v: V) -> Option<Vec<Option<f64>>> {
+pub(super) fn series(v: V) -> Option<Vec<Option<f64>>> {
     match arg(v)? {
         Arg::Series(s) => Some(s.into_iter().map(E::f).collect()),
         Arg::Scalar(_) => None,
@@ -129,7 +130,7 @@ fn f_arr(v: &[Option<f64>]) -> String {
     json_arr(v.iter().map(|x| x.map_or_else(|| "null".to_string(), dj::json_from_f64)))
 }
 
-fn f_arr_plain(v: &[f64]) -> String {
+pub(super) fn f_arr_plain(v: &[f64]) -> String {
     json_arr(v.iter().map(|x| dj::json_from_f64(*x)))
 }
 
@@ -388,7 +389,7 @@ fn stats_json(a: &[V]) -> Option<String> {
     Some(obj(STATS, &parts))
 }
 
-fn obj(fields: &[(&str, KqlType)], parts: &[String]) -> String {
+pub(super) fn obj(fields: &[(&str, KqlType)], parts: &[String]) -> String {
     let entries: Vec<(&str, &str)> = fields.iter().zip(parts).map(|((k, _), v)| (*k, v.as_str())).collect();
     dj::build_object(&entries)
 }
@@ -968,6 +969,8 @@ pub fn multi_fields(name: &str) -> Option<&'static [(&'static str, KqlType)]> {
         "series_decompose" | "series_decompose_forecast" => DECOMPOSE,
         "series_decompose_anomalies" => ANOMALIES,
         "series_periods_detect" | "series_periods_validate" => PERIODS,
+        "series_fft" | "series_ifft" => super::series_transform::FFT,
+        "series_fit_poly" => super::series_transform::FIT_POLY,
         _ => return None,
     })
 }
@@ -1420,6 +1423,9 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         ("series_decompose", 1..=5) => (s_decompose, Dynamic),
         ("series_decompose_forecast", 2..=5) => (s_decompose_forecast, Dynamic),
         ("series_decompose_anomalies", 1..=7) => (s_decompose_anomalies, Dynamic),
+        ("series_fft", 1 | 2) => (super::series_transform::s_fft, Dynamic),
+        ("series_ifft", 1 | 2) => (super::series_transform::s_ifft, Dynamic),
+        ("series_fit_poly", 1..=3) => (super::series_transform::s_fit_poly, Dynamic),
         _ => return None,
     };
     // series arguments as dynamic; numbers and flags as they are; strings (kinds) as dynamic text

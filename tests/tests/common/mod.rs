@@ -112,3 +112,10 @@ pub fn cell_eq(expected: &Value, actual: &Value, ty: &str) -> bool {
 pub fn row_eq(e: &[Value], a: &[Value], types: &[String]) -> bool {
     e.len() == a.len() && e.iter().zip(a).zip(types).all(|((x, y), t)| cell_eq(x, y, t))
 }
+
+/// Print a figure of a suite where the CI log shows it: written to the process's stderr
+/// directly, which the test harness does not capture (it captures `print!` and `eprint!`).
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}

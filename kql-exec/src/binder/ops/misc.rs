@@ -733,8 +733,35 @@ impl Binder<'_> {
         by: Option<&ast::Expr>,
         span: Span,
     ) -> Result<Rel> {
-        let _ = (rel, count, of, by);
-        Err(unsupported("top-hitters", span))
+        // Kusto's approximation (a count-min sketch) returns the exact answer on data of this
+        // size; the documented equivalent is computed exactly: `summarize C = count() by V | top N by C`
+        // (`sum(S)` with `by S`), named `approximate_count_V` / `approximate_sum_S`.
+        let ExprKind::Name(value) = &of.kind else {
+            return Err(KqlError::new("KS109", "Column name expected.", of.span)
+                .with_help("top-hitters counts the values of a column: extend the expression as a column first"));
+        };
+        let n = self.const_count(count)?;
+        let ident = |name: &str| ast::Ident { name: name.to_string(), span };
+        let call = |name: &str, args: Vec<ast::Arg>| ast::Expr {
+            kind: ExprKind::Call { target: None, name: ident(name), args },
+            span,
+        };
+        let (agg_name, agg) = match by {
+            None => (format!("approximate_count_{}", value.name), call("count", vec![])),
+            Some(e) => {
+                let named = match &e.kind {
+                    ExprKind::Name(c) => c.name.as_str(),
+                    _ => "",
+                };
+                (format!("approximate_sum_{named}"), call("sum", vec![ast::Arg::Positional(e.clone())]))
+            }
+        };
+        let aggs = [ast::ColumnAssign { names: vec![ident(&agg_name)], expr: agg, span }];
+        let keys = [ast::ColumnAssign { names: vec![], expr: of.clone(), span: of.span }];
+        let grouped = crate::functions::aggregate::bind_summarize(self, rel, &aggs, &keys, span)?;
+        let key = column(&agg_name).sort(false, false);
+        let plan = crate::binder::operators::sorted_limit(grouped.plan, vec![key], n)?;
+        Ok(mk_rel(plan, grouped.cols))
     }
 
     pub(crate) fn bind_facet(
