@@ -79,6 +79,12 @@ impl Binder<'_> {
                 }
                 "view" => Err(KqlError::new("KQL043", "`view` is only allowed in a let statement", e.span)),
                 "_GetWatchlist" if self.scope.get("_GetWatchlist").is_none() => self.bind_watchlist(args, e.span),
+                n if self.scope.get(n).is_none() && self.catalog.function(n).is_none() => {
+                    match functions::cluster_only::function_reason(n) {
+                        Some(why) => Err(functions::cluster_only::error(n, why, e.span)),
+                        None => functions::call_user_tabular(self, n, args, e.span),
+                    }
+                }
                 _ => functions::call_user_tabular(self, &name.name, args, e.span),
             },
             ExprKind::Call { target: Some(_), name, .. } | ExprKind::Member { name, .. } => Err(KqlError::new(

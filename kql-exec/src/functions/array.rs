@@ -617,6 +617,12 @@ fn f_set_intersect(a: &[V]) -> Out {
 fn f_set_difference(a: &[V]) -> Out {
     all_json(a).and_then(|x| dj::set_difference(&x)).into()
 }
+fn f_set_equals(a: &[V]) -> Out {
+    match (a[0].s(), a[1].s()) {
+        (Some(x), Some(y)) => dj::set_equals(x, y).into(),
+        _ => Out::Null,
+    }
+}
 fn f_bag_merge(a: &[V]) -> Out {
     // null arguments are skipped
     let bags: Vec<&str> = a.iter().filter_map(|v| v.s()).collect();
@@ -768,6 +774,7 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         ("set_union", _) if n >= 2 => row_call("kql_set_union", Dynamic, f_set_union, all_d()),
         ("set_intersect", _) if n >= 2 => row_call("kql_set_intersect", Dynamic, f_set_intersect, all_d()),
         ("set_difference", _) if n >= 2 => row_call("kql_set_difference", Dynamic, f_set_difference, all_d()),
+        ("set_equals", 2) => row_call("kql_set_equals", Bool, f_set_equals, all_d()),
         ("bag_merge", _) if n >= 1 => row_call("kql_bag_merge", Dynamic, f_bag_merge, all_d()),
         ("zip", _) if n >= 2 => row_call("kql_zip", Dynamic, f_zip, all_d()),
         ("array_slice", 3) => row_call("kql_array_slice", Dynamic, f_slice, vec![d(0), l(1), l(2)]),

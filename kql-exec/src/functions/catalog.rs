@@ -22,6 +22,8 @@ pub struct FnInfo {
     pub max_args: usize,
     /// Declared return type of the first signature, or its kind (`Parameter0`...).
     pub return_type: String,
+    /// For an obsolete name, the function that replaces it (`toobject` -> `todynamic`).
+    pub alternative: Option<String>,
 }
 
 struct Catalog {
@@ -47,6 +49,7 @@ fn load() -> &'static Catalog {
                 min_args: f["min_args"].as_u64().unwrap_or(0) as usize,
                 max_args: f["max_args"].as_u64().unwrap_or(64) as usize,
                 return_type: sig["return_type"].as_str().unwrap_or("").to_string(),
+                alternative: f["alternative"].as_str().filter(|a| *a != name).map(str::to_string),
             };
             let map = match kind.as_str() {
                 "aggregate" => &mut c.aggregate,
@@ -77,6 +80,14 @@ pub fn aggregate(name: &str) -> Option<&'static FnInfo> {
 /// An `evaluate` plugin by name.
 pub fn plugin(name: &str) -> Option<&'static FnInfo> {
     load().plugin.get(name)
+}
+
+/// The current name of an obsolete scalar function (`notnull` -> `isnotnull`), or `name`.
+pub fn canonical(name: &str) -> &str {
+    match get(name).and_then(|f| f.alternative.as_deref()) {
+        Some(a) if get(a).is_some() => a,
+        _ => name,
+    }
 }
 
 /// True if `name` is a scalar function.

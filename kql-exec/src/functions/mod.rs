@@ -23,10 +23,13 @@
 pub mod aggregate;
 pub mod array;
 pub mod catalog;
+pub mod cluster_only;
 pub mod convert;
 pub mod dtfn;
 pub mod dynfn;
 pub mod geo;
+pub mod hashing;
+pub mod idn;
 pub mod ipfn;
 pub mod logical;
 pub mod math;
@@ -214,7 +217,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
     }
     let hint = catalog::result_name(n, &bound);
     let mut ctx = BindCtx { binder: b, span };
-    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 13] = [
+    let families: [fn(&mut BindCtx, &str, &[Bound]) -> Option<Result<Bound>>; 15] = [
         logical::bind,
         convert::bind,
         strfn::bind,
@@ -227,14 +230,23 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
         series::bind,
         sketch::bind,
         useragent::bind,
+        hashing::bind,
+        idn::bind,
         misc::bind,
     ];
-    for fam in families {
-        if let Some(r) = fam(&mut ctx, n, &bound) {
-            let mut out = r?;
-            out.hint = hint;
-            return Ok(out);
+    // an obsolete name (`notnull`, `toobject`...) is its replacement's
+    let names = [n, catalog::canonical(n)];
+    for name in names.iter().take(if names[0] == names[1] { 1 } else { 2 }) {
+        for fam in families {
+            if let Some(r) = fam(&mut ctx, name, &bound) {
+                let mut out = r?;
+                out.hint = hint;
+                return Ok(out);
+            }
         }
+    }
+    if let Some(why) = cluster_only::function_reason(n) {
+        return Err(cluster_only::error(n, why, span));
     }
     if catalog::get(n).is_some() {
         if b.options.check_only {

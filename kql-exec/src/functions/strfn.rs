@@ -234,6 +234,15 @@ pub fn string_op(kind: StrOpKind, cs: bool, a: Expr, b: Expr) -> Expr {
     u.call(vec![a, b])
 }
 
+/// `has_any_index(source, values)`: the index of the first element of `values` that `source`
+/// has as a term (`has`), -1 if none does or `values` is empty or not an array.
+fn f_has_any_index(a: &[V]) -> Out {
+    let hay = a[0].s().unwrap_or("");
+    let Some(items) = a[1].s().and_then(dj::array_elements) else { return Out::I(-1) };
+    let found = items.iter().position(|e| has_term(hay, &dj::to_kql_string(e), false, true, true));
+    Out::I(found.map_or(-1, |k| k as i64))
+}
+
 /// `has_any` / `has_all` over a list of values and dynamic arrays.
 pub fn has_any_all(
     b: &Binder,
@@ -803,6 +812,10 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
             row_call("kql_indexof", KqlType::Long, f_indexof, (0..n).map(|k| if k < 2 { s(k) } else { l(k) }).collect())
         }
         ("countof", 2) => row_call("kql_countof", KqlType::Long, f_countof, vec![s(0), s(1)]),
+        ("has_any_index", 2) => {
+            let d = b.coerce(args[1].clone(), KqlType::Dynamic).expr;
+            row_call("kql_has_any_index", KqlType::Long, f_has_any_index, vec![s(0), d])
+        }
         ("countof", 3) => match arg_str_const(&args[2]).as_deref() {
             Some("normal") => row_call("kql_countof", KqlType::Long, f_countof, vec![s(0), s(1)]),
             Some("regex") => row_call("kql_countof_regex", KqlType::Long, f_countof_regex, vec![s(0), s(1)]),

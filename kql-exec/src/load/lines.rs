@@ -1344,8 +1344,8 @@ mod tests {
     fn split_covers_the_files_in_order() {
         let dir = tempdir();
         let big = "x".repeat(9 << 20);
-        let a = write(&dir, "a.jsonl", &big);
-        let b = write(&dir, "b.jsonl", "{}\n");
+        let a = write(dir.path(), "a.jsonl", &big);
+        let b = write(dir.path(), "b.jsonl", "{}\n");
         let layout = LineLayout {
             name: "T".into(),
             cols: vec![],
@@ -1361,12 +1361,9 @@ mod tests {
         assert_eq!(flat.last().unwrap().0, 1);
     }
 
-    fn tempdir() -> PathBuf {
-        let d =
-            std::env::temp_dir().join(format!("kql-lines-{}-{:?}", std::process::id(), std::thread::current().id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+    /// A directory of its own for one test, removed when the test ends.
+    fn tempdir() -> tempfile::TempDir {
+        tempfile::Builder::new().prefix("kql-lines-").tempdir().unwrap()
     }
 
     #[test]
@@ -1376,7 +1373,7 @@ mod tests {
         for i in 0..200_000 {
             text.push_str(&format!("{{\"TimeGenerated\":\"2025-01-01T00:00:00Z\",\"Computer\":\"host{i}\"}}\n"));
         }
-        let f = write(&dir, "Heartbeat.jsonl", &text);
+        let f = write(dir.path(), "Heartbeat.jsonl", &text);
         let cat = SchemaCatalog::builtin();
         let layout = plan("Heartbeat", &[f], cat.table("Heartbeat"), &LoadOptions::default()).unwrap();
         let c = layout.cols.iter().position(|c| c.name == "Computer").unwrap();
@@ -1481,7 +1478,7 @@ mod tests {
     #[test]
     fn interleaved_parts_cover_every_byte_once_and_share_each_stretch() {
         let dir = tempdir();
-        let f = write(&dir, "Heartbeat.jsonl", "{\"TimeGenerated\":\"2025-01-01T00:00:00Z\"}\n");
+        let f = write(dir.path(), "Heartbeat.jsonl", "{\"TimeGenerated\":\"2025-01-01T00:00:00Z\"}\n");
         let mut layout = plan(
             "Heartbeat",
             std::slice::from_ref(&f),
@@ -1491,7 +1488,7 @@ mod tests {
         .unwrap();
         let mb = 1u64 << 20;
         layout.files =
-            vec![(f.clone(), 640 * mb + 7), (dir.join("b.jsonl.gz"), 50 * mb), (f, 0), (dir.join("c.jsonl"), mb)];
+            vec![(f.clone(), 640 * mb + 7), (dir.path().join("b.jsonl.gz"), 50 * mb), (f, 0), (dir.path().join("c.jsonl"), mb)];
         for n in [1, 2, 3, 64] {
             let parts = split_interleaved(&layout, n);
             assert_eq!(parts.len(), n.min(24), "{n} parts");
@@ -1532,7 +1529,7 @@ mod tests {
             text.push_str(&line);
             text.push('\n');
         }
-        let f = write(&dir, "Heartbeat.jsonl", &text);
+        let f = write(dir.path(), "Heartbeat.jsonl", &text);
         let cat = SchemaCatalog::builtin();
         let layout = plan("Heartbeat", &[f], cat.table("Heartbeat"), &LoadOptions::default()).unwrap();
         assert!(!layout.cols.iter().any(|c| c.name == "Zed"), "Zed is not in the sample");
@@ -1573,7 +1570,7 @@ mod tests {
             r#"{"Computer":"g","Zed":{"Computer":"no"}}"#,
             r#"{"Computer":"h","TimeGenerated":"2025-01-08T00:00:00Z","Category":"c8"}"#,
         ];
-        let f = write(&dir, "Heartbeat.jsonl", &(lines.join("\n") + "\n"));
+        let f = write(dir.path(), "Heartbeat.jsonl", &(lines.join("\n") + "\n"));
         let cat = SchemaCatalog::builtin();
         let layout = plan("Heartbeat", &[f], cat.table("Heartbeat"), &LoadOptions::default()).unwrap();
         let (batches, report) = load_all(&layout, &LoadOptions::default(), 1).unwrap();
@@ -1608,7 +1605,7 @@ mod tests {
     fn a_limit_stops_the_read_early() {
         let dir = tempdir();
         let text: String = (0..50_000).map(|i| format!("{{\"Computer\":\"h{i}\"}}\n")).collect();
-        let f = write(&dir, "Heartbeat.jsonl", &text);
+        let f = write(dir.path(), "Heartbeat.jsonl", &text);
         let layout =
             plan("Heartbeat", &[f], SchemaCatalog::builtin().table("Heartbeat"), &LoadOptions::default()).unwrap();
         let mut dec = LineDecoder::new(&layout, Some(&[0])).with_limit(Some(10));

@@ -2060,6 +2060,12 @@ pub fn set_difference(arrays: &[&str]) -> Option<String> {
     Some(build_array(&out))
 }
 
+/// Kusto `set_equals()`: whether two arrays hold the same distinct values (order and
+/// repetition ignored); `None` if an argument is not an array.
+pub fn set_equals(a: &str, b: &str) -> Option<bool> {
+    Some(key_set(a)? == key_set(b)?)
+}
+
 /// Kusto `set_has_element()`: whether an element of the array equals `needle_raw` ([`json_equal`]);
 /// `None` if the first argument is not an array.
 pub fn set_has_element(raw: &str, needle_raw: &str) -> Option<bool> {

@@ -159,7 +159,10 @@ impl Binder<'_> {
             "ipv6_lookup" => self.plugin_ip_lookup(input, args, true, call.span),
             "geo_polygon_lookup" => self.plugin_geo_lookup(input, args, false, call.span),
             "geo_line_lookup" => self.plugin_geo_lookup(input, args, true, call.span),
-            _ => Err(KqlError::new("KQL055", format!("the `{}` plugin is not supported yet", name.name), span)),
+            other => match crate::functions::cluster_only::plugin_reason(other) {
+                Some(why) => Err(crate::functions::cluster_only::error(&name.name, why, span)),
+                None => Err(KqlError::new("KQL055", format!("the `{}` plugin is not supported yet", name.name), span)),
+            },
         }
     }
 

@@ -660,7 +660,7 @@ impl Binder<'_> {
             sub = self.bind_per_row(sub, op, ctx_name, &mut order)?;
             if sub.col(ctx_name).is_none() {
                 return Err(KqlError::new(
-                    "KQL111",
+                    "KQL114",
                     format!(
                         "the `{}` operator is not supported inside partition yet",
                         super::super::tabular::operator_name(&op.kind)

@@ -193,7 +193,7 @@ impl Binder<'_> {
             }
             if sub.col(ctx_name).is_none() {
                 return Err(KqlError::new(
-                    "KQL111",
+                    "KQL114",
                     format!(
                         "the `{}` operator is not supported inside mv-apply yet",
                         super::super::tabular::operator_name(&op.kind)

@@ -135,13 +135,13 @@ impl Binder<'_> {
         let first: UInt32Array = out_rows.iter().map(|o: &Vec<u32>| o[0]).collect();
         let times: Option<&datafusion::arrow::array::Int64Array> =
             input.as_ref().map(|b| b.column(0).as_primitive::<Int64Type>());
-        for k in 0..dims.len() {
+        for (k, col) in cols.iter().enumerate().take(dims.len()) {
             let arr = match &input {
                 Some(b) => take(b.column(1 + nsteps + k).as_ref(), &first, None)
                     .map_err(|e| KqlError::general("KQL046", e.to_string()))?,
-                None => datafusion::arrow::array::new_empty_array(&crate::types::arrow_type(cols[k].ty)),
+                None => datafusion::arrow::array::new_empty_array(&crate::types::arrow_type(col.ty)),
             };
-            arrays.push(cast_to(arr, cols[k].ty)?);
+            arrays.push(cast_to(arr, col.ty)?);
         }
         for s in 0..nsteps {
             let cells: Vec<super::evaluate::Cell> = out_rows
