@@ -18,7 +18,11 @@ Excerpt format:
     |---|---|
     |v|v|
 
-NN is the example's position among the page's ```kusto blocks (from 00). Column types are the
+NN is the example's position among the page's ```kusto blocks (from 00). Pages that show their
+examples as a table of calls and results (`|`countof("aaa", "a")`| 3`) are copied under
+`## calls [types=<T>]`, one row a case `print result=<call>` (id `<page>-cNN`, NN the row's
+position). `typo: <why>` after `## NN` marks an output cell corrected from a demonstrable
+misprint of the page (the copy shows the corrected cell; the correction is listed). Column types are the
 .NET names of the README; `types=` gives them where the values cannot tell (a `-` infers that
 column); otherwise they are inferred from the values: integers Int64, numbers with a point or an
 exponent Double, true/false SByte, ISO dates DateTime, [d.]hh:mm:ss TimeSpan, JSON arrays and
@@ -134,7 +138,7 @@ def value(c, ty):
         v = float(c)
         return int(v) if ty == "Double" and INT.match(c) else v
     if ty == "SByte":
-        return c.lower() == "true"
+        return c.lower() in ("true", "1")
     if ty == "DateTime":
         m = DATE.match(c)
         if not m:
@@ -169,16 +173,28 @@ def parse(text):
             pages.append(page)
             i += 1
             continue
+        m = re.match(r"^## calls(.*)$", line)
+        if m:
+            case = {"n": "calls", "types": None, "skip": None, "typo": None, "kql": [], "table": []}
+            t = re.search(r"types=(\S+)", m.group(1))
+            if t:
+                case["types"] = t.group(1).split(",")
+            page["cases"].append(case)
+            i += 1
+            continue
         m = re.match(r"^## (\d+)(.*)$", line)
         if m:
             rest = m.group(2)
-            case = {"n": m.group(1), "types": None, "skip": None, "kql": [], "table": []}
+            case = {"n": m.group(1), "types": None, "skip": None, "typo": None, "kql": [], "table": []}
             t = re.search(r"types=(\S+)", rest)
             if t:
                 case["types"] = t.group(1).split(",")
             s = re.search(r"skip:\s*(.*)$", rest)
             if s:
                 case["skip"] = s.group(1).strip()
+            t = re.search(r"typo:\s*(.*)$", rest)
+            if t:
+                case["typo"] = t.group(1).strip()
             page["cases"].append(case)
             i += 1
             continue
@@ -202,8 +218,20 @@ def main():
             known.add(norm_kql(json.loads(line)["kql"]))
     pages = parse(SRC.read_text())
     out, skipped, dup = [], [], 0
+    corrected = []
     for p in pages:
+        expanded = []
         for c in p["cases"]:
+            if c["n"] != "calls":
+                expanded.append(c)
+                continue
+            for k, row in enumerate(c["table"][2:]):
+                call, res = split_row(row)[:2]
+                if len(res) >= 2 and res[0] == res[-1] == '"':
+                    res = json.loads(res)
+                expanded.append({"n": f"c{k:02}", "types": c["types"], "skip": None, "typo": None,
+                                 "kql": [f"print result={call}"], "table": ["|result|", "|---|", f"|{res}|"]})
+        for c in expanded:
             cid = f"{p['page']}-{c['n']}"
             kql = "\n".join(c["kql"]).strip()
             url = URL.format(commit=p["commit"], page=p["page"])
@@ -214,6 +242,8 @@ def main():
                 dup += 1
                 continue
             known.add(norm_kql(kql))
+            if c["typo"]:
+                corrected.append((cid, url, c["typo"]))
             header = split_row(c["table"][0])
             body = [split_row(r) for r in c["table"][2:]]
             for r in body:
@@ -241,6 +271,10 @@ def main():
             "compared), so the example is not a case.", ""]
     for cid, url, why in skipped:
         text.append(f"- [`{cid}`]({url}): {why}")
+    if corrected:
+        text += ["", "## Output cells corrected from a misprint", ""]
+        for cid, url, why in corrected:
+            text.append(f"- [`{cid}`]({url}): {why}")
     SKIPPED.write_text("\n".join(text) + "\n")
     print(f"{len(out)} cases from {len(pages)} pages ({dup} already in kusto-docs.jsonl, {len(skipped)} left out)")
 
