@@ -82,14 +82,15 @@ fn printed_half_unit(x: f64) -> Option<f64> {
 
 fn real_match(e: f64, a: f64, reals: Reals) -> bool {
     real_eq(e, a)
-        || matches!(reals, Reals::AsPrinted)
-            && printed_half_unit(e).is_some_and(|h| (e - a).abs() <= h * (1.0 + 1e-9))
+        || matches!(reals, Reals::AsPrinted) && printed_half_unit(e).is_some_and(|h| (e - a).abs() <= h * (1.0 + 1e-9))
 }
 
 fn dyn_match(e: &Value, a: &Value, reals: Reals) -> bool {
     match (e, a) {
         (Value::Number(_), Value::Number(_)) => real_match(num(e).unwrap_or(0.0), num(a).unwrap_or(0.0), reals),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| dyn_match(p, q, reals)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| dyn_match(p, q, reals))
+        }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| dyn_match(v, w, reals)))
         }
