@@ -752,12 +752,14 @@ pub enum OperatorKind {
         /// Group keys.
         by: Vec<ColumnAssign>,
     },
-    /// `evaluate [hints] plugin(args)`
+    /// `evaluate [hints] plugin(args) [: (schema)]`
     Evaluate {
         /// Hints.
         params: Vec<NamedArg>,
         /// The plugin call.
         call: Expr,
+        /// The output schema after `:`, if given: its columns in order, `None` for a `*`.
+        schema: Option<Vec<Option<ColumnDecl>>>,
     },
     /// `render chart [with (props)]`
     Render {

@@ -805,11 +805,21 @@ fn operator_inner(out: &mut String, op: &Operator) {
                 comma(out, by, assign);
             }
         }
-        Evaluate { params, call } => {
+        Evaluate { params, call, schema } => {
             out.push_str("evaluate");
             param_list(out, params);
             out.push(' ');
             expr(out, call);
+            if let Some(cols) = schema {
+                out.push_str(" : (");
+                comma(out, cols, |out, c| match c {
+                    Some(c) => {
+                        let _ = write!(out, "{}: {}", ident(&c.name.name), c.ty.name);
+                    }
+                    None => out.push('*'),
+                });
+                out.push(')');
+            }
         }
         Render { chart, props } => {
             let _ = write!(out, "render {}", chart.name);
