@@ -83,6 +83,8 @@ def unmark(c):
     # the docs sometimes set a cell in code: `value`
     if len(c) >= 2 and c[0] == "`" and c[-1] == "`":
         c = c[1:-1]
+    # &nbsp; is how a page shows an empty cell
+    c = c.replace("&nbsp;", "").strip()
     return c.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("<br>", "\n")
 
 
