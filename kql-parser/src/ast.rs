@@ -600,6 +600,8 @@ pub struct ScanStep {
     pub name: Ident,
     /// `optional` steps may be skipped.
     pub optional: bool,
+    /// `output = all | last | none` (lower-cased), when given.
+    pub output: Option<String>,
     /// The condition.
     pub condition: Expr,
     /// `=> Col = expr, ...` assignments.

@@ -974,6 +974,15 @@ fn scan(i: In) -> PResult<OperatorKind> {
             Ok((r3, _)) => (r3, true),
             Err(_) => (r2, false),
         };
+        // `output = all | last | none`
+        let (r2, output) = match kw("output")(r2) {
+            Ok((r3, _)) => {
+                let (r3, _) = sym("=")(r3)?;
+                let (r3, o) = name(r3)?;
+                (r3, Some(o.name.to_lowercase()))
+            }
+            Err(_) => (r2, None),
+        };
         let (r2, _) = sym(":")(r2)?;
         let (r2, condition) = expr(r2)?;
         let (r2, assignments) = if peek_sym(r2, "=>") {
@@ -983,7 +992,7 @@ fn scan(i: In) -> PResult<OperatorKind> {
             (r2, vec![])
         };
         let (r2, _) = sym(";")(r2)?;
-        steps.push(ScanStep { name: n, optional, condition, assignments });
+        steps.push(ScanStep { name: n, optional, output, condition, assignments });
         r = r2;
     }
 }

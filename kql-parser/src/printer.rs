@@ -919,7 +919,11 @@ fn operator_inner(out: &mut String, op: &Operator) {
             }
             out.push_str(" with (");
             for s in steps {
-                let _ = write!(out, " step {}{}: ", ident(&s.name.name), if s.optional { " optional" } else { "" });
+                let _ = write!(out, " step {}{}", ident(&s.name.name), if s.optional { " optional" } else { "" });
+                if let Some(o) = &s.output {
+                    let _ = write!(out, " output={o}");
+                }
+                out.push_str(": ");
                 expr(out, &s.condition);
                 if !s.assignments.is_empty() {
                     out.push_str(" => ");
