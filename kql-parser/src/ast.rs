@@ -600,6 +600,8 @@ pub struct ScanStep {
     pub name: Ident,
     /// `optional` steps may be skipped.
     pub optional: bool,
+    /// `output = all | last | none` (lower-cased), when given.
+    pub output: Option<String>,
     /// The condition.
     pub condition: Expr,
     /// `=> Col = expr, ...` assignments.
@@ -752,12 +754,14 @@ pub enum OperatorKind {
         /// Group keys.
         by: Vec<ColumnAssign>,
     },
-    /// `evaluate [hints] plugin(args)`
+    /// `evaluate [hints] plugin(args) [: (schema)]`
     Evaluate {
         /// Hints.
         params: Vec<NamedArg>,
         /// The plugin call.
         call: Expr,
+        /// The output schema after `:`, if given: its columns in order, `None` for a `*`.
+        schema: Option<Vec<Option<ColumnDecl>>>,
     },
     /// `render chart [with (props)]`
     Render {

@@ -207,15 +207,15 @@ pub fn operator(i: In) -> PResult<Operator> {
         "evaluate" => {
             let (r, params) = params(r, &[])?;
             let (r, call) = plugin_call(r)?;
-            // optional output schema: `: (Col:type, ...)`
-            let r = if peek_sym(r, ":") {
+            // optional output schema: `: (Col:type, ...)`, with `*` for the other columns
+            let (r, schema) = if peek_sym(r, ":") {
                 let (r, _) = sym(":")(r)?;
-                let (r, _) = column_decls_star(r)?;
-                r
+                let (r, cols) = schema_decls(r)?;
+                (r, Some(cols))
             } else {
-                r
+                (r, None)
             };
-            (r, OperatorKind::Evaluate { params, call })
+            (r, OperatorKind::Evaluate { params, call, schema })
         }
         "render" => render(r)?,
         "as" => {
@@ -832,6 +832,33 @@ fn render(i: In) -> PResult<OperatorKind> {
 
 /// `(Col:type, ..., *)` where a `*` allows further columns (evaluate output schemas, tabular
 /// function parameters).
+/// `( [*,] Col:type, ... )` keeping where the `*` stands (`None`).
+fn schema_decls(i: In) -> PResult<Vec<Option<ColumnDecl>>> {
+    let (mut r, _) = sym("(")(i)?;
+    let mut cols = Vec::new();
+    loop {
+        if let Ok((r2, _)) = sym("*")(r) {
+            cols.push(None);
+            r = r2;
+        } else {
+            let (r2, n) = name(r)?;
+            let (r2, _) = sym(":")(r2)?;
+            let (r2, t) = type_name(r2)?;
+            cols.push(Some(ColumnDecl { name: n, ty: t }));
+            r = r2;
+        }
+        if let Ok((r2, _)) = sym(",")(r) {
+            r = r2;
+            if let Ok((r3, _)) = sym(")")(r) {
+                return Ok((r3, cols));
+            }
+            continue;
+        }
+        let (r2, _) = sym(")")(r)?;
+        return Ok((r2, cols));
+    }
+}
+
 pub fn column_decls_star(i: In) -> PResult<Vec<ColumnDecl>> {
     let (mut r, _) = sym("(")(i)?;
     let mut cols = Vec::new();
@@ -947,6 +974,15 @@ fn scan(i: In) -> PResult<OperatorKind> {
             Ok((r3, _)) => (r3, true),
             Err(_) => (r2, false),
         };
+        // `output = all | last | none`
+        let (r2, output) = match kw("output")(r2) {
+            Ok((r3, _)) => {
+                let (r3, _) = sym("=")(r3)?;
+                let (r3, o) = name(r3)?;
+                (r3, Some(o.name.to_lowercase()))
+            }
+            Err(_) => (r2, None),
+        };
         let (r2, _) = sym(":")(r2)?;
         let (r2, condition) = expr(r2)?;
         let (r2, assignments) = if peek_sym(r2, "=>") {
@@ -956,7 +992,7 @@ fn scan(i: In) -> PResult<OperatorKind> {
             (r2, vec![])
         };
         let (r2, _) = sym(";")(r2)?;
-        steps.push(ScanStep { name: n, optional, condition, assignments });
+        steps.push(ScanStep { name: n, optional, output, condition, assignments });
         r = r2;
     }
 }

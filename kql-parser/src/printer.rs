@@ -805,11 +805,21 @@ fn operator_inner(out: &mut String, op: &Operator) {
                 comma(out, by, assign);
             }
         }
-        Evaluate { params, call } => {
+        Evaluate { params, call, schema } => {
             out.push_str("evaluate");
             param_list(out, params);
             out.push(' ');
             expr(out, call);
+            if let Some(cols) = schema {
+                out.push_str(" : (");
+                comma(out, cols, |out, c| match c {
+                    Some(c) => {
+                        let _ = write!(out, "{}: {}", ident(&c.name.name), c.ty.name);
+                    }
+                    None => out.push('*'),
+                });
+                out.push(')');
+            }
         }
         Render { chart, props } => {
             let _ = write!(out, "render {}", chart.name);
@@ -909,7 +919,11 @@ fn operator_inner(out: &mut String, op: &Operator) {
             }
             out.push_str(" with (");
             for s in steps {
-                let _ = write!(out, " step {}{}: ", ident(&s.name.name), if s.optional { " optional" } else { "" });
+                let _ = write!(out, " step {}{}", ident(&s.name.name), if s.optional { " optional" } else { "" });
+                if let Some(o) = &s.output {
+                    let _ = write!(out, " output={o}");
+                }
+                out.push_str(": ");
                 expr(out, &s.condition);
                 if !s.assignments.is_empty() {
                     out.push_str(" => ");

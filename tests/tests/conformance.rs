@@ -1,16 +1,23 @@
-//! The Kusto documentation examples with results recorded from the real engine
-//! (`tests/data/conformance/kusto-docs.jsonl`), compared the way the README prescribes:
-//! names and order of columns exactly, types by the .NET mapping, rows as a multiset unless
-//! the query ends in sort/order/top, reals within 1e-9 relative, datetimes and timespans as
-//! values, dynamic values structurally.
+//! Kusto conformance cases, in two sources, compared the way the README prescribes: names and
+//! order of columns exactly, types by the .NET mapping, rows as a multiset unless the query ends
+//! in sort/order/top, reals within 1e-9 relative, datetimes and timespans as values, dynamic
+//! values structurally.
 //!
-//! Prints `N passed, M failed` and fails when a case listed in
-//! `tests/data/conformance/passing.txt` stops passing. `KQL_BLESS_CONFORMANCE=1` rewrites that
-//! list from the current results. `KQL_CONFORMANCE_FILTER=text` runs only the cases whose id
-//! contains `text` (with `KQL_CONFORMANCE_VERBOSE=1` to see why they fail) and
-//! `KQL_CONFORMANCE_CASES=file.jsonl` runs the cases of another file; neither blesses.
+//! - `kusto-docs.jsonl`: documentation examples with results recorded from the real engine
+//!   (ratchet `passing.txt`, failures in `FAILING.md`);
+//! - `docs-pages.jsonl`: the examples of the reference pages themselves with the output the page
+//!   prints (`scripts/docs-conformance.py` makes it from `docs-pages.md`; ratchet
+//!   `passing-docs-pages.txt`, failures in `FAILING-docs-pages.md`). The pages print reals rounded
+//!   (`0.84` for 0.8414709848078965): a real printed with fewer than 15 significant digits is
+//!   compared within half a unit of its last printed digit, everywhere in that source.
+//!
+//! Each prints `<source>: N passed, M failed` and fails when a case of its ratchet stops passing.
+//! `KQL_BLESS_CONFORMANCE=1` rewrites the ratchets and failure lists from the current results.
+//! `KQL_CONFORMANCE_FILTER=text` runs only the cases whose id contains `text` (with
+//! `KQL_CONFORMANCE_VERBOSE=1` to see why they fail) and `KQL_CONFORMANCE_CASES=file.jsonl` runs
+//! the cases of another file in place of kusto-docs.jsonl; neither blesses.
 
-use crate::common::{data_dir, read_jsonl, row_eq};
+use crate::common::{data_dir, num, read_jsonl, real_eq};
 use kql_exec::schema::KqlType;
 use kql_exec::session::{Catalog, Session, SessionOptions};
 use kql_parser::ast::{ExprKind, OperatorKind, StatementKind};
@@ -46,8 +53,66 @@ fn is_ordered(kql: &str) -> bool {
     false
 }
 
+/// How the reals of a source compare.
+#[derive(Clone, Copy)]
+enum Reals {
+    /// within 1e-9 relative (recorded results carry every digit)
+    Exact,
+    /// within half a unit of the last digit the expected value is printed with, when it is
+    /// printed with fewer than 15 significant digits (documentation tables round)
+    AsPrinted,
+}
+
+/// Half a unit of the last digit of `x` as printed (shortest round-trip form), when the print
+/// has a decimal point and fewer than 15 significant digits.
+fn printed_half_unit(x: f64) -> Option<f64> {
+    let s = format!("{x:?}");
+    let (mantissa, exp) = match s.split_once(['e', 'E']) {
+        Some((m, e)) => (m.to_string(), e.parse::<i32>().ok()?),
+        None => (s.clone(), 0),
+    };
+    let (int, frac) = mantissa.trim_start_matches('-').split_once('.')?;
+    let digits = format!("{int}{frac}").trim_start_matches('0').len();
+    if frac == "0" && exp == 0 || digits >= 15 {
+        return None;
+    }
+    let decimals = if frac == "0" { 0 } else { frac.len() as i32 } - exp;
+    Some(0.5 * 10f64.powi(-decimals))
+}
+
+fn real_match(e: f64, a: f64, reals: Reals) -> bool {
+    real_eq(e, a)
+        || matches!(reals, Reals::AsPrinted) && printed_half_unit(e).is_some_and(|h| (e - a).abs() <= h * (1.0 + 1e-9))
+}
+
+fn dyn_match(e: &Value, a: &Value, reals: Reals) -> bool {
+    match (e, a) {
+        (Value::Number(_), Value::Number(_)) => real_match(num(e).unwrap_or(0.0), num(a).unwrap_or(0.0), reals),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| dyn_match(p, q, reals))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| dyn_match(v, w, reals)))
+        }
+        _ => e == a,
+    }
+}
+
+fn cell_match(e: &Value, a: &Value, ty: &str, reals: Reals) -> bool {
+    match ty {
+        _ if e.is_null() || a.is_null() => e.is_null() && a.is_null(),
+        "Double" => matches!((num(e), num(a)), (Some(x), Some(y)) if real_match(x, y, reals)),
+        "Object" => dyn_match(e, a, reals),
+        _ => crate::common::cell_eq(e, a, ty),
+    }
+}
+
+fn row_match(e: &[Value], a: &[Value], types: &[String], reals: Reals) -> bool {
+    e.len() == a.len() && e.iter().zip(a).zip(types).all(|((x, y), t)| cell_match(x, y, t, reals))
+}
+
 /// Compare one case; `Err` says why it failed.
-fn check_case(session: &Session, case: &Value) -> Result<(), String> {
+fn check_case(session: &Session, case: &Value, reals: Reals) -> Result<(), String> {
     let kql = case["kql"].as_str().unwrap();
     let expected = &case["expected"];
     let r = session.query(kql).map_err(|e| format!("error: {e}"))?;
@@ -70,14 +135,14 @@ fn check_case(session: &Session, case: &Value) -> Result<(), String> {
     }
     if is_ordered(kql) {
         for (i, (e, a)) in exp_rows.iter().zip(&our_rows).enumerate() {
-            if !row_eq(e, a, &types) {
+            if !row_match(e, a, &types, reals) {
                 return Err(format!("row {i}: expected {e:?}, got {a:?}"));
             }
         }
     } else {
         let mut used = vec![false; our_rows.len()];
         for e in &exp_rows {
-            match our_rows.iter().enumerate().position(|(k, a)| !used[k] && row_eq(e, a, &types)) {
+            match our_rows.iter().enumerate().position(|(k, a)| !used[k] && row_match(e, a, &types, reals)) {
                 Some(k) => used[k] = true,
                 None => return Err(format!("row {e:?} not found in result {our_rows:?}")),
             }
@@ -91,23 +156,53 @@ fn family(id: &str) -> String {
     id.rsplit_once('-').map(|(f, _)| f.to_string()).unwrap_or_else(|| id.to_string())
 }
 
+/// One source of cases: its file, ratchet and failure list (under `tests/data/conformance`).
+struct Source {
+    name: &'static str,
+    cases: &'static str,
+    passing: &'static str,
+    failing: &'static str,
+    reals: Reals,
+}
+
 #[test]
 fn kusto_documentation_examples() {
+    run_source(&Source {
+        name: "kusto-docs",
+        cases: "kusto-docs.jsonl",
+        passing: "passing.txt",
+        failing: "FAILING.md",
+        reals: Reals::Exact,
+    });
+}
+
+#[test]
+fn kusto_documentation_pages() {
+    run_source(&Source {
+        name: "docs-pages",
+        cases: "docs-pages.jsonl",
+        passing: "passing-docs-pages.txt",
+        failing: "FAILING-docs-pages.md",
+        reals: Reals::AsPrinted,
+    });
+}
+
+fn run_source(src: &Source) {
     // `KQL_CONFORMANCE_CASES=/path/cases.jsonl` runs the cases of another file (never blessed)
-    let other = std::env::var("KQL_CONFORMANCE_CASES").ok();
-    let cases = match &other {
+    let other = std::env::var("KQL_CONFORMANCE_CASES").ok().filter(|_| src.name == "kusto-docs");
+    let cases: Vec<Value> = match &other {
         Some(path) => std::fs::read_to_string(path)
             .unwrap_or_else(|e| panic!("{path}: {e}"))
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| serde_json::from_str(l).expect("valid JSON line"))
             .collect(),
-        None => read_jsonl("conformance/kusto-docs.jsonl"),
+        None => read_jsonl(&format!("conformance/{}", src.cases)),
     };
     // geo_info_from_ip_address reads a MaxMind database: use the test one built from our samples
     let geoip = std::env::temp_dir().join(format!("kql-conformance-geoip-{}.mmdb", std::process::id()));
     std::fs::write(&geoip, kql_exec::functions::ipfn::mmdb::sample_city_db()).unwrap();
-    // SAFETY: set once, before any query of this test runs
+    // SAFETY: the same value is set by every test of this file, before any of their queries
     unsafe { std::env::set_var("KQL_GEOIP_DB", &geoip) };
     let now = kql_exec::value::datetime::parse_datetime("2025-01-01T00:00:00Z");
     let session = Session::new(Catalog::default(), SessionOptions { now, threads: Some(2), ..Default::default() })
@@ -121,7 +216,7 @@ fn kusto_documentation_examples() {
         if filter.as_deref().is_some_and(|f| !id.contains(f)) {
             continue;
         }
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_case(&session, case)));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check_case(&session, case, src.reals)));
         match outcome {
             Ok(Ok(())) => passed.push(id),
             Ok(Err(why)) => {
@@ -132,26 +227,23 @@ fn kusto_documentation_examples() {
             }
         }
     }
-    println!("conformance: {} passed, {} failed ({} cases)", passed.len(), failed.len(), cases.len());
-    let mut by_family: BTreeMap<String, usize> = BTreeMap::new();
-    for id in failed.keys() {
-        *by_family.entry(family(id)).or_default() += 1;
-    }
+    println!("{}: {} passed, {} failed", src.name, passed.len(), failed.len());
     if std::env::var("KQL_CONFORMANCE_VERBOSE").is_ok() {
         for (id, why) in &failed {
             let w: String = why.chars().take(if filter.is_some() { 5000 } else { 300 }).collect();
             println!("FAIL {id}: {w}");
         }
     }
-    let list_path = data_dir().join("conformance/passing.txt");
+    let list_path = data_dir().join("conformance").join(src.passing);
     if filter.is_some() {
         return;
     }
     if std::env::var("KQL_BLESS_CONFORMANCE").is_ok() {
         std::fs::write(&list_path, passed.join("\n") + "\n").unwrap();
         // the remaining failures with their reasons, by family
-        let mut text = String::from(
-            "# Conformance cases that do not pass yet\n\nGenerated by `KQL_BLESS_CONFORMANCE=1 cargo test -p kql-tests --test all kusto_documentation`.\n\n| family | failing | first reason |\n|---|---|---|\n",
+        let mut text = format!(
+            "# Conformance cases of {} that do not pass yet\n\nGenerated by `KQL_BLESS_CONFORMANCE=1 cargo test --workspace --test all kusto_documentation`.\n\n| family | failing | first reason |\n|---|---|---|\n",
+            src.cases
         );
         let mut fams: BTreeMap<String, Vec<&String>> = BTreeMap::new();
         for (id, why) in &failed {
@@ -166,7 +258,7 @@ fn kusto_documentation_examples() {
             let w: String = why.chars().take(200).collect::<String>().replace('\n', " ");
             text.push_str(&format!("- `{id}`: {w}\n"));
         }
-        std::fs::write(data_dir().join("conformance/FAILING.md"), text).unwrap();
+        std::fs::write(data_dir().join("conformance").join(src.failing), text).unwrap();
         return;
     }
     let before: Vec<String> = std::fs::read_to_string(&list_path)
@@ -177,5 +269,5 @@ fn kusto_documentation_examples() {
         .collect();
     let regressions: Vec<String> =
         before.iter().filter(|id| failed.contains_key(*id)).map(|id| format!("{id}: {}", failed[id])).collect();
-    assert!(regressions.is_empty(), "cases that passed before now fail:\n{}", regressions.join("\n"));
+    assert!(regressions.is_empty(), "{}: cases that passed before now fail:\n{}", src.name, regressions.join("\n"));
 }

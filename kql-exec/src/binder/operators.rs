@@ -46,7 +46,9 @@ impl Binder<'_> {
             OperatorKind::MakeSeries { params, aggs, on, from, to, step, by } => {
                 self.bind_make_series(rel, params, aggs, on, from.as_ref(), to.as_ref(), step, by, op.span)
             }
-            OperatorKind::Evaluate { params, call } => self.bind_evaluate(Some(rel), params, call, op.span),
+            OperatorKind::Evaluate { params, call, schema } => {
+                self.bind_evaluate(Some(rel), params, call, schema.as_deref(), op.span)
+            }
             OperatorKind::TopNested(clauses) => self.bind_top_nested(rel, clauses, op.span),
             OperatorKind::Sample(n) => self.bind_sample(rel, n),
             OperatorKind::SampleDistinct { count, of } => self.bind_sample_distinct(rel, count, of),
@@ -81,7 +83,9 @@ impl Binder<'_> {
             OperatorKind::Search { params, tables, predicate } => {
                 self.bind_search(None, params, tables, predicate, op.span)
             }
-            OperatorKind::Evaluate { params, call } => self.bind_evaluate(None, params, call, op.span),
+            OperatorKind::Evaluate { params, call, schema } => {
+                self.bind_evaluate(None, params, call, schema.as_deref(), op.span)
+            }
             OperatorKind::Find { params, tables, predicate, project } => {
                 self.bind_find(params, tables, predicate, project.as_ref(), op.span)
             }

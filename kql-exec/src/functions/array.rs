@@ -449,7 +449,8 @@ pub(crate) fn bag_set_key(raw: &str, key: &str, value: &str) -> Option<String> {
 /// `bag_zip(keys, values)`: non-string keys are skipped, missing values are null.
 pub(crate) fn bag_zip(keys: &str, values: &str) -> Option<String> {
     let k = elems(keys)?;
-    let v = elems(values)?;
+    // values that are not an array zip as none: every key gets null (only non-array keys give null)
+    let v = elems(values).unwrap_or_default();
     let mut names: Vec<(String, &str)> = Vec::new();
     for (i, key) in k.iter().enumerate() {
         if dj::kind(key) != Some(dj::JsonKind::String) {
@@ -589,7 +590,12 @@ pub(crate) fn dyn_type_name(raw: Option<&str>) -> &'static str {
     match dj::kind(raw) {
         Some(dj::JsonKind::Null) | None => "null",
         Some(dj::JsonKind::Bool) => "bool",
-        Some(dj::JsonKind::Long) => "long",
+        // Kusto's JSON parser keeps an integer that fits 32 bits as an int (gettype(parse_json('1'))
+        // is "int"), a larger one as a long
+        Some(dj::JsonKind::Long) => match raw.trim().parse::<i64>() {
+            Ok(n) if i32::try_from(n).is_ok() => "int",
+            _ => "long",
+        },
         Some(dj::JsonKind::Real) => "real",
         Some(dj::JsonKind::String) => "string",
         Some(dj::JsonKind::Array) => "array",

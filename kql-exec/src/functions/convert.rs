@@ -3,7 +3,7 @@
 
 use super::array::{row_call, Out, V};
 use super::udf::{udf, Body};
-use super::{dynfn, strfn, BindCtx};
+use super::{dynfn, BindCtx};
 use crate::binder::Bound;
 use crate::error::Result;
 use crate::schema::KqlType;
@@ -110,12 +110,40 @@ pub fn from_string(e: Expr, to: KqlType) -> Expr {
     match to {
         KqlType::Dynamic => dynfn::to_dynamic(e, KqlType::String),
         KqlType::String => e,
-        KqlType::Guid => strfn::lower(e),
+        KqlType::Guid => row_call("kql_parse_guid", KqlType::Guid, f_parse_guid, vec![e]).expr,
         _ => match all.iter().find(|(t, _)| *t == to) {
             Some((_, u)) => u.call(vec![e]),
             None => e,
         },
     }
+}
+
+/// Kusto's reading of a string as a guid (`toguid`): the first 32 hex digits, hyphens allowed
+/// only where a guid has them (after digits 8, 12, 16 and 20), the rest of the string ignored;
+/// the canonical lowercase `8-4-4-4-12` form, or `None` when there are not 32 such digits.
+pub fn parse_guid(s: &str) -> Option<String> {
+    let mut digits = String::with_capacity(32);
+    let mut hyphen_ok = false;
+    for c in s.trim().chars() {
+        if digits.len() == 32 {
+            break;
+        }
+        if c.is_ascii_hexdigit() {
+            digits.push(c.to_ascii_lowercase());
+            hyphen_ok = matches!(digits.len(), 8 | 12 | 16 | 20);
+        } else if c == '-' && hyphen_ok {
+            hyphen_ok = false;
+        } else {
+            return None;
+        }
+    }
+    (digits.len() == 32).then(|| {
+        format!("{}-{}-{}-{}-{}", &digits[..8], &digits[8..12], &digits[12..16], &digits[16..20], &digits[20..])
+    })
+}
+
+fn f_parse_guid(a: &[V]) -> Out {
+    a[0].s().and_then(parse_guid).into()
 }
 
 /// Kusto's `tohex(value, min_length)`: lowercase hex of the two's complement of `value` in
@@ -193,6 +221,16 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guid_from_string() {
+        let g = Some("01234567-89ab-cdef-0123-456789abcdef".to_string());
+        assert_eq!(parse_guid("0123456789abcdef0123456789abcdef"), g);
+        assert_eq!(parse_guid("0123456789ab-cdef-0123-456789abcdef"), g);
+        assert_eq!(parse_guid("0123456789ABCDEF0123456789abcdef and more"), g);
+        assert_eq!(parse_guid("a string that is not a guid"), None);
+        assert_eq!(parse_guid("0123-456789abcdef0123456789abcdef"), None);
+    }
 
     #[test]
     fn tohex_doc_examples() {

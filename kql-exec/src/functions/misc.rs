@@ -770,11 +770,15 @@ pub(crate) fn beta_cdf(x: f64, a: f64, b: f64) -> f64 {
     if a <= 0.0 || b <= 0.0 || x.is_nan() || a.is_nan() || b.is_nan() {
         return f64::NAN;
     }
-    if x <= 0.0 {
+    if x == 0.0 {
         return 0.0;
     }
-    if x >= 1.0 {
+    if x == 1.0 {
         return 1.0;
+    }
+    if !(0.0..=1.0).contains(&x) {
+        // Kusto: x outside [0, 1] gives NaN
+        return f64::NAN;
     }
     let bt = (a * x.ln() + b * (1.0 - x).ln() - ln_beta(a, b)).exp();
     if x < (a + 1.0) / (a + b + 2.0) {
@@ -843,11 +847,31 @@ fn f_atan2(a: &[V]) -> Out {
 fn f_beta_pdf(a: &[V]) -> Out {
     (|| Some(beta_pdf(a[0].f()?, a[1].f()?, a[2].f()?)))().into()
 }
-fn f_beta_cdf(a: &[V]) -> Out {
-    (|| Some(beta_cdf(a[0].f()?, a[1].f()?, a[2].f()?)))().into()
+/// The parameters `beta_cdf` accepts: alpha and beta in (0, 10000].
+fn beta_params_ok(a: f64, b: f64) -> bool {
+    a > 0.0 && a <= 10000.0 && b > 0.0 && b <= 10000.0
 }
+fn f_beta_cdf(a: &[V]) -> Out {
+    (|| {
+        let (x, al, be) = (a[0].f()?, a[1].f()?, a[2].f()?);
+        Some(if beta_params_ok(al, be) { beta_cdf(x, al, be) } else { f64::NAN })
+    })()
+    .into()
+}
+/// `beta_inv`: a probability outside (0, 1] gives null, alpha or beta not above 0 gives NaN (what
+/// the page's example prints: "p > 1, yields null", "alpha is < 0, yields NaN").
 fn f_beta_inv(a: &[V]) -> Out {
-    (|| Some(beta_inv(a[0].f()?, a[1].f()?, a[2].f()?)))().into()
+    (|| {
+        let (p, al, be) = (a[0].f()?, a[1].f()?, a[2].f()?);
+        if !(al > 0.0 && be > 0.0) {
+            return Some(f64::NAN);
+        }
+        if !(p > 0.0 && p <= 1.0) {
+            return None;
+        }
+        Some(beta_inv(p, al, be))
+    })()
+    .into()
 }
 
 fn f_around(a: &[V]) -> Out {

@@ -344,7 +344,27 @@ const STATS: &[(&str, KqlType)] = &[
     ("variance", KqlType::Real),
 ];
 
+/// The fields of `series_stats_dynamic`: those of `series_stats`, the sum of the values and the
+/// length of the input array.
+const STATS_DYNAMIC: &[(&str, KqlType)] = &[
+    ("min", KqlType::Real),
+    ("min_idx", KqlType::Long),
+    ("max", KqlType::Real),
+    ("max_idx", KqlType::Long),
+    ("avg", KqlType::Real),
+    ("stdev", KqlType::Real),
+    ("variance", KqlType::Real),
+    ("sum", KqlType::Real),
+    ("len", KqlType::Long),
+];
+
 fn stats_json(a: &[V]) -> Option<String> {
+    stats_fields(a, false)
+}
+
+/// The statistics of the series as a bag: `series_stats`' fields, and with `dynamic` also
+/// `sum` and `len`.
+fn stats_fields(a: &[V], dynamic: bool) -> Option<String> {
     let s = series(a[0])?;
     let ignore_nonfinite = a.get(1).and_then(|v| v.i()).unwrap_or(0) != 0;
     let vals: Vec<(usize, f64)> = s
@@ -377,7 +397,7 @@ fn stats_json(a: &[V]) -> Option<String> {
                 }
             },
         );
-    let parts = [
+    let mut parts = vec![
         num(min.map(|p| p.1)),
         idx(min.map(|p| p.0)),
         num(max.map(|p| p.1)),
@@ -386,7 +406,12 @@ fn stats_json(a: &[V]) -> Option<String> {
         num(var.map(f64::sqrt)),
         num(var),
     ];
-    Some(obj(STATS, &parts))
+    if !dynamic {
+        return Some(obj(STATS, &parts));
+    }
+    parts.push(num(Some(vals.iter().map(|p| p.1).sum::<f64>())));
+    parts.push(s.len().to_string());
+    Some(obj(STATS_DYNAMIC, &parts))
 }
 
 pub(super) fn obj(fields: &[(&str, KqlType)], parts: &[String]) -> String {
@@ -396,6 +421,9 @@ pub(super) fn obj(fields: &[(&str, KqlType)], parts: &[String]) -> String {
 
 fn s_stats(a: &[V]) -> Out {
     stats_json(a).into()
+}
+fn s_stats_dynamic(a: &[V]) -> Out {
+    stats_fields(a, true).into()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1407,7 +1435,8 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         ("series_dot_product", 2) => (s_dot, Real),
         ("series_pearson_correlation", 2) => (s_pearson, Real),
         ("series_cosine_similarity", 2..=4) => (s_cosine, Real),
-        ("series_stats" | "series_stats_dynamic", 1 | 2) => (s_stats, Dynamic),
+        ("series_stats", 1 | 2) => (s_stats, Dynamic),
+        ("series_stats_dynamic", 1 | 2) => (s_stats_dynamic, Dynamic),
         ("series_fill_forward", 1 | 2) => (s_fill_forward, Dynamic),
         ("series_fill_backward", 1 | 2) => (s_fill_backward, Dynamic),
         ("series_fill_const", 1..=3) => (s_fill_const, Dynamic),

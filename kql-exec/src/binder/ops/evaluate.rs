@@ -129,9 +129,54 @@ impl Binder<'_> {
         rel: Option<Rel>,
         params: &[ast::NamedArg],
         call: &ast::Expr,
+        schema: Option<&[Option<ast::ColumnDecl>]>,
         span: Span,
     ) -> Result<Rel> {
         let _ = params;
+        let input_names: Vec<String> =
+            rel.as_ref().map(|r| r.cols.iter().map(|c| c.name.clone()).collect()).unwrap_or_default();
+        let out = self.bind_plugin(rel, call, span)?;
+        match schema {
+            Some(schema) if !out.open => self.apply_output_schema(out, &input_names, schema),
+            _ => Ok(out),
+        }
+    }
+
+    /// The plugin's output shaped by the query's output schema (`evaluate p(...) : (*, A:long)`):
+    /// the named columns in order, each of its declared type (null where the plugin made no such
+    /// column), and at a `*` the input's columns that the plugin passed through and the schema
+    /// does not name.
+    fn apply_output_schema(&mut self, rel: Rel, input: &[String], schema: &[Option<ast::ColumnDecl>]) -> Result<Rel> {
+        let named: HashSet<&str> = schema.iter().flatten().map(|c| c.name.name.as_str()).collect();
+        let mut cols = Vec::new();
+        let mut exprs = Vec::new();
+        for item in schema {
+            match item {
+                None => {
+                    for c in &rel.cols {
+                        if input.contains(&c.name) && !named.contains(c.name.as_str()) {
+                            exprs.push(column(&c.name));
+                            cols.push(c.clone());
+                        }
+                    }
+                }
+                Some(d) => {
+                    let ty = super::super::tabular::type_of(&d.ty);
+                    let name = d.name.name.clone();
+                    let v = match rel.col(&name) {
+                        Some(c) => self.coerce(Bound::new(column(&c.name), c.ty), ty).expr,
+                        None => super::super::scalar::typed_null(ty),
+                    };
+                    exprs.push(v.alias(&name));
+                    cols.push(Col::new(name, ty));
+                }
+            }
+        }
+        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        Ok(mk_rel(plan, cols))
+    }
+
+    fn bind_plugin(&mut self, rel: Option<Rel>, call: &ast::Expr, span: Span) -> Result<Rel> {
         let ExprKind::Call { name, args, .. } = &call.kind else {
             return Err(KqlError::new("KQL131", "evaluate needs a plugin call", call.span));
         };

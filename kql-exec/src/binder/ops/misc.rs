@@ -445,6 +445,8 @@ impl Binder<'_> {
     // scan
     // -----------------------------------------------------------------------------------
 
+    /// `scan ... with (step ...)`: each step's `output` (`all`, `last`, `none`) decides which of
+    /// its matches are output (see [`StepOutput`]).
     pub(crate) fn bind_scan(
         &mut self,
         rel: Rel,
@@ -453,6 +455,21 @@ impl Binder<'_> {
         steps: &[ast::ScanStep],
         span: Span,
     ) -> Result<Rel> {
+        self.bind_scan_in(rel, params, declare, steps, span, None)
+    }
+
+    /// `scan` run separately over the rows of each value of column `partition` (inside
+    /// `partition by`: each subtable has its own state and match ids), or over all rows.
+    pub(crate) fn bind_scan_in(
+        &mut self,
+        rel: Rel,
+        params: &[ast::NamedArg],
+        declare: &[(ast::ColumnDecl, Option<ast::Expr>)],
+        steps: &[ast::ScanStep],
+        span: Span,
+        partition: Option<&str>,
+    ) -> Result<Rel> {
+        let part_idx = partition.and_then(|p| rel.cols.iter().position(|c| c.name == p));
         let _ = span;
         let match_id = param(params, "with_match_id").and_then(name_text);
         // extended columns: input, then declared
@@ -546,9 +563,36 @@ impl Binder<'_> {
         type State = (Vec<Option<Vec<Cell>>>, i64);
         let mut state: Vec<Option<State>> = vec![None; n];
         let mut next_id: i64 = 0;
-        let mut out: Vec<Vec<Cell>> = Vec::new();
+        // the output records (None: withdrawn by a later match of an `output=last` step)
+        let mut out: Vec<Option<Vec<Cell>>> = Vec::new();
+        let outputs: Vec<StepOutput> = steps
+            .iter()
+            .map(|s| match s.output.as_deref() {
+                Some("none") => StepOutput::None,
+                Some("last") => StepOutput::Last,
+                _ => StepOutput::All,
+            })
+            .collect();
+        // per step, where its last output record of the current series of matches is
+        let mut last_out: Vec<Option<usize>> = vec![None; n];
         let named: Vec<Expr> = exprs.iter().enumerate().map(|(i, e)| e.clone().alias(format!("e{i}"))).collect();
+        // the state of the other partitions, by the partition value
+        type Saved = (Vec<Option<State>>, i64, Vec<Option<usize>>);
+        let mut saved: std::collections::HashMap<String, Saved> = std::collections::HashMap::new();
+        let mut current: Option<String> = None;
         for row in input {
+            if let Some(pi) = part_idx {
+                let key = format!("{:?}", row[pi]);
+                if current.as_ref() != Some(&key) {
+                    let fresh = (vec![None; n], 0, vec![None; n]);
+                    let (st, id, lo) = saved.remove(&key).unwrap_or(fresh);
+                    let old = (std::mem::replace(&mut state, st), next_id, std::mem::replace(&mut last_out, lo));
+                    next_id = id;
+                    if let Some(c) = current.replace(key) {
+                        saved.insert(c, old);
+                    }
+                }
+            }
             let mut base: Vec<Cell> = row.clone();
             base.extend(drow.iter().cloned());
             // contexts: state[0..n], then the empty state
@@ -580,7 +624,8 @@ impl Binder<'_> {
                 r
             };
             let holds = |k: usize, ctx: usize| matches!(res[ctx][cond_idx[k]], Cell::B(true));
-            let mut emitted: Vec<Vec<Cell>> = Vec::new();
+            // (step, a repeated match of the step, the output record)
+            let mut emitted: Vec<(usize, bool, Vec<Cell>)> = Vec::new();
             for k in (0..n).rev() {
                 let mut matched = false;
                 if k > 0 && state[k - 1].is_some() && holds(k, k - 1) {
@@ -589,7 +634,9 @@ impl Binder<'_> {
                     st.0[k] = Some(e.clone());
                     let id = st.1;
                     state[k] = Some(st);
-                    emitted.push(with_id(e, id, match_id.is_some()));
+                    // the previous step's series of matches ends; this step's begins
+                    last_out[k - 1] = None;
+                    emitted.push((k, false, with_id(e, id, match_id.is_some())));
                     matched = true;
                 }
                 if !matched {
@@ -597,7 +644,9 @@ impl Binder<'_> {
                     let ctx = if active { k } else { n };
                     if (active || k == 0) && holds(k, ctx) {
                         let e = eval_ext(k, ctx);
-                        let id = if k == 0 {
+                        // a match of the first step with no active sequence begins a new one
+                        // (a new match id); with one, it continues it
+                        let id = if k == 0 && !active {
                             next_id += 1;
                             next_id - 1
                         } else {
@@ -606,15 +655,30 @@ impl Binder<'_> {
                         let st = state[k].get_or_insert_with(|| (vec![None; n], id));
                         st.0[k] = Some(e.clone());
                         st.1 = id;
-                        emitted.push(with_id(e, id, match_id.is_some()));
+                        emitted.push((k, active, with_id(e, id, match_id.is_some())));
                     }
                 }
             }
-            // a record matching several steps is output once per step, first step first
+            // a record matching several steps is output once per step, first step first; a step
+            // with `output=none` outputs nothing, one with `output=last` only the last record of
+            // a series of repeated matches
             emitted.reverse();
-            out.extend(emitted);
+            for (k, repeat, e) in emitted {
+                match outputs[k] {
+                    StepOutput::None => {}
+                    StepOutput::All => out.push(Some(e)),
+                    StepOutput::Last => {
+                        if let (true, Some(i)) = (repeat, last_out[k]) {
+                            out[i] = None;
+                        }
+                        last_out[k] = Some(out.len());
+                        out.push(Some(e));
+                    }
+                }
+            }
         }
         let _ = nin;
+        let out: Vec<Vec<Cell>> = out.into_iter().flatten().collect();
         self.rel_from_cells(out_cols, &out)
     }
 
@@ -913,4 +977,15 @@ mod reduce_tests {
         assert_eq!(rows[10], None);
         assert_eq!(reduce_patterns(&[], 0.1, None).1, []);
     }
+}
+
+/// Which matches of a `scan` step are output.
+#[derive(Clone, Copy)]
+enum StepOutput {
+    /// every match (the default)
+    All,
+    /// only the last of a series of repeated matches
+    Last,
+    /// none
+    None,
 }

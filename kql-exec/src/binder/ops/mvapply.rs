@@ -300,6 +300,10 @@ impl Binder<'_> {
                 let key = self.sort_expr(&rel, by)?;
                 return self.per_row_limit(rel, ctx, vec![key], n);
             }
+            // a scan per context row: its own state and match ids
+            OperatorKind::Scan { params, declare, steps } => {
+                return self.bind_scan_in(rel, params, declare, steps, op.span, Some(ctx));
+            }
             _ => op.kind.clone(),
         };
         let op2 = ast::Operator { kind: rewritten, span: op.span };
