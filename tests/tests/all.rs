@@ -8,6 +8,7 @@ mod corpus_runs;
 mod deep_queries;
 mod formats;
 mod function_calls;
+mod fuzz;
 mod lazy_tables;
 mod parser_corpus;
 mod real_samples;
