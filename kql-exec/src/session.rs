@@ -821,7 +821,11 @@ pub fn normalize_batches(cols: &[Col], batches: Vec<RecordBatch>) -> Result<Vec<
                     }
                 })
                 .collect::<Result<Vec<_>>>()?;
-            RecordBatch::try_new(schema.clone(), arrays).map_err(|e| KqlError::general("KQL996", e.to_string()))
+            // with the row count: a result may have no column left (`project-away` of all of
+            // them) and still its rows
+            let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+            RecordBatch::try_new_with_options(schema.clone(), arrays, &options)
+                .map_err(|e| KqlError::general("KQL996", e.to_string()))
         })
         .collect()
 }

@@ -458,7 +458,7 @@ pub enum ListOp {
 }
 
 /// A literal value as written.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub enum Literal {
     /// `true`, `false`, `bool(null)`
     Bool(Option<bool>),
@@ -482,6 +482,28 @@ pub enum Literal {
     Dynamic(DynValue),
     /// `string(null)`: Kusto's empty string, written as a typed null.
     StringNull,
+}
+
+/// Literals are equal when they are written the same: reals by their bits, so `real(nan)` equals
+/// itself (a syntax tree holding one equals its copy) and `0.0` differs from `-0.0`.
+impl PartialEq for Literal {
+    fn eq(&self, other: &Self) -> bool {
+        use Literal::*;
+        match (self, other) {
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Long(a), Long(b)) => a == b,
+            (Real(a), Real(b)) => a.map(f64::to_bits) == b.map(f64::to_bits),
+            (Decimal(a), Decimal(b)) => a == b,
+            (String(a), String(b)) => a == b,
+            (DateTime(a), DateTime(b)) => a == b,
+            (TimeSpan(a), TimeSpan(b)) => a == b,
+            (Guid(a), Guid(b)) => a == b,
+            (Dynamic(a), Dynamic(b)) => a == b,
+            (StringNull, StringNull) => true,
+            _ => false,
+        }
+    }
 }
 
 /// The value of a `dynamic(...)` literal.

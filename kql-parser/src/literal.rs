@@ -309,35 +309,37 @@ pub fn parse_timespan_text(text: &str) -> Option<i64> {
         Some(r) => (true, r.trim_start()),
         None => (false, t),
     };
+    // computed wide: the 64-bit range of ticks ends at 10675199.02:48:05.4775807 and starts
+    // one tick further on the negative side; anything past it is not a timespan
     let v = parse_timespan_abs(t)?;
-    Some(if neg { -v } else { v })
+    i64::try_from(if neg { -v } else { v }).ok()
 }
 
-fn parse_timespan_abs(t: &str) -> Option<i64> {
+fn parse_timespan_abs(t: &str) -> Option<i128> {
     // "15 seconds", "1.5 hours"
     if let Some((num, unit)) = t.split_once(char::is_whitespace) {
         let unit = unit.trim();
         let (_, ticks) = UNITS.iter().find(|(u, _)| *u == unit)?;
         let v: f64 = num.parse().ok()?;
-        return Some((v * *ticks as f64).round() as i64);
+        return Some((v * *ticks as f64).round() as i128);
     }
     // "1d", "10ms"
     let digits = t.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
     if digits > 0 && digits < t.len() && t.as_bytes()[digits].is_ascii_alphabetic() {
         let (_, ticks) = UNITS.iter().find(|(u, _)| *u == &t[digits..])?;
         let v: f64 = t[..digits].parse().ok()?;
-        return Some((v * *ticks as f64).round() as i64);
+        return Some((v * *ticks as f64).round() as i128);
     }
     if !t.contains(':') {
         // a bare number means days
         let v: f64 = t.parse().ok()?;
-        return Some((v * 864_000_000_000f64).round() as i64);
+        return Some((v * 864_000_000_000f64).round() as i128);
     }
     // [d.]hh:mm[:ss[.fffffff]]
     let (days, clock) = match t.split_once(':') {
         Some((head, _)) if head.contains('.') => {
             let (d, _) = head.split_once('.')?;
-            (d.parse::<i64>().ok()?, &t[d.len() + 1..])
+            (d.parse::<i128>().ok()?, &t[d.len() + 1..])
         }
         _ => (0, t),
     };
@@ -345,20 +347,23 @@ fn parse_timespan_abs(t: &str) -> Option<i64> {
     if parts.len() < 2 || parts.len() > 3 {
         return None;
     }
-    let h: i64 = parts[0].parse().ok()?;
-    let m: i64 = parts[1].parse().ok()?;
+    let h: i128 = parts[0].parse().ok()?;
+    let m: i128 = parts[1].parse().ok()?;
     let (s, frac) = match parts.get(2) {
         Some(sec) => match sec.split_once('.') {
-            Some((s, f)) => (s.parse::<i64>().ok()?, f),
-            None => (sec.parse::<i64>().ok()?, ""),
+            Some((s, f)) => (s.parse::<i128>().ok()?, f),
+            None => (sec.parse::<i128>().ok()?, ""),
         },
         None => (0, ""),
     };
     if !frac.bytes().all(|c| c.is_ascii_digit()) || frac.len() > 7 {
         return None;
     }
-    let frac_ticks = if frac.is_empty() { 0 } else { format!("{frac:0<7}").parse::<i64>().ok()? };
-    Some(((days * 24 + h) * 3600 + m * 60 + s) * TICKS_PER_SECOND + frac_ticks)
+    let frac_ticks = if frac.is_empty() { 0 } else { format!("{frac:0<7}").parse::<i128>().ok()? };
+    // digits past i128 are not a timespan either
+    let secs =
+        days.checked_mul(24)?.checked_add(h)?.checked_mul(3600)?.checked_add(m.checked_mul(60)?)?.checked_add(s)?;
+    secs.checked_mul(TICKS_PER_SECOND as i128)?.checked_add(frac_ticks)
 }
 
 /// The content of a typed literal such as `int(...)`, `real(...)`, `bool(...)`.

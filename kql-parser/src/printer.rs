@@ -242,6 +242,8 @@ fn literal(out: &mut String, l: &Literal) {
         Literal::Bool(None) => "bool(null)".into(),
         Literal::Int(Some(v)) => format!("int({v})"),
         Literal::Int(None) => "int(null)".into(),
+        // `-9223372036854775808` would read as a real: its digits do not fit a long
+        Literal::Long(Some(i64::MIN)) => format!("long({})", i64::MIN),
         Literal::Long(Some(v)) => v.to_string(),
         Literal::Long(None) => "long(null)".into(),
         Literal::Real(Some(v)) => real(*v),
@@ -251,6 +253,7 @@ fn literal(out: &mut String, l: &Literal) {
         Literal::String(s) => string_lit(s),
         Literal::DateTime(Some(t)) => format!("datetime({t})"),
         Literal::DateTime(None) => "datetime(null)".into(),
+        Literal::TimeSpan(Some(i64::MIN)) => "time(-10675199.02:48:05.4775808)".into(),
         Literal::TimeSpan(Some(t)) => format!("{t}tick"),
         Literal::TimeSpan(None) => "time(null)".into(),
         Literal::Guid(Some(g)) => format!("guid({g})"),

@@ -9,6 +9,7 @@ mod deep_queries;
 mod formats;
 mod function_calls;
 mod functions_page;
+mod fuzz;
 mod lazy_tables;
 mod parser_corpus;
 mod real_samples;

@@ -8,7 +8,7 @@ use crate::schema::KqlType;
 use crate::types::{arith_result, arrow_type, is_numeric, numeric_common, Arith};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, ScalarValue};
-use datafusion::logical_expr::{cast, lit, Expr, Operator as DfOp};
+use datafusion::logical_expr::{cast, lit, try_cast, Expr, Operator as DfOp};
 use kql_parser::ast::{self, BinaryOp, ExprKind, ListOp, Literal, StrOpKind};
 use kql_parser::Span;
 
@@ -119,7 +119,14 @@ impl Binder<'_> {
                             }
                         };
                         let x = self.coerce(b, t);
-                        Ok(Bound::new(Expr::Negative(Box::new(x.expr)), t))
+                        // on 64-bit integers and ticks `-x` wraps like `+`, `-` and `*` (`0 - x`:
+                        // DataFusion's negation fails on the smallest long); reals negate
+                        let e = if t == KqlType::Real || t == KqlType::Decimal {
+                            Expr::Negative(Box::new(x.expr))
+                        } else {
+                            binop(cast(lit(0i64), arrow_type(t)), DfOp::Minus, x.expr)
+                        };
+                        Ok(Bound::new(e, t))
                     }
                 }
             }
@@ -327,6 +334,9 @@ impl Binder<'_> {
             (_, KqlType::Dynamic) => dynfn::to_dynamic(b.expr, b.ty),
             (_, KqlType::String) => strfn::to_string(b.expr, b.ty),
             (KqlType::String, _) => functions::convert::from_string(b.expr, to),
+            // a real past the range of the integer type (NaN, infinities, 1e19), or a long past
+            // an int's, converts to null, not to a failed query
+            (f, t) if is_numeric(f) && is_numeric(t) && narrows(f, t) => try_cast(b.expr, arrow_type(t)),
             (f, t) if is_numeric(f) && is_numeric(t) => cast(b.expr, arrow_type(t)),
             (KqlType::Bool, t) if is_numeric(t) => cast(cast(b.expr, DataType::Int64), arrow_type(t)),
             (f, KqlType::Bool) if is_numeric(f) => binop(b.expr, DfOp::NotEq, cast(lit(0i64), arrow_type(f))),
@@ -545,7 +555,8 @@ impl Binder<'_> {
             Arith::Sub => binop(a2.expr, DfOp::Minus, b2.expr),
             Arith::Mul => {
                 if ticks_result && (ta == KqlType::Real || tb == KqlType::Real) {
-                    cast(
+                    // ticks times a real: null past a timespan's range (NaN, infinities)
+                    try_cast(
                         binop(cast(a2.expr, DataType::Float64), DfOp::Multiply, cast(b2.expr, DataType::Float64)),
                         DataType::Int64,
                     )
@@ -557,7 +568,7 @@ impl Binder<'_> {
                 if t == KqlType::Real {
                     functions::math::div_real(cast(a2.expr, DataType::Float64), cast(b2.expr, DataType::Float64))
                 } else if ticks_result && tb == KqlType::Real {
-                    cast(
+                    try_cast(
                         functions::math::div_real(cast(a2.expr, DataType::Float64), cast(b2.expr, DataType::Float64)),
                         DataType::Int64,
                     )
@@ -567,7 +578,7 @@ impl Binder<'_> {
             }
             Arith::Mod => {
                 if ticks_result && tb == KqlType::Real {
-                    cast(
+                    try_cast(
                         binop(cast(a2.expr, DataType::Float64), DfOp::Modulo, cast(b2.expr, DataType::Float64)),
                         DataType::Int64,
                     )
@@ -783,4 +794,12 @@ pub fn literal(l: &Literal, span: Span) -> Result<Bound> {
         }
     };
     Ok(Bound::new(e, t))
+}
+
+/// Whether converting a number of type `from` to `to` can fall outside `to`'s range.
+pub(crate) fn narrows(from: KqlType, to: KqlType) -> bool {
+    matches!(
+        (from, to),
+        (KqlType::Real | KqlType::Decimal, KqlType::Int | KqlType::Long) | (KqlType::Long, KqlType::Int)
+    )
 }

@@ -496,7 +496,8 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             let t = x.ty;
             let xe = b.coerce(x, KqlType::Real).expr;
             let e = percentile_udaf(p).call(vec![xe]);
-            let e = if t == KqlType::Real { e } else { cast(e, arrow_type(t)) };
+            // (a percentile of longs near the maximum, computed as a real, can fall past it: null)
+            let e = if t == KqlType::Real { e } else { datafusion::logical_expr::try_cast(e, arrow_type(t)) };
             (e, t)
         }
         "percentilew" | "percentilesw" if bound.len() == 3 => {

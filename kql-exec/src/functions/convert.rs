@@ -202,15 +202,11 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
     let out = b.coerce(a, target);
     let expr = if target == KqlType::String {
         super::logical::coalesce(vec![out.expr, datafusion::logical_expr::lit("")])
-    } else if target == KqlType::Int && args[0].ty == KqlType::Real {
-        datafusion::logical_expr::cast(
+    } else if matches!(target, KqlType::Int | KqlType::Long) && args[0].ty == KqlType::Real {
+        // truncated toward zero; NaN, the infinities and reals past the type's range are null
+        datafusion::logical_expr::try_cast(
             datafusion::functions::math::expr_fn::trunc(vec![args[0].expr.clone()]),
-            arrow_type(KqlType::Int),
-        )
-    } else if target == KqlType::Long && args[0].ty == KqlType::Real {
-        datafusion::logical_expr::cast(
-            datafusion::functions::math::expr_fn::trunc(vec![args[0].expr.clone()]),
-            arrow_type(KqlType::Long),
+            arrow_type(target),
         )
     } else {
         out.expr

@@ -11,7 +11,7 @@ use crate::value::datetime as dt;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::DataFusionError;
-use datafusion::logical_expr::{cast, lit, Expr, ScalarUDF};
+use datafusion::logical_expr::{cast, lit, try_cast, Expr, ScalarUDF};
 use std::sync::{Arc, OnceLock};
 
 type R<T> = std::result::Result<T, DataFusionError>;
@@ -144,7 +144,9 @@ pub fn bin(b: &crate::binder::Binder, x: Bound, size: Bound) -> Bound {
         }
         KqlType::DateTime | KqlType::TimeSpan | KqlType::Long | KqlType::Int => {
             if x.ty != KqlType::Int && matches!(size.ty, KqlType::Real) {
-                let e = cast(bin_real_udf().call(vec![cast(x.expr, DataType::Float64), size.expr]), DataType::Int64);
+                // a bin past the range of a long (of `long`'s maximum by 0.5) is null
+                let e =
+                    try_cast(bin_real_udf().call(vec![cast(x.expr, DataType::Float64), size.expr]), DataType::Int64);
                 return Bound::new(e, if x.ty == KqlType::Int { KqlType::Long } else { x.ty });
             }
             let t = if x.ty == KqlType::Int { KqlType::Long } else { x.ty };
@@ -190,7 +192,8 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
             let p = if n == 2 { b.coerce(args[1].clone(), KqlType::Long).expr } else { lit(0i64) };
             let e = round_udf().call(vec![r(0), p]);
             if is_numeric(args[0].ty) && !matches!(args[0].ty, KqlType::Real | KqlType::Decimal) {
-                Bound::new(cast(e, arrow_type(args[0].ty)), args[0].ty)
+                // rounded past the type's range (an int's smallest to tens): null
+                Bound::new(try_cast(e, arrow_type(args[0].ty)), args[0].ty)
             } else {
                 Bound::new(e, KqlType::Real)
             }
@@ -242,8 +245,15 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
                 Bound::new(datafusion::functions::math::expr_fn::abs(r(0)), KqlType::Real)
             }
             t => {
-                let t = if t == KqlType::Int { KqlType::Int } else { t };
-                Bound::new(datafusion::functions::math::expr_fn::abs(args[0].expr.clone()), t)
+                // `abs` of the smallest integer wraps to itself, as `-x` does (DataFusion's
+                // `abs` fails on it)
+                let x = args[0].expr.clone();
+                let zero = cast(lit(0i64), arrow_type(t));
+                let neg = zero.clone() - x.clone();
+                match datafusion::logical_expr::when(x.clone().lt(zero), neg).otherwise(x) {
+                    Ok(e) => Bound::new(e, t),
+                    Err(e) => return Some(Err(e.into())),
+                }
             }
         },
         ("ceiling", 1) => Bound::new(unary_real("ceiling", f64::ceil, r(0)), KqlType::Real),

@@ -670,7 +670,7 @@ pub fn weighted_percentile(
     let we = weight_input(b, w, "percentilew", span)?;
     let e = sketch_udaf(SketchOp::Percentile(kind, p.to_bits()), 2).call(vec![xe, we]);
     Ok(match ty {
-        KqlType::Int => (datafusion::logical_expr::cast(e, DataType::Int32), KqlType::Int),
+        KqlType::Int => (datafusion::logical_expr::try_cast(e, DataType::Int32), KqlType::Int),
         KqlType::Decimal => (e, KqlType::Decimal),
         _ => (e, kind.ty()),
     })

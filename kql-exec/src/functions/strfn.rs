@@ -4,7 +4,7 @@
 
 use super::array::{row_call, Out, V};
 use super::udf::{udf, Body};
-use super::{arg_i64_const, arg_str_const, BindCtx};
+use super::{arg_str_const, BindCtx};
 use crate::binder::{Binder, Bound};
 use crate::error::{KqlError, Result};
 use crate::schema::KqlType;
@@ -563,7 +563,7 @@ str_udf!(extract_all_groups_udf, "kql_extract_all_groups", DataType::Utf8, |args
 pub fn indexof(source: &str, lookup: &str, start: i64, length: i64, occurrence: i64) -> Option<i64> {
     let chars: Vec<char> = source.chars().collect();
     let n = chars.len() as i64;
-    let start = if start < 0 { n + start } else { start };
+    let start = if start < 0 { n.saturating_add(start) } else { start };
     if start < 0 || length < -1 || occurrence < 0 {
         return None;
     }
@@ -571,7 +571,7 @@ pub fn indexof(source: &str, lookup: &str, start: i64, length: i64, occurrence: 
         return Some(-1);
     }
     let look: Vec<char> = lookup.chars().collect();
-    let last_start = if length == -1 { n } else { (start + length).min(n) };
+    let last_start = if length == -1 { n } else { start.saturating_add(length).min(n) };
     let mut seen = 0;
     let mut p = start;
     while p <= last_start && (p < last_start || look.is_empty() || length == -1) {
@@ -635,6 +635,28 @@ fn f_countof_regex(a: &[V]) -> Out {
 
 fn f_parse_urlquery(a: &[V]) -> Out {
     Out::S(crate::value::url::parse_urlquery_json(a[0].s().unwrap_or("")))
+}
+
+/// Kusto repeats a string at most this many times (a larger multiplier counts as this).
+const STRREP_MAX: i64 = 1024;
+
+/// `strrep(value, multiplier[, delimiter])`, row by row: the multiplier of each row, capped at
+/// [`STRREP_MAX`] as Kusto does (it was once unrolled into a `strcat` of as many arguments as
+/// a constant multiplier said, which a multiplier near `long`'s maximum never finished
+/// building, and a column multiplier read as 1).
+fn f_strrep(a: &[V]) -> Out {
+    let Some(times) = a[1].i() else { return Out::Null };
+    let value = a[0].s().unwrap_or("");
+    let delim = a.get(2).and_then(|d| d.s()).unwrap_or("");
+    let times = times.clamp(0, STRREP_MAX) as usize;
+    let mut out = String::with_capacity((value.len() + delim.len()) * times);
+    for k in 0..times {
+        if k > 0 {
+            out.push_str(delim);
+        }
+        out.push_str(value);
+    }
+    Out::S(out)
 }
 
 fn f_parse_xml(a: &[V]) -> Out {
@@ -856,15 +878,11 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
             Bound::new(string_op(StrOpKind::MatchesRegex, true, s(0), lit("^[\\x00-\\x7F]*$")), KqlType::Bool)
         }
         ("strrep", 2 | 3) => {
-            let times = arg_i64_const(&args[1]).unwrap_or(1).max(0) as usize;
-            let mut parts = Vec::new();
-            for k in 0..times {
-                if k > 0 && n == 3 {
-                    parts.push(s(2));
-                }
-                parts.push(s(0));
+            let mut a = vec![s(0), l(1)];
+            if n == 3 {
+                a.push(s(2));
             }
-            Bound::new(if parts.is_empty() { lit("") } else { strcat_udf().call(parts) }, KqlType::String)
+            row_call("kql_strrep", KqlType::String, f_strrep, a)
         }
         ("strcmp", 2) => {
             let (x, y) = (s(0), s(1));

@@ -219,6 +219,11 @@ fn dictionary_encoded(arrays: &[ArrayRef]) -> Option<Vec<ArrayRef>> {
         }
         keys.push(Int32Array::from(k));
     }
+    // a member with no value (all null) stays plain: arrow's kernels assume a dictionary holds
+    // at least one value (sorting or interleaving keys over an empty one panics)
+    if index.is_empty() {
+        return None;
+    }
     let values: ArrayRef = Arc::new(values.finish());
     keys.into_iter()
         .map(|k| DictionaryArray::<Int32Type>::try_new(k, values.clone()).ok().map(|d| Arc::new(d) as ArrayRef))

@@ -166,8 +166,16 @@ impl Binder<'_> {
 
     pub(crate) fn bind_sample(&mut self, rel: Rel, n: &ast::Expr) -> Result<Rel> {
         let n = self.const_count(n)?;
-        let key = datafusion::functions::math::expr_fn::random().sort(true, false);
-        let plan = crate::binder::operators::sorted_limit(rel.plan, vec![key], n)?;
+        // the random key is a column of its own while sorting: sorted as an expression, a
+        // `count` after the sample left DataFusion's top-k with no column and a batch it could
+        // not build ("must either specify a row count or at least one column")
+        let names: Vec<String> = rel.cols.iter().map(|c| c.name.clone()).collect();
+        let key = unique("__sample_key", &names);
+        let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+        exprs.push(datafusion::functions::math::expr_fn::random().alias(&key));
+        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let plan = crate::binder::operators::sorted_limit(plan, vec![column(&key).sort(true, false)], n)?;
+        let plan = LogicalPlanBuilder::from(plan).project(rel.cols.iter().map(|c| column(&c.name)))?.build()?;
         Ok(mk_rel(plan, rel.cols))
     }
 
