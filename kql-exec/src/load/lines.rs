@@ -1487,8 +1487,12 @@ mod tests {
         )
         .unwrap();
         let mb = 1u64 << 20;
-        layout.files =
-            vec![(f.clone(), 640 * mb + 7), (dir.path().join("b.jsonl.gz"), 50 * mb), (f, 0), (dir.path().join("c.jsonl"), mb)];
+        layout.files = vec![
+            (f.clone(), 640 * mb + 7),
+            (dir.path().join("b.jsonl.gz"), 50 * mb),
+            (f, 0),
+            (dir.path().join("c.jsonl"), mb),
+        ];
         for n in [1, 2, 3, 64] {
             let parts = split_interleaved(&layout, n);
             assert_eq!(parts.len(), n.min(24), "{n} parts");
