@@ -74,13 +74,19 @@ fn lines(v: &[&str]) -> String {
 fn union_star_merges_columns_by_name_and_type() {
     let dir = folder("schema");
     let s = session_over(&dir);
-    // tables in name order: Odd, Plain, Tab0, Tab1, ...; `N` is text in Odd, long elsewhere
+    // tables in name order: Odd, Plain, Tab0, Tab1, ...; `N` is text in Odd, long elsewhere;
+    // the loader adds the standard columns after each table's own
     assert_eq!(
         csv(&s, "union * | getschema | project ColumnName, ColumnType"),
         lines(&[
             "ColumnName,ColumnType",
             "N_string,string",
             "Msg,string",
+            // the standard columns every workspace table has
+            "Type,string",
+            "_ItemId,string",
+            "_BilledSize,real",
+            "_IsBillable,string",
             "Level,long",
             "TimeGenerated,datetime",
             "N_long,long",
