@@ -104,7 +104,7 @@ fn union_star_merges_columns_by_name_and_type() {
     // kind=inner: only what every table has (Plain has only Level)
     assert_eq!(
         csv(&s, "union kind=inner Tab* | getschema | project ColumnName"),
-        lines(&["ColumnName", "TimeGenerated", "N", "Msg"])
+        lines(&["ColumnName", "TimeGenerated", "N", "Msg", "Type", "_ItemId", "_BilledSize", "_IsBillable"])
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
