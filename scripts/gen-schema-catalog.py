@@ -14,6 +14,10 @@ does:
      lack it: it is a standard column of every workspace table ("Standard columns in Azure
      Monitor Logs"), but 153 definitions in la-tables.json leave it out, so real rules that
      read it (W3CIISLog, AuditLogs...) would fail to run locally
+  6. `TimeGenerated` typed datetime wherever a definition gives it another type: it is the
+     datetime standard column of every workspace table, but two custom-table test schemas
+     (CrowdstrikeReplicator, TrendMicro_XDR_OAT_CL) declare it a string, which would split it into
+     `TimeGenerated_datetime` and `TimeGenerated_string` in `union *` over a workspace
 Functions come from schemas/sentinel/CustomFunctions/*.json.
 
 Differences from kusto-oracle's loader (kql-exec's `schema::formats` reads files the same way):
@@ -300,6 +304,10 @@ def main():
     for t in tenant:
         cat.tables[t]["TenantId"] = "string"
     warn(f"TenantId added to {len(tenant)} Log Analytics tables")
+    retyped = [t for t, cols in cat.tables.items() if cols.get("TimeGenerated", "datetime") != "datetime"]
+    for t in retyped:
+        cat.tables[t]["TimeGenerated"] = "datetime"
+    warn(f"TimeGenerated typed datetime in {len(retyped)} tables: {', '.join(retyped)}")
     fcat = Catalog()
     fcat.load(os.path.join(s, "CustomFunctions"))
 

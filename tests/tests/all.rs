@@ -17,3 +17,4 @@ mod repl;
 mod rule_pack;
 mod seed_queries;
 mod seed_runs;
+mod wide_union;

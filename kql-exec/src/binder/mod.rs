@@ -14,6 +14,7 @@ pub mod operators;
 pub mod scalar;
 pub mod tabular;
 pub mod time_bounds;
+pub(crate) mod wide;
 
 use crate::error::{KqlError, Result};
 use crate::schema::KqlType;

@@ -65,7 +65,7 @@ fn left_spine<'e>(
 }
 
 /// `parts` joined with the associative `op`, in order, as a balanced tree (depth log2 n).
-fn balanced(mut parts: Vec<Expr>, op: DfOp) -> Expr {
+pub(crate) fn balanced(mut parts: Vec<Expr>, op: DfOp) -> Expr {
     while parts.len() > 1 {
         let mut next = Vec::with_capacity(parts.len().div_ceil(2));
         let mut it = parts.into_iter();
@@ -427,6 +427,23 @@ impl Binder<'_> {
                     return Ok(Bound { expr, ..acc });
                 }
                 Ok(acc)
+            }
+            BinaryOp::Str(s) if matches!(l.kind, ExprKind::Star) => {
+                // `* has "x"`: some column (as text) has it
+                let b = self.bind_scalar(r, rel)?;
+                let needle = self.coerce(b, KqlType::String).expr;
+                let mut terms: Vec<Expr> = Vec::with_capacity(rel.cols.len());
+                for c in &rel.cols {
+                    let text = match c.ty {
+                        KqlType::Dynamic => dynfn::tostring(column(&c.name)),
+                        _ => self.coerce(Bound::new(column(&c.name), c.ty), KqlType::String).expr,
+                    };
+                    let t = strfn::string_op(s.kind, s.case_sensitive, text, needle.clone());
+                    terms.push(functions::logical::null_false(t));
+                }
+                // a balanced tree: a table can have thousands of columns
+                let e = if terms.is_empty() { lit(false) } else { balanced(terms, DfOp::Or) };
+                Ok(Bound::new(if s.negated { Expr::Not(Box::new(e)) } else { e }, KqlType::Bool))
             }
             BinaryOp::Str(s) => {
                 let a = self.bind_scalar(l, rel)?;

@@ -2,7 +2,7 @@
 
 use super::naming::{next_column_name, unique};
 use super::scalar::{column, empty_value, typed_null};
-use super::{Binder, Binding, Bound, Col, NameHint, Rel, RenderSpec};
+use super::{wide, Binder, Binding, Bound, Col, NameHint, Rel, RenderSpec};
 use crate::error::{KqlError, Result};
 use crate::functions::{self, aggregate, dynfn};
 use crate::schema::KqlType;
@@ -523,6 +523,11 @@ impl Binder<'_> {
                 if mentions_datetime_column(pred, &rel) {
                     self.time_filtered = true;
                 }
+                if let Some(w) = wide::WideUnion::of(&rel.plan) {
+                    if let Some(out) = self.bind_where_wide(&rel, &w, pred)? {
+                        return Ok(out);
+                    }
+                }
                 // Right after an innerunique join, a filter on left-side columns only applies
                 // to the left side before its de-duplication (Kusto's optimizer pushes it there,
                 // and the documented results depend on it).
@@ -1011,77 +1016,204 @@ impl Binder<'_> {
         if inputs.is_empty() {
             return Err(KqlError::new("KQL058", "union has no tables to combine", span));
         }
-        // names that arrive with several types become `name_type` columns, as in Kusto
-        let mut types_of: std::collections::HashMap<String, Vec<KqlType>> = std::collections::HashMap::new();
+        self.union_by_name(inputs, withsource.as_deref(), kind_inner)
+    }
+
+    /// The union by name of `inputs` (label, value): columns in order of first appearance, a name
+    /// that arrives with several types split into `name_type` columns (all of them kept with
+    /// `inner`, only those every input has), `withsource` first holding each row's label; a
+    /// column an input lacks is empty in its rows. Columns are merged once, through maps by name,
+    /// and many inputs make one [`wide::WideUnion`] table instead of a DataFusion `Union` of
+    /// inputs projected to every column.
+    pub(crate) fn union_by_name(
+        &mut self,
+        inputs: Vec<(String, Rel)>,
+        withsource: Option<&str>,
+        kind_inner: bool,
+    ) -> Result<Rel> {
+        use std::collections::{HashMap, HashSet};
+        // the types each name arrives with
+        let mut types_of: HashMap<&str, Vec<KqlType>> = HashMap::new();
         for (_, r) in &inputs {
             for c in &r.cols {
-                let e = types_of.entry(c.name.clone()).or_default();
+                let e = types_of.entry(c.name.as_str()).or_default();
                 if !e.contains(&c.ty) {
                     e.push(c.ty);
                 }
             }
         }
-        // a `name_type` that is also some input's own column name gets a number (`x_long1`)
-        let kept: std::collections::HashSet<String> =
-            types_of.iter().filter(|(_, t)| kind_inner || t.len() == 1).map(|(n, _)| n.clone()).collect();
-        let mut renamed: std::collections::HashMap<(String, KqlType), String> = std::collections::HashMap::new();
+        // names that arrive with several types become `name_type` columns, as in Kusto; a
+        // `name_type` that is also some input's own column name gets a number (`x_long1`)
+        let kept: HashSet<&str> =
+            types_of.iter().filter(|(_, t)| kind_inner || t.len() == 1).map(|(n, _)| *n).collect();
+        let mut renamed: HashMap<(&str, KqlType), String> = HashMap::new();
+        let mut taken: HashSet<String> = HashSet::new();
         for (_, r) in &inputs {
             for c in &r.cols {
-                if kept.contains(&c.name) || renamed.contains_key(&(c.name.clone(), c.ty)) {
+                if kept.contains(c.name.as_str()) || renamed.contains_key(&(c.name.as_str(), c.ty)) {
                     continue;
                 }
                 let base = format!("{}_{}", c.name, c.ty.name());
                 let mut name = base.clone();
                 let mut k = 1;
-                while kept.contains(&name) || renamed.values().any(|v| *v == name) {
+                while kept.contains(name.as_str()) || taken.contains(&name) {
                     name = format!("{base}{k}");
                     k += 1;
                 }
-                renamed.insert((c.name.clone(), c.ty), name);
+                taken.insert(name.clone());
+                renamed.insert((c.name.as_str(), c.ty), name);
             }
         }
         let out_name =
-            |c: &Col| -> String { renamed.get(&(c.name.clone(), c.ty)).cloned().unwrap_or_else(|| c.name.clone()) };
+            |c: &Col| -> String { renamed.get(&(c.name.as_str(), c.ty)).cloned().unwrap_or_else(|| c.name.clone()) };
+        // the union's columns, and for each input the union column of each of its own
         let mut all: Vec<Col> = Vec::new();
-        if let Some(ws) = &withsource {
+        let mut index: HashMap<String, usize> = HashMap::new();
+        if let Some(ws) = withsource {
+            index.insert(ws.to_string(), 0);
             all.push(Col::new(ws, KqlType::String));
         }
+        let mut targets: Vec<Vec<usize>> = Vec::with_capacity(inputs.len());
         for (_, r) in &inputs {
+            let mut t = Vec::with_capacity(r.cols.len());
             for c in &r.cols {
                 let n = out_name(c);
-                if !all.iter().any(|a| a.name == n) {
+                let i = *index.entry(n.clone()).or_insert_with(|| {
                     all.push(Col::new(n, c.ty));
+                    all.len() - 1
+                });
+                t.push(i);
+            }
+            targets.push(t);
+        }
+        drop(renamed);
+        // with `inner`, only the columns every input has (and `withsource`)
+        let mut keep = vec![true; all.len()];
+        if kind_inner {
+            let mut seen = vec![0usize; all.len()];
+            for t in &targets {
+                for &i in t.iter().collect::<HashSet<_>>() {
+                    seen[i] += 1;
                 }
             }
+            for (i, k) in keep.iter_mut().enumerate() {
+                *k = seen[i] == inputs.len() || (withsource.is_some() && i == 0);
+            }
         }
-        if kind_inner {
-            all.retain(|c| {
-                withsource.as_deref() == Some(c.name.as_str()) || inputs.iter().all(|(_, r)| r.col(&c.name).is_some())
-            });
+        // each input with its own (kept) columns under the union's names and types
+        let mut narrow: Vec<wide::WideInput> = Vec::with_capacity(inputs.len());
+        for ((label, r), t) in inputs.into_iter().zip(&targets) {
+            let mut exprs: Vec<Expr> = Vec::new();
+            let mut cols: Vec<Col> = Vec::new();
+            if let Some(ws) = withsource {
+                exprs.push(lit(label.clone()).alias(ws));
+                cols.push(Col::new(ws, KqlType::String));
+            }
+            let mut done: HashSet<usize> = HashSet::new();
+            for (rc, &i) in r.cols.iter().zip(t) {
+                if !keep[i] || (withsource.is_some() && i == 0) || !done.insert(i) {
+                    continue;
+                }
+                let c = &all[i];
+                let e = if rc.ty == c.ty {
+                    column(&rc.name)
+                } else {
+                    self.coerce(Bound::new(column(&rc.name), rc.ty), c.ty).expr
+                };
+                exprs.push(e.alias(&c.name));
+                cols.push(c.clone());
+            }
+            let plan = LogicalPlanBuilder::from(r.plan).project(exprs)?.build()?;
+            narrow.push(wide::WideInput { plan, cols });
         }
-        let mut plan: Option<LogicalPlanBuilder> = None;
-        for (label, r) in inputs {
-            let exprs: Vec<Expr> = all
-                .iter()
-                .map(|c| {
-                    if withsource.as_deref() == Some(c.name.as_str()) {
-                        return lit(label.clone()).alias(&c.name);
-                    }
-                    match r.cols.iter().find(|rc| out_name(rc) == c.name) {
-                        Some(rc) if rc.ty == c.ty => column(&rc.name).alias(&c.name),
-                        Some(rc) => self.coerce(Bound::new(column(&rc.name), rc.ty), c.ty).expr.alias(&c.name),
-                        None => empty_value(c.ty).alias(&c.name),
-                    }
-                })
-                .collect();
-            let p = LogicalPlanBuilder::from(r.plan).project(exprs)?.build()?;
-            plan = Some(match plan {
-                None => LogicalPlanBuilder::from(p),
-                Some(b) => b.union(p)?,
-            });
+        let all: Vec<Col> = all.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(c, _)| c).collect();
+        combine(all, narrow)
+    }
+}
+
+/// The union of `inputs`, each with some of the columns `all` (same names and types), in order:
+/// a [`wide::WideUnion`] for many inputs, else a DataFusion union of the inputs projected to
+/// every column (empty values for those an input lacks).
+pub(crate) fn combine(all: Vec<Col>, narrow: Vec<wide::WideInput>) -> Result<Rel> {
+    if narrow.len() >= wide::WIDE_UNION_INPUTS {
+        let table = Arc::new(wide::WideUnion::new(all.clone(), narrow));
+        let plan = LogicalPlanBuilder::scan("union", provider_as_source(table), None)?.build()?;
+        return Ok(Rel { plan, cols: all, render: None, name: None, open: false });
+    }
+    // few inputs: a DataFusion union of the inputs projected to every column
+    let mut plan: Option<LogicalPlanBuilder> = None;
+    for input in narrow {
+        let has: std::collections::HashSet<&str> = input.cols.iter().map(|c| c.name.as_str()).collect();
+        let exprs: Vec<Expr> = all
+            .iter()
+            .map(|c| if has.contains(c.name.as_str()) { column(&c.name) } else { empty_value(c.ty).alias(&c.name) })
+            .collect();
+        let p = LogicalPlanBuilder::from(input.plan).project(exprs)?.build()?;
+        plan = Some(match plan {
+            None => LogicalPlanBuilder::from(p),
+            Some(b) => b.union(p)?,
+        });
+    }
+    let plan = plan.expect("non-empty").build()?;
+    Ok(Rel { plan, cols: all, render: None, name: None, open: false })
+}
+
+impl Binder<'_> {
+    /// `where` with `*` right after a wide union (see [`wide`]): the predicate bound over each
+    /// input's own columns (with those it names that the input lacks, empty), inputs where it is
+    /// false whatever the row dropped; `None` when that does not apply (no `*`: DataFusion
+    /// pushes the filter into the union's scan, which drops inputs the same way).
+    fn bind_where_wide(&mut self, rel: &Rel, w: &wide::WideUnion, pred: &ast::Expr) -> Result<Option<Rel>> {
+        let printed = kql_parser::printer::print_expr(pred);
+        // binding it again for each input must not run anything (a subquery) nor be needed
+        if !printed.contains('*') || printed.contains('|') || printed.contains("toscalar") {
+            return Ok(None);
         }
-        let plan = plan.expect("non-empty").build()?;
-        Ok(Rel { plan, cols: all, render: None, name: None, open: false })
+        // the errors and warnings of the first input's binding stand for all (binding it over
+        // the whole union, thousands of columns, would cost more than all the inputs together)
+        let before = (self.errors.len(), self.warnings.len());
+        let mut warnings = None;
+        let named: Vec<&Col> = w.cols().iter().filter(|c| mentions(&printed, &c.name)).collect();
+        let mut inputs = Vec::with_capacity(w.inputs().len());
+        for input in w.inputs() {
+            let has: std::collections::HashSet<&str> = input.cols.iter().map(|c| c.name.as_str()).collect();
+            let missing: Vec<&&Col> = named.iter().filter(|c| !has.contains(c.name.as_str())).collect();
+            let mut cols = input.cols.clone();
+            let mut plan = input.plan.clone();
+            if !missing.is_empty() {
+                let mut exprs: Vec<Expr> = cols.iter().map(|c| column(&c.name)).collect();
+                for c in missing {
+                    exprs.push(empty_value(c.ty).alias(&c.name));
+                    cols.push((*c).clone());
+                }
+                plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+            }
+            let r = Rel { plan, cols, render: None, name: None, open: false };
+            let bound = self.bind_scalar(pred, &r).and_then(|b| self.as_bool(b, pred.span));
+            let p = match bound {
+                Ok(p) if self.errors.len() == before.0 => p,
+                _ => {
+                    // the usual way then, which reports what is wrong
+                    self.errors.truncate(before.0);
+                    self.warnings.truncate(before.1);
+                    return Ok(None);
+                }
+            };
+            match warnings {
+                None => warnings = Some(self.warnings.len()),
+                Some(n) => self.warnings.truncate(n),
+            }
+            let context = SimplifyContext::builder().with_schema(r.plan.schema().clone()).build();
+            let p = ExprSimplifier::new(context).simplify(p.clone()).unwrap_or(p);
+            if wide::is_false(&p) {
+                continue;
+            }
+            let plan = crate::functions::series::filter_with_windows(self, r.plan, p)?;
+            inputs.push(wide::WideInput { plan, cols: r.cols });
+        }
+        let table = Arc::new(w.with_inputs(inputs));
+        let plan = LogicalPlanBuilder::scan("union", provider_as_source(table), None)?.build()?;
+        Ok(Some(Rel { plan, cols: rel.cols.clone(), render: None, name: None, open: false }))
     }
 
     /// `join` and `lookup`.
@@ -1275,13 +1407,16 @@ impl Binder<'_> {
 /// Whether a predicate refers to a datetime column of `rel` (a time filter).
 fn mentions_datetime_column(e: &ast::Expr, rel: &Rel) -> bool {
     let printed = kql_parser::printer::print_expr(e);
-    rel.cols.iter().filter(|c| c.ty == KqlType::DateTime).any(|c| {
-        printed.match_indices(c.name.as_str()).any(|(i, _)| {
-            let before = printed[..i].chars().next_back();
-            let after = printed[i + c.name.len()..].chars().next();
-            !before.is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
-                && !after.is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
-        })
+    rel.cols.iter().filter(|c| c.ty == KqlType::DateTime).any(|c| mentions(&printed, &c.name))
+}
+
+/// Whether `name` occurs in `text` as a whole word.
+fn mentions(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        !before.is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
+            && !after.is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
     })
 }
 

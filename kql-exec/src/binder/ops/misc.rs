@@ -208,19 +208,20 @@ impl Binder<'_> {
                     (false, true) => (StrOpKind::HasPrefix, term.trim_end_matches('*')),
                     (false, false) => (StrOpKind::Has, term.as_str()),
                 };
-                let mut any: Option<Expr> = None;
+                let mut terms: Vec<Expr> = Vec::with_capacity(rel.cols.len());
                 for c in &rel.cols {
                     let s = match c.ty {
                         KqlType::Dynamic => dynfn::tostring(column(&c.name)),
                         _ => self.coerce(Bound::new(column(&c.name), c.ty), KqlType::String).expr,
                     };
-                    let t = logical::null_false(strfn::string_op(kind, cs, s, lit(needle.to_string())));
-                    any = Some(match any {
-                        None => t,
-                        Some(a) => a.or(t),
-                    });
+                    terms.push(logical::null_false(strfn::string_op(kind, cs, s, lit(needle.to_string()))));
                 }
-                Ok(any.unwrap_or(lit(false)))
+                // a balanced tree, not a chain: typing a chain costs its length squared
+                Ok(if terms.is_empty() {
+                    lit(false)
+                } else {
+                    super::super::scalar::balanced(terms, datafusion::logical_expr::Operator::Or)
+                })
             }
             ExprKind::Binary { op: op @ (ast::BinaryOp::And | ast::BinaryOp::Or), left, right } => {
                 let l = self.search_predicate(rel, left, cs)?;
@@ -314,41 +315,38 @@ impl Binder<'_> {
                 Err(_) => {}
             }
         }
-        // union by name, `$table` first
+        // union by name, `$table` first; a name keeps the type it first arrives with
         let mut all: Vec<Col> = vec![Col::new("$table", KqlType::String)];
+        let mut index: std::collections::HashMap<String, usize> = [("$table".to_string(), 0)].into();
         for (_, r) in &filtered {
             for c in &r.cols {
-                if !all.iter().any(|a| a.name == c.name) {
+                if !index.contains_key(&c.name) {
+                    index.insert(c.name.clone(), all.len());
                     all.push(c.clone());
                 }
             }
         }
-        let mut plan: Option<LogicalPlanBuilder> = None;
+        if filtered.is_empty() {
+            return self.rel_from_cells(all, &[]);
+        }
+        let mut narrow: Vec<super::super::wide::WideInput> = Vec::with_capacity(filtered.len());
         for (label, r) in filtered {
-            let exprs: Vec<Expr> = all
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    if i == 0 {
-                        return lit(label.clone()).alias(&c.name);
-                    }
-                    match r.col(&c.name) {
-                        Some(rc) if rc.ty == c.ty => column(&rc.name).alias(&c.name),
-                        Some(rc) => self.coerce(Bound::new(column(&rc.name), rc.ty), c.ty).expr.alias(&c.name),
-                        None => super::super::scalar::empty_value(c.ty).alias(&c.name),
-                    }
-                })
-                .collect();
-            let p = LogicalPlanBuilder::from(r.plan).project(exprs)?.build()?;
-            plan = Some(match plan {
-                None => LogicalPlanBuilder::from(p),
-                Some(b) => b.union(p)?,
-            });
+            let mut exprs: Vec<Expr> = vec![lit(label).alias("$table")];
+            let mut cols: Vec<Col> = vec![all[0].clone()];
+            for rc in r.cols.iter().filter(|c| c.name != "$table") {
+                let c = &all[index[&rc.name]];
+                let e = if rc.ty == c.ty {
+                    column(&rc.name)
+                } else {
+                    self.coerce(Bound::new(column(&rc.name), rc.ty), c.ty).expr
+                };
+                exprs.push(e.alias(&c.name));
+                cols.push(c.clone());
+            }
+            let plan = LogicalPlanBuilder::from(r.plan).project(exprs)?.build()?;
+            narrow.push(super::super::wide::WideInput { plan, cols });
         }
-        match plan {
-            Some(b) => Ok(mk_rel(b.build()?, all)),
-            None => self.rel_from_cells(all, &[]),
-        }
+        super::super::tabular::combine(all, narrow)
     }
 
     pub(crate) fn bind_find(

@@ -1,0 +1,368 @@
+//! Unions of many tables (`union *`, `search`, `union T*`): one DataFusion table over the inputs.
+//!
+//! A workspace holds hundreds of tables whose columns differ; their union has every column of
+//! every table (the 1,408 built-in schemas merge into some 17,500 columns). A DataFusion `Union`
+//! needs every input projected to all of those columns, most of them empty: a plan of inputs
+//! times columns expressions that takes longer to build and optimize than the data takes to read.
+//! A [`WideUnion`] keeps each input as it is (its own columns, under the union's names and
+//! types) and is planned as one table scan:
+//!
+//! - the scan reads only the columns the query uses (DataFusion's projection pushdown), from
+//!   each input only those it has;
+//! - a filter DataFusion pushes into the scan is applied to each input with the columns that
+//!   input lacks replaced by their empty value (Kusto's rule for a union member without the
+//!   column); an input where the filter then folds to false is dropped at planning, never read;
+//! - `where` right after the union is bound over each input separately by the binder
+//!   ([`super::Binder::bind_where_wide`]), so `where * has "x"` is a predicate over each table's
+//!   own columns, not over every column of the workspace;
+//! - rows are widened to the union's columns as they stream out ([`WideUnionExec`]): a column an
+//!   input lacks is an array of empty values built only for the rows that come out.
+
+use super::Col;
+use crate::schema::KqlType;
+use crate::types::arrow_type;
+use async_trait::async_trait;
+use datafusion::arrow::array::{new_null_array, ArrayRef, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use datafusion::catalog::Session as DfSession;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, ScalarValue};
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::error::Result as DfResult;
+use datafusion::execution::session_state::SessionState;
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::simplify::SimplifyContext;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, TableProviderFilterPushDown};
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, SendableRecordBatchStream,
+};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A union with at least this many inputs is planned as a [`WideUnion`]; fewer stay a DataFusion
+/// `Union` (whose optimizer then sees into each input).
+pub(crate) const WIDE_UNION_INPUTS: usize = 8;
+
+/// A filter over more columns than this is not pushed into the inputs (rewriting it for each
+/// input would cost columns times inputs); DataFusion applies it above the scan.
+const MAX_PUSHED_FILTER_COLUMNS: usize = 64;
+
+/// One input of a [`WideUnion`]: a plan whose fields are `cols`, each one of the union's columns
+/// (same name, same KQL type).
+#[derive(Debug, Clone)]
+pub(crate) struct WideInput {
+    /// The plan.
+    pub plan: LogicalPlan,
+    /// Its columns.
+    pub cols: Vec<Col>,
+}
+
+/// The union by name of many inputs, as one table (see the module docs).
+#[derive(Debug)]
+pub(crate) struct WideUnion {
+    schema: SchemaRef,
+    cols: Vec<Col>,
+    index: HashMap<String, usize>,
+    inputs: Vec<WideInput>,
+}
+
+impl WideUnion {
+    /// The union of `inputs` with columns `cols` (every input column is one of them).
+    pub(crate) fn new(cols: Vec<Col>, inputs: Vec<WideInput>) -> Self {
+        let schema =
+            Arc::new(Schema::new(cols.iter().map(|c| Field::new(&c.name, arrow_type(c.ty), true)).collect::<Vec<_>>()));
+        let index = cols.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
+        WideUnion { schema, cols, index, inputs }
+    }
+
+    /// The union's columns.
+    pub(crate) fn cols(&self) -> &[Col] {
+        &self.cols
+    }
+
+    /// The inputs.
+    pub(crate) fn inputs(&self) -> &[WideInput] {
+        &self.inputs
+    }
+
+    /// The same union over other inputs.
+    pub(crate) fn with_inputs(&self, inputs: Vec<WideInput>) -> Self {
+        WideUnion { schema: self.schema.clone(), cols: self.cols.clone(), index: self.index.clone(), inputs }
+    }
+
+    /// The union's column named `name`.
+    pub(crate) fn col(&self, name: &str) -> Option<&Col> {
+        self.index.get(name).map(|&i| &self.cols[i])
+    }
+
+    /// The union a plan scans, when it is a bare scan of one (no projection or filter pushed).
+    pub(crate) fn of(plan: &LogicalPlan) -> Option<Arc<WideUnion>> {
+        let LogicalPlan::TableScan(scan) = plan else { return None };
+        if scan.projection.is_some() || !scan.filters.is_empty() || scan.fetch.is_some() {
+            return None;
+        }
+        let provider = datafusion::datasource::source_as_provider(&scan.source).ok()?;
+        let any: Arc<dyn std::any::Any + Send + Sync> = provider.clone();
+        any.downcast::<WideUnion>().ok()
+    }
+
+    /// `filter` (over the union's columns) over `input`: the columns the input lacks replaced
+    /// by their empty value, simplified; `None` when it is false (or null) for every row.
+    fn filter_for(&self, input: &WideInput, filter: &Expr) -> DfResult<Option<Expr>> {
+        let has: std::collections::HashSet<&str> = input.cols.iter().map(|c| c.name.as_str()).collect();
+        let rewritten = filter
+            .clone()
+            .transform(|e| {
+                Ok(match &e {
+                    Expr::Column(c) if has.contains(c.name.as_str()) => {
+                        Transformed::yes(Expr::Column(Column::from_name(c.name.clone())))
+                    }
+                    Expr::Column(c) => match self.col(&c.name) {
+                        Some(col) => Transformed::yes(super::scalar::empty_value(col.ty)),
+                        None => Transformed::no(e),
+                    },
+                    _ => Transformed::no(e),
+                })
+            })?
+            .data;
+        let context = SimplifyContext::builder().with_schema(input.plan.schema().clone()).build();
+        let simple = ExprSimplifier::new(context).simplify(rewritten)?;
+        Ok((!is_false(&simple)).then_some(simple))
+    }
+}
+
+/// Whether a predicate is false (or null) whatever the row.
+pub(crate) fn is_false(e: &Expr) -> bool {
+    matches!(e, Expr::Literal(ScalarValue::Boolean(Some(false)), _)) || matches!(e, Expr::Literal(v, _) if v.is_null())
+}
+
+#[async_trait]
+impl TableProvider for WideUnion {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        // applied to each input at planning (dropping inputs where they are false); DataFusion
+        // applies them again above the scan
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if f.column_refs().len() <= MAX_PUSHED_FILTER_COLUMNS {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn DfSession,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let projection: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.cols.len()).collect(),
+        };
+        let schema = Arc::new(self.schema.project(&projection)?);
+        let types: Vec<KqlType> = projection.iter().map(|&i| self.cols[i].ty).collect();
+        let mut plans: Vec<(LogicalPlan, Vec<Option<usize>>)> = Vec::new();
+        'inputs: for input in &self.inputs {
+            let mut plan = LogicalPlanBuilder::from(input.plan.clone());
+            for f in filters {
+                match self.filter_for(input, f)? {
+                    None => continue 'inputs,
+                    Some(f) => plan = plan.filter(f)?,
+                }
+            }
+            // the input's columns the scan outputs, in the input's order
+            let wanted: std::collections::HashSet<usize> = projection.iter().copied().collect();
+            let kept: Vec<&Col> = input.cols.iter().filter(|c| wanted.contains(&self.index[&c.name])).collect();
+            let position: HashMap<&str, usize> = kept.iter().enumerate().map(|(k, c)| (c.name.as_str(), k)).collect();
+            let slots: Vec<Option<usize>> =
+                projection.iter().map(|&i| position.get(self.cols[i].name.as_str()).copied()).collect();
+            let plan = plan.project(kept.iter().map(|c| Expr::Column(Column::from_name(c.name.clone()))))?.build()?;
+            plans.push((plan, slots));
+        }
+        let inputs = physical_plans(state, plans).await?;
+        let parts = state.config().target_partitions().clamp(1, inputs.len().max(1));
+        let props = PlanProperties::new(
+            EquivalenceProperties::new(schema.clone()),
+            Partitioning::UnknownPartitioning(parts),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(Arc::new(WideUnionExec { inputs: Arc::new(inputs), schema, types, parts, props: Arc::new(props) }))
+    }
+}
+
+/// The physical plans of the inputs, planned (and optimized) each on its own: on every core when
+/// the session is DataFusion's own (a fixed cost per input, which adds up over a workspace).
+async fn physical_plans(
+    state: &dyn DfSession,
+    plans: Vec<(LogicalPlan, Vec<Option<usize>>)>,
+) -> DfResult<Vec<ExecInput>> {
+    let threads = state.config().target_partitions().max(1);
+    let Some(session) = state.as_any().downcast_ref::<SessionState>().filter(|_| threads > 1 && plans.len() > 1) else {
+        let mut out = Vec::with_capacity(plans.len());
+        for (plan, slots) in plans {
+            out.push(ExecInput { plan: state.create_physical_plan(&plan).await?, slots });
+        }
+        return Ok(out);
+    };
+    let chunk = plans.len().div_ceil(threads);
+    let mut tasks: Vec<tokio::task::JoinHandle<DfResult<Vec<ExecInput>>>> = Vec::new();
+    let mut plans = plans.into_iter();
+    loop {
+        let part: Vec<_> = plans.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        let session = session.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::with_capacity(part.len());
+            for (plan, slots) in part {
+                out.push(ExecInput { plan: session.create_physical_plan(&plan).await?, slots });
+            }
+            DfResult::Ok(out)
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        let part = t.await.map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))??;
+        out.extend(part);
+    }
+    Ok(out)
+}
+
+/// An input as [`WideUnionExec`] runs it: its physical plan, and for each output column the
+/// input column it comes from (`None`: the input lacks it).
+#[derive(Debug)]
+struct ExecInput {
+    plan: Arc<dyn ExecutionPlan>,
+    slots: Vec<Option<usize>>,
+}
+
+/// The physical scan of a [`WideUnion`]: the inputs dealt out in order, a run of consecutive ones
+/// to each partition (so that the partitions, read in order, give the inputs in the order they
+/// were written, as a `union` does), each partition running its inputs one after the other and
+/// widening their batches to the union's columns.
+#[derive(Debug)]
+pub(crate) struct WideUnionExec {
+    inputs: Arc<Vec<ExecInput>>,
+    schema: SchemaRef,
+    types: Vec<KqlType>,
+    parts: usize,
+    props: Arc<PlanProperties>,
+}
+
+impl DisplayAs for WideUnionExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "WideUnionExec: inputs={}, columns={}", self.inputs.len(), self.schema.fields().len())
+    }
+}
+
+impl ExecutionPlan for WideUnionExec {
+    fn name(&self) -> &str {
+        "WideUnionExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.props
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        // the inputs were planned (and optimized) on their own when the scan was
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
+        if children.is_empty() {
+            Ok(self)
+        } else {
+            Err(datafusion::error::DataFusionError::Internal("WideUnionExec has no children".into()))
+        }
+    }
+
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
+        let mut builder = RecordBatchReceiverStreamBuilder::new(self.schema.clone(), 2);
+        let tx = builder.tx();
+        let inputs = self.inputs.clone();
+        let schema = self.schema.clone();
+        let types = self.types.clone();
+        let parts = self.parts;
+        let (from, to) = (partition * inputs.len() / parts, (partition + 1) * inputs.len() / parts);
+        builder.spawn(async move {
+            for input in &inputs[from..to] {
+                for part in 0..input.plan.properties().partitioning.partition_count() {
+                    let mut stream = input.plan.execute(part, context.clone())?;
+                    while let Some(batch) = stream.next().await {
+                        let batch = batch?;
+                        if batch.num_rows() == 0 {
+                            continue;
+                        }
+                        let wide = widen(&batch, &input.slots, &schema, &types)?;
+                        if tx.send(Ok(wide)).await.is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            Ok(())
+        });
+        Ok(builder.build())
+    }
+}
+
+/// `batch` with the union's columns: the input's own (cast to the union's type when stored
+/// otherwise, e.g. dictionary-encoded text), the empty value of the type for the others.
+fn widen(batch: &RecordBatch, slots: &[Option<usize>], schema: &SchemaRef, types: &[KqlType]) -> DfResult<RecordBatch> {
+    let n = batch.num_rows();
+    let mut empty_text: Option<ArrayRef> = None;
+    let columns = schema
+        .fields()
+        .iter()
+        .zip(slots)
+        .zip(types)
+        .map(|((f, slot), ty)| -> DfResult<ArrayRef> {
+            Ok(match slot {
+                Some(k) => {
+                    let c = batch.column(*k);
+                    if c.data_type() == f.data_type() {
+                        c.clone()
+                    } else {
+                        cast(c, f.data_type())?
+                    }
+                }
+                None if *ty == KqlType::String => {
+                    empty_text.get_or_insert_with(|| Arc::new(StringArray::from(vec![""; n])) as ArrayRef).clone()
+                }
+                None => new_null_array(f.data_type(), n),
+            })
+        })
+        .collect::<DfResult<Vec<_>>>()?;
+    let options = RecordBatchOptions::new().with_row_count(Some(n));
+    Ok(RecordBatch::try_new_with_options(schema.clone(), columns, &options)?)
+}
