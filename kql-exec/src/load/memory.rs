@@ -438,7 +438,8 @@ mod tests {
         // values that repeat less than MIN_REPEATS times on average stay text
         let many = vec![texts((0..100).map(|i| Some(["a", "b", "c", "d", "e", "f", "g"][i % 7])).collect())];
         assert!(dictionary_encoded(&many).is_none());
-        assert!(dictionary_encoded(&[texts(vec![None, None])]).is_some_and(|e| e[0].null_count() == 2));
+        // a member with no value at all stays text (arrow's kernels assume a dictionary has a value)
+        assert!(dictionary_encoded(&[texts(vec![None, None])]).is_none());
     }
 
     #[test]
