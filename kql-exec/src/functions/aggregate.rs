@@ -62,6 +62,12 @@ const AGGREGATES: &[&str] = &[
     "stdevp",
     "variance",
     "variancep",
+    "variancepif",
+    "count_distinct",
+    "count_distinctif",
+    "binary_all_and",
+    "binary_all_or",
+    "binary_all_xor",
     "stdevif",
     "varianceif",
     "covariance",
@@ -474,7 +480,24 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             let xe = if name.ends_with("if") { only_if(pred(b, 1)?, xe)? } else { xe };
             (agg::var_sample(xe), KqlType::Real)
         }
-        "variancep" => (agg::var_pop(b.coerce(arg(0)?, KqlType::Real).expr), KqlType::Real),
+        "variancep" | "variancepif" => {
+            let xe = b.coerce(arg(0)?, KqlType::Real).expr;
+            let xe = if name.ends_with("if") { only_if(pred(b, 1)?, xe)? } else { xe };
+            (agg::var_pop(xe), KqlType::Real)
+        }
+        // the exact count of distinct values (dcount's estimate is exact here too)
+        "count_distinct" => (agg::count_distinct(arg(0)?.expr), KqlType::Long),
+        "count_distinctif" => (agg::count_distinct(arg(0)?.expr).filter(pred(b, 1)?).build()?, KqlType::Long),
+        // bitwise and/or/xor of the non-null values (null when there are none)
+        "binary_all_and" | "binary_all_or" | "binary_all_xor" => {
+            let xe = b.coerce(arg(0)?, KqlType::Long).expr;
+            let e = match name {
+                "binary_all_and" => agg::bit_and(xe),
+                "binary_all_or" => agg::bit_or(xe),
+                _ => agg::bit_xor(xe),
+            };
+            (e, KqlType::Long)
+        }
         "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
             let xe = b.coerce(arg(0)?, KqlType::Real).expr;
             let ye = b.coerce(arg(1)?, KqlType::Real).expr;

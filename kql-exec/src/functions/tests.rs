@@ -570,3 +570,18 @@ fn positional_arguments_after_named_ones() {
     let e = err(&format!("{f} print f(b='x', 1)"));
     assert!(e.contains("KS195"), "{e}");
 }
+
+#[test]
+fn binary_all_aggregates_and_exact_distinct_counts() {
+    let (_, rows) = run("datatable(num:long)[0x44404440, 0x1E1E1E1E, 0x90ABBA09, 0x000B105A]
+        | summarize result = toupper(tohex(binary_all_xor(num)))");
+    assert_eq!(rows, vec![vec![json!("CAFEF00D")]]);
+    let (cols, rows) = run("datatable(n:long)[12, 10, long(null), 14]
+        | summarize binary_all_and(n), binary_all_or(n), count_distinct(n), count_distinctif(n, n > 10)");
+    // names as Kusto.Language gives them: the and/or aggregates take their argument's name
+    assert_eq!(cols, ["n", "n1", "count_distinct_n", "count_distinctif_n"]);
+    assert_eq!(rows, vec![vec![json!(8), json!(14), json!(3), json!(2)]]);
+    // the population variance of the values that pass the predicate: 1, 2, 3
+    let (_, rows) = run("range x from 1 to 5 step 1 | summarize v = variancepif(x, x < 4)");
+    assert_eq!(rows, vec![vec![json!(2.0 / 3.0)]]);
+}

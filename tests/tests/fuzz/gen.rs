@@ -597,6 +597,10 @@ impl<'a> Gen<'a> {
                 let t = *self.rng.pick(&[Long, Real, DateTime, String]);
                 let e = self.expr(t, 2, cols);
                 let f = *self.rng.pick(&["arg_max", "arg_min"]);
+                // which of equal (or NaN) extremes is kept is not defined, and NaN's place among
+                // reals depends on batch boundaries (an open finding, docs/fuzzing.md): compare
+                // errors only, or the CI run would fail by timing
+                self.nondet = true;
                 format!("{f}({e}, {e})")
             }
             17 => {
