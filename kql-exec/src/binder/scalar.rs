@@ -305,6 +305,19 @@ impl Binder<'_> {
                         consts.clear();
                     }
                     let ib = self.bind_scalar(&ix, rel)?;
+                    if !matches!(ib.ty, KqlType::Int | KqlType::Long | KqlType::String | KqlType::Dynamic) {
+                        self.recover(
+                            KqlError::new(
+                                "KS141",
+                                "The expression must have one of the types: int, long or string.",
+                                ix.span,
+                            )
+                            .with_help(format!(
+                                "this index is a {}: convert it, e.g. `tolong(...)` for a position or `tostring(...)` for a key",
+                                ib.ty.name()
+                            )),
+                        )?;
+                    }
                     expr = dynfn::index(expr, ib.expr, ib.ty);
                 }
                 PathPart::Key(k) => {

@@ -1464,6 +1464,25 @@ fn collect_join_keys(
                 ));
                 return;
             }
+            let (lt, rt) = (left.col(&id.name).map(|c| c.ty), right.col(&id.name).map(|c| c.ty));
+            if lt != rt && !left.open && !right.open {
+                errors.push(
+                    KqlError::new(
+                        "KS227",
+                        format!("The common column '{}' must have the same type on both sides of the join.", id.name),
+                        id.span,
+                    )
+                    .with_help(format!(
+                        "it is {} on the left and {} on the right: convert one side (e.g. `extend {} = to{}({})`) before the join",
+                        lt.map(|t| t.name()).unwrap_or("?"),
+                        rt.map(|t| t.name()).unwrap_or("?"),
+                        id.name,
+                        lt.map(|t| t.name()).unwrap_or("string"),
+                        id.name
+                    )),
+                );
+                return;
+            }
             pairs.push((id.name.clone(), id.name.clone()));
         }
         ExprKind::Binary { op: BinaryOp::And, left: l, right: r } => {
@@ -1481,10 +1500,10 @@ fn collect_join_keys(
             };
             match (side(l), side(r)) {
                 (Some((s1, a)), Some((s2, c))) => {
-                    let (lcol, rcol) = if s1 == "$left" && s2 == "$right" {
-                        (a, c)
+                    let (lcol, rcol, lspan, rspan) = if s1 == "$left" && s2 == "$right" {
+                        (a, c, l.span, r.span)
                     } else if s1 == "$right" && s2 == "$left" {
-                        (c, a)
+                        (c, a, r.span, l.span)
                     } else {
                         errors.push(KqlError::new(
                             "KQL060",
@@ -1516,6 +1535,12 @@ fn collect_join_keys(
                         errors.push(e);
                         ok = false;
                     }
+                    if ok && !left.open && !right.open {
+                        if let Err(e) = join_key_types(left, (&lcol, lspan), right, (&rcol, rspan), cond.span) {
+                            errors.push(e);
+                            ok = false;
+                        }
+                    }
                     if ok {
                         pairs.push((lcol.name.clone(), rcol.name.clone()));
                     }
@@ -1529,6 +1554,30 @@ fn collect_join_keys(
         }
         _ => errors.push(KqlError::new("KQL061", "unsupported join condition", cond.span)),
     }
+}
+
+/// Kusto's rule for the key pair `$left.a == $right.b`: the same type on both sides (an `int`
+/// may meet a `long`), and a `dynamic` key only against a `dynamic` one.
+fn join_key_types(left: &Rel, l: (&ast::Ident, Span), right: &Rel, r: (&ast::Ident, Span), span: Span) -> Result<()> {
+    let ((l, lspan), (r, rspan)) = (l, r);
+    let (Some(lt), Some(rt)) = (left.col(&l.name).map(|c| c.ty), right.col(&r.name).map(|c| c.ty)) else {
+        return Ok(());
+    };
+    let integral = |t: KqlType| matches!(t, KqlType::Int | KqlType::Long);
+    if lt == rt || (integral(lt) && integral(rt)) {
+        return Ok(());
+    }
+    if lt == KqlType::Dynamic || rt == KqlType::Dynamic {
+        let at = if lt == KqlType::Dynamic { lspan } else { rspan };
+        return Err(KqlError::new("KS241", "Join keys cannot be dynamic", at).with_help(
+            "convert the dynamic key to the other key's type (e.g. `tostring(...)`) in an `extend` before the join",
+        ));
+    }
+    Err(KqlError::new("KS242", format!("Inconsistent data types for join keys: ({}, {})", lt.name(), rt.name()), span)
+        .with_help(format!(
+            "convert one key to the other's type in an `extend` before the join (e.g. `to{}(...)`)",
+            lt.name()
+        )))
 }
 
 /// The KQL type of a declared type name.

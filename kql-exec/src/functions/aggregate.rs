@@ -428,7 +428,7 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             let xe = if t == KqlType::Dynamic {
                 return Err(KqlError::new("KS116", "min/max of dynamic is not allowed", span));
             } else {
-                x.expr
+                one_nan(x.expr, t)
             };
             let xe = if name.ends_with("if") { only_if(pred(b, 1)?, xe)? } else { xe };
             (if name.starts_with("min") { agg::min(xe) } else { agg::max(xe) }, t)
@@ -587,6 +587,19 @@ fn bind_take_any_many(
     Ok(out)
 }
 
+/// A real with every NaN made the one positive NaN. Arithmetic gives NaNs of either sign, and
+/// DataFusion's min/max and orderings place a negative NaN below every number but a positive
+/// one above, while some of its kernels treat every NaN alike: without this, which value
+/// `min`, `max`, `arg_min` or `arg_max` picks depended on how the rows were cut into batches.
+/// With it, NaN orders above every number everywhere.
+fn one_nan(e: Expr, ty: KqlType) -> Expr {
+    if ty == KqlType::Real {
+        datafusion::functions::math::expr_fn::nanvl(e, lit(f64::NAN))
+    } else {
+        e
+    }
+}
+
 fn bind_arg_extreme(
     b: &mut Binder,
     col: &mut Collector,
@@ -599,7 +612,8 @@ fn bind_arg_extreme(
     let Some(first) = args.first() else {
         return Err(KqlError::new("KS119", format!("{name}() needs at least one argument"), span));
     };
-    let by = b.bind_scalar(first.expr(), input)?;
+    let mut by = b.bind_scalar(first.expr(), input)?;
+    by.expr = one_nan(by.expr, by.ty);
     let is_max = name.contains("max");
     let by_name = catalog::arg_name(&by).unwrap_or_else(|| if is_max { "max_".into() } else { "min_".into() });
     let order = vec![by.expr.clone().sort(!is_max, false)];

@@ -107,12 +107,14 @@ cached_udf!(index_udf, "kql_dyn_index", DataType::Utf8, |args: &[ArrayRef], rows
             b.append_null();
             continue;
         }
-        let key_is_str = matches!(args[1].data_type(), DataType::Utf8);
-        let found = if key_is_str {
-            dj::get_path(values.value(i), &[dj::PathElem::Key(strs(&args[1]).value(i))])
-        } else {
-            let ix = args[1].as_primitive::<Int64Type>().value(i);
-            dj::get_path(values.value(i), &[dj::PathElem::Index(ix)])
+        let found = match args[1].data_type() {
+            DataType::Utf8 => dj::get_path(values.value(i), &[dj::PathElem::Key(strs(&args[1]).value(i))]),
+            DataType::Int64 => {
+                let ix = args[1].as_primitive::<Int64Type>().value(i);
+                dj::get_path(values.value(i), &[dj::PathElem::Index(ix)])
+            }
+            // `index` converts every other key; a key of another type finds nothing.
+            _ => None,
         };
         match found {
             Some(raw) if raw != "null" => b.append_value(raw),
@@ -122,12 +124,20 @@ cached_udf!(index_udf, "kql_dyn_index", DataType::Utf8, |args: &[ArrayRef], rows
     Ok(Arc::new(b.finish()))
 });
 
+fn typed_null_utf8() -> Expr {
+    Expr::Literal(datafusion::scalar::ScalarValue::Utf8(None), None)
+}
+
 /// `dyn[expr]` with a computed key or index.
 pub fn index(e: Expr, ix: Expr, ix_ty: KqlType) -> Expr {
     let ix = match ix_ty {
         KqlType::String => ix,
+        KqlType::Long => ix,
         KqlType::Int => datafusion::logical_expr::cast(ix, DataType::Int64),
-        _ => ix,
+        // A dynamic key reads the member its string form names.
+        KqlType::Dynamic => tostring(ix),
+        // The binder refuses other types (KS141); when it goes on (`kql check`), they find nothing.
+        _ => typed_null_utf8(),
     };
     index_udf().call(vec![e, ix])
 }

@@ -21,6 +21,7 @@
 //! output names and for "unknown function" errors.
 
 pub mod aggregate;
+pub mod arg_types;
 pub mod array;
 pub mod catalog;
 pub mod cluster_only;
@@ -233,17 +234,23 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
         ));
     }
     let mut bound = Vec::with_capacity(args.len());
+    // whether each argument's type is known (not a type marker, not a name that did not resolve)
+    let mut typed = Vec::with_capacity(args.len());
     for a in args {
         if let ast::ExprKind::Call { target: None, name: tn, args: targs } = &a.expr().kind {
             if tn.name == "typeof" && targs.len() == 1 {
                 if let ast::ExprKind::Name(t) = &targs[0].expr().kind {
                     // a type marker: the type name as a constant string
                     bound.push(Bound::new(datafusion::logical_expr::lit(t.name.clone()), KqlType::String));
+                    typed.push(false);
                     continue;
                 }
             }
         }
-        bound.push(b.bind_scalar(a.expr(), rel)?);
+        let arg = b.bind_scalar(a.expr(), rel)?;
+        let unknown = arg.ty == KqlType::Dynamic && matches!(arg.expr, Expr::Literal(ScalarValue::Utf8(None), _));
+        typed.push(!rel.open && !unknown && !matches!(a, ast::Arg::Named(_)));
+        bound.push(arg);
     }
     if let Some(info) = catalog::get(n) {
         if bound.len() < info.min_args || bound.len() > info.max_args {
@@ -261,6 +268,10 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
                 span,
             ));
         }
+    }
+    let spans: Vec<Span> = args.iter().map(|a| a.expr().span).collect();
+    for e in arg_types::check(n, name.span, &bound, &spans, &typed) {
+        b.recover(e)?;
     }
     let hint = catalog::result_name(n, &bound);
     let mut ctx = BindCtx { binder: b, span };

@@ -621,9 +621,12 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
-    let r = (p / 100.0) * (sorted.len() - 1) as f64;
-    let lo = r.floor() as usize;
-    let hi = r.ceil() as usize;
+    // A percentile outside 0..100 (or NaN) reads the nearest end, never past it.
+    let last = sorted.len() - 1;
+    let r = ((p / 100.0) * last as f64).clamp(0.0, last as f64);
+    let r = if r.is_nan() { 0.0 } else { r };
+    let lo = (r.floor() as usize).min(last);
+    let hi = (r.ceil() as usize).min(last);
     sorted[lo] + (sorted[hi] - sorted[lo]) * (r - lo as f64)
 }
 

@@ -343,11 +343,11 @@ str_udf!(substring_udf, "kql_substring", DataType::Utf8, |args: &[ArrayRef], row
         let n = chars.len() as i64;
         let mut st = start.value(i);
         if st < 0 {
-            st = (n + st).max(0);
+            st = n.saturating_add(st).max(0);
         }
         let st = st.min(n);
         let end = match len {
-            Some(l) if !l.is_null(i) => (st + l.value(i).max(0)).min(n),
+            Some(l) if !l.is_null(i) => st.saturating_add(l.value(i).max(0)).min(n),
             _ => n,
         };
         b.append_value(chars[st as usize..end.max(st) as usize].iter().collect::<String>());

@@ -177,3 +177,89 @@ fn a_result_without_columns() {
     let r = s.query("range x from 1 to 3 step 1 | project-away x").unwrap();
     assert_eq!((r.cols.len(), r.num_rows()), (0, 3));
 }
+
+/// Panics inside function bodies, each now a value or null: `substring` with a start and a
+/// length near `long`'s limits (an addition overflowed), `geo_s2cell_neighbors` of the token
+/// `8` (the `s2` crate negated the id as an i64), `series_outliers` with percentiles outside
+/// 0..100 (an index past the end).
+#[test]
+fn extreme_arguments_inside_function_bodies() {
+    let s = session();
+    assert_eq!(
+        rows(
+            &s,
+            "print substring('abcdef', 2, 9223372036854775807), substring('abc', -9223372036854775808, 2), \
+             substring('abcdef', 9223372036854775807)"
+        ),
+        r#"[["cdef","ab",""]]"#
+    );
+    assert_eq!(rows(&s, "print geo_s2cell_neighbors('8'), geo_s2cell_to_central_point('8')"), "[[null,null]]");
+    assert_eq!(
+        rows(&s, "print series_outliers(dynamic([1, 2, 3, 100]), 'ctukey', real(null), real(-inf), real(+inf))"),
+        "[[[0.0,0.0,0.0,0.0]]]"
+    );
+    let r = s.query("print series_outliers(dynamic([1, 2, 3, 100]), 'ctukey', real(null), 200.0, real(nan))");
+    assert!(r.is_ok(), "{r:?}");
+}
+
+/// Kusto's type rules where the engine failed at run time (KQL999): a dynamic index must be
+/// an int, a long or a string (KS141); join keys must have one type on both sides (KS227 for a
+/// common column, KS242 for `$left.a == $right.b`, where an int may meet a long); `abs` takes
+/// no dynamic (KS127), `sqrt` only numbers (KS137), `startofday` a datetime (KS107).
+#[test]
+fn type_errors_are_kusto_errors_not_internal_ones() {
+    let s = session();
+    let code = |q: &str| s.query(q).err().map(|e| e.code).unwrap_or("ok");
+    assert_eq!(code("print d = dynamic([1, 2]) | extend a = d[1.5]"), "KS141");
+    assert_eq!(code("print d = dynamic([1, 2]) | extend a = d[now()]"), "KS141");
+    assert_eq!(rows(&s, "print d = dynamic([10, 20]) | project a = d[int(1)], b = d[-1]"), "[[20,20]]");
+    assert_eq!(rows(&s, r#"print d = dynamic({"a": 1}), k = dynamic("a") | project a = d[k]"#), "[[1]]");
+    let t = "datatable(k: string, n: long) ['a', 1]";
+    assert_eq!(code(&format!("{t} | join ({t} | extend k = strlen(k)) on k")), "KS227");
+    assert_eq!(code(&format!("{t} | lookup ({t} | extend k = 1) on k")), "KS227");
+    assert_eq!(code(&format!("{t} | join ({t}) on $left.k == $right.n")), "KS242");
+    assert_eq!(
+        rows(&s, &format!("{t} | join ({t} | extend m = toint(n)) on $left.n == $right.m | project n, m")),
+        "[[1,1]]"
+    );
+    assert_eq!(code("print abs(dynamic(1))"), "KS127");
+    assert_eq!(code("print sqrt('a')"), "KS137");
+    assert_eq!(code("print startofday(1)"), "KS107");
+    assert_eq!(rows(&s, "print abs(-1s), abs(int(-2)), sqrt(4)"), r#"[["00:00:01",2,2.0]]"#);
+}
+
+/// NaN among reals: `min`, `max`, `arg_min` and `arg_max` pick the same row however the rows
+/// are cut into batches and whatever the sign of the NaN (arithmetic on x86 makes negative ones).
+#[test]
+fn nan_orders_the_same_in_every_batch_layout() {
+    use datafusion::arrow::array::{Float64Array, Int64Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::record_batch::RecordBatch;
+    use kql_exec::binder::Col;
+    use kql_exec::schema::KqlType;
+    use std::sync::Arc;
+    let schema =
+        Arc::new(Schema::new(vec![Field::new("i", DataType::Int64, true), Field::new("v", DataType::Float64, true)]));
+    let batch = |i: Vec<i64>, v: Vec<f64>| {
+        RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(i)), Arc::new(Float64Array::from(v))])
+            .unwrap()
+    };
+    let neg_nan = -f64::NAN;
+    let layouts = [
+        vec![batch(vec![1, 2, 3, 4], vec![neg_nan, -1e15, 5.0, f64::NAN])],
+        vec![batch(vec![1], vec![neg_nan]), batch(vec![2, 3], vec![-1e15, 5.0]), batch(vec![4], vec![f64::NAN])],
+        vec![batch(vec![4], vec![f64::NAN]), batch(vec![3, 2], vec![5.0, -1e15]), batch(vec![1], vec![neg_nan])],
+    ];
+    let mut answers = Vec::new();
+    for layout in layouts {
+        let mut s = session();
+        s.add_batches("N", vec![Col::new("i", KqlType::Long), Col::new("v", KqlType::Real)], layout).unwrap();
+        let minmax = rows(&s, "N | summarize min(v), max(v)");
+        let arg_min = rows(&s, "N | summarize arg_min(v, i)");
+        let arg_max = rows(&s, "N | where i != 4 | summarize arg_max(v, i)");
+        answers.push(format!("{minmax} {arg_min} {arg_max}"));
+    }
+    // NaN orders above every number (the NaNs of rows 1 and 4 tie, so `arg_max` leaves one out)
+    assert_eq!(answers[0], r#"[[-1000000000000000.0,"NaN"]] [[-1000000000000000.0,2]] [["NaN",1]]"#);
+    assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
+}

@@ -112,7 +112,10 @@ fn s2_cell(token: &str) -> Option<CellID> {
         return None;
     }
     let c = CellID::from_token(token);
-    (c.0 != 0 && c.is_valid()).then_some(c)
+    // `CellID::is_valid` negates the id as an i64, which overflows on `8000000000000000`:
+    // the same test (a face below 6, the lowest set bit at an even position) without it.
+    let lsb = c.0 & c.0.wrapping_neg();
+    (c.0 != 0 && (c.0 >> 61) < 6 && lsb & 0x1555_5555_5555_5555 != 0).then_some(c)
 }
 
 pub fn s2_from_point(lng: f64, lat: f64, level: i64) -> Option<String> {
