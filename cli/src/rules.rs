@@ -53,6 +53,23 @@ pub struct AlertArgs {
     /// Write the incidents the alerts opened as Sentinel `SecurityIncident` records (JSON lines).
     #[arg(long = "incidents-out", value_name = "FILE")]
     incidents_out: Option<PathBuf>,
+    /// How long rows take to reach the workspace (e.g. 2m): a run does not see rows whose
+    /// TimeGenerated is within this of the run time (default: none).
+    #[arg(long = "ingestion-delay", value_name = "TIMESPAN")]
+    ingestion_delay: Option<String>,
+}
+
+impl AlertArgs {
+    /// The run options these arguments ask for (`default_events` when `--events` is not given).
+    fn run_options(&self, default_events: Option<usize>) -> Result<RunOptions, String> {
+        let delay = match &self.ingestion_delay {
+            None => 0,
+            Some(d) => rule_pack::rule::parse_duration(d)
+                .filter(|t| *t >= 0)
+                .ok_or_else(|| format!("--ingestion-delay {d}: not a duration (write e.g. 2m, 90s, PT5M)"))?,
+        };
+        Ok(RunOptions { max_events: self.events.or(default_events), ingestion_delay: delay })
+    }
 }
 
 /// Collects `SecurityAlert` records as runs complete, and writes them and the incidents.
@@ -112,7 +129,7 @@ pub struct ReplayArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: RunFormat,
-    /// Where to write the timeline chart (alerts per run, one line per rule): PATH.svg and
+    /// Where to write the timeline chart (alerts and new incidents per run, per rule): PATH.svg and
     /// PATH.png (default: kql-charts/replay in the temporary folder).
     #[arg(long = "chart-out", value_name = "PATH")]
     chart_out: Option<PathBuf>,
@@ -289,7 +306,14 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let now = session.now();
     let (mut fired, mut failed) = (false, bad_files);
-    let mut sched = Scheduler::new(RunOptions { max_events: args.alerts.events });
+    let opts = match args.alerts.run_options(None) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut sched = Scheduler::new(opts);
     let mut sink = AlertSink::new(&args.alerts);
     for rule in &rules {
         match sched.run(&mut session, rule, now) {
@@ -349,7 +373,13 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
     }
     let mut failed = bad_files;
     let mut replays = Vec::new();
-    let opts = RunOptions { max_events: Some(args.alerts.events.unwrap_or(0)) };
+    let opts = match args.alerts.run_options(Some(0)) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut sink = AlertSink::new(&args.alerts);
     let mut sched = Scheduler::new(opts);
     for rule in &rules {
@@ -426,17 +456,17 @@ fn timeline_text(rep: &Replay) -> String {
         .collect()
 }
 
-/// The replay timeline as a time chart: alerts per run, one series per rule.
+/// The replay timeline as a time chart: alerts and new incidents per run, two series per rule.
 fn timeline_chart(replays: &[Replay]) -> crate::chart::Chart {
     use crate::chart::{Chart, Kind, Props, Series, XAxis};
     let mut series = Vec::new();
     for r in replays.iter().filter(|r| !r.runs.is_empty()) {
         series.push(Series {
-            name: format!("{} alerts", r.rule),
+            name: format!("alerts: {}", r.rule),
             points: r.runs.iter().map(|x| (x.now as f64 / 1e7, x.alerts as f64)).collect(),
         });
         series.push(Series {
-            name: format!("{} incidents", r.rule),
+            name: format!("incidents: {}", r.rule),
             points: r.runs.iter().map(|x| (x.now as f64 / 1e7, x.incidents as f64)).collect(),
         });
     }

@@ -70,6 +70,10 @@ pub struct Alert {
 pub struct RunOptions {
     /// Keep at most this many events per alert (all when `None`).
     pub max_events: Option<usize>,
+    /// Ingestion delay in ticks: a row reaches the workspace this long after its
+    /// `TimeGenerated`, so a run at `now` sees only rows up to `now - delay` (the rule's window
+    /// still ends at `now`). Zero: rows are visible at once.
+    pub ingestion_delay: i64,
 }
 
 /// The outcome of one scheduled run of a rule.
@@ -141,11 +145,9 @@ pub fn run_rule_with(session: &mut Session, rule: &Rule, now: i64, opts: &RunOpt
     // up to `now` (its own `ago()` filters decide the rest).
     let full = session.catalog.clone();
     let window_start = rule.period_ticks().map(|p| now - p);
-    session.catalog = match window_start {
-        Some(start) => full.time_window(start, now)?,
-        // nothing after `now` exists yet (matters for replay)
-        None => full.time_window(i64::MIN, now)?,
-    };
+    // nothing after `now` exists yet (matters for replay), nor what is still being ingested
+    let visible = now - opts.ingestion_delay.max(0);
+    session.catalog = full.time_window(window_start.unwrap_or(i64::MIN), visible)?;
     let saved_now = session.options.now;
     session.options.now = Some(now);
     let result = session.query(&rule.query);
@@ -382,7 +384,7 @@ pub fn replay_rule(
     to: i64,
     on_run: impl FnMut(&RuleRun),
 ) -> Result<Replay, KqlError> {
-    replay_rule_with(session, rule, from, to, &RunOptions { max_events: Some(0) }, on_run)
+    replay_rule_with(session, rule, from, to, &RunOptions { max_events: Some(0), ..Default::default() }, on_run)
 }
 
 /// [`replay_rule`] with run options (how many events alerts keep).

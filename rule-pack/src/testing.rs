@@ -591,7 +591,7 @@ fn projected(actual: &[serde_json::Map<String, Value>], cols: &[String]) -> Vec<
     actual.iter().map(|r| cols.iter().filter_map(|c| r.get(c).map(|v| (c.clone(), v.clone()))).collect()).collect()
 }
 
-fn parse_rows(v: &Value, what: &str) -> Result<Vec<serde_json::Map<String, Value>>, String> {
+fn parse_rows(v: &Value, what: &str) -> Result<Rows, String> {
     let Some(a) = v.as_array() else {
         return Err(format!("`expect.rows.{what}` must be a list of rows (objects of column: value)"));
     };
@@ -677,6 +677,35 @@ fn alerts_summary(alerts: &[Alert]) -> String {
         .join("\n")
 }
 
+/// Rows written in a test.
+type Rows = Vec<serde_json::Map<String, Value>>;
+
+/// `expect.rows`, read.
+struct RowsSpec {
+    exact: Option<Rows>,
+    contains: Option<Rows>,
+    count: Option<usize>,
+}
+
+fn parse_rows_spec(rows: &Value) -> Result<RowsSpec, String> {
+    match rows {
+        Value::Array(_) => Ok(RowsSpec { exact: Some(parse_rows(rows, "exact")?), contains: None, count: None }),
+        Value::Object(m) => {
+            if let Some(k) = m.keys().find(|k| !["exact", "contains", "count"].contains(&k.as_str())) {
+                return Err(format!("`expect.rows` has an unknown key `{k}` (use `exact`, `contains` or `count`)"));
+            }
+            let exact = m.get("exact").map(|v| parse_rows(v, "exact")).transpose()?;
+            let contains = m.get("contains").map(|v| parse_rows(v, "contains")).transpose()?;
+            let count = match m.get("count") {
+                None => None,
+                Some(c) => Some(c.as_u64().ok_or("`expect.rows.count` must be a number")? as usize),
+            };
+            Ok(RowsSpec { exact, contains, count })
+        }
+        other => Err(format!("`expect.rows` must be a list of rows or {{exact, contains, count}}, got {other}")),
+    }
+}
+
 /// Every expectation of `want` that `run` does not meet, described.
 pub fn check_expectations(want: &Expect, run: &RuleRun, incidents: usize) -> Vec<String> {
     let mut problems = Vec::new();
@@ -699,31 +728,10 @@ pub fn check_expectations(want: &Expect, run: &RuleRun, incidents: usize) -> Vec
     }
     if let Some(rows) = &want.rows {
         let actual = result_rows(run);
-        let spec: Result<(Option<Vec<_>>, Option<Vec<_>>, Option<usize>), String> = match rows {
-            Value::Array(_) => parse_rows(rows, "exact").map(|r| (Some(r), None, None)),
-            Value::Object(m) => {
-                let unknown: Vec<&String> =
-                    m.keys().filter(|k| !["exact", "contains", "count"].contains(&k.as_str())).collect();
-                if let Some(k) = unknown.first() {
-                    Err(format!("`expect.rows` has an unknown key `{k}` (use `exact`, `contains` or `count`)"))
-                } else {
-                    let exact = m.get("exact").map(|v| parse_rows(v, "exact")).transpose();
-                    let contains = m.get("contains").map(|v| parse_rows(v, "contains")).transpose();
-                    let count = match m.get("count") {
-                        None => Ok(None),
-                        Some(c) => c
-                            .as_u64()
-                            .map(|c| Some(c as usize))
-                            .ok_or_else(|| "`expect.rows.count` must be a number".to_string()),
-                    };
-                    exact.and_then(|e| contains.and_then(|c| count.map(|n| (e, c, n))))
-                }
-            }
-            other => Err(format!("`expect.rows` must be a list of rows or {{exact, contains, count}}, got {other}")),
-        };
+        let spec = parse_rows_spec(rows);
         match spec {
             Err(e) => problems.push(e),
-            Ok((exact, contains, count)) => {
+            Ok(RowsSpec { exact, contains, count }) => {
                 if let Some(n) = count {
                     if actual.len() != n {
                         problems.push(format!("expected {n} result row(s), got {}", actual.len()));
@@ -868,10 +876,10 @@ pub fn starter_test(rule_path: &Path, now: i64) -> Result<(PathBuf, String), Str
         let schema = session.catalog.schemas().table(t).expect("filtered above");
         y.push_str(&format!("      {t}:\n"));
         let mut fields = Vec::new();
-        for (name, ty) in &schema.columns {
-            if name != "TimeGenerated" && !words.contains(name.as_str()) {
-                continue;
-            }
+        let mut columns: Vec<&(String, KqlType)> =
+            schema.columns.iter().filter(|(n, _)| n == "TimeGenerated").collect();
+        columns.extend(schema.columns.iter().filter(|(n, _)| n != "TimeGenerated" && words.contains(n.as_str())));
+        for (name, ty) in columns {
             let v = match ty {
                 _ if name == "TimeGenerated" => iso(event_time),
                 KqlType::DateTime => iso(event_time),
@@ -879,7 +887,16 @@ pub fn starter_test(rule_path: &Path, now: i64) -> Result<(PathBuf, String), Str
                 KqlType::Int | KqlType::Long => "0".into(),
                 KqlType::Real | KqlType::Decimal => "0.0".into(),
                 KqlType::TimeSpan => "\"00:00:00\"".into(),
-                KqlType::Dynamic => "{}".into(),
+                KqlType::Dynamic => {
+                    // the keys the query reads (`Column.key`), as placeholders
+                    let keys = dynamic_keys(&rule.query, name);
+                    let kv: Vec<String> = keys.iter().map(|k| format!("{k}: \"example\"")).collect();
+                    if kv.is_empty() {
+                        "{}".into()
+                    } else {
+                        format!("{{ {} }}", kv.join(", "))
+                    }
+                }
                 KqlType::Guid => "\"00000000-0000-0000-0000-000000000000\"".into(),
                 KqlType::String => "\"example\"".into(),
             };
@@ -899,4 +916,32 @@ pub fn starter_test(rule_path: &Path, now: i64) -> Result<(PathBuf, String), Str
     y.push_str("    expect:\n      alerts: 0\n");
     let dir = rule_path.parent().unwrap_or(Path::new("."));
     Ok((dir.join(format!("{base}.test.yaml")), y))
+}
+
+/// The keys read from dynamic column `col` in `query` as `col.key` or `col["key"]`, in order.
+fn dynamic_keys(query: &str, col: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let bytes = query.as_bytes();
+    let is_ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut from = 0;
+    while let Some(i) = query[from..].find(col) {
+        let start = from + i;
+        let end = start + col.len();
+        from = end;
+        if start > 0 && is_ident(bytes[start - 1]) {
+            continue;
+        }
+        let rest = &query[end..];
+        let key: String = if let Some(r) = rest.strip_prefix('.') {
+            r.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+        } else if let Some(r) = rest.strip_prefix("[\"").or_else(|| rest.strip_prefix("['")) {
+            r.chars().take_while(|c| *c != '"' && *c != '\'').collect()
+        } else {
+            continue;
+        };
+        if !key.is_empty() && !out.contains(&key) {
+            out.push(key);
+        }
+    }
+    out
 }

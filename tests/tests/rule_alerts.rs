@@ -87,7 +87,13 @@ fn every_alert_carries_its_events() {
     // one alert for all rows, its events cut to the first N, with the count kept
     let mut single = rule.clone();
     single.event_grouping_settings = None;
-    let run = run_rule_with(&mut s, &single, ts("2025-10-21T15:00:00Z"), &RunOptions { max_events: Some(1) }).unwrap();
+    let run = run_rule_with(
+        &mut s,
+        &single,
+        ts("2025-10-21T15:00:00Z"),
+        &RunOptions { max_events: Some(1), ..Default::default() },
+    )
+    .unwrap();
     assert_eq!(run.alerts.len(), 1);
     let a = &run.alerts[0];
     assert_eq!((a.rows, a.events.len(), a.events_truncated), (2, 1, true));
@@ -205,9 +211,11 @@ fn alert_and_incident_records_query_back() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The example rule with an incident configuration (YAML as published rules write it).
+/// The example rule with another incident configuration (YAML as published rules write it).
 fn rule_with(extra: &str) -> Rule {
-    let base = std::fs::read_to_string(root().join("examples/rules/genai-jailbreak-per-user.yaml")).unwrap();
+    let text = std::fs::read_to_string(root().join("examples/rules/genai-jailbreak-per-user.yaml")).unwrap();
+    // without the example's own incident configuration (it comes last)
+    let base = text.split("incidentConfiguration:").next().unwrap();
     let dir = std::env::temp_dir().join(format!("kql-rule-{}-{}", std::process::id(), extra.len()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("rule.yaml");
@@ -313,6 +321,41 @@ fn suppression_skips_runs_after_an_alert() {
     assert_eq!(pattern.iter().collect::<String>(), "A--A--");
     assert_eq!(replay.suppressed(), 4);
     assert_eq!(replay.per_day(), vec![("2025-10-21".to_string(), 2, 2, 2)]);
+}
+
+/// Microsoft's ingestion-delay example: a rule running every 5 minutes over the last 5 misses an
+/// event that arrives 2 minutes late (not there yet at the first run, outside the window at the
+/// next); looking back 5 + 2 minutes catches it.
+#[test]
+fn ingestion_delay_hides_late_rows_until_the_window_covers_them() {
+    let rows = vec![blocked("2025-10-21T00:09:00Z", "u1", "198.51.100.1")];
+    let alerts = |period: &str, delay_minutes: i64| {
+        let text = format!(
+            "// name: blocked prompt\n// frequency: 5m\n// period: {period}\nContainerLogV2 | where LogMessage.security_check_passed == 'FAIL'"
+        );
+        let rule = rule_pack::rule::rule_from_kql(Path::new("blocked.kql"), &text);
+        let mut s = session();
+        rule_pack::testing::add_inline_table(&mut s, "ContainerLogV2", &rows).unwrap();
+        let opts = RunOptions { max_events: None, ingestion_delay: delay_minutes * 600_000_000 };
+        let replay = rule_pack::runner::replay_rule_with(
+            &mut s,
+            &rule,
+            ts("2025-10-21T00:00:00Z"),
+            ts("2025-10-21T00:30:00Z"),
+            &opts,
+            |_| {},
+        )
+        .unwrap();
+        replay
+            .runs
+            .iter()
+            .filter(|r| r.alerts > 0)
+            .map(|r| kql_exec::value::datetime::format_datetime_iso(r.now))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(alerts("5m", 0), ["2025-10-21T00:10:00.0000000Z"]);
+    assert!(alerts("5m", 2).is_empty());
+    assert_eq!(alerts("7m", 2), ["2025-10-21T00:15:00.0000000Z"]);
 }
 
 #[test]
@@ -475,7 +518,12 @@ fn a_starter_test_is_written_from_the_rule() {
     assert_eq!(path, d.join("jailbreak.test.yaml"));
     assert!(text.contains("rule: jailbreak.yaml\nnow: 2025-10-21T15:00:00.0000000Z\n"), "{text}");
     assert!(text.contains("      ContainerLogV2:\n        - { "), "{text}");
-    assert!(text.contains("TimeGenerated: 2025-10-21T14:50:00.0000000Z") && text.contains("LogMessage: {}"), "{text}");
+    assert!(
+        text.contains(
+            "        - { TimeGenerated: 2025-10-21T14:50:00.0000000Z, LogMessage: { security_check_passed: \"example\", end_user_id: \"example\", source_ip: \"example\", application_name: \"example\" } }"
+        ),
+        "{text}"
+    );
     assert!(text.contains("      ContainerLogV2: []\n"), "{text}");
     std::fs::write(&path, &text).unwrap();
     let outcomes = rule_pack::testing::run_test_cases(&path, false);
@@ -518,7 +566,7 @@ fn the_pack_is_laid_out_as_sentinel_content_with_its_settings() {
         ]
     );
     // the whole pack: 26 published queries, 6 corrected versions, and no other rule files
-    let all = rule_pack::source::collect_rule_files(&[p.dir.clone()]).unwrap();
+    let all = rule_pack::source::collect_rule_files(std::slice::from_ref(&p.dir)).unwrap();
     assert_eq!(all.len(), 32, "{:?}", names(&all));
     assert_eq!(all.iter().filter(|f| rule_pack::pack::is_corrected(f)).count(), 6);
 }
@@ -665,4 +713,16 @@ fn check_shows_the_rejected_originals() {
     );
     assert!(files.iter().all(|f| !f.ends_with(".corrected")), "{files:?}");
     assert!(out.contains("32 file(s) checked: 26 ok, 6 with errors"), "{out}");
+}
+
+/// The README's inline-fixture test passes, case by case.
+#[test]
+fn the_example_inline_test_passes() {
+    let tests = rule_pack::testing::find_tests(&[root().join("examples/rules")]);
+    assert_eq!(tests.len(), 1);
+    let outcomes = rule_pack::testing::run_test_cases(&tests[0], false);
+    assert_eq!(outcomes.len(), 3);
+    for o in &outcomes {
+        assert!(o.failure.is_none(), "{}: {}", o.name, o.failure.clone().unwrap_or_default());
+    }
 }
