@@ -3,7 +3,7 @@
 use crate::data::{build_session_for, DataArgs};
 use clap::{Args, ValueEnum};
 use kql_exec::binder::time_bounds::{self, TimeBounds};
-use rule_pack::pack::{load_pack, runnable, Pack};
+use rule_pack::pack::{load_pack, pack_of, runnable, Pack};
 use rule_pack::rule::{load_rule, Rule};
 use rule_pack::runner::{replay_rule_in, Replay, RuleRun, RunOptions};
 use rule_pack::scheduler::Scheduler;
@@ -161,7 +161,7 @@ pub struct TestArgs {
 }
 
 /// The rules under `paths`, and the packs among them. A folder with a `pack.yaml` is a pack:
-/// its detections run, with its settings. A published query with a corrected version beside
+/// its detections run, with its settings (which also apply to folders and files inside it). A published query with a corrected version beside
 /// it (`NAME.corrected.kql`) is left out. A rule file that cannot be read is reported and
 /// skipped (the others still run); the flag says whether any was.
 fn load_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, Vec<Pack>, bool), String> {
@@ -173,7 +173,15 @@ fn load_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, Vec<Pack>, bool), String>
                 expanded.push(pack.detections_dir());
                 packs.push(pack);
             }
-            None => expanded.push(p.clone()),
+            None => {
+                // a folder or file inside a pack runs with the pack's settings
+                if let Some(pack) = pack_of(p)? {
+                    if !packs.iter().any(|k: &Pack| k.dir == pack.dir) {
+                        packs.push(pack);
+                    }
+                }
+                expanded.push(p.clone());
+            }
         }
     }
     let files = runnable(collect_rule_files(&expanded).map_err(|e| e.to_string())?);

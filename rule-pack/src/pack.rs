@@ -64,6 +64,18 @@ pub fn load_pack(dir: &Path) -> Result<Option<Pack>, String> {
     Ok(Some(pack))
 }
 
+/// The pack a file or folder belongs to: the nearest folder at or above it with a `pack.yaml`.
+pub fn pack_of(path: &Path) -> Result<Option<Pack>, String> {
+    let start = if path.is_dir() { Some(path) } else { path.parent() };
+    for dir in start.into_iter().flat_map(|d| d.ancestors()) {
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        if let Some(p) = load_pack(dir)? {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}
+
 impl Pack {
     /// The folder of detections.
     pub fn detections_dir(&self) -> PathBuf {
@@ -103,4 +115,46 @@ pub fn runnable(files: Vec<PathBuf>) -> Vec<PathBuf> {
 /// Whether `p` is a corrected version of a published query.
 pub fn is_corrected(p: &Path) -> bool {
     corrected_of(p).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("kql-pack-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("detections")).unwrap();
+        d
+    }
+
+    #[test]
+    fn corrected_versions_run_in_place_of_the_published_ones() {
+        let files: Vec<PathBuf> =
+            ["d/a.kql", "d/a.corrected.kql", "d/b.kql", "e/a.kql"].iter().map(PathBuf::from).collect();
+        let kept = runnable(files);
+        assert_eq!(kept, ["d/a.corrected.kql", "d/b.kql", "e/a.kql"].iter().map(PathBuf::from).collect::<Vec<_>>());
+        assert!(is_corrected(Path::new("x/y.corrected.kql")));
+        assert!(!is_corrected(Path::new("x/y.kql")));
+    }
+
+    #[test]
+    fn a_pack_file_is_found_from_inside_the_pack_and_checked() {
+        let d = temp("ok");
+        std::fs::write(d.join("list.csv"), "a\n").unwrap();
+        std::fs::write(d.join(PACK_FILE), "name: P\nexternaldata: { \"https://x/list.csv\": list.csv }\n").unwrap();
+        std::fs::write(d.join("detections/r.kql"), "print 1").unwrap();
+        let p = pack_of(&d.join("detections/r.kql")).unwrap().expect("found from a rule file");
+        assert_eq!(p.name, "P");
+        assert_eq!(p.externaldata_files(), vec![("https://x/list.csv".to_string(), d.join("list.csv"))]);
+        assert!(pack_of(&std::env::temp_dir()).unwrap().is_none());
+        // a missing file and an unknown key are errors naming the file
+        std::fs::write(d.join(PACK_FILE), "geoip: nowhere.mmdb\n").unwrap();
+        let e = load_pack(&d).unwrap_err();
+        assert!(e.contains("pack.yaml: geoip: no file") && e.contains("nowhere.mmdb"), "{e}");
+        std::fs::write(d.join(PACK_FILE), "name: P\ngeo_ip: x\n").unwrap();
+        let e = load_pack(&d).unwrap_err();
+        assert!(e.contains("pack.yaml:2:1: invalid pack file") && e.contains("unknown field `geo_ip`"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
 }

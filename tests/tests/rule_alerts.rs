@@ -726,3 +726,28 @@ fn the_example_inline_test_passes() {
         assert!(o.failure.is_none(), "{}: {}", o.name, o.failure.clone().unwrap_or_default());
     }
 }
+
+/// A folder inside a pack runs with the pack's settings: the hunting query that reads an
+/// `externaldata` URL gets the pack's file, the corrected hunting query runs in place of the
+/// rejected one, with no flags.
+#[test]
+fn a_folder_inside_a_pack_runs_with_the_pack_settings() {
+    let Some((code, out, err)) = kql(&[
+        "run",
+        "rule-pack/packs/genai-security/hunting",
+        "--data",
+        "examples/data",
+        "--now",
+        "2025-10-21T15:00:00Z",
+        "--events",
+        "0",
+    ]) else {
+        return;
+    };
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!err.contains("error"), "{err}");
+    let runs: Vec<&str> = out.lines().filter(|l| l.starts_with("2025-10-21T15:00:00.0000000Z  ")).collect();
+    assert_eq!(runs.len(), 3, "{out}");
+    assert!(out.contains("hunt_suspicious_prompts_externaldata  rows="), "{out}");
+    assert!(out.contains("hunt_high_volume (corrected)  rows="), "{out}");
+}
