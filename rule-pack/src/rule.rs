@@ -301,6 +301,58 @@ impl Rule {
     }
 }
 
+/// The 1-based line and column of the first `key:` in a YAML text (1:1 when absent).
+fn key_position(text: &str, key: &str) -> (usize, usize) {
+    let pat = format!("{key}:");
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with(&pat) || t.strip_prefix("- ").is_some_and(|r| r.starts_with(&pat)) {
+            return (n + 1, line.len() - t.len() + 1);
+        }
+    }
+    (1, 1)
+}
+
+impl Rule {
+    /// The scheduling fields Sentinel interprets, checked: durations that read as durations,
+    /// known event-grouping kinds and matching methods. `Err((field, message))`.
+    pub fn check_scheduling(&self) -> Result<(), (&'static str, String)> {
+        let duration = |field: &'static str, v: &Option<String>| match v {
+            Some(d) if parse_duration(d).is_none() => {
+                Err((field, format!("{field}: `{d}` is not a duration (write e.g. 5m, 1h, 1d, or PT5H as ISO 8601)")))
+            }
+            _ => Ok(()),
+        };
+        duration("queryFrequency", &self.query_frequency)?;
+        duration("queryPeriod", &self.query_period)?;
+        if self.suppression_enabled {
+            duration("suppressionDuration", &self.suppression_duration)?;
+        }
+        if let Some(k) = self.event_grouping_settings.as_ref().and_then(|g| g.aggregation_kind.as_deref()) {
+            if !["SingleAlert", "AlertPerResult"].iter().any(|x| x.eq_ignore_ascii_case(k)) {
+                return Err((
+                    "aggregationKind",
+                    format!("eventGroupingSettings.aggregationKind: `{k}` is not one of SingleAlert, AlertPerResult"),
+                ));
+            }
+        }
+        if let Some(g) = self.incident_configuration.as_ref().and_then(|c| c.grouping_configuration.as_ref()) {
+            duration("lookbackDuration", &g.lookback_duration)?;
+            if let Some(m) = g.matching_method.as_deref() {
+                if !["AllEntities", "AnyAlert", "Selected"].iter().any(|x| x.eq_ignore_ascii_case(m)) {
+                    return Err((
+                        "matchingMethod",
+                        format!(
+                            "incidentConfiguration.groupingConfiguration.matchingMethod: `{m}` is not one of AllEntities, AnyAlert, Selected"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Read a rule from a `.kql` or `.yaml` file.
 pub fn load_rule(path: &Path) -> Result<Rule, SourceError> {
     let src = crate::source::read_query(path)?;
@@ -336,6 +388,10 @@ pub fn load_rule(path: &Path) -> Result<Rule, SourceError> {
         rule.query_col = src.col_offset;
         if rule.name.is_empty() {
             rule.name = stem(path);
+        }
+        if let Err((key, message)) = rule.check_scheduling() {
+            let (line, col) = key_position(text, key);
+            return Err(SourceError::InvalidRule { path: path.to_path_buf(), line, col, message });
         }
         return Ok(rule);
     }

@@ -751,3 +751,32 @@ fn a_folder_inside_a_pack_runs_with_the_pack_settings() {
     assert!(out.contains("hunt_suspicious_prompts_externaldata  rows="), "{out}");
     assert!(out.contains("hunt_high_volume (corrected)  rows="), "{out}");
 }
+
+/// Scheduling fields Sentinel interprets are checked when a rule is read, with the field's line.
+#[test]
+fn bad_scheduling_fields_are_errors_at_their_line() {
+    let d = temp_dir("bad-sched");
+    let base = std::fs::read_to_string(root().join("examples/rules/genai-jailbreak-per-user.yaml")).unwrap();
+    let cases = [
+        (
+            "matchingMethod: AllEntities",
+            "matchingMethod: SameUser",
+            "matchingMethod: `SameUser` is not one of AllEntities, AnyAlert, Selected",
+        ),
+        ("lookbackDuration: 1d", "lookbackDuration: a while", "lookbackDuration: `a while` is not a duration"),
+        (
+            "aggregationKind: AlertPerResult",
+            "aggregationKind: PerRow",
+            "aggregationKind: `PerRow` is not one of SingleAlert, AlertPerResult",
+        ),
+        ("queryPeriod: 1d", "queryPeriod: daily", "queryPeriod: `daily` is not a duration"),
+    ];
+    for (from, to, want) in cases {
+        let text = base.replace(from, to);
+        let line = text.lines().position(|l| l.contains(to)).unwrap() + 1;
+        let p = d.join("rule.yaml");
+        std::fs::write(&p, &text).unwrap();
+        let e = rule_pack::rule::load_rule(&p).unwrap_err().to_string();
+        assert!(e.contains(&format!("rule.yaml:{line}:")) && e.contains(want), "{e}");
+    }
+}
