@@ -780,3 +780,54 @@ fn bad_scheduling_fields_are_errors_at_their_line() {
         assert!(e.contains(&format!("rule.yaml:{line}:")) && e.contains(want), "{e}");
     }
 }
+
+/// `kql replay`: totals, a line per day that adds up to them, the chart of alerts and incidents,
+/// and the SecurityAlert/SecurityIncident records of every run.
+#[test]
+fn replay_reports_runs_alerts_and_incidents_per_day() {
+    let d = temp_dir("replay-cli");
+    let (a, i, c) = (d.join("alerts.jsonl"), d.join("incidents.jsonl"), d.join("chart"));
+    let (a, i, c) =
+        (a.to_string_lossy().into_owned(), i.to_string_lossy().into_owned(), c.to_string_lossy().into_owned());
+    let Some((code, out, err)) = kql(&[
+        "replay",
+        "examples/rules",
+        "--data",
+        "examples/data",
+        "--from",
+        "2025-10-19T15:00:00Z",
+        "--to",
+        "2025-10-21T15:00:00Z",
+        "--alerts-out",
+        &a,
+        "--incidents-out",
+        &i,
+        "--chart-out",
+        &c,
+    ]) else {
+        return;
+    };
+    assert_eq!(code, 0, "{err}");
+    let total = out.lines().find(|l| l.starts_with("GenAI content-safety failures by user: ")).expect(&out);
+    let nums: Vec<usize> = total.split([' ', ',']).filter_map(|w| w.parse().ok()).collect();
+    let [runs, fired, alerts, incidents] = nums[..] else { panic!("{total}") };
+    assert_eq!((runs, fired), (48, 24), "{total}");
+    assert!(incidents > 0 && incidents < alerts, "grouping by entities within a day: {total}");
+    let days: Vec<Vec<usize>> = out
+        .lines()
+        .filter(|l| l.starts_with("  2025-10-"))
+        .map(|l| l.split([' ', ',', ':']).filter_map(|w| w.parse().ok()).collect())
+        .collect();
+    assert_eq!(days.len(), 3, "{out}");
+    assert_eq!(days.iter().map(|d| d[0]).sum::<usize>(), runs);
+    assert_eq!(days.iter().map(|d| d[1]).sum::<usize>(), alerts);
+    assert_eq!(days.iter().map(|d| d[2]).sum::<usize>(), incidents);
+    assert_eq!(std::fs::read_to_string(&a).unwrap().lines().count(), alerts);
+    let inc: Vec<Value> =
+        std::fs::read_to_string(&i).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(inc.len(), incidents);
+    assert_eq!(inc.iter().map(|x| x["AlertIds"].as_array().unwrap().len()).sum::<usize>(), alerts);
+    let svg = std::fs::read_to_string(format!("{c}.svg")).unwrap();
+    assert!(svg.contains("incidents: GenAI") && svg.contains("alerts: GenAI"), "both series in the chart");
+    let _ = std::fs::remove_dir_all(&d);
+}
