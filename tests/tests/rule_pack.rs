@@ -287,6 +287,7 @@ fn a_month_long_replay_opens_the_incidents_the_generator_expects() {
     let (alerts, incidents) =
         kql_tests::datagen::expected_incidents(&ds, "rule2_content_safety", &runs, &["end_user_id", "source_ip"], day);
     assert!(alerts > incidents && incidents > 1, "{alerts} alerts, {incidents} incidents: grouping must matter");
+    eprintln!("month-long replay: {} runs, {alerts} alerts, {incidents} incidents", replay.runs.len());
     assert_eq!((replay.alerts(), replay.incidents.len()), (alerts, incidents));
     // the per-day report adds up
     let per_day = replay.per_day();
