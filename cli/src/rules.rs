@@ -4,7 +4,7 @@ use crate::data::{build_session_for, DataArgs};
 use clap::{Args, ValueEnum};
 use kql_exec::binder::time_bounds::{self, TimeBounds};
 use rule_pack::pack::{load_pack, pack_of, runnable, Pack};
-use rule_pack::rule::{load_rule, Rule};
+use rule_pack::rule::Rule;
 use rule_pack::runner::{replay_rule_in, Replay, RuleRun, RunOptions};
 use rule_pack::scheduler::Scheduler;
 use rule_pack::source::collect_rule_files;
@@ -191,7 +191,7 @@ fn load_rules(paths: &[PathBuf]) -> Result<(Vec<Rule>, Vec<Pack>, bool), String>
         if rule_pack::source::is_support_file(&f) {
             continue;
         }
-        match load_rule(&f) {
+        match rule_pack::pack::load_pack_rule(&f) {
             Ok(r) => rules.push(r),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -267,7 +267,14 @@ fn print_run(run: &RuleRun, format: RunFormat, events: Option<usize>) {
                     .map(|e| format!("{}:{}", e.entity_type, e.fields.values().cloned().collect::<Vec<_>>().join("/")))
                     .collect();
                 let incident = a.incident.map(|n| format!(" incident #{n}")).unwrap_or_default();
-                let ents = if ents.is_empty() { String::new() } else { format!(" {}", ents.join(", ")) };
+                // at most 8 entities on the line; the rest counted
+                let more =
+                    if ents.len() > 8 { format!(" and {} more entities", ents.len() - 8) } else { String::new() };
+                let ents = if ents.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}{more}", ents[..ents.len().min(8)].join(", "))
+                };
                 println!("    alert: {} [{}] rows={}{incident}{ents}", a.display_name, a.severity, a.rows);
                 let shown = a.events.len().min(events.unwrap_or(TABLE_EVENTS));
                 if shown > 0 {

@@ -30,9 +30,108 @@ pub struct Pack {
     /// Watchlists: alias (or `alias:SearchKeyColumn`) to CSV file (relative to the pack).
     #[serde(default)]
     pub watchlists: BTreeMap<String, String>,
+    /// Analytic-rule settings of the pack's `.kql` detections, by file stem (`NAME` for
+    /// `NAME.kql` and `NAME.corrected.kql`): what a Sentinel rule file carries around its query,
+    /// kept apart so the published query text stays as published.
+    #[serde(default)]
+    pub detections: BTreeMap<String, DetectionSettings>,
     /// The pack's folder.
     #[serde(skip)]
     pub dir: PathBuf,
+}
+
+/// The settings of a detection (the fields of a Sentinel analytic rule besides its query and
+/// lookback, which stay with the query).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DetectionSettings {
+    /// Display name.
+    pub name: Option<String>,
+    /// Rule id.
+    pub id: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Severity.
+    pub severity: Option<String>,
+    /// How often it runs.
+    pub query_frequency: Option<String>,
+    /// MITRE tactics.
+    pub tactics: Option<Vec<String>>,
+    /// MITRE techniques.
+    pub relevant_techniques: Option<Vec<String>>,
+    /// Entity mappings.
+    pub entity_mappings: Option<Vec<crate::rule::EntityMapping>>,
+    /// Custom details.
+    pub custom_details: Option<BTreeMap<String, String>>,
+    /// Display overrides.
+    pub alert_details_override: Option<crate::rule::AlertDetailsOverride>,
+    /// Event grouping.
+    pub event_grouping_settings: Option<crate::rule::EventGrouping>,
+    /// Incident settings.
+    pub incident_configuration: Option<crate::rule::IncidentConfiguration>,
+    /// Suppression.
+    pub suppression_enabled: Option<bool>,
+    /// Suppression length.
+    pub suppression_duration: Option<String>,
+}
+
+impl DetectionSettings {
+    /// Apply to a rule read from its `.kql` file.
+    pub fn apply(&self, r: &mut crate::rule::Rule) {
+        fn set<T: Clone>(dst: &mut T, v: &Option<T>) {
+            if let Some(v) = v {
+                *dst = v.clone();
+            }
+        }
+        set(&mut r.name, &self.name);
+        set(&mut r.id, &self.id);
+        set(&mut r.description, &self.description);
+        set(&mut r.severity, &self.severity);
+        set(&mut r.tactics, &self.tactics);
+        set(&mut r.relevant_techniques, &self.relevant_techniques);
+        set(&mut r.entity_mappings, &self.entity_mappings);
+        set(&mut r.custom_details, &self.custom_details);
+        set(&mut r.suppression_enabled, &self.suppression_enabled);
+        if self.query_frequency.is_some() {
+            r.query_frequency = self.query_frequency.clone();
+        }
+        if self.alert_details_override.is_some() {
+            r.alert_details_override = self.alert_details_override.clone();
+        }
+        if self.event_grouping_settings.is_some() {
+            r.event_grouping_settings = self.event_grouping_settings.clone();
+        }
+        if self.incident_configuration.is_some() {
+            r.incident_configuration = self.incident_configuration.clone();
+        }
+        if self.suppression_duration.is_some() {
+            r.suppression_duration = self.suppression_duration.clone();
+        }
+    }
+}
+
+/// Read a rule; a `.kql` detection of a pack gets the pack's settings for it
+/// (`detections:` in `pack.yaml`).
+pub fn load_pack_rule(path: &Path) -> Result<crate::rule::Rule, String> {
+    let mut rule = crate::rule::load_rule(path).map_err(|e| e.to_string())?;
+    let is_kql = path.extension().and_then(|e| e.to_str()) == Some("kql");
+    if !is_kql || path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()) != Some("detections") {
+        return Ok(rule);
+    }
+    let Some(pack) = pack_of(path)? else { return Ok(rule) };
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let stem = stem.strip_suffix(".corrected").unwrap_or(stem);
+    if let Some(settings) = pack.detections.get(stem) {
+        let corrected = rule.name.ends_with(" (corrected)");
+        settings.apply(&mut rule);
+        if corrected && settings.name.is_some() {
+            rule.name.push_str(" (corrected)");
+        }
+        if let Err((key, message)) = rule.check_scheduling() {
+            return Err(format!("{}: detections.{stem}.{key}: {message}", pack.dir.join(PACK_FILE).display()));
+        }
+    }
+    Ok(rule)
 }
 
 /// The pack whose folder is `dir` (`None` when `dir` has no `pack.yaml`); an unreadable or

@@ -323,7 +323,7 @@ pub fn run_test_cases(path: &Path, bless: bool) -> Vec<TestOutcome> {
             ));
         }
     };
-    let rule = match load_rule(&dir.join(&spec.rule)) {
+    let rule = match crate::pack::load_pack_rule(&dir.join(&spec.rule)) {
         Ok(r) => r,
         Err(e) => return fail(format!("{}: `rule: {}`: {e}", path.display(), spec.rule)),
     };

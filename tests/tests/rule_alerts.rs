@@ -618,7 +618,10 @@ fn the_readme_first_command_runs_the_pack_cleanly() {
     assert!(!err.contains("error") && !err.contains("warning"), "{err}");
     // 8 pack detections and the example rule, each run once
     assert_eq!(out.lines().filter(|l| l.starts_with("2025-10-21T15:00:00.0000000Z  ")).count(), 9, "{out}");
-    assert!(out.contains("rule3_rate_limit_abuse (corrected)"), "{out}");
+    // the detections carry the pack's settings: names, severities, entities, display names
+    assert!(out.contains("Rate-limit abuse of the OpenAI endpoint (corrected)  rows=25"), "{out}");
+    assert!(out.contains("    alert: 4 prompt-injection attempts from 203.0.113.190 [High] rows=1"), "{out}");
+    assert!(out.contains("Account:user_2a29c87f, IP:10.30.4.1"), "{out}");
     assert!(out.contains("    alert: "), "{out}");
     assert!(out.contains("events (--events N shows more)") || out.contains(" row"), "{out}");
     let n_alerts = out.lines().filter(|l| l.starts_with("    alert: ")).count();
@@ -830,4 +833,32 @@ fn replay_reports_runs_alerts_and_incidents_per_day() {
     let svg = std::fs::read_to_string(format!("{c}.svg")).unwrap();
     assert!(svg.contains("incidents: GenAI") && svg.contains("alerts: GenAI"), "both series in the chart");
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A pack's `.kql` detections get the analytic-rule settings of `pack.yaml` (their text stays
+/// as published); the same settings apply to the corrected version, named as such.
+#[test]
+fn pack_detections_carry_the_pack_settings() {
+    let dir = root().join("rule-pack/packs/genai-security/detections");
+    let r = rule_pack::pack::load_pack_rule(&dir.join("rule2_content_safety.kql")).unwrap();
+    assert_eq!(r.name, "Repeated content-safety failures");
+    assert_eq!(r.entity_mappings.len(), 3);
+    assert!(r.alert_per_result());
+    assert_eq!(r.grouping().and_then(|g| g.matching_method.clone()).as_deref(), Some("Selected"));
+    // the query is the file's, unchanged
+    assert_eq!(r.query, std::fs::read_to_string(dir.join("rule2_content_safety.kql")).unwrap());
+    let c = rule_pack::pack::load_pack_rule(&dir.join("rule3_rate_limit_abuse.corrected.kql")).unwrap();
+    assert_eq!(c.name, "Rate-limit abuse of the OpenAI endpoint (corrected)");
+    // outside a pack's detections, a rule is read as it is
+    let h =
+        rule_pack::pack::load_pack_rule(&root().join("rule-pack/packs/genai-security/hunting/hunt_rare_failures.kql"))
+            .unwrap();
+    assert_eq!(h.name, "hunt_rare_failures");
+    // a misspelt setting is an error naming the pack file
+    let d = temp_dir("pack-settings");
+    std::fs::create_dir_all(d.join("detections")).unwrap();
+    std::fs::write(d.join("detections/r.kql"), "print 1").unwrap();
+    std::fs::write(d.join("pack.yaml"), "detections:\n  r:\n    severity: High\n    sevrity: Low\n").unwrap();
+    let e = rule_pack::pack::load_pack_rule(&d.join("detections/r.kql")).unwrap_err();
+    assert!(e.contains("pack.yaml:4:5: invalid pack file") && e.contains("unknown field `sevrity`"), "{e}");
 }
