@@ -405,6 +405,23 @@ impl QueryResult {
     pub fn num_rows(&self) -> usize {
         self.batches.iter().map(|b| b.num_rows()).sum()
     }
+
+    /// The same result with only the given rows (0-based, in that order); indices past the end
+    /// are left out.
+    pub fn take_rows(&self, rows: &[usize]) -> QueryResult {
+        use datafusion::arrow::array::UInt32Array;
+        use datafusion::arrow::compute;
+        let mut out = QueryResult { cols: self.cols.clone(), batches: Vec::new(), render: None, warnings: Vec::new() };
+        let n = self.num_rows();
+        let keep: Vec<u32> = rows.iter().filter(|&&i| i < n).map(|&i| i as u32).collect();
+        let Some(first) = self.batches.first() else { return out };
+        let taken = compute::concat_batches(&first.schema(), &self.batches)
+            .and_then(|all| compute::take_record_batch(&all, &UInt32Array::from(keep)));
+        if let Ok(b) = taken {
+            out.batches.push(b);
+        }
+        out
+    }
 }
 
 /// What a semantic check found.

@@ -3,11 +3,17 @@
 //! - [`source`]: reading query text from `.kql` files and Sentinel rule YAML;
 //! - [`rule`]: the rule model (`.kql` with a comment header, Sentinel analytic-rule YAML);
 //! - [`runner`]: running a rule as the scheduler would (window, trigger, alerts);
+//! - [`scheduler`]: suppression, incidents and alert grouping across runs;
+//! - [`records`]: alerts and incidents as `SecurityAlert` / `SecurityIncident` rows;
 //! - [`testing`]: golden tests beside rules (`*.test.yaml`);
+//! - [`pack`]: packs laid out as Sentinel content, with their settings (`pack.yaml`);
 //! - [`parsers`]: Sentinel parser/function YAML as KQL function definitions.
 
+pub mod pack;
 pub mod parsers;
+pub mod records;
 pub mod rule;
 pub mod runner;
+pub mod scheduler;
 pub mod source;
 pub mod testing;

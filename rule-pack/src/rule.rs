@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+const MINUTE: i64 = 600_000_000;
+
 /// How the trigger compares the result count with the threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -90,6 +92,89 @@ pub struct EventGrouping {
     pub aggregation_kind: Option<String>,
 }
 
+/// `incidentConfiguration.groupingConfiguration`: how alerts of a rule are grouped into
+/// incidents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupingConfiguration {
+    /// Group alerts into incidents at all (when false, every alert opens its own incident).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub enabled: bool,
+    /// Reopen a closed incident when a matching alert arrives (incidents are never closed in a
+    /// local run, so this changes nothing here).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub reopen_closed_incident: bool,
+    /// How far back an incident takes new alerts (default 5h).
+    #[serde(default)]
+    pub lookback_duration: Option<String>,
+    /// `AllEntities` (default), `AnyAlert` or `Selected`.
+    #[serde(default)]
+    pub matching_method: Option<String>,
+    /// With `Selected`: the entity types that must match.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub group_by_entities: Vec<String>,
+    /// With `Selected`: `DisplayName` and/or `Severity`.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub group_by_alert_details: Vec<String>,
+    /// With `Selected`: custom-detail keys whose values must match.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub group_by_custom_details: Vec<String>,
+}
+
+/// `incidentConfiguration`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IncidentConfiguration {
+    /// Whether alerts open incidents at all (default true).
+    #[serde(default = "yes")]
+    pub create_incident: bool,
+    /// Alert grouping.
+    #[serde(default)]
+    pub grouping_configuration: Option<GroupingConfiguration>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A duration as rule files write it: a KQL timespan (`5h`, `1d`, `00:30:00`) or ISO 8601
+/// (`PT5H`, `P1D`, `PT30M`, as the Sentinel API and ARM templates write it), in ticks.
+pub fn parse_duration(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let upper = t.to_ascii_uppercase();
+    if let Some(rest) = upper.strip_prefix('P') {
+        const TICKS: [(char, i64); 5] = [
+            ('W', 7 * 864_000_000_000),
+            ('D', 864_000_000_000),
+            ('H', 36_000_000_000),
+            ('M', 600_000_000),
+            ('S', 10_000_000),
+        ];
+        let mut total = 0i64;
+        let mut in_time = false;
+        let mut num = String::new();
+        let mut any = false;
+        for c in rest.chars() {
+            match c {
+                'T' if num.is_empty() => in_time = true,
+                '0'..='9' | '.' => num.push(c),
+                _ => {
+                    let n: f64 = num.parse().ok()?;
+                    num.clear();
+                    any = true;
+                    let unit = match (c, in_time) {
+                        ('M', false) => return None, // months have no fixed length
+                        (c, _) => TICKS.iter().find(|(u, _)| *u == c)?.1,
+                    };
+                    total = total.checked_add((n * unit as f64) as i64)?;
+                }
+            }
+        }
+        return (num.is_empty() && any).then_some(total);
+    }
+    kql_exec::value::datetime::parse_timespan(t)
+}
+
 /// A detection rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -142,6 +227,15 @@ pub struct Rule {
     /// Alert grouping.
     #[serde(default)]
     pub event_grouping_settings: Option<EventGrouping>,
+    /// Stop running the rule for `suppressionDuration` after it raised an alert.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub suppression_enabled: bool,
+    /// How long suppression lasts (e.g. `5h`).
+    #[serde(default)]
+    pub suppression_duration: Option<String>,
+    /// Incident creation and alert grouping.
+    #[serde(default)]
+    pub incident_configuration: Option<IncidentConfiguration>,
     /// Rule version.
     #[serde(default)]
     pub version: Option<String>,
@@ -157,14 +251,45 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The query period as ticks (default: 1 day, like Sentinel's default lookback... 5h for NRT).
+    /// The query period as ticks (`queryPeriod`; an NRT rule looks back one minute, the time
+    /// since its previous run).
     pub fn period_ticks(&self) -> Option<i64> {
-        self.query_period.as_deref().and_then(kql_exec::value::datetime::parse_timespan)
+        match self.query_period.as_deref().and_then(parse_duration) {
+            Some(p) => Some(p),
+            None if self.is_nrt() => Some(MINUTE),
+            None => None,
+        }
     }
 
-    /// The query frequency as ticks.
+    /// The query frequency as ticks (an NRT rule runs every minute).
     pub fn frequency_ticks(&self) -> Option<i64> {
-        self.query_frequency.as_deref().and_then(kql_exec::value::datetime::parse_timespan)
+        if self.is_nrt() {
+            return Some(MINUTE);
+        }
+        self.query_frequency.as_deref().and_then(parse_duration)
+    }
+
+    /// A near-real-time rule (`kind: NRT`)?
+    pub fn is_nrt(&self) -> bool {
+        self.kind.eq_ignore_ascii_case("NRT")
+    }
+
+    /// How long the rule is suppressed after an alert, when suppression is on.
+    pub fn suppression_ticks(&self) -> Option<i64> {
+        if !self.suppression_enabled {
+            return None;
+        }
+        Some(self.suppression_duration.as_deref().and_then(parse_duration).unwrap_or(5 * 36_000_000_000))
+    }
+
+    /// Whether alerts open incidents (Sentinel's default: yes).
+    pub fn creates_incidents(&self) -> bool {
+        self.incident_configuration.as_ref().is_none_or(|c| c.create_incident)
+    }
+
+    /// The alert grouping, when enabled.
+    pub fn grouping(&self) -> Option<&GroupingConfiguration> {
+        self.incident_configuration.as_ref()?.grouping_configuration.as_ref().filter(|g| g.enabled)
     }
 
     /// One alert per result row?
@@ -173,6 +298,58 @@ impl Rule {
             .as_ref()
             .and_then(|g| g.aggregation_kind.as_deref())
             .is_some_and(|k| k.eq_ignore_ascii_case("AlertPerResult"))
+    }
+}
+
+/// The 1-based line and column of the first `key:` in a YAML text (1:1 when absent).
+fn key_position(text: &str, key: &str) -> (usize, usize) {
+    let pat = format!("{key}:");
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if t.starts_with(&pat) || t.strip_prefix("- ").is_some_and(|r| r.starts_with(&pat)) {
+            return (n + 1, line.len() - t.len() + 1);
+        }
+    }
+    (1, 1)
+}
+
+impl Rule {
+    /// The scheduling fields Sentinel interprets, checked: durations that read as durations,
+    /// known event-grouping kinds and matching methods. `Err((field, message))`.
+    pub fn check_scheduling(&self) -> Result<(), (&'static str, String)> {
+        let duration = |field: &'static str, v: &Option<String>| match v {
+            Some(d) if parse_duration(d).is_none() => {
+                Err((field, format!("{field}: `{d}` is not a duration (write e.g. 5m, 1h, 1d, or PT5H as ISO 8601)")))
+            }
+            _ => Ok(()),
+        };
+        duration("queryFrequency", &self.query_frequency)?;
+        duration("queryPeriod", &self.query_period)?;
+        if self.suppression_enabled {
+            duration("suppressionDuration", &self.suppression_duration)?;
+        }
+        if let Some(k) = self.event_grouping_settings.as_ref().and_then(|g| g.aggregation_kind.as_deref()) {
+            if !["SingleAlert", "AlertPerResult"].iter().any(|x| x.eq_ignore_ascii_case(k)) {
+                return Err((
+                    "aggregationKind",
+                    format!("eventGroupingSettings.aggregationKind: `{k}` is not one of SingleAlert, AlertPerResult"),
+                ));
+            }
+        }
+        if let Some(g) = self.incident_configuration.as_ref().and_then(|c| c.grouping_configuration.as_ref()) {
+            duration("lookbackDuration", &g.lookback_duration)?;
+            if let Some(m) = g.matching_method.as_deref() {
+                if !["AllEntities", "AnyAlert", "Selected"].iter().any(|x| x.eq_ignore_ascii_case(m)) {
+                    return Err((
+                        "matchingMethod",
+                        format!(
+                            "incidentConfiguration.groupingConfiguration.matchingMethod: `{m}` is not one of AllEntities, AnyAlert, Selected"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -212,6 +389,10 @@ pub fn load_rule(path: &Path) -> Result<Rule, SourceError> {
         if rule.name.is_empty() {
             rule.name = stem(path);
         }
+        if let Err((key, message)) = rule.check_scheduling() {
+            let (line, col) = key_position(text, key);
+            return Err(SourceError::InvalidRule { path: path.to_path_buf(), line, col, message });
+        }
         return Ok(rule);
     }
     Ok(rule_from_kql(path, &src.query))
@@ -225,12 +406,18 @@ fn strip_location(m: &str) -> &str {
     }
 }
 
+/// A rule's default name: its file's stem (`x.corrected.kql` is `x (corrected)`).
 fn stem(p: &Path) -> String {
-    p.file_stem().and_then(|s| s.to_str()).unwrap_or("rule").to_string()
+    let s = p.file_stem().and_then(|s| s.to_str()).unwrap_or("rule");
+    match s.strip_suffix(".corrected") {
+        Some(base) => format!("{base} (corrected)"),
+        None => s.to_string(),
+    }
 }
 
 /// A `.kql` rule: metadata from a leading comment header of `// key: value` lines
-/// (name, severity, frequency, period, trigger, threshold, tactics, id).
+/// (name, id, description, severity, kind, frequency, period, trigger, threshold, tactics,
+/// techniques, grouping, suppression).
 pub fn rule_from_kql(path: &Path, text: &str) -> Rule {
     let mut rule = Rule {
         id: String::new(),
@@ -249,6 +436,9 @@ pub fn rule_from_kql(path: &Path, text: &str) -> Rule {
         custom_details: BTreeMap::new(),
         alert_details_override: None,
         event_grouping_settings: None,
+        suppression_enabled: false,
+        suppression_duration: None,
+        incident_configuration: None,
         version: None,
         path: path.to_path_buf(),
         query_line: 0,
@@ -276,6 +466,15 @@ pub fn rule_from_kql(path: &Path, text: &str) -> Rule {
                 }
             }
             "tactics" => rule.tactics = v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            "techniques" | "relevanttechniques" => {
+                rule.relevant_techniques =
+                    v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+            }
+            "kind" => rule.kind = v,
+            "suppression" | "suppressionduration" => {
+                rule.suppression_enabled = true;
+                rule.suppression_duration = Some(v);
+            }
             "grouping" => {
                 rule.event_grouping_settings = Some(EventGrouping { aggregation_kind: Some(v) });
             }

@@ -25,6 +25,11 @@ pub struct Entity {
 pub struct Alert {
     /// The rule name.
     pub rule: String,
+    /// The rule id (`id:` of the rule file; empty when it has none).
+    pub rule_id: String,
+    /// The alert's id (`SystemAlertId`): a GUID derived from the rule, the run time and the
+    /// alert's place in the run, so the same run gives the same ids.
+    pub alert_id: String,
     /// Display name (after `{{Column}}` substitution).
     pub display_name: String,
     /// Description (after substitution).
@@ -33,14 +38,42 @@ pub struct Alert {
     pub severity: String,
     /// Tactics.
     pub tactics: Vec<String>,
+    /// Techniques.
+    pub techniques: Vec<String>,
     /// When the rule ran (ISO 8601).
     pub time: String,
+    /// Start of the alert's activity: the earliest `TimeGenerated` of its events, else the
+    /// start of the query window (ISO 8601).
+    pub start_time: String,
+    /// End of the alert's activity: the latest `TimeGenerated` of its events, else the run time.
+    pub end_time: String,
     /// Entities, de-duplicated.
     pub entities: Vec<Entity>,
     /// Custom details: key to the distinct values of its column.
     pub custom_details: BTreeMap<String, Vec<String>>,
     /// How many result rows this alert covers.
     pub rows: usize,
+    /// The result rows of this alert (all, or the first N of `rows` with `--events N`), as
+    /// objects of column name to value, in the result's column order.
+    pub events: Vec<serde_json::Map<String, Value>>,
+    /// True when `events` holds fewer rows than `rows`.
+    pub events_truncated: bool,
+    /// The incident the alert was put in (its `IncidentNumber`), if it opened or joined one.
+    pub incident: Option<u64>,
+    /// Indices of the alert's rows in the run's result.
+    #[serde(skip)]
+    pub row_indices: Vec<usize>,
+}
+
+/// Options of a run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Keep at most this many events per alert (all when `None`).
+    pub max_events: Option<usize>,
+    /// Ingestion delay in ticks: a row reaches the workspace this long after its
+    /// `TimeGenerated`, so a run at `now` sees only rows up to `now - delay` (the rule's window
+    /// still ends at `now`). Zero: rows are visible at once.
+    pub ingestion_delay: i64,
 }
 
 /// The outcome of one scheduled run of a rule.
@@ -58,6 +91,8 @@ pub struct RuleRun {
     pub alerts: Vec<Alert>,
     /// The query result.
     pub result: QueryResult,
+    /// Numbers of the incidents this run's alerts opened (set by [`crate::scheduler::Scheduler`]).
+    pub new_incidents: Vec<u64>,
 }
 
 fn cell_text(v: &Value) -> String {
@@ -94,17 +129,25 @@ pub fn substitute(template: &str, names: &[String], row: &[Value]) -> String {
     out
 }
 
+/// The most alerts one run of a rule raises with `AlertPerResult`: past it, the last alert
+/// carries all the remaining rows (Sentinel's limit).
+pub const MAX_ALERTS_PER_RUN: usize = 150;
+
 /// Run `rule` at `now` over the session's data (the session's catalog is narrowed to the
-/// rule's lookback window for the run).
+/// rule's lookback window for the run), keeping every event of every alert.
 pub fn run_rule(session: &mut Session, rule: &Rule, now: i64) -> Result<RuleRun, KqlError> {
+    run_rule_with(session, rule, now, &RunOptions::default())
+}
+
+/// [`run_rule`] with options.
+pub fn run_rule_with(session: &mut Session, rule: &Rule, now: i64, opts: &RunOptions) -> Result<RuleRun, KqlError> {
     // A rule that declares its lookback sees only that window; a bare query sees everything
     // up to `now` (its own `ago()` filters decide the rest).
     let full = session.catalog.clone();
-    session.catalog = match rule.period_ticks() {
-        Some(period) => full.time_window(now - period, now)?,
-        // nothing after `now` exists yet (matters for replay)
-        None => full.time_window(i64::MIN, now)?,
-    };
+    let window_start = rule.period_ticks().map(|p| now - p);
+    // nothing after `now` exists yet (matters for replay), nor what is still being ingested
+    let visible = now - opts.ingestion_delay.max(0);
+    session.catalog = full.time_window(window_start.unwrap_or(i64::MIN), visible)?;
     let saved_now = session.options.now;
     session.options.now = Some(now);
     let result = session.query(&rule.query);
@@ -114,22 +157,63 @@ pub fn run_rule(session: &mut Session, rule: &Rule, now: i64) -> Result<RuleRun,
     let rows = result.num_rows();
     let fired = rule.trigger_operator.fires(rows as u64, rule.trigger_threshold);
     let names: Vec<String> = result.cols.iter().map(|c| c.name.clone()).collect();
+    let time_col =
+        result.cols.iter().position(|c| c.name == "TimeGenerated" && c.ty == kql_exec::schema::KqlType::DateTime);
     let all_rows = rows_json(&result);
     let mut alerts = Vec::new();
     if fired {
-        let groups: Vec<Vec<&Vec<Value>>> = if rule.alert_per_result() {
-            all_rows.iter().map(|r| vec![r]).collect()
+        let groups: Vec<Vec<usize>> = if rule.alert_per_result() {
+            let mut g: Vec<Vec<usize>> = (0..all_rows.len()).map(|i| vec![i]).collect();
+            if g.len() > MAX_ALERTS_PER_RUN {
+                let rest: Vec<usize> = g.drain(MAX_ALERTS_PER_RUN - 1..).flatten().collect();
+                g.push(rest);
+            }
+            g
         } else {
-            vec![all_rows.iter().collect()]
+            vec![(0..all_rows.len()).collect()]
         };
-        for g in groups {
-            alerts.push(make_alert(rule, &names, &g, now));
+        let ctx = AlertContext { rule, names: &names, time_col, now, window_start, opts };
+        for (k, g) in groups.into_iter().enumerate() {
+            alerts.push(make_alert(&ctx, &all_rows, g, k));
         }
     }
-    Ok(RuleRun { rule: rule.name.clone(), now, rows, fired, alerts, result })
+    Ok(RuleRun { rule: rule.name.clone(), now, rows, fired, alerts, result, new_incidents: Vec::new() })
 }
 
-fn make_alert(rule: &Rule, names: &[String], rows: &[&Vec<Value>], now: i64) -> Alert {
+struct AlertContext<'a> {
+    rule: &'a Rule,
+    names: &'a [String],
+    time_col: Option<usize>,
+    now: i64,
+    window_start: Option<i64>,
+    opts: &'a RunOptions,
+}
+
+/// A GUID-shaped id from text (two FNV-1a hashes): stable across runs and platforms.
+pub fn stable_guid(text: &str) -> String {
+    let fnv = |seed: u64| {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+        for b in text.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h
+    };
+    let (a, b) = (fnv(0), fnv(0x9e37_79b9_7f4a_7c15));
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        (a & 0x0fff) | 0x4000,
+        ((b >> 48) & 0x3fff) | 0x8000,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+fn make_alert(ctx: &AlertContext, all_rows: &[Vec<Value>], indices: Vec<usize>, index: usize) -> Alert {
+    let rule = ctx.rule;
+    let names = ctx.names;
+    let rows: Vec<&Vec<Value>> = indices.iter().map(|&i| &all_rows[i]).collect();
     let first: Vec<Value> = rows.first().map(|r| (*r).clone()).unwrap_or_default();
     let ov = rule.alert_details_override.clone().unwrap_or_default();
     let display_name = match &ov.alert_display_name_format {
@@ -148,8 +232,16 @@ fn make_alert(rule: &Rule, names: &[String], rows: &[&Vec<Value>], now: i64) -> 
         .map(|k| cell_text(&first[k]))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| rule.severity.clone());
+    let tactics = ov
+        .alert_tactics_column_name
+        .as_deref()
+        .and_then(col)
+        .map(|k| cell_text(&first[k]))
+        .filter(|s| !s.is_empty())
+        .map(|s| s.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect())
+        .unwrap_or_else(|| rule.tactics.clone());
     let mut entities: Vec<Entity> = Vec::new();
-    for r in rows {
+    for r in &rows {
         for m in &rule.entity_mappings {
             let mut fields = BTreeMap::new();
             for f in &m.field_mappings {
@@ -172,7 +264,7 @@ fn make_alert(rule: &Rule, names: &[String], rows: &[&Vec<Value>], now: i64) -> 
     for (key, column) in &rule.custom_details {
         if let Some(k) = col(column) {
             let mut vals: Vec<String> = Vec::new();
-            for r in rows {
+            for r in &rows {
                 let v = cell_text(&r[k]);
                 if !vals.contains(&v) {
                     vals.push(v);
@@ -181,26 +273,53 @@ fn make_alert(rule: &Rule, names: &[String], rows: &[&Vec<Value>], now: i64) -> 
             custom_details.insert(key.clone(), vals);
         }
     }
+    let times: Vec<i64> = match ctx.time_col {
+        Some(k) => {
+            rows.iter().filter_map(|r| r[k].as_str().and_then(kql_exec::value::datetime::parse_datetime)).collect()
+        }
+        None => Vec::new(),
+    };
+    let iso = kql_exec::value::datetime::format_datetime_iso;
+    let start = times.iter().min().copied().or(ctx.window_start).unwrap_or(ctx.now);
+    let end = times.iter().max().copied().unwrap_or(ctx.now);
+    let keep = ctx.opts.max_events.unwrap_or(usize::MAX).min(rows.len());
+    let events = rows[..keep]
+        .iter()
+        .map(|r| names.iter().cloned().zip(r.iter().cloned()).collect::<serde_json::Map<_, _>>())
+        .collect();
+    let key = if rule.id.is_empty() { rule.path.display().to_string() } else { rule.id.clone() };
     Alert {
         rule: rule.name.clone(),
+        rule_id: rule.id.clone(),
+        alert_id: stable_guid(&format!("{key}|{}|{index}", ctx.now)),
         display_name,
         description,
         severity,
-        tactics: rule.tactics.clone(),
-        time: kql_exec::value::datetime::format_datetime_iso(now),
+        tactics,
+        techniques: rule.relevant_techniques.clone(),
+        time: iso(ctx.now),
+        start_time: iso(start),
+        end_time: iso(end),
         entities,
         custom_details,
         rows: rows.len(),
+        events,
+        events_truncated: keep < rows.len(),
+        incident: None,
+        row_indices: indices,
     }
 }
 
-/// One rule replayed over a window: what each scheduled run returned.
+/// One rule replayed over a window: what each scheduled run returned, and the incidents its
+/// alerts opened.
 #[derive(Debug, Clone, Default)]
 pub struct Replay {
     /// The rule name.
     pub rule: String,
-    /// Every scheduled run, in time order.
+    /// Every scheduled run, in time order (suppressed runs included, marked).
     pub runs: Vec<ReplayRun>,
+    /// The incidents the rule's alerts opened, in the state they reached by the end.
+    pub incidents: Vec<crate::scheduler::Incident>,
 }
 
 /// What one scheduled run of a replay produced.
@@ -214,6 +333,10 @@ pub struct ReplayRun {
     pub fired: bool,
     /// Alerts raised.
     pub alerts: usize,
+    /// Incidents this run's alerts opened (alerts that joined an open incident open none).
+    pub incidents: usize,
+    /// The run was skipped: the rule was suppressed after an earlier alert.
+    pub suppressed: bool,
 }
 
 impl Replay {
@@ -226,29 +349,92 @@ impl Replay {
     pub fn alerts(&self) -> usize {
         self.runs.iter().map(|r| r.alerts).sum()
     }
+
+    /// Runs skipped by suppression.
+    pub fn suppressed(&self) -> usize {
+        self.runs.iter().filter(|r| r.suppressed).count()
+    }
+
+    /// Per UTC day: (day as `YYYY-MM-DD`, runs executed, alerts, incidents opened).
+    pub fn per_day(&self) -> Vec<(String, usize, usize, usize)> {
+        let mut out: Vec<(String, usize, usize, usize)> = Vec::new();
+        for r in &self.runs {
+            let day = kql_exec::value::datetime::format_datetime_iso(r.now)[..10].to_string();
+            if out.last().is_none_or(|l| l.0 != day) {
+                out.push((day, 0, 0, 0));
+            }
+            if let Some(l) = out.last_mut() {
+                l.1 += usize::from(!r.suppressed);
+                l.2 += r.alerts;
+                l.3 += r.incidents;
+            }
+        }
+        out
+    }
 }
 
 /// Run `rule` at every scheduled instant in `[from, to]` (see [`schedule`]), as the scheduler
-/// would have; `on_run` sees each run as it completes (to print alerts as they come). Stops at
+/// would have: suppression skips runs after an alert, alerts open or join incidents;
+/// `on_run` sees each executed run as it completes (to print alerts as they come). Stops at
 /// the first run that fails.
 pub fn replay_rule(
     session: &mut Session,
     rule: &Rule,
     from: i64,
     to: i64,
+    on_run: impl FnMut(&RuleRun),
+) -> Result<Replay, KqlError> {
+    replay_rule_with(session, rule, from, to, &RunOptions { max_events: Some(0), ..Default::default() }, on_run)
+}
+
+/// [`replay_rule`] with run options (how many events alerts keep).
+pub fn replay_rule_with(
+    session: &mut Session,
+    rule: &Rule,
+    from: i64,
+    to: i64,
+    opts: &RunOptions,
+    on_run: impl FnMut(&RuleRun),
+) -> Result<Replay, KqlError> {
+    let mut sched = crate::scheduler::Scheduler::new(*opts);
+    replay_rule_in(&mut sched, session, rule, from, to, on_run)
+}
+
+/// [`replay_rule`] with a scheduler shared by several rules (incident numbers run across them).
+pub fn replay_rule_in(
+    sched: &mut crate::scheduler::Scheduler,
+    session: &mut Session,
+    rule: &Rule,
+    from: i64,
+    to: i64,
     mut on_run: impl FnMut(&RuleRun),
 ) -> Result<Replay, KqlError> {
-    let mut out = Replay { rule: rule.name.clone(), runs: Vec::new() };
+    let mut out = Replay { rule: rule.name.clone(), ..Default::default() };
     for t in schedule(rule, from, to) {
-        let r = run_rule(session, rule, t)?;
-        on_run(&r);
-        out.runs.push(ReplayRun { now: t, rows: r.rows, fired: r.fired, alerts: r.alerts.len() });
+        match sched.run(session, rule, t)? {
+            Some(r) => {
+                on_run(&r);
+                let incidents = r.new_incidents.len();
+                out.runs.push(ReplayRun {
+                    now: t,
+                    rows: r.rows,
+                    fired: r.fired,
+                    alerts: r.alerts.len(),
+                    incidents,
+                    suppressed: false,
+                });
+            }
+            None => {
+                out.runs.push(ReplayRun { now: t, rows: 0, fired: false, alerts: 0, incidents: 0, suppressed: true })
+            }
+        }
     }
+    out.incidents = sched.incidents_of(rule).cloned().collect();
     Ok(out)
 }
 
 /// The instants at which the scheduler runs a rule in `[from, to]`: every `queryFrequency`
-/// (default: 1 hour) starting at `from + frequency`.
+/// (default: 1 hour; an NRT rule every minute) starting at `from + frequency`.
 pub fn schedule(rule: &Rule, from: i64, to: i64) -> Vec<i64> {
     let step = rule.frequency_ticks().filter(|s| *s > 0).unwrap_or(36_000_000_000);
     let mut out = Vec::new();

@@ -73,6 +73,13 @@ pub fn is_rule_file(path: &Path) -> bool {
     matches!(path.extension().and_then(|e| e.to_str()), Some("kql" | "yaml" | "yml" | "csl"))
 }
 
+/// Files in rule folders that are not rules: tests (`*.test.yaml`) and pack files
+/// (`pack.yaml`).
+pub fn is_support_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.ends_with(".test.yaml") || name == crate::pack::PACK_FILE
+}
+
 /// Expand files and directories (recursively, sorted) into rule files.
 pub fn collect_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
     let mut out = Vec::new();
@@ -93,7 +100,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let p = e.path();
         if p.is_dir() {
             walk(&p, out)?;
-        } else if is_rule_file(&p) {
+        } else if is_rule_file(&p) && !is_support_file(&p) {
             out.push(p);
         }
     }

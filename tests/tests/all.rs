@@ -14,6 +14,7 @@ mod lazy_tables;
 mod parser_corpus;
 mod real_samples;
 mod repl;
+mod rule_alerts;
 mod rule_pack;
 mod seed_queries;
 mod seed_runs;

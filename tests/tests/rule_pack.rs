@@ -7,6 +7,23 @@ fn pack_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rule-pack/packs")
 }
 
+/// The runnable version of a pack query: `NAME.corrected.kql` when the published one is
+/// rejected, else `NAME.kql`, in whichever of the pack's folders holds it.
+fn pack_query(stem: &str) -> PathBuf {
+    let pack = pack_dir().join("genai-security");
+    for dir in ["detections", "hunting", "workbooks"] {
+        let corrected = pack.join(dir).join(format!("{stem}.corrected.kql"));
+        if corrected.exists() {
+            return corrected;
+        }
+        let published = pack.join(dir).join(format!("{stem}.kql"));
+        if published.exists() {
+            return published;
+        }
+    }
+    panic!("{stem}: not in the pack")
+}
+
 #[test]
 fn bundled_pack_tests_pass() {
     let tests = rule_pack::testing::find_tests(&[pack_dir()]);
@@ -59,16 +76,13 @@ fn fixture_session() -> kql_exec::session::Session {
 fn run_finds_exactly_the_planted_incidents() {
     let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z").unwrap();
     let ds = kql_tests::datagen::generate(&kql_tests::datagen::Config { now, seed: 42, rows: 300 });
-    let pack = pack_dir().join("genai-security");
     let mut session = fixture_session();
     let mut checked = 0;
     let mut problems = Vec::new();
     for exp in kql_tests::datagen::expected_all(&ds) {
         let v = exp.to_json();
         let stem = v["query"].as_str().unwrap().to_string();
-        let corrected = pack.join("corrected").join(format!("{stem}.kql"));
-        let path = if corrected.exists() { corrected } else { pack.join("rules").join(format!("{stem}.kql")) };
-        let rule = rule_pack::rule::load_rule(&path).unwrap();
+        let rule = rule_pack::rule::load_rule(&pack_query(&stem)).unwrap();
         let run = match rule_pack::runner::run_rule(&mut session, &rule, now) {
             Ok(r) => r,
             Err(e) => {
@@ -94,7 +108,6 @@ fn run_finds_exactly_the_planted_incidents() {
 fn replay_finds_the_planted_incidents_run_by_run() {
     let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z").unwrap();
     let ds = kql_tests::datagen::generate(&kql_tests::datagen::Config { now, seed: 42, rows: 300 });
-    let pack = pack_dir().join("genai-security");
     let mut session = fixture_session();
     let hour = 36_000_000_000i64;
     let stems = [
@@ -104,15 +117,7 @@ fn replay_finds_the_planted_incidents_run_by_run() {
         "rule5_coordinated_attack",
         "hunt_high_volume",
     ];
-    let path = |stem: &str| {
-        let corrected = pack.join("corrected").join(format!("{stem}.kql"));
-        if corrected.exists() {
-            corrected
-        } else {
-            pack.join("rules").join(format!("{stem}.kql"))
-        }
-    };
-    let rules: Vec<_> = stems.iter().map(|s| rule_pack::rule::load_rule(&path(s)).unwrap()).collect();
+    let rules: Vec<_> = stems.iter().map(|s| rule_pack::rule::load_rule(&pack_query(s)).unwrap()).collect();
     let replays: Vec<_> = rules
         .iter()
         .map(|r| rule_pack::runner::replay_rule(&mut session, r, now - 48 * hour, now, |_| {}).unwrap())
@@ -155,7 +160,7 @@ fn geo_threat_map_reports_the_recorded_country_and_city() {
     let pack = pack_dir().join("genai-security");
     let mut session = fixture_session();
     session.catalog.set_geoip(pack.join("geoip/sample-city.mmdb"));
-    let rule = rule_pack::rule::load_rule(&pack.join("corrected/wb_geo_threat_map.kql")).unwrap();
+    let rule = rule_pack::rule::load_rule(&pack_query("wb_geo_threat_map")).unwrap();
     let run = rule_pack::runner::run_rule(&mut session, &rule, now).unwrap();
     let names: Vec<&str> = run.result.cols.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["source_ip", "GeoInfo_country", "GeoInfo_city"]);
@@ -243,4 +248,50 @@ fn a_published_sentinel_rule_runs_unchanged() {
     let later = run.now + 2 * 864_000_000_000;
     let quiet = rule_pack::runner::run_rule(&mut session, &rule, later).unwrap();
     assert!(!quiet.fired, "{} rows two days later", quiet.rows);
+}
+
+/// A month of hourly runs (720) of the content-safety detection with one alert per result and
+/// alerts grouped into incidents by user and IP over a day: the replay's alert and incident
+/// counts equal the generator's, which it computes from its own expected results, not by
+/// running the query.
+#[test]
+fn a_month_long_replay_opens_the_incidents_the_generator_expects() {
+    use rule_pack::rule::{EntityMapping, EventGrouping, FieldMapping, GroupingConfiguration, IncidentConfiguration};
+    let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z").unwrap();
+    let ds = kql_tests::datagen::generate(&kql_tests::datagen::Config { now, seed: 42, rows: 300 });
+    let mut session = fixture_session();
+    let mut rule = rule_pack::rule::load_rule(&pack_query("rule2_content_safety")).unwrap();
+    let map = |ty: &str, id: &str, col: &str| EntityMapping {
+        entity_type: ty.into(),
+        field_mappings: vec![FieldMapping { identifier: id.into(), column_name: col.into() }],
+    };
+    rule.entity_mappings = vec![map("Account", "Name", "end_user_id"), map("IP", "Address", "source_ip")];
+    rule.event_grouping_settings = Some(EventGrouping { aggregation_kind: Some("AlertPerResult".into()) });
+    rule.query_frequency = Some("1h".into());
+    rule.incident_configuration = Some(IncidentConfiguration {
+        create_incident: true,
+        grouping_configuration: Some(GroupingConfiguration {
+            enabled: true,
+            reopen_closed_incident: false,
+            lookback_duration: Some("1d".into()),
+            matching_method: Some("AllEntities".into()),
+            group_by_entities: vec![],
+            group_by_alert_details: vec![],
+            group_by_custom_details: vec![],
+        }),
+    });
+    let day = 864_000_000_000i64;
+    let replay = rule_pack::runner::replay_rule(&mut session, &rule, now - 30 * day, now, |_| {}).unwrap();
+    assert_eq!(replay.runs.len(), 720);
+    let runs: Vec<i64> = replay.runs.iter().map(|r| r.now).collect();
+    let (alerts, incidents) =
+        kql_tests::datagen::expected_incidents(&ds, "rule2_content_safety", &runs, &["end_user_id", "source_ip"], day);
+    assert!(alerts > incidents && incidents > 1, "{alerts} alerts, {incidents} incidents: grouping must matter");
+    eprintln!("month-long replay: {} runs, {alerts} alerts, {incidents} incidents", replay.runs.len());
+    assert_eq!((replay.alerts(), replay.incidents.len()), (alerts, incidents));
+    // the per-day report adds up
+    let per_day = replay.per_day();
+    assert_eq!(per_day.len(), 31);
+    assert_eq!(per_day.iter().map(|d| d.2).sum::<usize>(), alerts);
+    assert_eq!(per_day.iter().map(|d| d.3).sum::<usize>(), incidents);
 }

@@ -367,3 +367,37 @@ pub fn profile(cfg: &Config) -> Vec<(&'static str, f64)> {
     out.push(("finish", t0.elapsed().as_secs_f64()));
     out
 }
+
+/// Incidents a scheduled rule running query `stem` at each instant of `runs` opens, computed
+/// from the generator's expected results (not by running the query): one alert per result row
+/// (`AlertPerResult`), grouped as Sentinel's alert grouping does with matching on the values of
+/// `key_columns` (the columns the grouping entities are mapped from): an alert joins the latest
+/// incident with the same key opened less than `lookback` ticks before it that holds fewer than
+/// 150 alerts, else it opens a new one. Returns (alerts, incidents).
+pub fn expected_incidents(
+    ds: &Dataset,
+    stem: &str,
+    runs: &[i64],
+    key_columns: &[&str],
+    lookback: i64,
+) -> (usize, usize) {
+    // key -> (opened at, alerts) of its latest incident
+    let mut open: std::collections::HashMap<Vec<String>, (i64, usize)> = std::collections::HashMap::new();
+    let (mut alerts, mut incidents) = (0, 0);
+    for &t in runs {
+        let Some(r) = expected_all_at(ds, t).into_iter().find(|e| e.query == stem) else { continue };
+        let cols: Vec<usize> = key_columns.iter().map(|c| r.col(c).expect("key column")).collect();
+        for row in &r.rows {
+            alerts += 1;
+            let key: Vec<String> = cols.iter().map(|&k| row[k].to_string()).collect();
+            match open.get_mut(&key) {
+                Some((opened, n)) if t - *opened < lookback && *n < 150 => *n += 1,
+                _ => {
+                    incidents += 1;
+                    open.insert(key, (t, 1));
+                }
+            }
+        }
+    }
+    (alerts, incidents)
+}
