@@ -585,11 +585,15 @@ impl<'a> Gen<'a> {
             12 | 13 => {
                 let t = self.any_type();
                 let f = *self.rng.pick(&["make_set", "make_list"]);
+                // `array_sort_asc` keeps bools, arrays and bags in their list order (as Kusto),
+                // which is the rows' arrival order
+                self.nondet |= matches!(t, Dynamic | Bool);
                 format!("array_sort_asc({f}({}))", self.expr(t, 2, cols))
             }
             14 => {
                 let t = self.any_type();
                 let f = *self.rng.pick(&["make_set_if", "make_list_if"]);
+                self.nondet |= matches!(t, Dynamic | Bool);
                 format!("array_sort_asc({f}({}, {}))", self.expr(t, 2, cols), self.expr(Bool, 2, cols))
             }
             15 => format!("{}({})", self.rng.pick(&["stdev", "variance", "stdevp", "variancep"]), num(self)),
