@@ -117,6 +117,7 @@ impl WideUnion {
     /// by their empty value, simplified; `None` when it is false (or null) for every row.
     fn filter_for(&self, input: &WideInput, filter: &Expr) -> DfResult<Option<Expr>> {
         let has: std::collections::HashSet<&str> = input.cols.iter().map(|c| c.name.as_str()).collect();
+        let mut replaced = false;
         let rewritten = filter
             .clone()
             .transform(|e| {
@@ -125,13 +126,20 @@ impl WideUnion {
                         Transformed::yes(Expr::Column(Column::from_name(c.name.clone())))
                     }
                     Expr::Column(c) => match self.col(&c.name) {
-                        Some(col) => Transformed::yes(super::scalar::empty_value(col.ty)),
+                        Some(col) => {
+                            replaced = true;
+                            Transformed::yes(super::scalar::empty_value(col.ty))
+                        }
                         None => Transformed::no(e),
                     },
                     _ => Transformed::no(e),
                 })
             })?
             .data;
+        if !replaced {
+            // the input has every column the filter reads: nothing to fold
+            return Ok(Some(rewritten));
+        }
         let context = SimplifyContext::builder().with_schema(input.plan.schema().clone()).build();
         let simple = ExprSimplifier::new(context).simplify(rewritten)?;
         Ok((!is_false(&simple)).then_some(simple))
@@ -211,22 +219,47 @@ impl TableProvider for WideUnion {
     }
 }
 
-/// The physical plans of the inputs, planned (and optimized) each on its own: on every core when
-/// the session is DataFusion's own (a fixed cost per input, which adds up over a workspace).
+/// The physical plans of the inputs: built directly when an input is a chain of projections and
+/// filters over a table scan (what `union`, `search` and `where *` make of a table; see
+/// [`direct_plan`]), else planned and optimized by DataFusion each on its own, on every core
+/// when the session is DataFusion's own (a fixed cost per input, which adds up over a workspace).
 async fn physical_plans(
     state: &dyn DfSession,
     plans: Vec<(LogicalPlan, Vec<Option<usize>>)>,
 ) -> DfResult<Vec<ExecInput>> {
+    let mut out: Vec<Option<ExecInput>> = Vec::with_capacity(plans.len());
+    let mut rest: Vec<(usize, LogicalPlan, Vec<Option<usize>>)> = Vec::new();
+    for (plan, slots) in plans {
+        match direct_plan(state, &plan).await {
+            Ok(Some(p)) => out.push(Some(ExecInput { plan: p, slots })),
+            // anything else (or a direct plan that failed) is left to DataFusion's planner
+            _ => {
+                rest.push((out.len(), plan, slots));
+                out.push(None);
+            }
+        }
+    }
+    for (i, input) in planned(state, rest).await? {
+        out[i] = Some(input);
+    }
+    Ok(out.into_iter().map(|x| x.expect("every input planned")).collect())
+}
+
+/// `plans` planned by DataFusion (analyzer, optimizer, physical planner), each with its index.
+async fn planned(
+    state: &dyn DfSession,
+    plans: Vec<(usize, LogicalPlan, Vec<Option<usize>>)>,
+) -> DfResult<Vec<(usize, ExecInput)>> {
     let threads = state.config().target_partitions().max(1);
     let Some(session) = state.as_any().downcast_ref::<SessionState>().filter(|_| threads > 1 && plans.len() > 1) else {
         let mut out = Vec::with_capacity(plans.len());
-        for (plan, slots) in plans {
-            out.push(ExecInput { plan: state.create_physical_plan(&plan).await?, slots });
+        for (i, plan, slots) in plans {
+            out.push((i, ExecInput { plan: state.create_physical_plan(&plan).await?, slots }));
         }
         return Ok(out);
     };
     let chunk = plans.len().div_ceil(threads);
-    let mut tasks: Vec<tokio::task::JoinHandle<DfResult<Vec<ExecInput>>>> = Vec::new();
+    let mut tasks: Vec<tokio::task::JoinHandle<DfResult<Vec<(usize, ExecInput)>>>> = Vec::new();
     let mut plans = plans.into_iter();
     loop {
         let part: Vec<_> = plans.by_ref().take(chunk).collect();
@@ -236,8 +269,8 @@ async fn physical_plans(
         let session = session.clone();
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::with_capacity(part.len());
-            for (plan, slots) in part {
-                out.push(ExecInput { plan: session.create_physical_plan(&plan).await?, slots });
+            for (i, plan, slots) in part {
+                out.push((i, ExecInput { plan: session.create_physical_plan(&plan).await?, slots }));
             }
             DfResult::Ok(out)
         }));
@@ -248,6 +281,139 @@ async fn physical_plans(
         out.extend(part);
     }
     Ok(out)
+}
+
+/// The physical plan of `plan` built without DataFusion's analyzer and optimizer, when it is a
+/// projection over a chain of projections and filters over a bare table scan: each projected
+/// column and each filter rewritten over the table's own columns, the table scanned for the
+/// columns they use with the filters it takes pushed into it, then one filter and one projection.
+/// That is what the optimizer would make of such a chain, at a small fraction of its cost (which
+/// is a fixed cost per input: a workspace has hundreds of tables). `None` for other plans
+/// (joins, aggregates, windows, subqueries, volatile functions...).
+async fn direct_plan(state: &dyn DfSession, plan: &LogicalPlan) -> DfResult<Option<Arc<dyn ExecutionPlan>>> {
+    let LogicalPlan::Projection(top) = plan else { return Ok(None) };
+    let mut chain: Vec<&LogicalPlan> = Vec::new();
+    let mut node = plan;
+    let scan = loop {
+        match node {
+            LogicalPlan::Projection(p) => {
+                chain.push(node);
+                node = p.input.as_ref();
+            }
+            LogicalPlan::Filter(f) => {
+                chain.push(node);
+                node = f.input.as_ref();
+            }
+            LogicalPlan::TableScan(s) if s.projection.is_none() && s.filters.is_empty() && s.fetch.is_none() => {
+                break s
+            }
+            _ => return Ok(None),
+        }
+    };
+    let provider = datafusion::datasource::source_as_provider(&scan.source)?;
+    let table = provider.schema();
+    // each column of the current level as an expression over the table's columns
+    let mut env: HashMap<String, Expr> =
+        table.fields().iter().map(|f| (f.name().clone(), Expr::Column(Column::from_name(f.name())))).collect();
+    let mut conjuncts: Vec<Expr> = Vec::new();
+    let mut outputs: Vec<(Expr, String)> = Vec::new();
+    for node in chain.iter().rev() {
+        match node {
+            LogicalPlan::Filter(f) => {
+                let Some(p) = inline(&f.predicate, &env)? else { return Ok(None) };
+                conjuncts.extend(datafusion::logical_expr::utils::split_conjunction_owned(p));
+            }
+            LogicalPlan::Projection(p) => {
+                outputs = Vec::with_capacity(p.expr.len());
+                for (e, (_, field)) in p.expr.iter().zip(p.schema.iter()) {
+                    let Some(x) = inline(e, &env)? else { return Ok(None) };
+                    outputs.push((x, field.name().clone()));
+                }
+                env = outputs.iter().map(|(e, n)| (n.clone(), e.clone())).collect();
+                if env.len() < outputs.len() {
+                    // two columns of one name: not a chain this can follow by name
+                    return Ok(None);
+                }
+            }
+            _ => return Ok(None),
+        }
+    }
+    debug_assert_eq!(outputs.len(), top.expr.len());
+    // the table's columns the filters and the outputs read
+    let mut used: Vec<usize> = Vec::new();
+    for e in conjuncts.iter().chain(outputs.iter().map(|(e, _)| e)) {
+        for c in e.column_refs() {
+            let Ok(i) = table.index_of(&c.name) else { return Ok(None) };
+            used.push(i);
+        }
+    }
+    used.sort_unstable();
+    used.dedup();
+    let refs: Vec<&Expr> = conjuncts.iter().collect();
+    let pushed: Vec<Expr> = if refs.is_empty() {
+        Vec::new()
+    } else {
+        let support = provider.supports_filters_pushdown(&refs)?;
+        conjuncts
+            .iter()
+            .zip(support)
+            .filter(|(_, s)| *s != TableProviderFilterPushDown::Unsupported)
+            .map(|(e, _)| e.clone())
+            .collect()
+    };
+    let mut exec = provider.scan(state, Some(&used), &pushed, None).await?;
+    let schema = datafusion::common::DFSchema::try_from(exec.schema().as_ref().clone())?;
+    // every filter is applied (again) above the scan, as DataFusion does for inexact pushdowns
+    if let Some(p) = datafusion::logical_expr::utils::conjunction(conjuncts) {
+        let p = state.create_physical_expr(p, &schema)?;
+        exec = Arc::new(datafusion::physical_plan::filter::FilterExec::try_new(p, exec)?);
+    }
+    let exprs = outputs
+        .into_iter()
+        .map(|(e, n)| Ok((state.create_physical_expr(e, &schema)?, n)))
+        .collect::<DfResult<Vec<_>>>()?;
+    Ok(Some(Arc::new(datafusion::physical_plan::projection::ProjectionExec::try_new(exprs, exec)?)))
+}
+
+/// `e` with each column replaced by its expression in `env` (aliases dropped); `None` when it
+/// names a column `env` lacks or holds what [`direct_plan`] does not follow (subqueries,
+/// aggregates, windows, volatile functions).
+fn inline(e: &Expr, env: &HashMap<String, Expr>) -> DfResult<Option<Expr>> {
+    let unsupported = e.exists(|x| {
+        Ok(x.is_volatile_node()
+            || matches!(
+                x,
+                Expr::ScalarSubquery(_)
+                    | Expr::Exists(_)
+                    | Expr::InSubquery(_)
+                    | Expr::OuterReferenceColumn(..)
+                    | Expr::Placeholder(_)
+                    | Expr::AggregateFunction(_)
+                    | Expr::WindowFunction(_)
+            ))
+    })?;
+    if unsupported {
+        return Ok(None);
+    }
+    let mut missing = false;
+    let out = e
+        .clone()
+        .unalias_nested()
+        .data
+        .transform_up(|x| {
+            Ok(match &x {
+                Expr::Column(c) => match env.get(c.name.as_str()) {
+                    Some(v) => Transformed::yes(v.clone()),
+                    None => {
+                        missing = true;
+                        Transformed::no(x)
+                    }
+                },
+                _ => Transformed::no(x),
+            })
+        })?
+        .data;
+    Ok((!missing).then_some(out))
 }
 
 /// An input as [`WideUnionExec`] runs it: its physical plan, and for each output column the
