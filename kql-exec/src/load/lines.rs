@@ -592,6 +592,15 @@ pub struct LineDecoder<'l> {
     /// line is not appended to, but filled up to the row of its next value, or to the end of the
     /// batch when it is finished (wide tables fill few of their columns: AzureDiagnostics).
     filled: Vec<usize>,
+    /// The slots the line being decoded set, in the order it set them (see `dense`).
+    present: Vec<u32>,
+    /// Whether serde_json read the line (the scanner was unsure): `present` is not known, so
+    /// every slot is looked at.
+    dense: bool,
+    /// The output column of each slot (`NO_SLOT`: none), so that a line commits only the
+    /// columns it has; `None` when some slot feeds several output columns, or `TimeGenerated` is
+    /// filled from `Timestamp` (every column is looked at then).
+    out_of_slot: Option<Vec<u32>>,
     /// All-empty arrays, by type and rows, shared by every column empty for a whole batch.
     empties: HashMap<(KqlType, usize), ArrayRef>,
     schema: SchemaRef,
@@ -659,6 +668,13 @@ impl<'l> LineDecoder<'l> {
         ));
         let builders = out.iter().map(|&c| Builder::new(layout.cols[c].ty)).collect();
         let filled = vec![0; out.len()];
+        let mut out_of_slot = vec![NO_SLOT; slots as usize];
+        let mut one_each = time_fill.is_none();
+        for (j, &c) in out.iter().enumerate() {
+            let s = slot_of[c] as usize;
+            one_each &= out_of_slot[s] == NO_SLOT;
+            out_of_slot[s] = j as u32;
+        }
         let mut dynamic = vec![false; slots as usize];
         for (c, &slot) in slot_of.iter().enumerate() {
             if slot != NO_SLOT && layout.cols[c].ty == KqlType::Dynamic {
@@ -672,6 +688,9 @@ impl<'l> LineDecoder<'l> {
             slot_of,
             builders,
             filled,
+            present: Vec::new(),
+            dense: false,
+            out_of_slot: one_each.then_some(out_of_slot),
             empties: HashMap::new(),
             schema,
             rows: 0,
@@ -775,16 +794,32 @@ impl<'l> LineDecoder<'l> {
                 return None;
             }
         };
-        self.ranges.fill(ABSENT);
-        self.pruned.fill(None);
+        if self.dense || self.canonical.len() != self.ranges.len() {
+            self.ranges.fill(ABSENT);
+            self.pruned.fill(None);
+            self.canonical.clear();
+            self.canonical.resize(self.ranges.len(), None);
+        } else {
+            // only what the previous line set
+            for &s in &self.present {
+                let s = s as usize;
+                self.ranges[s] = ABSENT;
+                self.canonical[s] = None;
+                if let Some(p) = self.pruned.get_mut(s) {
+                    *p = None;
+                }
+            }
+        }
+        self.present.clear();
+        self.dense = false;
         self.rejected = false;
         self.filter_time = None;
-        self.canonical.clear();
-        self.canonical.resize(self.ranges.len(), None);
         if self.scan_line(text).is_some() {
             return Some(text);
         }
-        // the scanner said no: serde_json decides (and words the error)
+        // the scanner said no: serde_json decides (and words the error); the next line resets
+        // and the commit looks at every slot
+        self.dense = true;
         self.ranges.fill(ABSENT);
         let mut de = serde_json::Deserializer::from_str(text);
         let seed = LineSeed {
@@ -840,6 +875,9 @@ impl<'l> LineDecoder<'l> {
                         }
                         None => m.value()?,
                     };
+                    if self.ranges[s] == ABSENT {
+                        self.present.push(s as u32);
+                    }
                     self.ranges[s] = ((v.as_ptr() as usize - base) as u32, v.len() as u32);
                     // a row outside the time window is dropped here: the rest of the line is
                     // neither read nor validated (as files outside the window are not opened)
@@ -877,60 +915,88 @@ impl<'l> LineDecoder<'l> {
         report: &mut LoadReport,
         strict: bool,
     ) -> Result<()> {
-        for (j, &c) in self.out.iter().enumerate() {
-            let slot = self.slot_of[c] as usize;
-            let mut range = self.ranges[slot];
-            if let Some((tg, ts)) = self.time_fill {
-                if tg as usize == slot && !present_raw(raw_at(text, range)) {
-                    range = self.ranges[ts as usize];
+        if let (false, Some(_)) = (self.dense, &self.out_of_slot) {
+            // only the columns the line has (a wide table's line fills few of them), in column
+            // order
+            self.present.sort_unstable();
+            for k in 0..self.present.len() {
+                let slot = self.present[k] as usize;
+                let j = self.out_of_slot.as_ref().and_then(|m| m.get(slot).copied()).unwrap_or(NO_SLOT);
+                if j != NO_SLOT {
+                    self.commit_column(j as usize, text, base, line_no, report, strict)?;
                 }
             }
-            let mut raw = raw_at(text, range);
-            if raw.is_none() {
-                // filled in when the column's next value comes, or the batch ends
-                continue;
-            }
-            let builder = &mut self.builders[j];
-            fill(builder, self.layout.cols[c].ty, self.rows - self.filled[j]);
-            self.filled[j] = self.rows + 1;
-            let mut canonical =
-                if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
-            if let (Some(Some(keys)), Some(r)) = (self.members.get(slot), raw) {
-                let pruned = if let Some(canonical) = self.pruned[slot] {
-                    dj::finish_subset(&mut self.subsets[slot], canonical)
-                } else {
-                    r.starts_with('{') && dj::object_subset(r, keys, &mut self.subsets[slot])
-                };
-                if pruned {
-                    // a finished subset is canonical
-                    raw = Some(self.subsets[slot].as_str());
-                    canonical = Some(true);
-                }
-            }
-            let col = &self.layout.cols[c];
-            // the filter's datetime, parsed already while scanning (a value that did not parse
-            // takes the general path below, which reports it)
-            if let (Some(Some(t)), Builder::I64(x)) = (self.filter_time, &mut *builder) {
-                if self.filter_slot == Some(slot) && range == self.ranges[slot] {
-                    x.append_value(t);
-                    continue;
-                }
-            }
-            if !append_known(builder, col.ty, raw, canonical) {
-                let msg = format!(
-                    "column `{}`: {} is not a {} (null)",
-                    col.name,
-                    convert::snippet_text(raw.unwrap_or("")),
-                    col.ty
-                );
-                let at = base.line(line_no);
-                if strict {
-                    return Err(KqlError::general("KQL109", format!("{at}: {msg}")));
-                }
-                report.bad_value(Some(&at), msg);
+        } else {
+            for j in 0..self.out.len() {
+                self.commit_column(j, text, base, line_no, report, strict)?;
             }
         }
         self.rows += 1;
+        Ok(())
+    }
+
+    /// [`LineDecoder::commit`] of output column `j`.
+    #[inline]
+    fn commit_column(
+        &mut self,
+        j: usize,
+        text: &str,
+        base: &mut LineBase,
+        line_no: usize,
+        report: &mut LoadReport,
+        strict: bool,
+    ) -> Result<()> {
+        let c = self.out[j];
+        let slot = self.slot_of[c] as usize;
+        let mut range = self.ranges[slot];
+        if let Some((tg, ts)) = self.time_fill {
+            if tg as usize == slot && !present_raw(raw_at(text, range)) {
+                range = self.ranges[ts as usize];
+            }
+        }
+        let mut raw = raw_at(text, range);
+        if raw.is_none() {
+            // filled in when the column's next value comes, or the batch ends
+            return Ok(());
+        }
+        let builder = &mut self.builders[j];
+        fill(builder, self.layout.cols[c].ty, self.rows - self.filled[j]);
+        self.filled[j] = self.rows + 1;
+        let mut canonical = if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
+        if let (Some(Some(keys)), Some(r)) = (self.members.get(slot), raw) {
+            let pruned = if let Some(canonical) = self.pruned[slot] {
+                dj::finish_subset(&mut self.subsets[slot], canonical)
+            } else {
+                r.starts_with('{') && dj::object_subset(r, keys, &mut self.subsets[slot])
+            };
+            if pruned {
+                // a finished subset is canonical
+                raw = Some(self.subsets[slot].as_str());
+                canonical = Some(true);
+            }
+        }
+        let col = &self.layout.cols[c];
+        // the filter's datetime, parsed already while scanning (a value that did not parse
+        // takes the general path below, which reports it)
+        if let (Some(Some(t)), Builder::I64(x)) = (self.filter_time, &mut *builder) {
+            if self.filter_slot == Some(slot) && range == self.ranges[slot] {
+                x.append_value(t);
+                return Ok(());
+            }
+        }
+        if !append_known(builder, col.ty, raw, canonical) {
+            let msg = format!(
+                "column `{}`: {} is not a {} (null)",
+                col.name,
+                convert::snippet_text(raw.unwrap_or("")),
+                col.ty
+            );
+            let at = base.line(line_no);
+            if strict {
+                return Err(KqlError::general("KQL109", format!("{at}: {msg}")));
+            }
+            report.bad_value(Some(&at), msg);
+        }
         Ok(())
     }
 
