@@ -16,7 +16,10 @@
 //!   ([`super::Binder::bind_where_wide`]), so `where * has "x"` is a predicate over each table's
 //!   own columns, not over every column of the workspace;
 //! - rows are widened to the union's columns as they stream out ([`WideUnionExec`]): a column an
-//!   input lacks is an array of empty values built only for the rows that come out.
+//!   input lacks is an array of empty values built only for the rows that come out;
+//! - each input that is projections and filters over a table (what `union`, `search` and
+//!   `where *` make) is planned directly, without DataFusion's analyzer and optimizer, whose fixed
+//!   cost per plan would add up over hundreds of tables (`direct_plan`).
 
 use super::Col;
 use crate::schema::KqlType;
@@ -189,7 +192,13 @@ impl TableProvider for WideUnion {
         };
         let schema = Arc::new(self.schema.project(&projection)?);
         let types: Vec<KqlType> = projection.iter().map(|&i| self.cols[i].ty).collect();
-        let mut plans: Vec<(LogicalPlan, Vec<Option<usize>>)> = Vec::new();
+        // where each union column goes in the output (a query reading every column of a
+        // workspace projects some 17,500: nothing here may cost inputs times that)
+        let mut out_pos: Vec<Vec<usize>> = vec![Vec::new(); self.cols.len()];
+        for (k, &i) in projection.iter().enumerate() {
+            out_pos[i].push(k);
+        }
+        let mut plans: Vec<(LogicalPlan, Slots)> = Vec::new();
         'inputs: for input in &self.inputs {
             let mut plan = LogicalPlanBuilder::from(input.plan.clone());
             for f in filters {
@@ -198,12 +207,16 @@ impl TableProvider for WideUnion {
                     Some(f) => plan = plan.filter(f)?,
                 }
             }
-            // the input's columns the scan outputs, in the input's order
-            let wanted: std::collections::HashSet<usize> = projection.iter().copied().collect();
-            let kept: Vec<&Col> = input.cols.iter().filter(|c| wanted.contains(&self.index[&c.name])).collect();
-            let position: HashMap<&str, usize> = kept.iter().enumerate().map(|(k, c)| (c.name.as_str(), k)).collect();
-            let slots: Vec<Option<usize>> =
-                projection.iter().map(|&i| position.get(self.cols[i].name.as_str()).copied()).collect();
+            // the input's columns the scan outputs, in the input's order, and where each goes
+            let mut kept: Vec<&Col> = Vec::new();
+            let mut slots: Slots = Vec::new();
+            for c in &input.cols {
+                let outs = &out_pos[self.index[&c.name]];
+                if !outs.is_empty() {
+                    slots.extend(outs.iter().map(|&o| (o, kept.len())));
+                    kept.push(c);
+                }
+            }
             let plan = plan.project(kept.iter().map(|c| Expr::Column(Column::from_name(c.name.clone()))))?.build()?;
             plans.push((plan, slots));
         }
@@ -223,12 +236,9 @@ impl TableProvider for WideUnion {
 /// filters over a table scan (what `union`, `search` and `where *` make of a table; see
 /// [`direct_plan`]), else planned and optimized by DataFusion each on its own, on every core
 /// when the session is DataFusion's own (a fixed cost per input, which adds up over a workspace).
-async fn physical_plans(
-    state: &dyn DfSession,
-    plans: Vec<(LogicalPlan, Vec<Option<usize>>)>,
-) -> DfResult<Vec<ExecInput>> {
+async fn physical_plans(state: &dyn DfSession, plans: Vec<(LogicalPlan, Slots)>) -> DfResult<Vec<ExecInput>> {
     let mut out: Vec<Option<ExecInput>> = Vec::with_capacity(plans.len());
-    let mut rest: Vec<(usize, LogicalPlan, Vec<Option<usize>>)> = Vec::new();
+    let mut rest: Vec<(usize, LogicalPlan, Slots)> = Vec::new();
     for (plan, slots) in plans {
         match direct_plan(state, &plan).await {
             Ok(Some(p)) => out.push(Some(ExecInput { plan: p, slots })),
@@ -246,10 +256,7 @@ async fn physical_plans(
 }
 
 /// `plans` planned by DataFusion (analyzer, optimizer, physical planner), each with its index.
-async fn planned(
-    state: &dyn DfSession,
-    plans: Vec<(usize, LogicalPlan, Vec<Option<usize>>)>,
-) -> DfResult<Vec<(usize, ExecInput)>> {
+async fn planned(state: &dyn DfSession, plans: Vec<(usize, LogicalPlan, Slots)>) -> DfResult<Vec<(usize, ExecInput)>> {
     let threads = state.config().target_partitions().max(1);
     let Some(session) = state.as_any().downcast_ref::<SessionState>().filter(|_| threads > 1 && plans.len() > 1) else {
         let mut out = Vec::with_capacity(plans.len());
@@ -416,12 +423,15 @@ fn inline(e: &Expr, env: &HashMap<String, Expr>) -> DfResult<Option<Expr>> {
     Ok((!missing).then_some(out))
 }
 
-/// An input as [`WideUnionExec`] runs it: its physical plan, and for each output column the
-/// input column it comes from (`None`: the input lacks it).
+/// Where an input's columns go: (output column, input column) pairs; the output columns not
+/// listed are empty in its rows.
+type Slots = Vec<(usize, usize)>;
+
+/// An input as [`WideUnionExec`] runs it: its physical plan, and where its columns go.
 #[derive(Debug)]
 struct ExecInput {
     plan: Arc<dyn ExecutionPlan>,
-    slots: Vec<Option<usize>>,
+    slots: Slots,
 }
 
 /// The physical scan of a [`WideUnion`]: the inputs dealt out in order, a run of consecutive ones
@@ -503,32 +513,35 @@ impl ExecutionPlan for WideUnionExec {
 }
 
 /// `batch` with the union's columns: the input's own (cast to the union's type when stored
-/// otherwise, e.g. dictionary-encoded text), the empty value of the type for the others.
-fn widen(batch: &RecordBatch, slots: &[Option<usize>], schema: &SchemaRef, types: &[KqlType]) -> DfResult<RecordBatch> {
+/// otherwise, e.g. dictionary-encoded text), the empty value of the type for the others (one
+/// array per type, shared by the columns that need it).
+fn widen(
+    batch: &RecordBatch,
+    slots: &[(usize, usize)],
+    schema: &SchemaRef,
+    types: &[KqlType],
+) -> DfResult<RecordBatch> {
     let n = batch.num_rows();
+    let mut columns: Vec<Option<ArrayRef>> = vec![None; schema.fields().len()];
+    for &(o, k) in slots {
+        let c = batch.column(k);
+        let f = schema.field(o);
+        columns[o] = Some(if c.data_type() == f.data_type() { c.clone() } else { cast(c, f.data_type())? });
+    }
     let mut empty_text: Option<ArrayRef> = None;
-    let columns = schema
-        .fields()
-        .iter()
-        .zip(slots)
+    let mut nulls: HashMap<datafusion::arrow::datatypes::DataType, ArrayRef> = HashMap::new();
+    let columns = columns
+        .into_iter()
+        .zip(schema.fields())
         .zip(types)
-        .map(|((f, slot), ty)| -> DfResult<ArrayRef> {
-            Ok(match slot {
-                Some(k) => {
-                    let c = batch.column(*k);
-                    if c.data_type() == f.data_type() {
-                        c.clone()
-                    } else {
-                        cast(c, f.data_type())?
-                    }
-                }
-                None if *ty == KqlType::String => {
-                    empty_text.get_or_insert_with(|| Arc::new(StringArray::from(vec![""; n])) as ArrayRef).clone()
-                }
-                None => new_null_array(f.data_type(), n),
-            })
+        .map(|((c, f), ty)| match c {
+            Some(c) => c,
+            None if *ty == KqlType::String => {
+                empty_text.get_or_insert_with(|| Arc::new(StringArray::from(vec![""; n])) as ArrayRef).clone()
+            }
+            None => nulls.entry(f.data_type().clone()).or_insert_with(|| new_null_array(f.data_type(), n)).clone(),
         })
-        .collect::<DfResult<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     let options = RecordBatchOptions::new().with_row_count(Some(n));
     Ok(RecordBatch::try_new_with_options(schema.clone(), columns, &options)?)
 }
