@@ -7,12 +7,14 @@ machine slows both.
 
 DATA_DIR defaults to /tmp/wide-ws (made by scripts/gen-wide-workspace.py when missing). For each
 query it prints each binary's times (`kql query --quiet --format csv --data DATA_DIR Q`, wall
-clock), their medians and the ratio after / before, and whether the two printed the same result
+clock), their medians and the ratio after / before, the same for CPU time (user + system: less
+moved by other work on the machine), and whether the two printed the same result
 (rows compared as sorted lines: a union's row order is open). A run past the timeout counts as
 the timeout.
 """
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,8 +30,15 @@ QUERIES = [
 ]
 
 
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(binary, data, query, timeout):
+    """(wall seconds, CPU seconds (user + system), output)"""
     start = time.perf_counter()
+    c0 = cpu()
     try:
         p = subprocess.run(
             [binary, "query", "--quiet", "--format", "csv", "--data", data, query],
@@ -39,9 +48,9 @@ def run(binary, data, query, timeout):
         )
         took = time.perf_counter() - start
         out = p.stdout if p.returncode == 0 else f"error rc={p.returncode}: {p.stderr.strip()[:200]}"
-        return took, out
+        return took, cpu() - c0, out
     except subprocess.TimeoutExpired:
-        return timeout, "timeout"
+        return timeout, float("nan"), "timeout"
 
 
 def main():
@@ -58,15 +67,18 @@ def main():
         subprocess.run([sys.executable, os.path.join(here, "gen-wide-workspace.py"), a.data], check=True)
     for q in a.query or QUERIES:
         times = {"before": [], "after": []}
+        cpus = {"before": [], "after": []}
         outs = {}
         for _ in range(a.runs):
             for side, binary in (("before", a.before), ("after", a.after)):
-                t, out = run(binary, a.data, q, a.timeout)
+                t, c, out = run(binary, a.data, q, a.timeout)
                 times[side].append(t)
+                cpus[side].append(c)
                 outs[side] = out
         same = sorted(outs["before"].splitlines()) == sorted(outs["after"].splitlines())
         rows = max(len(outs["after"].splitlines()) - 1, 0)
         mb, ma = statistics.median(times["before"]), statistics.median(times["after"])
+        cb, ca = statistics.median(cpus["before"]), statistics.median(cpus["after"])
         print(f"{q}")
         print(
             "  before {}  after {}  median {:.2f} s -> {:.2f} s  after/before {:.2f}  rows {}  {}".format(
@@ -80,6 +92,7 @@ def main():
             ),
             flush=True,
         )
+        print(f"  CPU (user + system) median {cb:.2f} s -> {ca:.2f} s  after/before {ca / cb if cb else float('nan'):.2f}")
 
 
 if __name__ == "__main__":
