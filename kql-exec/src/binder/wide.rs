@@ -369,15 +369,18 @@ async fn direct_plan(state: &dyn DfSession, plan: &LogicalPlan) -> DfResult<Opti
             .collect()
     };
     let mut exec = provider.scan(state, Some(&used), &pushed, None).await?;
-    let schema = datafusion::common::DFSchema::try_from(exec.schema().as_ref().clone())?;
+    let schema = Arc::new(datafusion::common::DFSchema::try_from(exec.schema().as_ref().clone())?);
+    // simplified as the optimizer would (some functions, such as `coalesce`, only run once the
+    // simplifier has rewritten them)
+    let simplifier = ExprSimplifier::new(SimplifyContext::builder().with_schema(schema.clone()).build());
     // every filter is applied (again) above the scan, as DataFusion does for inexact pushdowns
     if let Some(p) = datafusion::logical_expr::utils::conjunction(conjuncts) {
-        let p = state.create_physical_expr(p, &schema)?;
+        let p = state.create_physical_expr(simplifier.simplify(p)?, &schema)?;
         exec = Arc::new(datafusion::physical_plan::filter::FilterExec::try_new(p, exec)?);
     }
     let exprs = outputs
         .into_iter()
-        .map(|(e, n)| Ok((state.create_physical_expr(e, &schema)?, n)))
+        .map(|(e, n)| Ok((state.create_physical_expr(simplifier.simplify(e)?, &schema)?, n)))
         .collect::<DfResult<Vec<_>>>()?;
     Ok(Some(Arc::new(datafusion::physical_plan::projection::ProjectionExec::try_new(exprs, exec)?)))
 }
