@@ -165,6 +165,12 @@ fn where_star_and_search_look_in_every_column_of_each_table() {
     // numbers and booleans are searched as text too
     assert_eq!(csv(&s, "union withsource=T * | where * has '93' | project T, N_long"), lines(&["T,N_long", "Tab9,93"]));
     assert_eq!(csv(&s, "union * | where * !has 'row' | count"), lines(&["Count", "5"]));
+    // datetimes and booleans as their text (`2025-10-21T13:00:00.0000000Z`, `true`), case
+    // insensitively: the hour-13 row of Tab1..Tab9; the true `Extra{t}` of Tab0, 3, 6, 9
+    assert_eq!(csv(&s, "union * | where * contains 't13:00:00.0' | count"), lines(&["Count", "9"]));
+    assert_eq!(csv(&s, "union * | where * has 'TRUE' | count"), lines(&["Count", "12"]));
+    assert_eq!(csv(&s, "union * | where * has_cs 'TRUE' | count"), lines(&["Count", "0"]));
+    assert_eq!(csv(&s, "search kind=case_sensitive 'true' | count"), lines(&["Count", "12"]));
     assert_eq!(csv(&s, "search 'tab7' | summarize count() by ['$table']"), lines(&["$table,count_", "Tab7,8"]));
     assert_eq!(
         csv(&s, "search 'needle' | project ['$table'], N, Msg"),

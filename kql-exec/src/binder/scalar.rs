@@ -445,17 +445,7 @@ impl Binder<'_> {
                 // `* has "x"`: some column (as text) has it
                 let b = self.bind_scalar(r, rel)?;
                 let needle = self.coerce(b, KqlType::String).expr;
-                let mut terms: Vec<Expr> = Vec::with_capacity(rel.cols.len());
-                for c in &rel.cols {
-                    let text = match c.ty {
-                        KqlType::Dynamic => dynfn::tostring(column(&c.name)),
-                        _ => self.coerce(Bound::new(column(&c.name), c.ty), KqlType::String).expr,
-                    };
-                    let t = strfn::string_op(s.kind, s.case_sensitive, text, needle.clone());
-                    terms.push(functions::logical::null_false(t));
-                }
-                // a balanced tree: a table can have thousands of columns
-                let e = if terms.is_empty() { lit(false) } else { balanced(terms, DfOp::Or) };
+                let e = self.any_column_test(rel, s.kind, s.case_sensitive, needle);
                 Ok(Bound::new(if s.negated { Expr::Not(Box::new(e)) } else { e }, KqlType::Bool))
             }
             BinaryOp::Str(s) => {
@@ -474,6 +464,27 @@ impl Binder<'_> {
                 Ok(Bound::new(e, KqlType::Bool))
             }
         }
+    }
+
+    /// Whether some column of `rel`, as text, satisfies the string predicate `kind` with
+    /// `needle` (`* has "x"`, `search "x"`): one call over the columns' texts (see
+    /// [`strfn::any_string_op`]), leaving out the columns whose type cannot print the needle's
+    /// characters when it is a constant. Never null.
+    pub(crate) fn any_column_test(&self, rel: &Rel, kind: StrOpKind, cs: bool, needle: Expr) -> Expr {
+        let constant = match &needle {
+            Expr::Literal(ScalarValue::Utf8(Some(t)), _) => Some(t.clone()),
+            _ => None,
+        };
+        let texts: Vec<Expr> = rel
+            .cols
+            .iter()
+            .filter(|c| constant.as_deref().is_none_or(|t| strfn::text_may_match(c.ty, kind, cs, t)))
+            .map(|c| match c.ty {
+                KqlType::Dynamic => dynfn::tostring(column(&c.name)),
+                _ => self.coerce(Bound::new(column(&c.name), c.ty), KqlType::String).expr,
+            })
+            .collect();
+        strfn::any_string_op(kind, cs, needle, texts)
     }
 
     /// A boolean operand; dynamic and numbers convert.

@@ -16,7 +16,10 @@
 //!   ([`super::Binder::bind_where_wide`]), so `where * has "x"` is a predicate over each table's
 //!   own columns, not over every column of the workspace;
 //! - rows are widened to the union's columns as they stream out ([`WideUnionExec`]): a column an
-//!   input lacks is an array of empty values built only for the rows that come out.
+//!   input lacks is an array of empty values built only for the rows that come out;
+//! - each input that is projections and filters over a table (what `union`, `search` and
+//!   `where *` make) is planned directly, without DataFusion's analyzer and optimizer, whose fixed
+//!   cost per plan would add up over hundreds of tables (`direct_plan`).
 
 use super::Col;
 use crate::schema::KqlType;
@@ -117,6 +120,7 @@ impl WideUnion {
     /// by their empty value, simplified; `None` when it is false (or null) for every row.
     fn filter_for(&self, input: &WideInput, filter: &Expr) -> DfResult<Option<Expr>> {
         let has: std::collections::HashSet<&str> = input.cols.iter().map(|c| c.name.as_str()).collect();
+        let mut replaced = false;
         let rewritten = filter
             .clone()
             .transform(|e| {
@@ -125,13 +129,20 @@ impl WideUnion {
                         Transformed::yes(Expr::Column(Column::from_name(c.name.clone())))
                     }
                     Expr::Column(c) => match self.col(&c.name) {
-                        Some(col) => Transformed::yes(super::scalar::empty_value(col.ty)),
+                        Some(col) => {
+                            replaced = true;
+                            Transformed::yes(super::scalar::empty_value(col.ty))
+                        }
                         None => Transformed::no(e),
                     },
                     _ => Transformed::no(e),
                 })
             })?
             .data;
+        if !replaced {
+            // the input has every column the filter reads: nothing to fold
+            return Ok(Some(rewritten));
+        }
         let context = SimplifyContext::builder().with_schema(input.plan.schema().clone()).build();
         let simple = ExprSimplifier::new(context).simplify(rewritten)?;
         Ok((!is_false(&simple)).then_some(simple))
@@ -181,7 +192,13 @@ impl TableProvider for WideUnion {
         };
         let schema = Arc::new(self.schema.project(&projection)?);
         let types: Vec<KqlType> = projection.iter().map(|&i| self.cols[i].ty).collect();
-        let mut plans: Vec<(LogicalPlan, Vec<Option<usize>>)> = Vec::new();
+        // where each union column goes in the output (a query reading every column of a
+        // workspace projects some 17,500: nothing here may cost inputs times that)
+        let mut out_pos: Vec<Vec<usize>> = vec![Vec::new(); self.cols.len()];
+        for (k, &i) in projection.iter().enumerate() {
+            out_pos[i].push(k);
+        }
+        let mut plans: Vec<(LogicalPlan, Slots)> = Vec::new();
         'inputs: for input in &self.inputs {
             let mut plan = LogicalPlanBuilder::from(input.plan.clone());
             for f in filters {
@@ -190,12 +207,16 @@ impl TableProvider for WideUnion {
                     Some(f) => plan = plan.filter(f)?,
                 }
             }
-            // the input's columns the scan outputs, in the input's order
-            let wanted: std::collections::HashSet<usize> = projection.iter().copied().collect();
-            let kept: Vec<&Col> = input.cols.iter().filter(|c| wanted.contains(&self.index[&c.name])).collect();
-            let position: HashMap<&str, usize> = kept.iter().enumerate().map(|(k, c)| (c.name.as_str(), k)).collect();
-            let slots: Vec<Option<usize>> =
-                projection.iter().map(|&i| position.get(self.cols[i].name.as_str()).copied()).collect();
+            // the input's columns the scan outputs, in the input's order, and where each goes
+            let mut kept: Vec<&Col> = Vec::new();
+            let mut slots: Slots = Vec::new();
+            for c in &input.cols {
+                let outs = &out_pos[self.index[&c.name]];
+                if !outs.is_empty() {
+                    slots.extend(outs.iter().map(|&o| (o, kept.len())));
+                    kept.push(c);
+                }
+            }
             let plan = plan.project(kept.iter().map(|c| Expr::Column(Column::from_name(c.name.clone()))))?.build()?;
             plans.push((plan, slots));
         }
@@ -211,22 +232,41 @@ impl TableProvider for WideUnion {
     }
 }
 
-/// The physical plans of the inputs, planned (and optimized) each on its own: on every core when
-/// the session is DataFusion's own (a fixed cost per input, which adds up over a workspace).
-async fn physical_plans(
-    state: &dyn DfSession,
-    plans: Vec<(LogicalPlan, Vec<Option<usize>>)>,
-) -> DfResult<Vec<ExecInput>> {
+/// The physical plans of the inputs: built directly when an input is a chain of projections and
+/// filters over a table scan (what `union`, `search` and `where *` make of a table; see
+/// [`direct_plan`]), else planned and optimized by DataFusion each on its own, on every core
+/// when the session is DataFusion's own (a fixed cost per input, which adds up over a workspace).
+async fn physical_plans(state: &dyn DfSession, plans: Vec<(LogicalPlan, Slots)>) -> DfResult<Vec<ExecInput>> {
+    let mut out: Vec<Option<ExecInput>> = Vec::with_capacity(plans.len());
+    let mut rest: Vec<(usize, LogicalPlan, Slots)> = Vec::new();
+    for (plan, slots) in plans {
+        match direct_plan(state, &plan).await {
+            Ok(Some(p)) => out.push(Some(ExecInput { plan: p, slots })),
+            // anything else (or a direct plan that failed) is left to DataFusion's planner
+            _ => {
+                rest.push((out.len(), plan, slots));
+                out.push(None);
+            }
+        }
+    }
+    for (i, input) in planned(state, rest).await? {
+        out[i] = Some(input);
+    }
+    Ok(out.into_iter().map(|x| x.expect("every input planned")).collect())
+}
+
+/// `plans` planned by DataFusion (analyzer, optimizer, physical planner), each with its index.
+async fn planned(state: &dyn DfSession, plans: Vec<(usize, LogicalPlan, Slots)>) -> DfResult<Vec<(usize, ExecInput)>> {
     let threads = state.config().target_partitions().max(1);
     let Some(session) = state.as_any().downcast_ref::<SessionState>().filter(|_| threads > 1 && plans.len() > 1) else {
         let mut out = Vec::with_capacity(plans.len());
-        for (plan, slots) in plans {
-            out.push(ExecInput { plan: state.create_physical_plan(&plan).await?, slots });
+        for (i, plan, slots) in plans {
+            out.push((i, ExecInput { plan: state.create_physical_plan(&plan).await?, slots }));
         }
         return Ok(out);
     };
     let chunk = plans.len().div_ceil(threads);
-    let mut tasks: Vec<tokio::task::JoinHandle<DfResult<Vec<ExecInput>>>> = Vec::new();
+    let mut tasks: Vec<tokio::task::JoinHandle<DfResult<Vec<(usize, ExecInput)>>>> = Vec::new();
     let mut plans = plans.into_iter();
     loop {
         let part: Vec<_> = plans.by_ref().take(chunk).collect();
@@ -236,8 +276,8 @@ async fn physical_plans(
         let session = session.clone();
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::with_capacity(part.len());
-            for (plan, slots) in part {
-                out.push(ExecInput { plan: session.create_physical_plan(&plan).await?, slots });
+            for (i, plan, slots) in part {
+                out.push((i, ExecInput { plan: session.create_physical_plan(&plan).await?, slots }));
             }
             DfResult::Ok(out)
         }));
@@ -250,12 +290,151 @@ async fn physical_plans(
     Ok(out)
 }
 
-/// An input as [`WideUnionExec`] runs it: its physical plan, and for each output column the
-/// input column it comes from (`None`: the input lacks it).
+/// The physical plan of `plan` built without DataFusion's analyzer and optimizer, when it is a
+/// projection over a chain of projections and filters over a bare table scan: each projected
+/// column and each filter rewritten over the table's own columns, the table scanned for the
+/// columns they use with the filters it takes pushed into it, then one filter and one projection.
+/// That is what the optimizer would make of such a chain, at a small fraction of its cost (which
+/// is a fixed cost per input: a workspace has hundreds of tables). `None` for other plans
+/// (joins, aggregates, windows, subqueries, volatile functions...).
+async fn direct_plan(state: &dyn DfSession, plan: &LogicalPlan) -> DfResult<Option<Arc<dyn ExecutionPlan>>> {
+    let LogicalPlan::Projection(top) = plan else { return Ok(None) };
+    let mut chain: Vec<&LogicalPlan> = Vec::new();
+    let mut node = plan;
+    let scan = loop {
+        match node {
+            LogicalPlan::Projection(p) => {
+                chain.push(node);
+                node = p.input.as_ref();
+            }
+            LogicalPlan::Filter(f) => {
+                chain.push(node);
+                node = f.input.as_ref();
+            }
+            LogicalPlan::TableScan(s) if s.projection.is_none() && s.filters.is_empty() && s.fetch.is_none() => {
+                break s
+            }
+            _ => return Ok(None),
+        }
+    };
+    let provider = datafusion::datasource::source_as_provider(&scan.source)?;
+    let table = provider.schema();
+    // each column of the current level as an expression over the table's columns
+    let mut env: HashMap<String, Expr> =
+        table.fields().iter().map(|f| (f.name().clone(), Expr::Column(Column::from_name(f.name())))).collect();
+    let mut conjuncts: Vec<Expr> = Vec::new();
+    let mut outputs: Vec<(Expr, String)> = Vec::new();
+    for node in chain.iter().rev() {
+        match node {
+            LogicalPlan::Filter(f) => {
+                let Some(p) = inline(&f.predicate, &env)? else { return Ok(None) };
+                conjuncts.extend(datafusion::logical_expr::utils::split_conjunction_owned(p));
+            }
+            LogicalPlan::Projection(p) => {
+                outputs = Vec::with_capacity(p.expr.len());
+                for (e, (_, field)) in p.expr.iter().zip(p.schema.iter()) {
+                    let Some(x) = inline(e, &env)? else { return Ok(None) };
+                    outputs.push((x, field.name().clone()));
+                }
+                env = outputs.iter().map(|(e, n)| (n.clone(), e.clone())).collect();
+                if env.len() < outputs.len() {
+                    // two columns of one name: not a chain this can follow by name
+                    return Ok(None);
+                }
+            }
+            _ => return Ok(None),
+        }
+    }
+    debug_assert_eq!(outputs.len(), top.expr.len());
+    // the table's columns the filters and the outputs read
+    let mut used: Vec<usize> = Vec::new();
+    for e in conjuncts.iter().chain(outputs.iter().map(|(e, _)| e)) {
+        for c in e.column_refs() {
+            let Ok(i) = table.index_of(&c.name) else { return Ok(None) };
+            used.push(i);
+        }
+    }
+    used.sort_unstable();
+    used.dedup();
+    let refs: Vec<&Expr> = conjuncts.iter().collect();
+    let pushed: Vec<Expr> = if refs.is_empty() {
+        Vec::new()
+    } else {
+        let support = provider.supports_filters_pushdown(&refs)?;
+        conjuncts
+            .iter()
+            .zip(support)
+            .filter(|(_, s)| *s != TableProviderFilterPushDown::Unsupported)
+            .map(|(e, _)| e.clone())
+            .collect()
+    };
+    let mut exec = provider.scan(state, Some(&used), &pushed, None).await?;
+    let schema = Arc::new(datafusion::common::DFSchema::try_from(exec.schema().as_ref().clone())?);
+    // simplified as the optimizer would (some functions, such as `coalesce`, only run once the
+    // simplifier has rewritten them)
+    let simplifier = ExprSimplifier::new(SimplifyContext::builder().with_schema(schema.clone()).build());
+    // every filter is applied (again) above the scan, as DataFusion does for inexact pushdowns
+    if let Some(p) = datafusion::logical_expr::utils::conjunction(conjuncts) {
+        let p = state.create_physical_expr(simplifier.simplify(p)?, &schema)?;
+        exec = Arc::new(datafusion::physical_plan::filter::FilterExec::try_new(p, exec)?);
+    }
+    let exprs = outputs
+        .into_iter()
+        .map(|(e, n)| Ok((state.create_physical_expr(simplifier.simplify(e)?, &schema)?, n)))
+        .collect::<DfResult<Vec<_>>>()?;
+    Ok(Some(Arc::new(datafusion::physical_plan::projection::ProjectionExec::try_new(exprs, exec)?)))
+}
+
+/// `e` with each column replaced by its expression in `env` (aliases dropped); `None` when it
+/// names a column `env` lacks or holds what [`direct_plan`] does not follow (subqueries,
+/// aggregates, windows, volatile functions).
+fn inline(e: &Expr, env: &HashMap<String, Expr>) -> DfResult<Option<Expr>> {
+    let unsupported = e.exists(|x| {
+        Ok(x.is_volatile_node()
+            || matches!(
+                x,
+                Expr::ScalarSubquery(_)
+                    | Expr::Exists(_)
+                    | Expr::InSubquery(_)
+                    | Expr::OuterReferenceColumn(..)
+                    | Expr::Placeholder(_)
+                    | Expr::AggregateFunction(_)
+                    | Expr::WindowFunction(_)
+            ))
+    })?;
+    if unsupported {
+        return Ok(None);
+    }
+    let mut missing = false;
+    let out = e
+        .clone()
+        .unalias_nested()
+        .data
+        .transform_up(|x| {
+            Ok(match &x {
+                Expr::Column(c) => match env.get(c.name.as_str()) {
+                    Some(v) => Transformed::yes(v.clone()),
+                    None => {
+                        missing = true;
+                        Transformed::no(x)
+                    }
+                },
+                _ => Transformed::no(x),
+            })
+        })?
+        .data;
+    Ok((!missing).then_some(out))
+}
+
+/// Where an input's columns go: (output column, input column) pairs; the output columns not
+/// listed are empty in its rows.
+type Slots = Vec<(usize, usize)>;
+
+/// An input as [`WideUnionExec`] runs it: its physical plan, and where its columns go.
 #[derive(Debug)]
 struct ExecInput {
     plan: Arc<dyn ExecutionPlan>,
-    slots: Vec<Option<usize>>,
+    slots: Slots,
 }
 
 /// The physical scan of a [`WideUnion`]: the inputs dealt out in order, a run of consecutive ones
@@ -337,32 +516,35 @@ impl ExecutionPlan for WideUnionExec {
 }
 
 /// `batch` with the union's columns: the input's own (cast to the union's type when stored
-/// otherwise, e.g. dictionary-encoded text), the empty value of the type for the others.
-fn widen(batch: &RecordBatch, slots: &[Option<usize>], schema: &SchemaRef, types: &[KqlType]) -> DfResult<RecordBatch> {
+/// otherwise, e.g. dictionary-encoded text), the empty value of the type for the others (one
+/// array per type, shared by the columns that need it).
+fn widen(
+    batch: &RecordBatch,
+    slots: &[(usize, usize)],
+    schema: &SchemaRef,
+    types: &[KqlType],
+) -> DfResult<RecordBatch> {
     let n = batch.num_rows();
+    let mut columns: Vec<Option<ArrayRef>> = vec![None; schema.fields().len()];
+    for &(o, k) in slots {
+        let c = batch.column(k);
+        let f = schema.field(o);
+        columns[o] = Some(if c.data_type() == f.data_type() { c.clone() } else { cast(c, f.data_type())? });
+    }
     let mut empty_text: Option<ArrayRef> = None;
-    let columns = schema
-        .fields()
-        .iter()
-        .zip(slots)
+    let mut nulls: HashMap<datafusion::arrow::datatypes::DataType, ArrayRef> = HashMap::new();
+    let columns = columns
+        .into_iter()
+        .zip(schema.fields())
         .zip(types)
-        .map(|((f, slot), ty)| -> DfResult<ArrayRef> {
-            Ok(match slot {
-                Some(k) => {
-                    let c = batch.column(*k);
-                    if c.data_type() == f.data_type() {
-                        c.clone()
-                    } else {
-                        cast(c, f.data_type())?
-                    }
-                }
-                None if *ty == KqlType::String => {
-                    empty_text.get_or_insert_with(|| Arc::new(StringArray::from(vec![""; n])) as ArrayRef).clone()
-                }
-                None => new_null_array(f.data_type(), n),
-            })
+        .map(|((c, f), ty)| match c {
+            Some(c) => c,
+            None if *ty == KqlType::String => {
+                empty_text.get_or_insert_with(|| Arc::new(StringArray::from(vec![""; n])) as ArrayRef).clone()
+            }
+            None => nulls.entry(f.data_type().clone()).or_insert_with(|| new_null_array(f.data_type(), n)).clone(),
         })
-        .collect::<DfResult<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     let options = RecordBatchOptions::new().with_row_count(Some(n));
     Ok(RecordBatch::try_new_with_options(schema.clone(), columns, &options)?)
 }

@@ -10,7 +10,9 @@ use crate::error::{KqlError, Result};
 use crate::schema::KqlType;
 use crate::value::datetime as dt;
 use crate::value::dynamic as dj;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanBuilder, Int64Builder, StringArray, StringBuilder};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, BooleanBuilder, Int64Builder, StringArray, StringBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use datafusion::common::DataFusionError;
 use datafusion::logical_expr::{lit, Expr, ScalarUDF};
@@ -96,6 +98,9 @@ pub fn has_term(hay: &str, needle: &str, cs: bool, need_start: bool, need_end: b
     if needle.is_empty() {
         return true;
     }
+    if !cs && hay.is_ascii() && needle.is_ascii() {
+        return has_term_ascii_ci(hay.as_bytes(), needle.as_bytes(), need_start, need_end);
+    }
     let (h, n);
     let (hay, needle) = if cs {
         (hay, needle)
@@ -116,6 +121,35 @@ pub fn has_term(hay: &str, needle: &str, cs: bool, need_start: bool, need_end: b
             return true;
         }
         from = start + hay[start..].chars().next().map(|c| c.len_utf8()).unwrap_or(1);
+    }
+    false
+}
+
+/// [`has_term`] case-insensitive over ASCII texts, without lower-casing copies (the terms of
+/// ASCII text are its runs of ASCII letters and digits).
+fn has_term_ascii_ci(hay: &[u8], needle: &[u8], need_start: bool, need_end: bool) -> bool {
+    let n = needle.len();
+    if n > hay.len() {
+        return false;
+    }
+    let first_term = needle[0].is_ascii_alphanumeric();
+    let last_term = needle[n - 1].is_ascii_alphanumeric();
+    let (lo, up) = (needle[0].to_ascii_lowercase(), needle[0].to_ascii_uppercase());
+    let mut from = 0;
+    while let Some(pos) = memchr::memchr2(lo, up, &hay[from..=hay.len() - n]) {
+        let start = from + pos;
+        let end = start + n;
+        if hay[start..end].eq_ignore_ascii_case(needle) {
+            let ok_start = !need_start || !first_term || start == 0 || !hay[start - 1].is_ascii_alphanumeric();
+            let ok_end = !need_end || !last_term || end == hay.len() || !hay[end].is_ascii_alphanumeric();
+            if ok_start && ok_end {
+                return true;
+            }
+        }
+        from = start + 1;
+        if from + n > hay.len() {
+            break;
+        }
     }
     false
 }
@@ -232,6 +266,66 @@ pub fn string_op(kind: StrOpKind, cs: bool, a: Expr, b: Expr) -> Expr {
         }
     };
     u.call(vec![a, b])
+}
+
+/// Whether any of `texts` (string expressions) satisfies the string predicate `kind` with
+/// `needle` (never null): `* has "x"` and `search "x"` over a table's columns as one call that
+/// tests column after column, instead of one test per column joined by `or` (tables have up to
+/// hundreds of columns and a workspace hundreds of tables: typing and simplifying such trees
+/// cost far more than running them). False without texts.
+pub fn any_string_op(kind: StrOpKind, cs: bool, needle: Expr, texts: Vec<Expr>) -> Expr {
+    if texts.is_empty() {
+        return lit(false);
+    }
+    static UDFS: OnceLock<std::sync::Mutex<Vec<((StrOpKind, bool), Arc<ScalarUDF>)>>> = OnceLock::new();
+    let m = UDFS.get_or_init(Default::default);
+    let mut v = m.lock().expect("udf cache");
+    let u = match v.iter().find(|(k, _)| *k == (kind, cs)) {
+        Some((_, u)) => u.clone(),
+        None => {
+            let test = string_op_body(kind, cs);
+            let body: Body = Arc::new(move |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+                let needle = &args[0];
+                let mut acc: Option<BooleanArray> = None;
+                for a in &args[1..] {
+                    if acc.as_ref().is_some_and(|x| x.true_count() == rows) {
+                        break;
+                    }
+                    let r = test(&[a.clone(), needle.clone()], rows)?;
+                    let r = r.as_boolean().clone();
+                    acc = Some(match acc {
+                        None => r,
+                        Some(x) => datafusion::arrow::compute::or(&x, &r)?,
+                    });
+                }
+                Ok(Arc::new(acc.unwrap_or_else(|| BooleanArray::from(vec![false; rows]))))
+            });
+            let u = udf(&format!("kql_any_str_{kind:?}_{cs}").to_lowercase(), DataType::Boolean, false, body);
+            v.push(((kind, cs), u.clone()));
+            u
+        }
+    };
+    u.call(std::iter::once(needle).chain(texts).collect())
+}
+
+/// Whether the text of a value of type `ty` (as `tostring` prints it) can satisfy the string
+/// predicate `kind` with the constant `needle`: false when the needle holds a character no such
+/// text has (`has "error"` over a number, a datetime or a bool), so a test of every column
+/// (`search`, `* has`) need not convert and test those columns. True when unsure.
+pub fn text_may_match(ty: KqlType, kind: StrOpKind, cs: bool, needle: &str) -> bool {
+    if needle.is_empty() || !needle.is_ascii() || matches!(kind, StrOpKind::MatchesRegex | StrOpKind::Like) {
+        return true;
+    }
+    // every character of the type's texts (see `to_string_body`, `format_real`)
+    let chars: &str = match ty {
+        KqlType::Bool => "truefals",
+        KqlType::Int | KqlType::Long => "0123456789-",
+        KqlType::Real | KqlType::Decimal => "0123456789-.NaInfity",
+        KqlType::DateTime => "0123456789-:.TZ",
+        KqlType::TimeSpan => "0123456789-:.",
+        KqlType::String | KqlType::Guid | KqlType::Dynamic => return true,
+    };
+    needle.chars().all(|c| if cs { chars.contains(c) } else { chars.chars().any(|x| x.eq_ignore_ascii_case(&c)) })
 }
 
 /// `has_any_index(source, values)`: the index of the first element of `values` that `source`

@@ -50,6 +50,14 @@ use std::sync::Arc;
 /// Records looked at in the first file to find fields beyond the schema.
 const SAMPLE_LINES: usize = 1000;
 
+/// A first file larger than this is also sampled at [`SPREAD_SAMPLES`] places through it: a
+/// wide, sparse table (AzureDiagnostics, where each resource type fills columns of its own) can
+/// have fields that its first lines lack.
+const SPREAD_SAMPLE_MIN_BYTES: u64 = 1 << 20;
+
+/// How many places through a big first file are sampled, and lines at each.
+const SPREAD_SAMPLES: (u64, usize) = (16, 16);
+
 /// Rows per batch produced.
 pub const LINE_BATCH_ROWS: usize = 8192;
 
@@ -97,11 +105,12 @@ fn is_json_lines_name(p: &Path) -> bool {
 /// envelope), and the table's schema is known. `None` sends the table to the general loader.
 pub fn plan(name: &str, files: &[PathBuf], schema: Option<&TableSchema>, opts: &LoadOptions) -> Option<LineLayout> {
     let schema = schema?;
-    if files.is_empty() || name.eq_ignore_ascii_case(super::diagnostics::AZURE_DIAGNOSTICS) {
+    if files.is_empty() {
         return None;
     }
     let mut sample: Vec<super::json::Record> = Vec::new();
     let mut sized = Vec::with_capacity(files.len());
+    let known: std::collections::HashSet<&str> = schema.columns.iter().map(|(n, _)| n.as_str()).collect();
     for (i, f) in files.iter().enumerate() {
         if !is_json_lines_name(f) {
             return None;
@@ -109,7 +118,10 @@ pub fn plan(name: &str, files: &[PathBuf], schema: Option<&TableSchema>, opts: &
         let size = std::fs::metadata(f).ok()?.len();
         sized.push((f.clone(), size));
         let want = if i == 0 { SAMPLE_LINES } else { 1 };
-        let got = sample_records(f, want, opts.max_line_bytes())?;
+        let mut got = sample_records(f, want, opts.max_line_bytes(), &known)?;
+        if i == 0 && got.len() == want && !is_gz(f) && size > SPREAD_SAMPLE_MIN_BYTES {
+            got.extend(spread_records(f, size, opts.max_line_bytes(), &known));
+        }
         for m in got {
             if super::xdr::is_xdr(&m) || super::diagnostics::is_envelope(&m) {
                 return None;
@@ -131,7 +143,12 @@ pub fn plan(name: &str, files: &[PathBuf], schema: Option<&TableSchema>, opts: &
 
 /// The first `n` records of a file, or `None` when its first record is not a one-line JSON
 /// object (a JSON array, a pretty-printed document, or not JSON: left to the general loader).
-fn sample_records(path: &Path, n: usize, cap: usize) -> Option<Vec<serde_json::Map<String, serde_json::Value>>> {
+fn sample_records(
+    path: &Path,
+    n: usize,
+    cap: usize,
+    known: &std::collections::HashSet<&str>,
+) -> Option<Vec<serde_json::Map<String, serde_json::Value>>> {
     let mut r = BufReader::with_capacity(64 * 1024, super::json::open(path).ok()?);
     let mut out = Vec::new();
     let mut buf = Vec::new();
@@ -153,7 +170,11 @@ fn sample_records(path: &Path, n: usize, cap: usize) -> Option<Vec<serde_json::M
         if line.is_empty() {
             continue;
         }
-        match serde_json::from_slice::<serde_json::Value>(line) {
+        let fields = sample_fields(line, known).map(serde_json::Value::Object).ok_or(()).or_else(|_| {
+            // the scanner is unsure (or the line is not an object): serde_json decides
+            serde_json::from_slice::<serde_json::Value>(line).map_err(|_| ())
+        });
+        match fields {
             Ok(serde_json::Value::Object(m)) => {
                 // a lone `{"records": [...]}` envelope needs the general loader
                 if m.len() == 1 && m.contains_key("records") {
@@ -170,6 +191,76 @@ fn sample_records(path: &Path, n: usize, cap: usize) -> Option<Vec<serde_json::M
         // an empty file: nothing to decide by, but nothing to mis-read either
         return Some(out);
     }
+    Some(out)
+}
+
+/// Records read at [`SPREAD_SAMPLES`] places through an uncompressed file of `size` bytes (each
+/// after the line the place falls in); lines that do not parse as objects are left out.
+fn spread_records(
+    path: &Path,
+    size: u64,
+    cap: usize,
+    known: &std::collections::HashSet<&str>,
+) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let (places, lines) = SPREAD_SAMPLES;
+    let mut out = Vec::new();
+    let Ok(file) = std::fs::File::open(path) else { return out };
+    let mut r = BufReader::with_capacity(64 * 1024, file);
+    let mut buf = Vec::new();
+    for k in 1..places {
+        if r.seek(SeekFrom::Start(size * k / places)).is_err() {
+            break;
+        }
+        buf.clear();
+        // the rest of the line the place falls in
+        if read_line_capped(&mut r, &mut buf, 0).is_err() {
+            break;
+        }
+        for _ in 0..lines {
+            buf.clear();
+            match read_line_capped(&mut r, &mut buf, cap) {
+                Ok((0, _)) | Err(_) => break,
+                Ok((_, true)) => continue,
+                Ok(_) => {}
+            }
+            let line = buf.trim_ascii();
+            let fields = sample_fields(line, known).or_else(|| match serde_json::from_slice(line) {
+                Ok(serde_json::Value::Object(m)) => Some(m),
+                _ => None,
+            });
+            out.extend(fields);
+        }
+    }
+    out
+}
+
+/// The fields of the top-level names that export envelopes are recognized by (see
+/// [`super::xdr::is_xdr`], [`super::diagnostics::is_envelope`]), in lower case.
+const ENVELOPE_FIELDS: [&str; 7] =
+    ["properties", "category", "time", "resourceid", "operationname", "records", "timegenerated"];
+
+/// A sampled line's fields as [`plan`] needs them, read by the line scanner: the values of the
+/// schema's columns (`known`) are not built (their type is the schema's), except those of the
+/// fields export envelopes are recognized by; the others are parsed to infer their type. `None`
+/// when the line is not a valid JSON object (or the scanner is unsure).
+fn sample_fields(
+    line: &[u8],
+    known: &std::collections::HashSet<&str>,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let text = simdutf8::basic::from_utf8(line).ok()?;
+    let mut m = dj::Members::new(text)?;
+    let mut out = serde_json::Map::new();
+    while let Some((k, esc)) = m.next_key()? {
+        let key = if esc { dj::member_key(k, true)?.into_owned() } else { k.to_string() };
+        let raw = m.value()?;
+        let value = if known.contains(key.as_str()) && !ENVELOPE_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(&key)) {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(raw).ok()?
+        };
+        out.insert(key, value);
+    }
+    m.finish()?;
     Some(out)
 }
 
@@ -497,6 +588,21 @@ pub struct LineDecoder<'l> {
     slot_of: Vec<u32>,
     ranges: Vec<(u32, u32)>,
     builders: Vec<Builder>,
+    /// Rows appended to each builder in the batch so far: a column whose value is absent from a
+    /// line is not appended to, but filled up to the row of its next value, or to the end of the
+    /// batch when it is finished (wide tables fill few of their columns: AzureDiagnostics).
+    filled: Vec<usize>,
+    /// The slots the line being decoded set, in the order it set them (see `dense`).
+    present: Vec<u32>,
+    /// Whether serde_json read the line (the scanner was unsure): `present` is not known, so
+    /// every slot is looked at.
+    dense: bool,
+    /// The output column of each slot (`NO_SLOT`: none), so that a line commits only the
+    /// columns it has; `None` when some slot feeds several output columns, or `TimeGenerated` is
+    /// filled from `Timestamp` (every column is looked at then).
+    out_of_slot: Option<Vec<u32>>,
+    /// All-empty arrays, by type and rows, shared by every column empty for a whole batch.
+    empties: HashMap<(KqlType, usize), ArrayRef>,
     schema: SchemaRef,
     rows: usize,
     unknown: Vec<Box<str>>,
@@ -561,6 +667,14 @@ impl<'l> LineDecoder<'l> {
                 .collect::<Vec<_>>(),
         ));
         let builders = out.iter().map(|&c| Builder::new(layout.cols[c].ty)).collect();
+        let filled = vec![0; out.len()];
+        let mut out_of_slot = vec![NO_SLOT; slots as usize];
+        let mut one_each = time_fill.is_none();
+        for (j, &c) in out.iter().enumerate() {
+            let s = slot_of[c] as usize;
+            one_each &= out_of_slot[s] == NO_SLOT;
+            out_of_slot[s] = j as u32;
+        }
         let mut dynamic = vec![false; slots as usize];
         for (c, &slot) in slot_of.iter().enumerate() {
             if slot != NO_SLOT && layout.cols[c].ty == KqlType::Dynamic {
@@ -573,6 +687,11 @@ impl<'l> LineDecoder<'l> {
             ranges: vec![ABSENT; slots as usize],
             slot_of,
             builders,
+            filled,
+            present: Vec::new(),
+            dense: false,
+            out_of_slot: one_each.then_some(out_of_slot),
+            empties: HashMap::new(),
             schema,
             rows: 0,
             unknown: Vec::new(),
@@ -675,16 +794,32 @@ impl<'l> LineDecoder<'l> {
                 return None;
             }
         };
-        self.ranges.fill(ABSENT);
-        self.pruned.fill(None);
+        if self.dense || self.canonical.len() != self.ranges.len() {
+            self.ranges.fill(ABSENT);
+            self.pruned.fill(None);
+            self.canonical.clear();
+            self.canonical.resize(self.ranges.len(), None);
+        } else {
+            // only what the previous line set
+            for &s in &self.present {
+                let s = s as usize;
+                self.ranges[s] = ABSENT;
+                self.canonical[s] = None;
+                if let Some(p) = self.pruned.get_mut(s) {
+                    *p = None;
+                }
+            }
+        }
+        self.present.clear();
+        self.dense = false;
         self.rejected = false;
         self.filter_time = None;
-        self.canonical.clear();
-        self.canonical.resize(self.ranges.len(), None);
         if self.scan_line(text).is_some() {
             return Some(text);
         }
-        // the scanner said no: serde_json decides (and words the error)
+        // the scanner said no: serde_json decides (and words the error); the next line resets
+        // and the commit looks at every slot
+        self.dense = true;
         self.ranges.fill(ABSENT);
         let mut de = serde_json::Deserializer::from_str(text);
         let seed = LineSeed {
@@ -740,6 +875,9 @@ impl<'l> LineDecoder<'l> {
                         }
                         None => m.value()?,
                     };
+                    if self.ranges[s] == ABSENT {
+                        self.present.push(s as u32);
+                    }
                     self.ranges[s] = ((v.as_ptr() as usize - base) as u32, v.len() as u32);
                     // a row outside the time window is dropped here: the rest of the line is
                     // neither read nor validated (as files outside the window are not opened)
@@ -777,60 +915,107 @@ impl<'l> LineDecoder<'l> {
         report: &mut LoadReport,
         strict: bool,
     ) -> Result<()> {
-        for (j, &c) in self.out.iter().enumerate() {
-            let slot = self.slot_of[c] as usize;
-            let mut range = self.ranges[slot];
-            if let Some((tg, ts)) = self.time_fill {
-                if tg as usize == slot && !present_raw(raw_at(text, range)) {
-                    range = self.ranges[ts as usize];
+        if let (false, Some(_)) = (self.dense, &self.out_of_slot) {
+            // only the columns the line has (a wide table's line fills few of them), in column
+            // order
+            self.present.sort_unstable();
+            for k in 0..self.present.len() {
+                let slot = self.present[k] as usize;
+                let j = self.out_of_slot.as_ref().and_then(|m| m.get(slot).copied()).unwrap_or(NO_SLOT);
+                if j != NO_SLOT {
+                    self.commit_column(j as usize, text, base, line_no, report, strict)?;
                 }
             }
-            let mut raw = raw_at(text, range);
-            let mut canonical =
-                if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
-            if let (Some(Some(keys)), Some(r)) = (self.members.get(slot), raw) {
-                let pruned = if let Some(canonical) = self.pruned[slot] {
-                    dj::finish_subset(&mut self.subsets[slot], canonical)
-                } else {
-                    r.starts_with('{') && dj::object_subset(r, keys, &mut self.subsets[slot])
-                };
-                if pruned {
-                    // a finished subset is canonical
-                    raw = Some(self.subsets[slot].as_str());
-                    canonical = Some(true);
-                }
-            }
-            let col = &self.layout.cols[c];
-            // the filter's datetime, parsed already while scanning (a value that did not parse
-            // takes the general path below, which reports it)
-            if let (Some(Some(t)), Builder::I64(x)) = (self.filter_time, &mut self.builders[j]) {
-                if self.filter_slot == Some(slot) && range == self.ranges[slot] {
-                    x.append_value(t);
-                    continue;
-                }
-            }
-            if !append_known(&mut self.builders[j], col.ty, raw, canonical) {
-                let msg = format!(
-                    "column `{}`: {} is not a {} (null)",
-                    col.name,
-                    convert::snippet_text(raw.unwrap_or("")),
-                    col.ty
-                );
-                let at = base.line(line_no);
-                if strict {
-                    return Err(KqlError::general("KQL109", format!("{at}: {msg}")));
-                }
-                report.bad_value(Some(&at), msg);
+        } else {
+            for j in 0..self.out.len() {
+                self.commit_column(j, text, base, line_no, report, strict)?;
             }
         }
         self.rows += 1;
         Ok(())
     }
 
+    /// [`LineDecoder::commit`] of output column `j`.
+    #[inline]
+    fn commit_column(
+        &mut self,
+        j: usize,
+        text: &str,
+        base: &mut LineBase,
+        line_no: usize,
+        report: &mut LoadReport,
+        strict: bool,
+    ) -> Result<()> {
+        let c = self.out[j];
+        let slot = self.slot_of[c] as usize;
+        let mut range = self.ranges[slot];
+        if let Some((tg, ts)) = self.time_fill {
+            if tg as usize == slot && !present_raw(raw_at(text, range)) {
+                range = self.ranges[ts as usize];
+            }
+        }
+        let mut raw = raw_at(text, range);
+        if raw.is_none() {
+            // filled in when the column's next value comes, or the batch ends
+            return Ok(());
+        }
+        let builder = &mut self.builders[j];
+        fill(builder, self.layout.cols[c].ty, self.rows - self.filled[j]);
+        self.filled[j] = self.rows + 1;
+        let mut canonical = if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
+        if let (Some(Some(keys)), Some(r)) = (self.members.get(slot), raw) {
+            let pruned = if let Some(canonical) = self.pruned[slot] {
+                dj::finish_subset(&mut self.subsets[slot], canonical)
+            } else {
+                r.starts_with('{') && dj::object_subset(r, keys, &mut self.subsets[slot])
+            };
+            if pruned {
+                // a finished subset is canonical
+                raw = Some(self.subsets[slot].as_str());
+                canonical = Some(true);
+            }
+        }
+        let col = &self.layout.cols[c];
+        // the filter's datetime, parsed already while scanning (a value that did not parse
+        // takes the general path below, which reports it)
+        if let (Some(Some(t)), Builder::I64(x)) = (self.filter_time, &mut *builder) {
+            if self.filter_slot == Some(slot) && range == self.ranges[slot] {
+                x.append_value(t);
+                return Ok(());
+            }
+        }
+        if !append_known(builder, col.ty, raw, canonical) {
+            let msg = format!(
+                "column `{}`: {} is not a {} (null)",
+                col.name,
+                convert::snippet_text(raw.unwrap_or("")),
+                col.ty
+            );
+            let at = base.line(line_no);
+            if strict {
+                return Err(KqlError::general("KQL109", format!("{at}: {msg}")));
+            }
+            report.bad_value(Some(&at), msg);
+        }
+        Ok(())
+    }
+
     /// Take the rows decoded so far as a batch.
     pub fn finish_batch(&mut self) -> Result<RecordBatch> {
-        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
         let n = self.rows;
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
+        for (j, b) in self.builders.iter_mut().enumerate() {
+            let ty = self.layout.cols[self.out[j]].ty;
+            if self.filled[j] == 0 && n > 0 {
+                // no line of the batch has it: one shared array
+                let a = self.empties.entry((ty, n)).or_insert_with(|| super::missing_column(ty, n));
+                arrays.push(a.clone());
+                continue;
+            }
+            fill(b, ty, n - self.filled[j]);
+            self.filled[j] = 0;
+            arrays.push(b.finish());
+        }
         self.rows = 0;
         let opts = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(n));
         RecordBatch::try_new_with_options(self.schema.clone(), arrays, &opts)
@@ -881,6 +1066,25 @@ fn string_of(raw: &str) -> Option<Cow<'_, str>> {
         return Some(Cow::Borrowed(inner));
     }
     serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+}
+
+/// Append `n` absent values (empty text, else null) of type `ty`.
+fn fill(b: &mut Builder, ty: KqlType, n: usize) {
+    if n == 0 {
+        return;
+    }
+    match b {
+        Builder::Str(s) if ty != KqlType::Dynamic => {
+            for _ in 0..n {
+                s.append_value("");
+            }
+        }
+        Builder::Str(s) => s.append_nulls(n),
+        Builder::I32(x) => x.append_nulls(n),
+        Builder::I64(x) => x.append_nulls(n),
+        Builder::F64(x) => x.append_nulls(n),
+        Builder::Bool(x) => x.append_nulls(n),
+    }
 }
 
 /// Append a raw value converted to `ty`; false when a present value did not convert (null was
@@ -1561,6 +1765,53 @@ mod tests {
     /// Lines whose fields change order, gain and lose unknown fields, spell a key with an escape
     /// or put spaces around the colon: every value lands in its column (the scanner matches each
     /// key with the previous line's key at that place first).
+    #[test]
+    fn sparse_columns_are_filled_across_batches_and_empty_ones_shared() {
+        use datafusion::arrow::array::Array;
+        // AzureDiagnostics-like: each line fills few columns; `Resource` only on line 5,
+        // `DurationMs` only on line 9000 (the second batch), `Category` on every line
+        let dir = tempdir();
+        let mut text = String::new();
+        for i in 0..10_000 {
+            text.push_str(&format!("{{\"TimeGenerated\":\"2025-01-01T00:00:00Z\",\"Category\":\"c{i}\""));
+            if i == 5 {
+                text.push_str(",\"Resource\":\"r5\"");
+            }
+            if i == 9000 {
+                text.push_str(",\"DurationMs\":9000");
+            }
+            text.push_str("}\n");
+        }
+        let f = write(dir.path(), "AzureDiagnostics.jsonl", &text);
+        let cat = SchemaCatalog::builtin();
+        let layout = plan("AzureDiagnostics", &[f], cat.table("AzureDiagnostics"), &LoadOptions::default()).unwrap();
+        let (batches, report) = load_all(&layout, &LoadOptions::default(), 1).unwrap();
+        assert_eq!((report.rows, report.bad_values), (10_000, 0));
+        assert_eq!(
+            batches.iter().map(|b| b.num_rows()).collect::<Vec<_>>(),
+            [LINE_BATCH_ROWS, 10_000 - LINE_BATCH_ROWS]
+        );
+        let all = datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let col = |name: &str| all.column(all.schema().index_of(name).unwrap()).clone();
+        let resource = col("Resource");
+        let resource = resource.as_any().downcast_ref::<datafusion::arrow::array::StringArray>().unwrap();
+        assert_eq!(resource.null_count(), 0, "a missing string is empty, not null");
+        assert!((0..10_000).all(|i| resource.value(i) == if i == 5 { "r5" } else { "" }));
+        let duration = col("DurationMs");
+        let duration = duration.as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().unwrap();
+        assert_eq!(duration.null_count(), 9_999);
+        assert_eq!(duration.value(9000), 9000);
+        let category = col("Category");
+        let category = category.as_any().downcast_ref::<datafusion::arrow::array::StringArray>().unwrap();
+        assert_eq!((category.value(0), category.value(9999)), ("c0", "c9999"));
+        // the second batch has no `Resource`, nor any of the other absent text columns: one
+        // shared array serves them all
+        let b = &batches[1];
+        let (r, other) = (b.schema().index_of("Resource").unwrap(), b.schema().index_of("OperationName").unwrap());
+        assert!(Arc::ptr_eq(b.column(r), b.column(other)));
+        assert!(!Arc::ptr_eq(batches[0].column(r), b.column(r)));
+    }
+
     #[test]
     fn fields_out_of_the_previous_lines_order_land_in_their_columns() {
         let dir = tempdir();

@@ -7,7 +7,7 @@ use super::super::{Binder, Binding, Bound, Col, NameHint, Rel};
 use super::evaluate::{rows_of, Cell};
 use super::{extend_cols, mk_rel, name_text, param};
 use crate::error::{KqlError, Result};
-use crate::functions::{dynfn, logical, strfn};
+use crate::functions::logical;
 use crate::schema::KqlType;
 use datafusion::common::{Column, JoinType};
 use datafusion::logical_expr::{lit, Expr, ExprFunctionExt, LogicalPlanBuilder};
@@ -208,20 +208,7 @@ impl Binder<'_> {
                     (false, true) => (StrOpKind::HasPrefix, term.trim_end_matches('*')),
                     (false, false) => (StrOpKind::Has, term.as_str()),
                 };
-                let mut terms: Vec<Expr> = Vec::with_capacity(rel.cols.len());
-                for c in &rel.cols {
-                    let s = match c.ty {
-                        KqlType::Dynamic => dynfn::tostring(column(&c.name)),
-                        _ => self.coerce(Bound::new(column(&c.name), c.ty), KqlType::String).expr,
-                    };
-                    terms.push(logical::null_false(strfn::string_op(kind, cs, s, lit(needle.to_string()))));
-                }
-                // a balanced tree, not a chain: typing a chain costs its length squared
-                Ok(if terms.is_empty() {
-                    lit(false)
-                } else {
-                    super::super::scalar::balanced(terms, datafusion::logical_expr::Operator::Or)
-                })
+                Ok(self.any_column_test(rel, kind, cs, lit(needle.to_string())))
             }
             ExprKind::Binary { op: op @ (ast::BinaryOp::And | ast::BinaryOp::Or), left, right } => {
                 let l = self.search_predicate(rel, left, cs)?;
