@@ -71,6 +71,16 @@ pub fn div_real(a: Expr, b: Expr) -> Expr {
     datafusion::logical_expr::binary_expr(a, datafusion::logical_expr::Operator::Divide, b)
 }
 
+// `pow(x, y)` as IEEE 754 has it: `pow(0, -1)` is infinity, as in Kusto (DataFusion's `power`
+// fails the query on a zero base with a negative exponent).
+math_udf!(pow_udf, "kql_pow", DataType::Float64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let (x, y) = (f64s(&args[0]), f64s(&args[1]));
+    let out: Float64Array = (0..rows)
+        .map(|i| if x.is_null(i) || y.is_null(i) { None } else { Some(x.value(i).powf(y.value(i))) })
+        .collect();
+    Ok(Arc::new(out))
+});
+
 math_udf!(round_udf, "kql_round", DataType::Float64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
     let x = f64s(&args[0]);
     let p = i64s(&args[1]);
@@ -264,7 +274,7 @@ pub fn bind(ctx: &mut BindCtx, name: &str, args: &[Bound]) -> Option<Result<Boun
         ("log", 1) => Bound::new(unary_real("log", f64::ln, r(0)), KqlType::Real),
         ("log2", 1) => Bound::new(unary_real("log2", f64::log2, r(0)), KqlType::Real),
         ("log10", 1) => Bound::new(unary_real("log10", f64::log10, r(0)), KqlType::Real),
-        ("pow", 2) => Bound::new(datafusion::functions::math::expr_fn::power(r(0), r(1)), KqlType::Real),
+        ("pow", 2) => Bound::new(pow_udf().call(vec![r(0), r(1)]), KqlType::Real),
         ("sign", 1) => Bound::new(
             unary_real(
                 "sign",

@@ -1438,7 +1438,7 @@ pub(crate) fn indexof_regex(s: &str, pat: &str, start: i64, length: i64, occurre
         return Some(-1);
     }
     let from_b = chars.get(start as usize).map_or(s.len(), |c| c.0);
-    let end_c = if length == -1 { n } else { (start + length).min(n) };
+    let end_c = if length == -1 { n } else { start.saturating_add(length).min(n) };
     let to_b = chars.get(end_c as usize).map_or(s.len(), |c| c.0);
     let hay = &s[from_b..to_b];
     let found = re.find_iter(hay).nth(occurrence as usize - 1).map(|m| m.start());

@@ -200,6 +200,12 @@ fn extreme_arguments_inside_function_bodies() {
     );
     let r = s.query("print series_outliers(dynamic([1, 2, 3, 100]), 'ctukey', real(null), 200.0, real(nan))");
     assert!(r.is_ok(), "{r:?}");
+    // `pow(0, -1)` is infinity (DataFusion's `power` failed the query); `indexof_regex` with a
+    // length of `long`'s maximum overflowed
+    assert_eq!(
+        rows(&s, "print pow(0, -1), pow(0.0, -2.5), pow(2, 10), indexof_regex('abcabc', 'b', 2, 9223372036854775807)"),
+        r#"[["Infinity","Infinity",1024.0,4]]"#
+    );
 }
 
 /// Kusto's type rules where the engine failed at run time (KQL999): a dynamic index must be
