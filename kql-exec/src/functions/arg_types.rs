@@ -40,8 +40,7 @@ struct Signature {
 fn signatures() -> &'static HashMap<String, Vec<Signature>> {
     static S: OnceLock<HashMap<String, Vec<Signature>>> = OnceLock::new();
     S.get_or_init(|| {
-        let text = include_str!("../../data/kusto-functions.json");
-        let v: serde_json::Value = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+        let v = super::catalog::raw();
         let mut out = HashMap::new();
         for f in v["functions"].as_array().into_iter().flatten() {
             if f["kind"].as_str() != Some("scalar") {

@@ -32,11 +32,18 @@ struct Catalog {
     plugin: HashMap<String, FnInfo>,
 }
 
+/// The catalog file, parsed once for every reader (this module, `arg_types`).
+pub(crate) fn raw() -> &'static serde_json::Value {
+    static V: OnceLock<serde_json::Value> = OnceLock::new();
+    V.get_or_init(|| {
+        serde_json::from_str(include_str!("../../data/kusto-functions.json")).unwrap_or(serde_json::Value::Null)
+    })
+}
+
 fn load() -> &'static Catalog {
     static C: OnceLock<Catalog> = OnceLock::new();
     C.get_or_init(|| {
-        let text = include_str!("../../data/kusto-functions.json");
-        let v: serde_json::Value = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+        let v = raw();
         let mut c = Catalog { scalar: HashMap::new(), aggregate: HashMap::new(), plugin: HashMap::new() };
         for f in v["functions"].as_array().into_iter().flatten() {
             let Some(name) = f["name"].as_str() else { continue };

@@ -1,7 +1,7 @@
 //! Numbers: arithmetic with Kusto's null-on-error rules, `round`, `floor`/`bin`, `abs`,
 //! `ceiling`, `sqrt`, `pow`, `log`, `exp`, `min_of`/`max_of`.
 
-use super::udf::{udf, Body};
+use super::udf::{cached, udf, Body, UdfCache};
 use super::BindCtx;
 use crate::binder::Bound;
 use crate::error::Result;
@@ -168,27 +168,20 @@ pub fn bin(b: &crate::binder::Binder, x: Bound, size: Bound) -> Bound {
 }
 
 fn unary_real(name: &str, f: fn(f64) -> f64, x: Expr) -> Expr {
-    static CACHE: OnceLock<std::sync::Mutex<Vec<(String, Arc<ScalarUDF>)>>> = OnceLock::new();
-    let m = CACHE.get_or_init(Default::default);
-    let mut v = m.lock().expect("cache");
-    let u = match v.iter().find(|(n, _)| n == name) {
-        Some((_, u)) => u.clone(),
-        None => {
-            let u = udf(
-                &format!("kql_{name}"),
-                DataType::Float64,
-                false,
-                Arc::new(move |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
-                    let a = f64s(&args[0]);
-                    let out: Float64Array =
-                        (0..rows).map(|i| if a.is_null(i) { None } else { Some(f(a.value(i))) }).collect();
-                    Ok(Arc::new(out))
-                }),
-            );
-            v.push((name.to_string(), u.clone()));
-            u
-        }
-    };
+    static CACHE: UdfCache<String> = OnceLock::new();
+    let u = cached(&CACHE, name.to_string(), || {
+        udf(
+            &format!("kql_{name}"),
+            DataType::Float64,
+            false,
+            Arc::new(move |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+                let a = f64s(&args[0]);
+                let out: Float64Array =
+                    (0..rows).map(|i| if a.is_null(i) { None } else { Some(f(a.value(i))) }).collect();
+                Ok(Arc::new(out))
+            }),
+        )
+    });
     u.call(vec![x])
 }
 

@@ -3,7 +3,7 @@
 //! functions (`strlen`, `substring`, `split`, `extract`, `replace_string`...).
 
 use super::array::{row_call, Out, V};
-use super::udf::{udf, Body};
+use super::udf::{cached, udf, Body, UdfCache};
 use super::{arg_str_const, BindCtx};
 use crate::binder::{Binder, Bound};
 use crate::error::{KqlError, Result};
@@ -249,22 +249,10 @@ fn like(h: &str, pat: &str, cs: bool) -> bool {
 
 /// A string predicate as an expression (`negated` forms are wrapped by the caller).
 pub fn string_op(kind: StrOpKind, cs: bool, a: Expr, b: Expr) -> Expr {
-    static UDFS: OnceLock<std::sync::Mutex<Vec<((StrOpKind, bool), Arc<ScalarUDF>)>>> = OnceLock::new();
-    let m = UDFS.get_or_init(Default::default);
-    let mut v = m.lock().expect("udf cache");
-    let u = match v.iter().find(|(k, _)| *k == (kind, cs)) {
-        Some((_, u)) => u.clone(),
-        None => {
-            let u = udf(
-                &format!("kql_str_{kind:?}_{cs}").to_lowercase(),
-                DataType::Boolean,
-                false,
-                string_op_body(kind, cs),
-            );
-            v.push(((kind, cs), u.clone()));
-            u
-        }
-    };
+    static UDFS: UdfCache<(StrOpKind, bool)> = OnceLock::new();
+    let u = cached(&UDFS, (kind, cs), || {
+        udf(&format!("kql_str_{kind:?}_{cs}").to_lowercase(), DataType::Boolean, false, string_op_body(kind, cs))
+    });
     u.call(vec![a, b])
 }
 
@@ -277,34 +265,27 @@ pub fn any_string_op(kind: StrOpKind, cs: bool, needle: Expr, texts: Vec<Expr>) 
     if texts.is_empty() {
         return lit(false);
     }
-    static UDFS: OnceLock<std::sync::Mutex<Vec<((StrOpKind, bool), Arc<ScalarUDF>)>>> = OnceLock::new();
-    let m = UDFS.get_or_init(Default::default);
-    let mut v = m.lock().expect("udf cache");
-    let u = match v.iter().find(|(k, _)| *k == (kind, cs)) {
-        Some((_, u)) => u.clone(),
-        None => {
-            let test = string_op_body(kind, cs);
-            let body: Body = Arc::new(move |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
-                let needle = &args[0];
-                let mut acc: Option<BooleanArray> = None;
-                for a in &args[1..] {
-                    if acc.as_ref().is_some_and(|x| x.true_count() == rows) {
-                        break;
-                    }
-                    let r = test(&[a.clone(), needle.clone()], rows)?;
-                    let r = r.as_boolean().clone();
-                    acc = Some(match acc {
-                        None => r,
-                        Some(x) => datafusion::arrow::compute::or(&x, &r)?,
-                    });
+    static UDFS: UdfCache<(StrOpKind, bool)> = OnceLock::new();
+    let u = cached(&UDFS, (kind, cs), || {
+        let test = string_op_body(kind, cs);
+        let body: Body = Arc::new(move |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+            let needle = &args[0];
+            let mut acc: Option<BooleanArray> = None;
+            for a in &args[1..] {
+                if acc.as_ref().is_some_and(|x| x.true_count() == rows) {
+                    break;
                 }
-                Ok(Arc::new(acc.unwrap_or_else(|| BooleanArray::from(vec![false; rows]))))
-            });
-            let u = udf(&format!("kql_any_str_{kind:?}_{cs}").to_lowercase(), DataType::Boolean, false, body);
-            v.push(((kind, cs), u.clone()));
-            u
-        }
-    };
+                let r = test(&[a.clone(), needle.clone()], rows)?;
+                let r = r.as_boolean().clone();
+                acc = Some(match acc {
+                    None => r,
+                    Some(x) => datafusion::arrow::compute::or(&x, &r)?,
+                });
+            }
+            Ok(Arc::new(acc.unwrap_or_else(|| BooleanArray::from(vec![false; rows]))))
+        });
+        udf(&format!("kql_any_str_{kind:?}_{cs}").to_lowercase(), DataType::Boolean, false, body)
+    });
     u.call(std::iter::once(needle).chain(texts).collect())
 }
 

@@ -10,7 +10,7 @@ use datafusion::logical_expr::{
 };
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The body of a KQL scalar function: arguments as arrays of equal length (`rows`), result
 /// array of that length.
@@ -166,6 +166,25 @@ pub fn call(u: &Arc<ScalarUDF>, args: Vec<Expr>) -> Expr {
 /// Length check helper used by bodies.
 pub fn same_len(arrays: &[ArrayRef], rows: usize) -> bool {
     arrays.iter().all(|a| a.len() == rows)
+}
+
+/// A cache of UDFs built from a small key (a string predicate's kind, a function's name): the
+/// same key gives the same UDF, built by `make` on its first use.
+pub type UdfCache<K> = OnceLock<Mutex<Vec<(K, Arc<ScalarUDF>)>>>;
+
+/// The UDF of `key` in `cache`, built by `make` if it is not there yet.
+pub fn cached<K: PartialEq>(
+    cache: &'static UdfCache<K>,
+    key: K,
+    make: impl FnOnce() -> Arc<ScalarUDF>,
+) -> Arc<ScalarUDF> {
+    let mut v = cache.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, u)) = v.iter().find(|(k, _)| *k == key) {
+        return u.clone();
+    }
+    let u = make();
+    v.push((key, u.clone()));
+    u
 }
 
 #[cfg(test)]
