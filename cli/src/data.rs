@@ -56,18 +56,30 @@ pub struct DataArgs {
     pub quiet: bool,
 }
 
-fn parse_size(s: &str) -> Result<usize, String> {
+/// A size such as `512M`, `512MB`, `2G`, `1.5GiB` or `1000000` (bytes).
+pub fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim().to_uppercase();
+    let t = t.strip_suffix("IB").or_else(|| t.strip_suffix('B')).unwrap_or(&t);
     let (num, mult) = match t.chars().last() {
         Some('K') => (&t[..t.len() - 1], 1usize << 10),
         Some('M') => (&t[..t.len() - 1], 1 << 20),
         Some('G') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t.as_str(), 1),
+        Some('T') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
     };
-    num.trim()
-        .parse::<f64>()
-        .map(|n| (n * mult as f64) as usize)
-        .map_err(|_| format!("invalid size `{s}` (use e.g. 512M or 2G)"))
+    match num.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 1.0 / mult as f64 => Ok((n * mult as f64) as usize),
+        _ => Err(format!("invalid size `{s}` (use e.g. 512M or 2G)")),
+    }
+}
+
+/// A timeout in seconds: positive and finite.
+pub fn parse_timeout(secs: f64) -> Result<Duration, String> {
+    if secs > 0.0 && secs.is_finite() && secs < 1e9 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(format!("--timeout {secs}: give a positive number of seconds"))
+    }
 }
 
 /// Build a session: schemas, functions and the tables of the data options (opened when a query
@@ -275,7 +287,7 @@ pub fn build_session_with(a: &DataArgs, bounds: Option<BoundsOf>, stream: bool) 
     let options = SessionOptions {
         now,
         memory_limit: a.memory_limit.as_deref().map(parse_size).transpose()?,
-        timeout: a.timeout.map(Duration::from_secs_f64),
+        timeout: a.timeout.map(parse_timeout).transpose()?,
         threads: None,
     };
     let mut session = Session::new(catalog, options).map_err(|e| e.to_string())?;

@@ -602,8 +602,8 @@ fn set(state: &Rc<RefCell<State>>, rest: &str) {
             let t = if value.is_empty() || value == "off" {
                 None
             } else {
-                match value.trim_end_matches('s').parse::<f64>() {
-                    Ok(v) if v > 0.0 => Some(Duration::from_secs_f64(v)),
+                match value.trim_end_matches('s').parse::<f64>().map(crate::data::parse_timeout) {
+                    Ok(Ok(t)) => Some(t),
                     _ => {
                         eprintln!("error: `{value}` is not a number of seconds");
                         return;

@@ -8,7 +8,7 @@ use rule_pack::rule::Rule;
 use rule_pack::runner::{replay_rule_in, Replay, RuleRun, RunOptions};
 use rule_pack::scheduler::Scheduler;
 use rule_pack::source::collect_rule_files;
-use rule_pack::testing::{find_tests, junit, run_test_cases, starter_test};
+use rule_pack::testing::{find_tests, junit, run_test_cases_with, starter_test, TestRunOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -158,6 +158,13 @@ pub struct TestArgs {
     /// the rule reads, a case that must fire and one that must stay quiet.
     #[arg(long = "new", value_name = "RULE", conflicts_with_all = ["bless", "filter", "junit"])]
     new: Option<PathBuf>,
+    /// The most one case's query may run, in seconds (a case past it fails; the others run).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// The memory one case's query may use, e.g. 512MB (joins, sorts and aggregations spill
+    /// to disk or fail past it).
+    #[arg(long, value_name = "SIZE")]
+    memory_limit: Option<String>,
 }
 
 /// The rules under `paths`, and the packs among them. A folder with a `pack.yaml` is a pack:
@@ -515,9 +522,24 @@ pub fn test(args: TestArgs) -> ExitCode {
         eprintln!("error: no tests (*.test.yaml) found");
         return ExitCode::from(2);
     }
+    let memory_limit = match args.memory_limit.as_deref().map(crate::data::parse_size).transpose() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: --memory-limit: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let timeout = match args.timeout.map(crate::data::parse_timeout).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = TestRunOptions { bless: args.bless, timeout, memory_limit };
     let mut outcomes = Vec::new();
     for t in &tests {
-        for o in run_test_cases(t, args.bless) {
+        for o in run_test_cases_with(t, &opts) {
             match &o.failure {
                 None if o.blessed => println!("blessed {}", o.name),
                 None => println!("ok      {}", o.name),

@@ -114,6 +114,7 @@ impl FunctionSource {
     }
 }
 
+pub mod guard;
 pub mod lazy;
 
 pub use lazy::{MemoryLoader, Open, TableLoader};
@@ -517,7 +518,9 @@ pub const WORKER_STACK: usize = 256 * 1024 * 1024;
 struct Runner<'a> {
     ctx: &'a SessionContext,
     rt: &'a tokio::runtime::Runtime,
-    timeout: Option<Duration>,
+    /// The query's `--timeout` and when it ends: every plan the query runs (its subqueries,
+    /// `toscalar`, `materialize`, the main plan) shares the one budget.
+    timeout: Option<(Duration, std::time::Instant)>,
     cancel: &'a CancelHandle,
 }
 
@@ -548,10 +551,7 @@ impl SubqueryRunner for Runner<'_> {
         let outcome = self.rt.block_on(async {
             let limited = async {
                 match self.timeout {
-                    Some(t) => tokio::time::timeout(t, task).await.map_err(|_| {
-                        KqlError::general("KQL901", format!("the query did not finish within {:?}", t))
-                            .with_help("raise --timeout or narrow the query")
-                    }),
+                    Some((t, end)) => tokio::time::timeout_at(end.into(), task).await.map_err(|_| timed_out(t)),
                     None => Ok(task.await),
                 }
             };
@@ -569,20 +569,16 @@ impl SubqueryRunner for Runner<'_> {
         };
         match joined {
             Ok(r) => Ok(r?),
-            Err(e) if e.is_panic() => {
-                let panic = e.into_panic();
-                let what = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("unknown panic");
-                Err(KqlError::general("KQL998", format!("internal error while running the query: {what}")).with_help(
-                    "this is a bug in kql: please report it with the query (set KQL_EXPLAIN=1 to see the plans)",
-                ))
-            }
+            Err(e) if e.is_panic() => Err(guard::panic_error("running the query", e.into_panic().as_ref())),
             Err(e) => Err(KqlError::general("KQL903", format!("the query was stopped: {e}"))),
         }
     }
+}
+
+/// KQL901: the query ran past `--timeout`.
+fn timed_out(t: Duration) -> KqlError {
+    KqlError::general("KQL901", format!("the query did not finish within {t:?}"))
+        .with_help("raise --timeout or narrow the query")
 }
 
 impl Session {
@@ -622,6 +618,8 @@ impl Session {
             // `recursive_protection` most walks grow the stack as they go, the rest (evaluating,
             // hashing, dropping a 10,000-deep `or` chain) need room (committed only as used)
             .thread_stack_size(WORKER_STACK)
+            // a panic in a query's task fails that query (see `Runner::run`): keep it quiet
+            .on_thread_start(guard::mark_worker_thread)
             .enable_all()
             .build()
             .map_err(|e| KqlError::general("KQL902", format!("cannot start the runtime: {e}")))?;
@@ -640,7 +638,8 @@ impl Session {
 
     /// What runs the plans of this session's queries (and of their subqueries while binding).
     fn runner(&self) -> Runner<'_> {
-        Runner { ctx: &self.ctx, rt: &self.rt, timeout: self.options.timeout, cancel: &self.cancel }
+        let timeout = self.options.timeout.map(|t| (t, std::time::Instant::now() + t));
+        Runner { ctx: &self.ctx, rt: &self.rt, timeout, cancel: &self.cancel }
     }
 
     /// Parse, bind and run a query text.
@@ -648,14 +647,18 @@ impl Session {
         // parsing, binding, planning and dropping a deep query (thousands of `or`ed
         // comparisons) recurse: all of it runs on a big stack
         kql_parser::on_big_stack(|| {
-            let script = kql_parser::parse(text)?;
-            self.run_script(&script)
+            guard::catch("running the query", || {
+                #[cfg(debug_assertions)]
+                inject_fault(text);
+                let script = kql_parser::parse(text)?;
+                self.run_script_here(&script)
+            })
         })
     }
 
     /// Bind and run a parsed script.
     pub fn run_script(&self, script: &ast::Script) -> Result<QueryResult> {
-        kql_parser::on_big_stack(|| self.run_script_here(script))
+        kql_parser::on_big_stack(|| guard::catch("running the query", || self.run_script_here(script)))
     }
 
     fn run_script_here(&self, script: &ast::Script) -> Result<QueryResult> {
@@ -679,7 +682,7 @@ impl Session {
     /// The DataFusion plan a query runs, after the optimizer (what `KQL_EXPLAIN=1` prints as the
     /// physical plan's source): for tests of the planner's rewrites.
     pub fn optimized_plan(&self, text: &str) -> Result<LogicalPlan> {
-        kql_parser::on_big_stack(|| self.optimized_plan_here(text))
+        kql_parser::on_big_stack(|| guard::catch("planning the query", || self.optimized_plan_here(text)))
     }
 
     fn optimized_plan_here(&self, text: &str) -> Result<LogicalPlan> {
@@ -702,7 +705,7 @@ impl Session {
 
     /// [`Session::time_bounds`] for a run at `now` (ticks).
     pub fn time_bounds_at(&self, text: &str, now: i64) -> Result<crate::binder::time_bounds::TimeBounds> {
-        kql_parser::on_big_stack(|| self.time_bounds_here(text, now))
+        kql_parser::on_big_stack(|| guard::catch("binding the query", || self.time_bounds_here(text, now)))
     }
 
     fn time_bounds_here(&self, text: &str, now: i64) -> Result<crate::binder::time_bounds::TimeBounds> {
@@ -719,7 +722,13 @@ impl Session {
     /// Bind without running (the semantic check): result columns, errors (all of them, in
     /// source order) and warnings.
     pub fn check_script(&self, script: &ast::Script) -> CheckOutcome {
-        kql_parser::on_big_stack(|| self.check_script_here(script))
+        kql_parser::on_big_stack(|| {
+            guard::catch("checking the query", || Ok(self.check_script_here(script))).unwrap_or_else(|e| CheckOutcome {
+                cols: vec![],
+                errors: vec![e],
+                warnings: vec![],
+            })
+        })
     }
 
     fn check_script_here(&self, script: &ast::Script) -> CheckOutcome {
@@ -767,7 +776,7 @@ impl Session {
     /// [`Session::add_functions_text`], remembering the file the text came from: errors inside
     /// these functions are then shown in that file.
     pub fn add_functions_from(&mut self, text: &str, source: Option<Arc<FunctionSource>>) -> Result<usize> {
-        kql_parser::on_big_stack(|| self.add_functions_here(text, source))
+        kql_parser::on_big_stack(|| guard::catch("reading stored functions", || self.add_functions_here(text, source)))
     }
 
     fn add_functions_here(&mut self, text: &str, source: Option<Arc<FunctionSource>>) -> Result<usize> {
@@ -799,6 +808,18 @@ impl Session {
             }
         }
         Ok(n)
+    }
+}
+
+/// Fault injection for the tests of isolation (debug builds only): a query whose text contains
+/// the value of `KQL_DEBUG_PANIC_ON` panics before it is parsed, as a bug in the binder would.
+#[cfg(debug_assertions)]
+fn inject_fault(text: &str) {
+    if let Some(marker) = std::env::var_os("KQL_DEBUG_PANIC_ON") {
+        let marker = marker.to_string_lossy();
+        if !marker.is_empty() && text.contains(marker.as_ref()) {
+            panic!("fault injected by KQL_DEBUG_PANIC_ON={marker}");
+        }
     }
 }
 

@@ -153,7 +153,18 @@ pub fn run_rule_with(session: &mut Session, rule: &Rule, now: i64, opts: &RunOpt
     let result = session.query(&rule.query);
     session.catalog = full;
     session.options.now = saved_now;
-    let result = result?;
+    // a bug past the query (in making the alerts) fails this rule's run, not the whole run
+    kql_exec::session::guard::catch("making the alerts", || alerts_of(rule, now, window_start, opts, result?))
+}
+
+/// The run's alerts from the query's result.
+fn alerts_of(
+    rule: &Rule,
+    now: i64,
+    window_start: Option<i64>,
+    opts: &RunOptions,
+    result: kql_exec::QueryResult,
+) -> Result<RuleRun, KqlError> {
     let rows = result.num_rows();
     let fired = rule.trigger_operator.fires(rows as u64, rule.trigger_threshold);
     let names: Vec<String> = result.cols.iter().map(|c| c.name.clone()).collect();

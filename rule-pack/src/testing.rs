@@ -292,9 +292,27 @@ fn test_name(path: &Path) -> String {
     path.file_name().and_then(|n| n.to_str()).unwrap_or("test").trim_end_matches(".test.yaml").to_string()
 }
 
+/// How `kql test` runs tests.
+#[derive(Debug, Clone, Default)]
+pub struct TestRunOptions {
+    /// Write or update golden files from the current results.
+    pub bless: bool,
+    /// The most one case's query may take (a case past it fails with KQL901).
+    pub timeout: Option<std::time::Duration>,
+    /// The memory one case's query may use (DataFusion's pool: joins, sorts and aggregations
+    /// spill or fail past it).
+    pub memory_limit: Option<usize>,
+}
+
 /// Run one test file: an outcome per case (`file` for a file without cases, `file / case`
 /// otherwise). A file that cannot be read or understood is one failed outcome.
 pub fn run_test_cases(path: &Path, bless: bool) -> Vec<TestOutcome> {
+    run_test_cases_with(path, &TestRunOptions { bless, ..Default::default() })
+}
+
+/// [`run_test_cases`] with options: a case that panics, runs past the timeout or exceeds the
+/// memory limit fails with its reason, and the other cases still run.
+pub fn run_test_cases_with(path: &Path, opts: &TestRunOptions) -> Vec<TestOutcome> {
     let start = std::time::Instant::now();
     let name = test_name(path);
     let fail = |failure: String| {
@@ -335,7 +353,11 @@ pub fn run_test_cases(path: &Path, bless: bool) -> Vec<TestOutcome> {
     let mut out = Vec::new();
     for case in &cases {
         let t0 = std::time::Instant::now();
-        let (failure, blessed) = match run_case(path, dir, &spec, &rule, case, bless) {
+        // a bug hit by one case fails that case; the other cases and test files still run
+        let outcome =
+            kql_exec::session::guard::catch("running the test", || Ok(run_case(path, dir, &spec, &rule, case, opts)))
+                .unwrap_or_else(|e| Err(format!("{}: {}", e.code, e.message)));
+        let (failure, blessed) = match outcome {
             Ok(b) => (None, b),
             Err(e) => (Some(e), false),
         };
@@ -424,8 +446,9 @@ fn run_case(
     spec: &TestSpec,
     rule: &Rule,
     case: &TestCase,
-    bless: bool,
+    opts: &TestRunOptions,
 ) -> Result<bool, String> {
+    let bless = opts.bless;
     let now_text = case.now.as_ref().or(spec.now.as_ref()).ok_or_else(|| {
         format!(
             "{}: no `now:` (when to run the rule, e.g. `now: 2025-10-21T15:00:00Z`), at the top or in the case",
@@ -456,8 +479,13 @@ fn run_case(
     if let Some(g) = &spec.geoip {
         catalog.set_geoip(dir.join(g));
     }
-    let mut session = Session::new(catalog, SessionOptions { threads: Some(1), now: Some(now), ..Default::default() })
-        .map_err(|e| e.to_string())?;
+    let options = SessionOptions {
+        threads: Some(1),
+        now: Some(now),
+        timeout: opts.timeout,
+        memory_limit: opts.memory_limit,
+    };
+    let mut session = Session::new(catalog, options).map_err(|e| e.to_string())?;
     for (spec_name, file) in &spec.watchlists {
         let (alias, key) = load::watchlist::parse_spec(spec_name);
         let t = load::watchlist::load_watchlist(alias, &dir.join(file), key, now).map_err(|e| e.message)?;

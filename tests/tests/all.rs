@@ -15,6 +15,7 @@ mod parser_corpus;
 mod real_samples;
 mod repl;
 mod rule_alerts;
+mod rule_isolation;
 mod rule_pack;
 mod seed_queries;
 mod seed_runs;

@@ -4,13 +4,15 @@
 //!
 //! - [`scalar`]: scalar expressions (names, literals, paths into dynamic, operators, calls);
 //! - [`tabular`]: tabular operators, one function per operator;
-//! - [`naming`]: Kusto's rules for the names of unnamed and clashing columns.
+//! - [`naming`]: Kusto's rules for the names of unnamed and clashing columns;
+//! - [`range_source`]: the rows of `range`, made as they are read.
 //!
 //! `kql check` runs the same binder over empty tables that only carry schemas, so the errors
 //! of a check and of a run are the same errors.
 
 pub mod naming;
 pub mod operators;
+pub mod range_source;
 pub mod scalar;
 pub mod tabular;
 pub mod time_bounds;

@@ -466,46 +466,27 @@ impl Binder<'_> {
         let fv = self.const_value(self.coerce(f, ty).expr, ty, from.span)?;
         let tv = self.const_value(self.coerce(t, ty).expr, ty, to.span)?;
         let sv = self.const_value(self.coerce(s, step_ty).expr, step_ty, step.span)?;
-        let mut values: Vec<ScalarValue> = Vec::new();
-        match (fv, tv, sv) {
+        let spec = match (fv, tv, sv) {
             (ScalarValue::Float64(Some(a)), ScalarValue::Float64(Some(b)), ScalarValue::Float64(Some(st))) => {
-                if st == 0.0 {
-                    return Err(KqlError::new("KQL052", "range step must not be zero", span));
+                if st == 0.0 || !st.is_finite() {
+                    return Err(KqlError::new("KQL052", "range step must be a number other than zero", span));
                 }
-                let mut x = a;
-                while (st > 0.0 && x <= b) || (st < 0.0 && x >= b) {
-                    values.push(ScalarValue::Float64(Some(x)));
-                    x += st;
-                    if values.len() > 100_000_000 {
-                        break;
-                    }
-                }
+                super::range_source::RangeSpec::Real { from: a, to: b, step: st }
             }
             (ScalarValue::Int64(Some(a)), ScalarValue::Int64(Some(b)), ScalarValue::Int64(Some(st))) => {
                 if st == 0 {
                     return Err(KqlError::new("KQL052", "range step must not be zero", span));
                 }
-                let n = if (st > 0 && b >= a) || (st < 0 && b <= a) { ((b - a) / st) as u64 + 1 } else { 0 };
-                if n > 100_000_000 {
-                    return Err(KqlError::new("KQL053", format!("range would produce {n} rows"), span));
-                }
-                let mut x = a;
-                for _ in 0..n {
-                    values.push(ScalarValue::Int64(Some(x)));
-                    x += st;
-                }
+                super::range_source::RangeSpec::Long { from: a, to: b, step: st }
             }
             _ => return self.rel_from_batches(vec![Col::new(&name.name, ty)], vec![]),
-        }
-        let arr = if values.is_empty() {
-            datafusion::arrow::array::new_empty_array(&arrow_type(ty))
-        } else {
-            ScalarValue::iter_to_array(values)?
         };
         let schema = Arc::new(Schema::new(vec![Field::new(&name.name, arrow_type(ty), true)]));
-        let batch =
-            RecordBatch::try_new(schema, vec![arr]).map_err(|e| KqlError::new("KQL049", e.to_string(), span))?;
-        self.rel_from_batches(vec![Col::new(&name.name, ty)], vec![batch])
+        let table = super::range_source::RangeTable::new(schema, spec);
+        let alias = self.fresh_alias("range");
+        let plan = LogicalPlanBuilder::scan(TableReference::bare(alias), provider_as_source(Arc::new(table)), None)?
+            .build()?;
+        Ok(Rel { plan, cols: vec![Col::new(&name.name, ty)], render: None, name: None, open: false })
     }
 
     /// Apply one tabular operator.
