@@ -28,12 +28,16 @@ pub fn install_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if GUARDED.with(Cell::get) > 0 && std::env::var_os("RUST_BACKTRACE").is_none() {
+            if GUARDED.with(Cell::get) > 0 {
                 let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
                 if let Ok(mut last) = WORKER_LOCATION.lock() {
                     last.clone_from(&at);
                 }
                 LOCATION.with(|l| *l.borrow_mut() = at);
+                // with RUST_BACKTRACE set, a developer wants the whole story
+                if std::env::var_os("RUST_BACKTRACE").is_some() {
+                    previous(info);
+                }
             } else {
                 previous(info);
             }
