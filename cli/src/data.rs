@@ -185,6 +185,8 @@ struct CliLoader {
     opts: LoadOptions,
     stream: bool,
     quiet: bool,
+    /// `--memory-limit`: a table loaded into memory may not take more.
+    memory_limit: Option<usize>,
     bounds: Option<TimeBounds>,
     loads: Loads,
 }
@@ -218,6 +220,14 @@ impl kql_exec::session::TableLoader for CliLoader {
                 return Ok(entry);
             }
         }
+        // a table loaded into memory must fit the limit: refuse files that are bigger on disk
+        // than the limit before reading them (they take at least as much loaded)
+        if let Some(limit) = self.memory_limit {
+            let bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+            if bytes > limit as u64 {
+                return Err(over_limit(name, "its files are", bytes as usize, limit));
+            }
+        }
         let mut opts = self.opts.clone();
         let spinner = self.loads.spinner.load(std::sync::atomic::Ordering::SeqCst);
         let bar = (!self.quiet && !spinner && std::io::stderr().is_terminal())
@@ -241,11 +251,34 @@ impl kql_exec::session::TableLoader for CliLoader {
             *c = None;
         }
         let t = t?;
+        if let Some(limit) = self.memory_limit {
+            let bytes = kql_exec::load::memory::batches_size(&t.batches);
+            if bytes > limit {
+                return Err(over_limit(name, "loaded, it takes", bytes, limit));
+            }
+        }
         if !self.quiet && t.report.has_problems() {
             note(&format!("warning: {}: {}", t.name, t.report));
         }
         memory_entry(t.cols, t.batches)
     }
+}
+
+/// KQL900 for a table that does not fit `--memory-limit` in memory.
+fn over_limit(name: &str, what: &str, bytes: usize, limit: usize) -> kql_exec::KqlError {
+    let mb = |b: usize| b as f64 / (1 << 20) as f64;
+    kql_exec::KqlError::general(
+        "KQL900",
+        format!(
+            "table {name} does not fit --memory-limit in memory: {what} {:.1} MB, the limit is {:.1} MB",
+            mb(bytes),
+            mb(limit)
+        ),
+    )
+    .with_help(
+        "raise --memory-limit; JSON-lines files of a known table schema are read as a query scans them, \
+         instead of loaded whole",
+    )
 }
 
 /// [`build_session_for`]; with `stream`, JSON-lines tables of known schema are not loaded but
@@ -337,8 +370,14 @@ pub fn build_session_with(a: &DataArgs, bounds: Option<BoundsOf>, stream: bool) 
         specs.push((name.to_string(), files));
     }
     let loads = Loads::default();
-    let loader =
-        Arc::new(CliLoader { opts, stream, quiet: a.quiet, bounds: bounds.map(|f| f(&session)), loads: loads.clone() });
+    let loader = Arc::new(CliLoader {
+        opts,
+        stream,
+        quiet: a.quiet,
+        memory_limit: session.options.memory_limit,
+        bounds: bounds.map(|f| f(&session)),
+        loads: loads.clone(),
+    });
     for (name, files) in specs {
         session.catalog.add_pending_table(&name, files, loader.clone());
     }

@@ -114,11 +114,38 @@ impl From<datafusion::error::DataFusionError> for KqlError {
         }
         let msg = e.to_string();
         if msg.contains("Resources exhausted") {
-            return KqlError::general("KQL900", format!("the query ran out of its memory limit: {msg}"))
+            return KqlError::general("KQL900", memory_message(&msg))
                 .with_help("raise --memory-limit, or filter earlier in the query");
         }
         KqlError::general("KQL999", format!("execution failed: {msg}"))
     }
+}
+
+/// KQL900's message from DataFusion's "Resources exhausted" error: which operator of the query
+/// wanted how much more, and the limit (DataFusion's own advice names its config keys, which
+/// mean nothing to a KQL user; the raw text is kept when it cannot be read).
+fn memory_message(msg: &str) -> String {
+    let between = |from: &str, to: &str| -> Option<&str> {
+        let start = msg.rfind(from)? + from.len();
+        let len = msg[start..].find(to)?;
+        Some(msg[start..start + len].trim())
+    };
+    let (Some(amount), Some(op), Some(pool)) = (
+        between("Failed to allocate additional ", " for "),
+        between("Failed to allocate additional ", " with ").and_then(|s| s.split(" for ").nth(1)),
+        between("pool_size: ", ")"),
+    ) else {
+        return format!("the query ran out of its memory limit: {msg}");
+    };
+    let op = op.split('[').next().unwrap_or(op);
+    let what = match op {
+        o if o.starts_with("HashJoin") || o.starts_with("SMJ") || o.contains("Join") => "a join",
+        o if o.contains("Sort") => "a sort (order by, top, a sort-merge join or a window)",
+        o if o.contains("Aggregate") || o.contains("GroupedHash") => "an aggregation (summarize, distinct)",
+        o if o.contains("Repartition") => "a shuffle between threads",
+        _ => "an operator",
+    };
+    format!("the query ran out of its memory limit ({pool}): {what} ({op}) needed {amount} more")
 }
 
 /// A [`KqlError`] wrapped in a DataFusion error (as `External`, possibly inside context or

@@ -591,7 +591,18 @@ impl Session {
             rtb = rtb.with_memory_limit(limit, 1.0);
         }
         let runtime = rtb.build_arc()?;
-        let config = SessionConfig::new().with_target_partitions(threads).with_information_schema(false);
+        let mut config = SessionConfig::new().with_target_partitions(threads).with_information_schema(false);
+        if options.memory_limit.is_some() {
+            // under a memory limit, joins sort and merge (and spill to disk when a side does not
+            // fit) instead of building a hash table of one side in memory
+            config.options_mut().optimizer.prefer_hash_join = false;
+        }
+        if let Some(limit) = options.memory_limit {
+            // each sort keeps this much back to merge its spilled runs (DataFusion's default,
+            // 10 MB, is most of a small limit: two sorts under 24 MB could not start)
+            let keep = (limit / 8).clamp(256 << 10, 10 << 20);
+            config.options_mut().execution.sort_spill_reservation_bytes = keep;
+        }
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         // These rules (new in DataFusion 55) move struct field accesses (`parse` results) down
         // the plan, keyed by their printed form; on KQL plans with several `parse` operators and

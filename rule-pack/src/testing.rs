@@ -479,12 +479,8 @@ fn run_case(
     if let Some(g) = &spec.geoip {
         catalog.set_geoip(dir.join(g));
     }
-    let options = SessionOptions {
-        threads: Some(1),
-        now: Some(now),
-        timeout: opts.timeout,
-        memory_limit: opts.memory_limit,
-    };
+    let options =
+        SessionOptions { threads: Some(1), now: Some(now), timeout: opts.timeout, memory_limit: opts.memory_limit };
     let mut session = Session::new(catalog, options).map_err(|e| e.to_string())?;
     for (spec_name, file) in &spec.watchlists {
         let (alias, key) = load::watchlist::parse_spec(spec_name);

@@ -11,6 +11,7 @@ mod function_calls;
 mod functions_page;
 mod fuzz;
 mod lazy_tables;
+mod limits;
 mod parser_corpus;
 mod real_samples;
 mod repl;

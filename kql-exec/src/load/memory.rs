@@ -378,6 +378,30 @@ impl TableProvider for BatchTable {
     }
 }
 
+/// The bytes `batches` hold in memory, each buffer counted once however many columns or
+/// batches share it (a column absent from a whole batch is one shared array of nulls).
+pub fn batches_size(batches: &[RecordBatch]) -> usize {
+    use datafusion::arrow::array::ArrayData;
+    fn walk(d: &ArrayData, seen: &mut std::collections::HashSet<usize>, total: &mut usize) {
+        for b in d.buffers().iter().chain(d.nulls().map(|n| n.buffer())) {
+            if seen.insert(b.as_ptr() as usize) {
+                *total += b.capacity();
+            }
+        }
+        for c in d.child_data() {
+            walk(c, seen, total);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0;
+    for b in batches {
+        for c in b.columns() {
+            walk(&c.to_data(), &mut seen, &mut total);
+        }
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
