@@ -7,7 +7,8 @@
 //! - [`functions`]: the function library, by family;
 //! - [`load`]: reading exported logs;
 //! - [`session`]: tables, options and query execution;
-//! - [`output`]: result formats (table, CSV, JSON).
+//! - [`output`]: result formats (table, CSV, JSON);
+//! - [`optimize`], [`physical_rules`]: the optimizer rules a session adds to DataFusion's.
 
 // UDF caches and closures have long but plain types.
 #![allow(clippy::type_complexity)]
@@ -18,6 +19,7 @@ pub mod functions;
 pub mod load;
 pub mod optimize;
 pub mod output;
+pub mod physical_rules;
 pub mod schema;
 pub mod session;
 pub mod types;

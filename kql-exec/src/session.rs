@@ -618,9 +618,11 @@ impl Session {
         let mut rules = ctx.state().optimizers().to_vec();
         let at = rules.iter().position(|r| r.name() == "common_sub_expression_eliminate").unwrap_or(rules.len());
         rules.insert(at, Arc::new(crate::optimize::DictionaryArguments));
+        let physical = crate::physical_rules::session_rules(ctx.state().physical_optimizers());
         let ctx = SessionContext::new_with_state(
             datafusion::execution::SessionStateBuilder::new_from_existing(ctx.state())
                 .with_optimizer_rules(rules)
+                .with_physical_optimizer_rules(physical)
                 .build(),
         );
         let rt = tokio::runtime::Builder::new_multi_thread()
