@@ -117,6 +117,21 @@ impl From<datafusion::error::DataFusionError> for KqlError {
             return KqlError::general("KQL900", memory_message(&msg))
                 .with_help("raise --memory-limit, or filter earlier in the query");
         }
+        if msg.contains("offset overflow") {
+            // Arrow's text and list arrays address at most 2 GB per batch: a huge value
+            // broadcast to every row of a batch (a `repeat(x, 1000000)` constant) passes it
+            return KqlError::general(
+                "KQL904",
+                "a column's values passed 2 GB in one batch of rows (a huge constant repeated on every row, \
+                 or a `repeat`, `range`, `strrep` or `make_*` of huge arrays or strings?)",
+            )
+            .with_help("bound the counts and lengths these functions get, or filter the rows first");
+        }
+        if msg.contains("panicked") {
+            return KqlError::general("KQL998", format!("internal error while running the query: {msg}")).with_help(
+                "this is a bug in kql: please report it with the query (set KQL_EXPLAIN=1 to see the plans)",
+            );
+        }
         KqlError::general("KQL999", format!("execution failed: {msg}"))
     }
 }

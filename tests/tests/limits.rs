@@ -87,3 +87,15 @@ fn the_timeout_covers_subqueries_too() {
     // a hang would be minutes; this bound only catches a timeout that does not fire
     assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
 }
+
+/// A huge value on every row of a batch (a constant `repeat` of a million elements over 5,000
+/// rows is 40 GB of text) fails the query with KQL904 instead of a panic in Arrow ("offset
+/// overflow") or the process growing without bound.
+#[test]
+fn a_batch_of_values_past_arrow_s_limits_fails_with_kql904() {
+    let q = "range i from 1 to 5000 step 1 | extend r = repeat(123456789, 1048576) | summarize sum(array_length(r))";
+    let (code, _, err) = kql(&["query", q]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("error[KQL904]"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -128,6 +128,24 @@ fn read<'a>(a: &'a ArrayRef, i: usize) -> V<'a> {
     }
 }
 
+/// The most text a row function builds for one batch of rows: 1 GiB (Arrow's text arrays end
+/// at 2 GiB; `repeat(x, 1048576)` over a batch of long values comes near).
+pub(crate) const MAX_TEXT_PER_BATCH: usize = 1 << 30;
+
+/// KQL904: a row function built more than [`MAX_TEXT_PER_BATCH`] for one batch.
+fn too_much_text(done: usize, rows: usize) -> datafusion::error::DataFusionError {
+    datafusion::error::DataFusionError::External(Box::new(
+        crate::KqlError::general(
+            "KQL904",
+            format!(
+                "a function built more than 1 GB of values for {done} of a batch's {rows} rows \
+                 (a `repeat`, `range`, `strrep` or `make_*` of huge arrays or strings?)"
+            ),
+        )
+        .with_help("bound the counts and lengths these functions get, or filter the rows first"),
+    ))
+}
+
 /// Run `f` over the rows of `args`, building an array of KQL type `ret`.
 pub(crate) fn run_rows(args: &[ArrayRef], rows: usize, ret: KqlType, mut f: impl FnMut(&[V]) -> Out) -> R<ArrayRef> {
     let mut vals: Vec<V> = Vec::with_capacity(args.len());
@@ -147,14 +165,22 @@ pub(crate) fn run_rows(args: &[ArrayRef], rows: usize, ret: KqlType, mut f: impl
         KqlType::String | KqlType::Guid | KqlType::Dynamic => {
             let never_null = ret == KqlType::String;
             let mut b = StringBuilder::with_capacity(rows, rows * 16);
-            each!(b, |b: &mut StringBuilder, o: Out| match o {
-                Out::S(s) => b.append_value(s),
-                Out::I(v) => b.append_value(v.to_string()),
-                Out::F(v) => b.append_value(dj::json_from_f64(v)),
-                Out::B(v) => b.append_value(if v { "true" } else { "false" }),
-                Out::Null if never_null => b.append_value(""),
-                Out::Null => b.append_null(),
-            })
+            for i in 0..rows {
+                vals.clear();
+                vals.extend(args.iter().map(|a| read(a, i)));
+                match f(&vals) {
+                    Out::S(s) => b.append_value(s),
+                    Out::I(v) => b.append_value(v.to_string()),
+                    Out::F(v) => b.append_value(dj::json_from_f64(v)),
+                    Out::B(v) => b.append_value(if v { "true" } else { "false" }),
+                    Out::Null if never_null => b.append_value(""),
+                    Out::Null => b.append_null(),
+                }
+                if b.values_slice().len() > MAX_TEXT_PER_BATCH {
+                    return Err(too_much_text(i + 1, rows));
+                }
+            }
+            Ok(Arc::new(b.finish()) as ArrayRef)
         }
         KqlType::Long | KqlType::DateTime | KqlType::TimeSpan => {
             let mut b = Int64Builder::with_capacity(rows);
