@@ -16,7 +16,7 @@ fn kql(args: &[&str]) -> (i32, String, String) {
     let target = if target.is_relative() { root().join(target) } else { target };
     let bin = target.join("debug/kql");
     assert!(bin.is_file(), "{} is missing: build it first (cargo build -p kql-cli)", bin.display());
-    let out = Command::new(bin).args(args).current_dir(root()).output().unwrap();
+    let out = Command::new(bin).args(args).env_remove("RUST_BACKTRACE").current_dir(root()).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
