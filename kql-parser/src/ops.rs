@@ -906,7 +906,9 @@ fn search(i: In) -> PResult<OperatorKind> {
 fn find(i: In) -> PResult<OperatorKind> {
     let (r, params) = params(i, &["withsource", "datascope"])?;
     let (r, tables) = in_tables(r)?;
-    let (r, _) = kw("where")(r)?;
+    // `find Predicate` (no `in`) may leave out `where`
+    let (r, _) =
+        if tables.is_empty() && !peek_kw(r, "where") { (r, ()) } else { kw("where")(r).map(|(r, _)| (r, ()))? };
     let (r, predicate) = expr(r)?;
     let (r, project) = if peek_kw(r, "project-smart") {
         let (r2, _) = kw("project-smart")(r)?;

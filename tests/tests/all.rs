@@ -6,6 +6,7 @@ mod common;
 mod conformance;
 mod corpus_runs;
 mod deep_queries;
+mod find_operator;
 mod formats;
 mod function_calls;
 mod functions_page;

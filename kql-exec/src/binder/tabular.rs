@@ -1392,7 +1392,7 @@ fn mentions_datetime_column(e: &ast::Expr, rel: &Rel) -> bool {
 }
 
 /// Whether `name` occurs in `text` as a whole word.
-fn mentions(text: &str, name: &str) -> bool {
+pub(crate) fn mentions(text: &str, name: &str) -> bool {
     text.match_indices(name).any(|(i, _)| {
         let before = text[..i].chars().next_back();
         let after = text[i + name.len()..].chars().next();

@@ -227,67 +227,66 @@ impl Binder<'_> {
         }
     }
 
-    pub(crate) fn bind_search(
-        &mut self,
-        rel: Option<Rel>,
-        params: &[ast::NamedArg],
-        tables: &[ast::Expr],
-        predicate: &ast::Expr,
-        span: Span,
-    ) -> Result<Rel> {
-        let cs = param(params, "kind").and_then(name_text).is_some_and(|k| k.eq_ignore_ascii_case("case_sensitive"));
+    /// The tables `search` and `find` look in: those `in (...)` names (names or wildcards of
+    /// tables and parameterless views), or every table; each with its name.
+    fn search_inputs(&mut self, op: &str, tables: &[ast::Expr], span: Span) -> Result<Vec<(String, Rel)>> {
         let mut inputs: Vec<(String, Rel)> = Vec::new();
-        if let Some(r) = rel {
-            inputs.push((r.name.clone().unwrap_or_default(), r));
+        let pats: Vec<String> = if tables.is_empty() {
+            vec!["*".to_string()]
         } else {
-            let pats: Vec<String> = if tables.is_empty() {
-                vec!["*".to_string()]
-            } else {
-                tables
-                    .iter()
-                    .map(|t| match &t.kind {
-                        ExprKind::Wildcard(w) => Ok(w.clone()),
-                        ExprKind::Name(n) => Ok(n.name.clone()),
-                        _ => Err(KqlError::new("KQL142", "search in (...) takes table names", t.span)),
-                    })
-                    .collect::<Result<_>>()?
-            };
-            for pat in pats {
-                let wild = pat.contains('*');
-                let mut views: Vec<String> = self
-                    .scope
-                    .names()
-                    .filter(|n| super::super::tabular::wildcard_match(&pat, n))
-                    .filter(|n| match self.scope.get(n) {
-                        Some(Binding::Function(f, _)) => f.is_view && f.params.is_empty(),
-                        Some(Binding::Tabular(_)) => !wild,
-                        _ => false,
-                    })
-                    .cloned()
-                    .collect();
-                views.sort();
-                for n in views {
-                    let r =
-                        self.bind_tabular(&ast::Expr::new(ExprKind::Name(ast::Ident::new(n.clone(), span)), span))?;
-                    inputs.push((n, r));
+            tables
+                .iter()
+                .map(|t| match &t.kind {
+                    ExprKind::Wildcard(w) => Ok(w.clone()),
+                    ExprKind::Name(n) => Ok(n.name.clone()),
+                    _ => Err(KqlError::new("KQL142", format!("{op} in (...) takes table names"), t.span)),
+                })
+                .collect::<Result<_>>()?
+        };
+        for pat in pats {
+            let wild = pat.contains('*');
+            let mut views: Vec<String> = self
+                .scope
+                .names()
+                .filter(|n| super::super::tabular::wildcard_match(&pat, n))
+                .filter(|n| match self.scope.get(n) {
+                    Some(Binding::Function(f, _)) => f.is_view && f.params.is_empty(),
+                    Some(Binding::Tabular(_)) => !wild,
+                    _ => false,
+                })
+                .cloned()
+                .collect();
+            views.sort();
+            for n in views {
+                let r = self.bind_tabular(&ast::Expr::new(ExprKind::Name(ast::Ident::new(n.clone(), span)), span))?;
+                inputs.push((n, r));
+            }
+            self.scan_windows.push(("*".into(), None));
+            let names: Vec<String> = self
+                .catalog
+                .data_table_names()
+                .into_iter()
+                .filter(|n| super::super::tabular::wildcard_match(&pat, n))
+                .collect();
+            for n in names {
+                if inputs.iter().any(|(l, _)| *l == n) {
+                    continue;
                 }
-                self.scan_windows.push(("*".into(), None));
-                let names: Vec<String> = self
-                    .catalog
-                    .data_table_names()
-                    .into_iter()
-                    .filter(|n| super::super::tabular::wildcard_match(&pat, n))
-                    .collect();
-                for n in names {
-                    if inputs.iter().any(|(l, _)| *l == n) {
-                        continue;
-                    }
-                    let r = self.bind_table(&ast::Ident::new(n.clone(), span))?;
-                    inputs.push((n, r));
-                }
+                let r = self.bind_table(&ast::Ident::new(n.clone(), span))?;
+                inputs.push((n, r));
             }
         }
-        // filter each input; tables where the predicate does not bind are skipped
+        Ok(inputs)
+    }
+
+    /// Each input filtered by a `search`/`find` predicate; inputs where it does not bind (a
+    /// column it names is missing) are left out, unless there is only one.
+    fn filter_inputs(
+        &mut self,
+        inputs: Vec<(String, Rel)>,
+        predicate: &ast::Expr,
+        cs: bool,
+    ) -> Result<Vec<(String, Rel)>> {
         let mut filtered: Vec<(String, Rel)> = Vec::new();
         let single = inputs.len() == 1;
         for (label, r) in inputs {
@@ -302,6 +301,72 @@ impl Binder<'_> {
                 Err(_) => {}
             }
         }
+        Ok(filtered)
+    }
+
+    /// `find`'s filter: a table that has none of the columns the predicate names is left out;
+    /// one that has some sees the others as nulls (typed as the tables that have them type
+    /// them). A predicate that names no column (a term, `* has`) applies to every table.
+    fn find_filter(&mut self, inputs: Vec<(String, Rel)>, predicate: &ast::Expr) -> Result<Vec<(String, Rel)>> {
+        let printed = kql_parser::printer::print_expr(predicate);
+        let mut named: Vec<Col> = Vec::new();
+        for (_, r) in &inputs {
+            for c in &r.cols {
+                if super::super::tabular::mentions(&printed, &c.name) {
+                    match named.iter_mut().find(|n| n.name == c.name) {
+                        Some(n) if n.ty != c.ty => n.ty = KqlType::Dynamic,
+                        Some(_) => {}
+                        None => named.push(c.clone()),
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let single = inputs.len() == 1;
+        for (label, r) in inputs {
+            let missing: Vec<&Col> = named.iter().filter(|n| !r.cols.iter().any(|c| c.name == n.name)).collect();
+            if !named.is_empty() && missing.len() == named.len() {
+                continue;
+            }
+            // the input with a null column for each one it lacks, filtered, then as it was
+            let mut exprs: Vec<Expr> = r.cols.iter().map(|c| column(&c.name)).collect();
+            let mut cols = r.cols.clone();
+            for m in &missing {
+                exprs.push(typed_null(m.ty).alias(&m.name));
+                cols.push((*m).clone());
+            }
+            let widened = mk_rel(LogicalPlanBuilder::from(r.plan.clone()).project(exprs)?.build()?, cols);
+            let saved = self.errors.len();
+            match self.search_predicate(&widened, predicate, false) {
+                Ok(p) if self.errors.len() == saved => {
+                    let back: Vec<Expr> = r.cols.iter().map(|c| column(&c.name)).collect();
+                    let plan = LogicalPlanBuilder::from(widened.plan).filter(p)?.project(back)?.build()?;
+                    out.push((label, mk_rel(plan, r.cols)));
+                }
+                Ok(_) => self.errors.truncate(saved),
+                Err(e) if single => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn bind_search(
+        &mut self,
+        rel: Option<Rel>,
+        params: &[ast::NamedArg],
+        tables: &[ast::Expr],
+        predicate: &ast::Expr,
+        span: Span,
+    ) -> Result<Rel> {
+        let cs = param(params, "kind").and_then(name_text).is_some_and(|k| k.eq_ignore_ascii_case("case_sensitive"));
+        let mut inputs: Vec<(String, Rel)> = Vec::new();
+        if let Some(r) = rel {
+            inputs.push((r.name.clone().unwrap_or_default(), r));
+        } else {
+            inputs = self.search_inputs("search", tables, span)?;
+        }
+        let filtered = self.filter_inputs(inputs, predicate, cs)?;
         // union by name, `$table` first; a name keeps the type it first arrives with
         let mut all: Vec<Col> = vec![Col::new("$table", KqlType::String)];
         let mut index: std::collections::HashMap<String, usize> = [("$table".to_string(), 0)].into();
@@ -344,8 +409,113 @@ impl Binder<'_> {
         project: Option<&Vec<ast::Expr>>,
         span: Span,
     ) -> Result<Rel> {
-        let _ = (params, tables, predicate, project);
-        Err(unsupported("find", span))
+        let source = param(params, "withsource").and_then(name_text).unwrap_or_else(|| "source_".to_string());
+        let inputs = self.search_inputs("find", tables, span)?;
+        let filtered = self.find_filter(inputs, predicate)?;
+        // the type a column has in the output: its type where every table that has it agrees,
+        // else dynamic
+        let type_of = |name: &str| -> Option<KqlType> {
+            let mut types = filtered.iter().filter_map(|(_, r)| r.cols.iter().find(|c| c.name == name).map(|c| c.ty));
+            let first = types.next()?;
+            Some(if types.all(|t| t == first) { first } else { KqlType::Dynamic })
+        };
+        let mut out: Vec<Col> = Vec::new();
+        let mut pack_all = false;
+        match project.filter(|p| !p.is_empty()) {
+            // `project` names the columns (null where a table lacks one), `pack_all()` adds a
+            // bag of each row's columns
+            Some(items) => {
+                for item in items {
+                    match &item.kind {
+                        ExprKind::Name(n) => {
+                            let ty = type_of(&n.name).ok_or_else(|| {
+                                KqlError::new(
+                                    "KS142",
+                                    format!(
+                                        "The name '{}' does not refer to any known column, table, variable or function.",
+                                        n.name
+                                    ),
+                                    item.span,
+                                )
+                            })?;
+                            if !out.iter().any(|c| c.name == n.name) {
+                                out.push(Col::new(n.name.clone(), ty));
+                            }
+                        }
+                        ExprKind::Call { target: None, name, args } if name.name == "pack_all" && args.is_empty() => {
+                            pack_all = true
+                        }
+                        _ => {
+                            return Err(KqlError::new(
+                                "KS109",
+                                "find ... project takes column names and pack_all()",
+                                item.span,
+                            ))
+                        }
+                    }
+                }
+            }
+            // project-smart: the columns every table has (in the first table's order), then the
+            // columns the predicate names (in the order it names them); the rest go to `pack_`
+            None => {
+                if let Some((_, first)) = filtered.first() {
+                    for c in &first.cols {
+                        if filtered.iter().all(|(_, r)| r.cols.iter().any(|x| x.name == c.name)) {
+                            out.push(Col::new(c.name.clone(), type_of(&c.name).unwrap_or(c.ty)));
+                        }
+                    }
+                }
+                let printed = kql_parser::printer::print_expr(predicate);
+                let mut named: Vec<(usize, String)> = Vec::new();
+                for (_, r) in &filtered {
+                    for c in &r.cols {
+                        if out.iter().any(|o| o.name == c.name) || named.iter().any(|(_, n)| *n == c.name) {
+                            continue;
+                        }
+                        if super::super::tabular::mentions(&printed, &c.name) {
+                            let at = printed.find(c.name.as_str()).unwrap_or(usize::MAX);
+                            named.push((at, c.name.clone()));
+                        }
+                    }
+                }
+                named.sort();
+                for (_, n) in named {
+                    let ty = type_of(&n).unwrap_or(KqlType::Dynamic);
+                    out.push(Col::new(n, ty));
+                }
+                pack_all = filtered.iter().any(|(_, r)| r.cols.iter().any(|c| !out.iter().any(|o| o.name == c.name)));
+            }
+        }
+        let mut all: Vec<Col> = vec![Col::new(source.clone(), KqlType::String)];
+        all.extend(out.iter().cloned());
+        if pack_all {
+            all.push(Col::new("pack_", KqlType::Dynamic));
+        }
+        if filtered.is_empty() {
+            return self.rel_from_cells(all, &[]);
+        }
+        let mut narrow: Vec<super::super::wide::WideInput> = Vec::with_capacity(filtered.len());
+        for (label, r) in filtered {
+            let mut exprs: Vec<Expr> = vec![lit(label).alias(&source)];
+            let mut cols: Vec<Col> = vec![all[0].clone()];
+            for c in &out {
+                if let Some(rc) = r.cols.iter().find(|x| x.name == c.name) {
+                    exprs.push(self.coerce(Bound::new(column(&rc.name), rc.ty), c.ty).expr.alias(&c.name));
+                    cols.push(c.clone());
+                }
+            }
+            if pack_all {
+                // the columns left out of the output, by name (Kusto's docs: `project a,
+                // pack_all()` packs the others; `project pack_all()` packs them all)
+                let packed: Vec<Col> =
+                    r.cols.iter().filter(|c| !out.iter().any(|o| o.name == c.name)).cloned().collect();
+                exprs.push(crate::functions::dynfn::pack_all(self, &packed, true).expr.alias("pack_"));
+                cols.push(Col::new("pack_", KqlType::Dynamic));
+            }
+            let plan = LogicalPlanBuilder::from(r.plan).project(exprs)?.build()?;
+            narrow.push(super::super::wide::WideInput { plan, cols });
+        }
+        super::super::tabular::combine(all, narrow)
     }
 
     pub(crate) fn bind_reduce(
