@@ -10,13 +10,16 @@
 //!   that it stops after N groups. It checks that the aggregation is unordered when it runs, but
 //!   later rules may give the aggregation an output ordering, and an ordered aggregation with a
 //!   limit and no sort direction fails at execution ("Ordering direction required for DISTINCT
-//!   with limit"). [`UnorderedDistinctLimit`] runs last and takes the limit back from those.
+//!   with limit"). [`UnorderedDistinctLimit`] runs last and takes the limit back from those,
+//!   and from top-k aggregations on a real key (`summarize by v | top 1 by v`): the top-k hash
+//!   table looks a key up again by `==`, which a NaN never equals ("entered unreachable code").
 //! - `EnforceSorting` may remove a sort that made its input one partition (a `sort` before a
 //!   `distinct`) and leave the operator above it, planned for one partition, over several
 //!   (apache/datafusion#18989): `SanityCheckPlan` then refuses the plan. [`SatisfyDistribution`]
 //!   runs just before the check and puts back the coalesce or hash repartition a one-input
 //!   operator needs.
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::Result;
@@ -51,12 +54,21 @@ impl PhysicalOptimizerRule for UnorderedDistinctLimit {
             let Some(agg) = node.downcast_ref::<AggregateExec>() else {
                 return Ok(Transformed::no(node));
             };
-            match agg.limit_options() {
-                // a distinct limit (no direction) on an aggregation that no longer qualifies
-                Some(l) if l.descending.is_none() && !agg.is_unordered_unfiltered_group_by_distinct() => {
-                    Ok(Transformed::yes(Arc::new(agg.with_new_limit_options(None)) as Arc<dyn ExecutionPlan>))
-                }
-                _ => Ok(Transformed::no(node)),
+            let Some(limit) = agg.limit_options() else {
+                return Ok(Transformed::no(node));
+            };
+            // a distinct limit (no direction) on an aggregation that no longer qualifies
+            let unqualified = limit.descending.is_none() && !agg.is_unordered_unfiltered_group_by_distinct();
+            // the top-k hash table finds a float key again by `==`, which NaN never is
+            let input = agg.input().schema();
+            let float_key = agg.group_expr().expr().iter().any(|(e, _)| {
+                e.data_type(&input)
+                    .is_ok_and(|t| matches!(t, DataType::Float16 | DataType::Float32 | DataType::Float64))
+            });
+            if unqualified || float_key {
+                Ok(Transformed::yes(Arc::new(agg.with_new_limit_options(None)) as Arc<dyn ExecutionPlan>))
+            } else {
+                Ok(Transformed::no(node))
             }
         })
         .map(|t| t.data)

@@ -311,3 +311,13 @@ fn distinct_after_sort_and_limited_distinct_plan_on_every_session() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// `summarize by v | top N by v` over reals with NaN: DataFusion's top-k aggregation looks a
+/// key up again by `==`, which NaN never equals, and panicked ("entered unreachable code");
+/// `kql_exec::physical_rules` keeps such aggregations whole.
+#[test]
+fn top_of_distinct_reals_with_nan() {
+    let s = session();
+    let q = "datatable(v:real)[real(nan), 1.0, real(nan), 2.0, real(nan), 3.0] | summarize by v | top 2 by v asc nulls last";
+    assert_eq!(rows(&s, q), "[[1.0],[2.0]]");
+}
