@@ -99,6 +99,9 @@ struct AggOut {
     expr: Expr,
     name: String,
     ty: KqlType,
+    /// Turns the aggregate's value into the column's (the min/max of reals are taken over an
+    /// integer key, then decoded).
+    finish: Option<fn(Expr) -> Expr>,
 }
 
 struct Collector<'r> {
@@ -201,9 +204,19 @@ pub fn bind_summarize(
     }
     let agg_list = std::mem::take(&mut col.aggs);
     // 3. the DataFusion aggregation
-    let plan = LogicalPlanBuilder::from(rel.plan.clone())
+    let mut plan = LogicalPlanBuilder::from(rel.plan.clone())
         .aggregate(key_exprs, agg_list.iter().map(|a| a.expr.clone().alias(&a.name)).collect::<Vec<_>>())?
         .build()?;
+    if agg_list.iter().any(|a| a.finish.is_some()) {
+        let mut exprs: Vec<Expr> = key_cols.iter().map(|c| column(&c.name)).collect();
+        for a in &agg_list {
+            exprs.push(match a.finish {
+                Some(f) => f(column(&a.name)).alias(&a.name),
+                None => column(&a.name),
+            });
+        }
+        plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+    }
     let mut post_cols: Vec<Col> = key_cols.clone();
     for a in &agg_list {
         post_cols.push(Col::new(&a.name, a.ty));
@@ -351,7 +364,7 @@ fn is_user_function(b: &Binder, n: &str) -> bool {
 
 fn push(col: &mut Collector, expr: Expr, display: String, ty: KqlType) -> String {
     let internal = format!("__agg{}__as__{}", col.aggs.len(), display);
-    col.aggs.push(AggOut { expr, name: internal.clone(), ty });
+    col.aggs.push(AggOut { expr, name: internal.clone(), ty, finish: None });
     internal
 }
 
@@ -430,8 +443,19 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             } else {
                 one_nan(x.expr, t)
             };
+            let real = t == KqlType::Real;
+            let xe = if real { real_key_udf().call(vec![xe]) } else { xe };
             let xe = if name.ends_with("if") { only_if(pred(b, 1)?, xe)? } else { xe };
-            (if name.starts_with("min") { agg::min(xe) } else { agg::max(xe) }, t)
+            let e = if name.starts_with("min") { agg::min(xe) } else { agg::max(xe) };
+            if real {
+                // DataFusion's grouped min/max of floats compare with `>`, which a NaN never
+                // passes: the answer depended on where the NaN fell. Over the key, the order is
+                // total, NaN above every number.
+                let internal = format!("__agg{}__as__{}", col.aggs.len(), display);
+                col.aggs.push(AggOut { expr: e, name: internal.clone(), ty: t, finish: Some(real_from_key) });
+                return Ok(internal);
+            }
+            (e, t)
         }
         "take_any" | "any" | "take_anyif" | "anyif" => {
             let x = arg(0)?;
@@ -592,6 +616,55 @@ fn bind_take_any_many(
 /// one above, while some of its kernels treat every NaN alike: without this, which value
 /// `min`, `max`, `arg_min` or `arg_max` picks depended on how the rows were cut into batches.
 /// With it, NaN orders above every number everywhere.
+/// A real as an integer that orders as the reals do (`f64::total_cmp`), every NaN made the
+/// positive one first: NaN above +inf, -0 below +0. Its own inverse on the bits.
+fn real_key(x: f64) -> i64 {
+    let bits = if x.is_nan() { f64::NAN.to_bits() } else { x.to_bits() } as i64;
+    if bits < 0 {
+        bits ^ i64::MAX
+    } else {
+        bits
+    }
+}
+
+/// The real of a [`real_key`].
+fn key_real(k: i64) -> f64 {
+    f64::from_bits((if k < 0 { k ^ i64::MAX } else { k }) as u64)
+}
+
+fn real_key_udf() -> &'static Arc<datafusion::logical_expr::ScalarUDF> {
+    static U: OnceLock<Arc<datafusion::logical_expr::ScalarUDF>> = OnceLock::new();
+    U.get_or_init(|| {
+        super::udf::udf(
+            "kql_real_order_key",
+            DataType::Int64,
+            false,
+            Arc::new(|args: &[ArrayRef], _rows: usize| {
+                let a = args[0].as_primitive::<datafusion::arrow::datatypes::Float64Type>();
+                let out: datafusion::arrow::array::Int64Array = a.iter().map(|v| v.map(real_key)).collect();
+                Ok(Arc::new(out) as ArrayRef)
+            }),
+        )
+    })
+}
+
+fn real_from_key(e: Expr) -> Expr {
+    static U: OnceLock<Arc<datafusion::logical_expr::ScalarUDF>> = OnceLock::new();
+    U.get_or_init(|| {
+        super::udf::udf(
+            "kql_real_from_order_key",
+            DataType::Float64,
+            false,
+            Arc::new(|args: &[ArrayRef], _rows: usize| {
+                let a = args[0].as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+                let out: datafusion::arrow::array::Float64Array = a.iter().map(|v| v.map(key_real)).collect();
+                Ok(Arc::new(out) as ArrayRef)
+            }),
+        )
+    })
+    .call(vec![e])
+}
+
 fn one_nan(e: Expr, ty: KqlType) -> Expr {
     if ty == KqlType::Real {
         datafusion::functions::math::expr_fn::nanvl(e, lit(f64::NAN))

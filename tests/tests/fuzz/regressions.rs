@@ -321,3 +321,15 @@ fn top_of_distinct_reals_with_nan() {
     let q = "datatable(v:real)[real(nan), 1.0, real(nan), 2.0, real(nan), 3.0] | summarize by v | top 2 by v asc nulls last";
     assert_eq!(rows(&s, q), "[[1.0],[2.0]]");
 }
+
+/// `max`/`min` of reals by group with NaN: DataFusion's grouped accumulators compare with `>`,
+/// which a NaN never passes, and the answer depended on the partitions (one session said 7.5
+/// where another said Infinity over the same rows). They now run over an integer key that
+/// orders as `f64::total_cmp` does: NaN above every number, the same in every layout.
+#[test]
+fn grouped_min_max_of_reals_with_nan() {
+    let s = session();
+    let q = "datatable(k:string, v:real)['a', 1.0, 'a', real(nan), 'a', real(+inf), 'b', -0.0, 'b', 0.0, 'b', real(null), 'c', real(-inf), 'c', real(null)]\n\
+             | summarize mx = max(v), mn = min(v), mxif = maxif(v, v < 5.0) by k | order by k asc";
+    assert_eq!(rows(&s, q), r#"[["a","NaN",1.0,1.0],["b",0.0,-0.0,0.0],["c","-Infinity","-Infinity","-Infinity"]]"#);
+}
