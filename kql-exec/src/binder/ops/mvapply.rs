@@ -127,7 +127,33 @@ impl Binder<'_> {
         // 2. context: input columns not replaced by an expansion
         let ctx_cols: Vec<Col> =
             rel.cols.iter().filter(|c| !names.iter().any(|(n, _)| *n == c.name)).cloned().collect();
-        let rn = datafusion::functions_window::expr_fn::row_number().alias(RID);
+        let ops: Vec<ast::Operator> = match &strip_paren(subquery).kind {
+            ExprKind::Pipe { source: None, ops } => ops.clone(),
+            _ => {
+                return Err(KqlError::new(
+                    "KQL110",
+                    "the mv-apply subquery must start with an operator (e.g. `(summarize ...)`)",
+                    subquery.span,
+                ))
+            }
+        };
+        // A `summarize` without `by` (or `count`) gives one row even over an empty table, so
+        // also for a row whose array is empty or missing, or whose items the subquery
+        // filtered out: `mv-apply x = d on (summarize make_bag(...))` keeps every row.
+        let whole = |op: &ast::Operator| {
+            matches!(&op.kind, OperatorKind::Summarize { by, .. } if by.is_empty())
+                || matches!(&op.kind, OperatorKind::Count(_))
+        };
+        // The rows are then numbered in two runs of the input (the expansion, and every row
+        // for those the subquery left without a result): over a join or several partitions the
+        // rows arrive in another order each time, so they are numbered in the order of their
+        // values (rows equal in every column are interchangeable).
+        let rn = if ops.iter().any(whole) {
+            let by: Vec<SortExpr> = rel.cols.iter().map(|c| column(&c.name).sort(true, true)).collect();
+            datafusion::functions_window::expr_fn::row_number().order_by(by).build()?.alias(RID)
+        } else {
+            datafusion::functions_window::expr_fn::row_number().alias(RID)
+        };
         let with_rid = LogicalPlanBuilder::from(rel.plan.clone()).window(vec![rn])?.build()?;
         let mut struct_args: Vec<Expr> = vec![lit(RID), column(RID)];
         for (k, c) in ctx_cols.iter().enumerate() {
@@ -169,26 +195,11 @@ impl Binder<'_> {
         let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
         let mut sub = mk_rel(plan, cols);
         // 4. the subquery, per row
-        let ops: Vec<ast::Operator> = match &strip_paren(subquery).kind {
-            ExprKind::Pipe { source: None, ops } => ops.clone(),
-            _ => {
-                return Err(KqlError::new(
-                    "KQL110",
-                    "the mv-apply subquery must start with an operator (e.g. `(summarize ...)`)",
-                    subquery.span,
-                ))
-            }
-        };
         let mut order = Vec::new();
         for op in &ops {
             let input = sub.clone();
             sub = self.bind_per_row(sub, op, ctx_name, &mut order)?;
-            // A `summarize` without `by` (or `count`) gives one row even over an empty table, so
-            // also for a row whose array is empty or missing, or whose items the subquery
-            // filtered out: `mv-apply x = d on (summarize make_bag(...))` keeps every row.
-            let whole = matches!(&op.kind, OperatorKind::Summarize { by, .. } if by.is_empty())
-                || matches!(&op.kind, OperatorKind::Count(_));
-            if whole && sub.col(ctx_name).is_some() {
+            if whole(op) && sub.col(ctx_name).is_some() {
                 sub = self.add_empty_contexts(sub, input, op, all_ctx.clone(), ctx_name)?;
             }
             if sub.col(ctx_name).is_none() {
