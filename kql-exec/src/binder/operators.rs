@@ -157,3 +157,14 @@ pub(crate) fn sorted_limit(
 pub(crate) fn mk_rel(plan: datafusion::logical_expr::LogicalPlan, cols: Vec<Col>) -> Rel {
     Rel { plan, cols, render: None, name: None, open: false }
 }
+
+/// `row_number()` in the order of the rows' values (every column of `cols`, nulls first): the
+/// same number for the same row each time the plan runs. For a plan that reads its numbered
+/// input more than once (DataFusion runs each use again): over a join or several partitions the
+/// rows arrive in another order each run, and a plain `row_number()` would pair one run's row
+/// with another's. Rows equal in every column are interchangeable.
+pub(crate) fn stable_row_number(cols: &[Col], alias: &str) -> Result<Expr> {
+    use datafusion::logical_expr::ExprFunctionExt;
+    let by: Vec<datafusion::logical_expr::SortExpr> = cols.iter().map(|c| column(&c.name).sort(true, true)).collect();
+    Ok(datafusion::functions_window::expr_fn::row_number().order_by(by).build()?.alias(alias))
+}

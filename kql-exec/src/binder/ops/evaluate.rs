@@ -486,40 +486,49 @@ impl Binder<'_> {
 
     fn plugin_narrow(&mut self, rel: Rel, span: Span) -> Result<Rel> {
         let _ = span;
+        let cols = vec![
+            Col::new("Row", KqlType::Int),
+            Col::new("Column", KqlType::String),
+            Col::new("Value", KqlType::String),
+        ];
+        if rel.cols.is_empty() {
+            return self.rel_from_cells(cols, &[]);
+        }
+        // one pass over the input (a plan read twice runs twice, and over a join its rows come
+        // in another order each run): number the rows, make each a list of (column, value)
+        // pairs, and unnest it, row by row
         let rn = datafusion::functions_window::expr_fn::row_number().alias("__row");
         let numbered = LogicalPlanBuilder::from(rel.plan.clone()).window(vec![rn])?.build()?;
-        let mut plan: Option<LogicalPlanBuilder> = None;
+        let mut pairs = Vec::with_capacity(rel.cols.len());
         for c in &rel.cols {
             let v = if c.ty == KqlType::Dynamic {
                 dynfn::tostring(column(&c.name))
             } else {
                 self.coerce(Bound::new(column(&c.name), c.ty), KqlType::String).expr
             };
-            let p = LogicalPlanBuilder::from(numbered.clone())
-                .project(vec![
-                    datafusion::logical_expr::cast(
-                        column("__row") - lit(1u64),
-                        datafusion::arrow::datatypes::DataType::Int32,
-                    )
-                    .alias("Row"),
-                    lit(c.name.clone()).alias("Column"),
-                    v.alias("Value"),
-                ])?
-                .build()?;
-            plan = Some(match plan {
-                None => LogicalPlanBuilder::from(p),
-                Some(b) => b.union(p)?,
-            });
+            pairs.push(datafusion::functions::core::expr_fn::named_struct(vec![
+                lit("c"),
+                lit(c.name.clone()),
+                lit("v"),
+                v,
+            ]));
         }
-        let cols = vec![
-            Col::new("Row", KqlType::Int),
-            Col::new("Column", KqlType::String),
-            Col::new("Value", KqlType::String),
-        ];
-        match plan {
-            Some(b) => Ok(mk_rel(b.build()?, cols)),
-            None => self.rel_from_cells(cols, &[]),
-        }
+        let list = self.fresh_alias("narrow");
+        let item = column(&list);
+        let plan = LogicalPlanBuilder::from(numbered)
+            .project(vec![column("__row"), datafusion::functions_nested::expr_fn::make_array(pairs).alias(&list)])?
+            .unnest_column(datafusion::common::Column::from_name(&list))?
+            .project(vec![
+                datafusion::logical_expr::cast(
+                    column("__row") - lit(1u64),
+                    datafusion::arrow::datatypes::DataType::Int32,
+                )
+                .alias("Row"),
+                datafusion::functions::core::expr_fn::get_field(item.clone(), "c").alias("Column"),
+                datafusion::functions::core::expr_fn::get_field(item, "v").alias("Value"),
+            ])?
+            .build()?;
+        Ok(mk_rel(plan, cols))
     }
 
     // -----------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ type R<T> = std::result::Result<T, DataFusionError>;
 /// (`__mvapply_ctx3`), so that one nested in another, or two in one query, do not clash.
 pub(crate) const CTX: &str = "mvapply_ctx";
 const RID: &str = "__rid";
+/// The rows' arrival order, where `__rid` numbers them by value.
+const ORD: &str = "__ord";
 
 fn zip_fields(n: usize) -> Fields {
     let mut f = vec![Field::new("i", DataType::Int64, true)];
@@ -148,14 +150,22 @@ impl Binder<'_> {
         // for those the subquery left without a result): over a join or several partitions the
         // rows arrive in another order each time, so they are numbered in the order of their
         // values (rows equal in every column are interchangeable).
-        let rn = if ops.iter().any(whole) {
-            let by: Vec<SortExpr> = rel.cols.iter().map(|c| column(&c.name).sort(true, true)).collect();
-            datafusion::functions_window::expr_fn::row_number().order_by(by).build()?.alias(RID)
+        // (Numbering by value sorts the rows: their arrival order is numbered first, `__ord`,
+        // and the output is put back in it.)
+        let stable = ops.iter().any(whole);
+        let with_rid = if stable {
+            let ord = datafusion::functions_window::expr_fn::row_number().alias(ORD);
+            let numbered = LogicalPlanBuilder::from(rel.plan.clone()).window(vec![ord])?.build()?;
+            let rn = super::super::operators::stable_row_number(&rel.cols, RID)?;
+            LogicalPlanBuilder::from(numbered).window(vec![rn])?.build()?
         } else {
-            datafusion::functions_window::expr_fn::row_number().alias(RID)
+            let rn = datafusion::functions_window::expr_fn::row_number().alias(RID);
+            LogicalPlanBuilder::from(rel.plan.clone()).window(vec![rn])?.build()?
         };
-        let with_rid = LogicalPlanBuilder::from(rel.plan.clone()).window(vec![rn])?.build()?;
         let mut struct_args: Vec<Expr> = vec![lit(RID), column(RID)];
+        if stable {
+            struct_args.extend([lit(ORD), column(ORD)]);
+        }
         for (k, c) in ctx_cols.iter().enumerate() {
             struct_args.push(lit(format!("f{k}")));
             struct_args.push(column(&c.name));
@@ -212,6 +222,12 @@ impl Binder<'_> {
                     op.span,
                 ));
             }
+        }
+        if stable {
+            let plan = LogicalPlanBuilder::from(sub.plan)
+                .sort(vec![get_field(column(ctx_name), ORD).sort(true, true)])?
+                .build()?;
+            sub = mk_rel(plan, sub.cols);
         }
         // 5. output: context columns (overridden by same-named subquery columns), then the rest
         let mut out_cols: Vec<Col> = Vec::new();
