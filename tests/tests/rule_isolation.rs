@@ -56,16 +56,11 @@ fn rules_folder(name: &str) -> PathBuf {
     let files = [
         ("01_healthy.kql", "print first = 1".to_string()),
         ("02_panics.kql", "// INJECT_PANIC_HERE\nprint second = 2".to_string()),
-        ("03_slow.kql", "range x from 1 to 100000000000 step 1 | summarize dcount(x % 1000003)".to_string()),
+        ("03_slow.kql", "range x from 1 to 100000000000 step 1 | summarize count(), sum(x)".to_string()),
         ("04_deep_sum.kql", deep_sum),
         ("05_deep_or.kql", deep_or),
-        (
-            "06_memory.kql",
-            "range x from 1 to 3000000 step 1 | extend k = strcat('key-', x, '-padding-padding')\n\
-             | join kind=inner (range y from 1 to 3000000 step 1 | extend k = strcat('key-', y, '-padding-padding')) on k\n\
-             | count"
-                .to_string(),
-        ),
+        // one set of two million strings: an aggregation state that cannot spill
+        ("06_memory.kql", "range x from 1 to 2000000 step 1 | summarize make_set(strcat('abcdefgh', x))".to_string()),
         ("07_healthy.kql", "print last = 7".to_string()),
     ];
     for (f, text) in files {
@@ -88,7 +83,7 @@ fn run_reports_each_failing_rule_and_runs_the_rest() {
     let d = rules_folder("run");
     let dir = d.to_string_lossy().into_owned();
     let args =
-        ["run", &dir, "--format", "jsonl", "--timeout", "3", "--memory-limit", "64M", "--now", "2025-10-21T15:00:00Z"];
+        ["run", &dir, "--format", "jsonl", "--timeout", "10", "--memory-limit", "16M", "--now", "2025-10-21T15:00:00Z"];
     let (code, out, err) = kql(&args);
     assert_eq!(code, 1, "failed rules make the exit code 1\nstdout:\n{out}\nstderr:\n{err}");
     assert_eq!(

@@ -1266,9 +1266,19 @@ impl Binder<'_> {
             )),
         };
         // keys of different types: compare on a common type via extra key columns
-        let lkeys: Vec<Column> = pairs.iter().map(|p| Column::new(Some(lalias.as_str()), &p.0)).collect();
-        let rkeys: Vec<Column> = pairs.iter().map(|p| Column::new(Some(ralias.as_str()), &p.1)).collect();
-        let joined = lb.join(rb, jt, (lkeys, rkeys), None)?.build()?;
+        // A real key is compared as `key + 0.0`: -0.0 == 0.0, but a hash join hashes their bits,
+        // so which rows matched depended on which side the hash table was built from.
+        let key = |alias: &str, name: &str, ty: Option<KqlType>| {
+            let c = Expr::Column(Column::new(Some(alias), name));
+            if ty == Some(KqlType::Real) {
+                c + lit(0.0f64)
+            } else {
+                c
+            }
+        };
+        let lkeys: Vec<Expr> = pairs.iter().map(|p| key(&lalias, &p.0, left.col(&p.0).map(|c| c.ty))).collect();
+        let rkeys: Vec<Expr> = pairs.iter().map(|p| key(&ralias, &p.1, right.col(&p.1).map(|c| c.ty))).collect();
+        let joined = lb.join_with_expr_keys(rb, jt, (lkeys, rkeys), None)?.build()?;
         // output columns
         let lref = |n: &str| Expr::Column(Column::new(Some(lalias.as_str()), n));
         let rref = |n: &str| Expr::Column(Column::new(Some(ralias.as_str()), n));
