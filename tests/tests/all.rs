@@ -1,6 +1,7 @@
 //! The one integration-test binary: every cross-crate, corpus and conformance test.
 
 mod asim_watchlists;
+mod bad_input;
 mod check_corpus;
 mod common;
 mod conformance;
