@@ -3,6 +3,7 @@
 mod asim_watchlists;
 mod bad_input;
 mod check_corpus;
+mod cli_commands;
 mod common;
 mod conformance;
 mod corpus_runs;
