@@ -234,7 +234,11 @@ proptest! {
 fn well_formed_error(text: &str, e: &kql_parser::SyntaxError) -> Result<(), TestCaseError> {
     let s = e.span;
     prop_assert!(s.start <= s.end && s.end <= text.len(), "span {:?} outside the text of {} bytes: {e}", s, text.len());
-    prop_assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end), "span {:?} splits a character: {e}", s);
+    prop_assert!(
+        text.is_char_boundary(s.start) && text.is_char_boundary(s.end),
+        "span {:?} splits a character: {e}",
+        s
+    );
     prop_assert!(e.code.starts_with("KS") && !e.message.trim().is_empty(), "{e:?}");
     let before = &text[..s.start];
     let line = before.matches('\n').count() + 1;
@@ -262,7 +266,10 @@ fn most_generated_queries_parse() {
         }
     }
     eprintln!("generated queries that parse: {parsed}/{total}");
-    assert!(parsed >= PARSED_OF_1000, "{parsed} of {total} generated queries parse, fewer than the {PARSED_OF_1000} measured");
+    assert!(
+        parsed >= PARSED_OF_1000,
+        "{parsed} of {total} generated queries parse, fewer than the {PARSED_OF_1000} measured"
+    );
 }
 
 /// Found by the fuzzer: member access on a number literal.
