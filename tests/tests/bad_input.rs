@@ -461,7 +461,7 @@ fn yaml_billion_laughs() {
     let mut y = String::from("name: laughs\nquery: print 1\na0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
     for i in 1..10 {
         let prev = format!("*a{}", i - 1);
-        y.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(",")));
+        y.push_str(&format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 10].join(",")));
     }
     let f = dir.join("laughs.yaml");
     std::fs::write(&f, &y).unwrap();

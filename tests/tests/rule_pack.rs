@@ -381,7 +381,8 @@ fn golden_files_hold_the_generators_answers() {
             }
             out
         } else {
-            vec![0..wrows.len()]
+            let all_rows = 0..wrows.len();
+            vec![all_rows]
         };
         for range in groups {
             let mut used = vec![false; range.len()];

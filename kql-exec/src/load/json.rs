@@ -392,10 +392,8 @@ impl<'de> serde::de::Visitor<'de> for TopObject<'_> {
         let mut m = Map::new();
         while let Some(k) = map.next_key::<String>()? {
             let v: Value = map.next_value()?;
-            if let Some(_earlier) = m.insert(k.clone(), v) {
-                if !self.0.contains(&k) {
-                    self.0.push(k);
-                }
+            if m.insert(k.clone(), v).is_some() && !self.0.contains(&k) {
+                self.0.push(k);
             }
         }
         Ok(m)
