@@ -201,7 +201,8 @@ fn unterminated_string(text: &str) -> Option<(usize, &'static str)> {
                         }
                         break;
                     }
-                    Some(b'\\') if !verbatim => j += 2,
+                    // an escape; a backslash that ends the line or the text escapes nothing
+                    Some(b'\\') if !verbatim && !matches!(b.get(j + 1), None | Some(b'\n')) => j += 2,
                     _ => j += 1,
                 }
             }

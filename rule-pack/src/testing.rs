@@ -534,6 +534,10 @@ fn check_golden(rule: &Rule, run: &RuleRun, gpath: &Path, bless: bool) -> Result
         let new = golden_json(&cols, &rows);
         let old = std::fs::read_to_string(gpath).unwrap_or_default();
         if old != new {
+            // a new golden file may be the first of its folder
+            if let Some(dir) = gpath.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            }
             std::fs::write(gpath, new).map_err(|e| format!("{}: {e}", gpath.display()))?;
             return Ok(true);
         }

@@ -1,7 +1,9 @@
 //! The one integration-test binary: every cross-crate, corpus and conformance test.
 
 mod asim_watchlists;
+mod bad_input;
 mod check_corpus;
+mod cli_commands;
 mod common;
 mod conformance;
 mod corpus_runs;

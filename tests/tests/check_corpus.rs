@@ -72,17 +72,23 @@ fn check_agrees_with_kusto_analyzer_on_corpus() {
     }
     let verdict_rate = same_verdict as f64 / total as f64 * 100.0;
     let pos_rate = if both_reject == 0 { 100.0 } else { same_pos as f64 / both_reject as f64 * 100.0 };
-    println!(
+    crate::common::report(&format!(
         "check vs Kusto.Language: verdicts agree on {same_verdict}/{total} ({verdict_rate:.1}%); \
          first error at the same line:col for {same_pos}/{both_reject} both reject ({pos_rate:.1}%); {:?}",
         start.elapsed()
-    );
+    ));
     if std::env::var("KQL_CHECK_VERBOSE").is_ok() {
         for d in &disagreements {
             println!("DISAGREE {d}");
         }
     }
-    // a ratchet at the measured figures (98.5% and 97.1%)
-    assert!(verdict_rate >= 98.4, "verdict agreement fell to {verdict_rate:.1}%");
-    assert!(pos_rate >= 97.0, "first-error position agreement fell to {pos_rate:.1}%");
+    // a ratchet at the measured counts, not a rounded rate below them: raise these when more
+    // agree
+    const SAME_VERDICT: usize = 2763; // of 2805 (98.5%)
+    const SAME_POSITION: usize = 402; // of 414 both reject (97.1%)
+    assert!(same_verdict >= SAME_VERDICT, "verdicts agree on {same_verdict}, fewer than the {SAME_VERDICT} measured");
+    assert!(
+        same_pos >= SAME_POSITION && both_reject - same_pos <= 414 - SAME_POSITION,
+        "first error at the same place for {same_pos}/{both_reject}, fewer than the {SAME_POSITION}/414 measured"
+    );
 }

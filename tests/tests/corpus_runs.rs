@@ -42,20 +42,24 @@ fn corpus_rules_run_over_schema_tables() {
         let path = rule.path.display().to_string();
         match rule_pack::runner::run_rule(&mut session, &rule, now) {
             Ok(_) => ran += 1,
-            Err(e) if e.code == "KQL111" || (e.code == "KS211" && e.message.contains("watchlist")) => external += 1,
+            // only "externaldata `URL` is not available offline" (KQL111) and an unknown
+            // watchlist: a feature not supported yet has a code of its own (KQL114, ...) and
+            // is a failure
+            Err(e) if e.code == "KQL111" && e.message.contains("externaldata") => external += 1,
+            Err(e) if e.code == "KS211" && e.message.contains("watchlist") => external += 1,
             Err(e) if matches!(e.code, "KQL998" | "KQL999") => internal.push(format!("{path}: {e}")),
             Err(e) => failures.entry(e.code.to_string()).or_default().push(format!("{path}: {}", e.message)),
         }
     }
     let runnable = total - external;
     let rate = ran as f64 / runnable as f64;
-    println!(
+    crate::common::report(&format!(
         "corpus runs: {ran}/{runnable} rules ran ({:.1}%); {external} need an externaldata file or a watchlist; \
          {total} sampled",
         rate * 100.0
-    );
+    ));
     for (code, list) in &failures {
-        println!("  {code}: {} (e.g. {})", list.len(), list[0]);
+        crate::common::report(&format!("  {code}: {} (e.g. {})", list.len(), list[0]));
         if std::env::var_os("KQL_CORPUS_FAILURES").is_some() {
             for l in list {
                 println!("    {l}");
@@ -67,8 +71,10 @@ fn corpus_rules_run_over_schema_tables() {
     // without it), so the rules behind ASIM's `ASimDisabledParsers` watchlist count now; of them,
     // those that stop do so on columns Microsoft's parsers read but the published table reference
     // lacks (DnsEvents.Name: 21, W3CIISLog.ReportReferenceLink: 9, ...)
-    assert!(ran >= 853, "{ran} rules ran, fewer than the 853 measured");
-    assert!(rate >= 0.928, "run rate {:.1}% fell below the 92.8% measured", rate * 100.0);
+    // what counts as needing an outside file cannot grow to hide failures
+    assert!(external <= 16, "{external} rules need an externaldata file or a watchlist, more than the 16 measured");
+    assert!(ran >= 854, "{ran} rules ran, fewer than the 854 measured");
+    assert!(runnable - ran <= 65, "{} runnable rules failed, more than the 65 measured", runnable - ran);
 }
 
 /// Every corpus rule (not a sample), run over the empty schema tables: no panic and no internal

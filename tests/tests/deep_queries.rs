@@ -43,7 +43,7 @@ fn timed<T>(what: &str, limit: Duration, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
     let took = start.elapsed();
-    println!("{what}: {took:?}");
+    crate::common::report(&format!("{what}: {took:?}"));
     assert!(took < limit, "{what} took {took:?}");
     out
 }

@@ -178,7 +178,12 @@ fn every_scalar_function_returns_its_type_or_a_clear_error() {
             }
         }
     }
-    println!("function calls: {ran} answered, {refused} refused with a KQL error, {} wrong", bad.len());
-    assert!(ran > 1000, "only {ran} calls answered");
+    crate::common::report(&format!(
+        "function calls: {ran} answered, {refused} refused with a KQL error, {} wrong",
+        bad.len()
+    ));
+    // a ratchet at the measured figures: as many answered, no more refused
+    assert!(ran >= 5768, "{ran} calls answered, fewer than the 5768 measured");
+    assert!(refused <= 664, "{refused} calls refused, more than the 664 measured");
     assert!(bad.is_empty(), "{} calls went wrong:\n{}", bad.len(), bad.join("\n"));
 }

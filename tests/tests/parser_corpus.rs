@@ -52,7 +52,10 @@ fn agreement(corpus: &str, field: &str, oracle: &str) {
             }
         }
     }
-    println!("{corpus}: parser agrees with Kusto.Language on {agree} of {} queries", agree + disagree.len());
+    crate::common::report(&format!(
+        "{corpus}: parser agrees with Kusto.Language on {agree} of {} queries",
+        agree + disagree.len()
+    ));
     assert!(disagree.is_empty(), "disagreements:\n{}", disagree.join("\n"));
     assert!(rt_fail.is_empty(), "round-trip failures:\n{}", rt_fail.join("\n"));
 }
@@ -146,7 +149,7 @@ fn a_one_megabyte_query_parses() {
     }
     let start = std::time::Instant::now();
     let script = kql_parser::parse(&q).expect("parses");
-    println!("1 MB query parsed in {:?}", start.elapsed());
+    crate::common::report(&format!("1 MB query parsed in {:?}", start.elapsed()));
     assert_eq!(script.statements.len(), 2);
 }
 

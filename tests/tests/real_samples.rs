@@ -220,11 +220,11 @@ fn asim_parsers_and_testers_over_real_samples() {
             }
         }
     }
-    println!(
+    crate::common::report(&format!(
         "real samples: {parsers_run} parser(s) ran, {} failed; {tester_runs} tester run(s), {tester_errors} `(0) Error` \
          line(s); {values_lost} value(s) lost",
         parsers_failed.len()
-    );
+    ));
     if std::env::var_os("KQL_BLESS_REAL_SAMPLES").is_some() {
         let mut out = String::from(
             "# What each ASIM parser gives over its real sample (see tests/tests/real_samples.rs).\n\
@@ -252,7 +252,7 @@ fn asim_parsers_and_testers_over_real_samples() {
         }
     }
     for ((p, l), _) in expected.errors.iter().filter(|k| !got_errors.contains(k.0)) {
-        println!("real samples: no longer reported ({p}): {l}");
+        crate::common::report(&format!("real samples: no longer reported ({p}): {l}"));
     }
     for reason in expected.errors.values() {
         assert!(reason != "TODO" && !reason.is_empty(), "expected.tsv has an error line without a reason");
@@ -327,14 +327,14 @@ fn corpus_rules_over_real_samples() {
             Err(e) => failures.entry(e.code).or_default().push(format!("{path}: {}", e.message)),
         }
     }
-    println!(
+    crate::common::report(&format!(
         "real samples: {ran}/{total} corpus rules over the samples' tables ran; {external} need an externaldata file; \
          {} stopped with an error, {} with an internal error",
         failures.values().map(Vec::len).sum::<usize>(),
         internal.len()
-    );
+    ));
     for (code, list) in &failures {
-        println!("  {code}: {} (e.g. {})", list.len(), list[0]);
+        crate::common::report(&format!("  {code}: {} (e.g. {})", list.len(), list[0]));
         if std::env::var_os("KQL_REAL_SAMPLES_VERBOSE").is_some() {
             for f in list {
                 println!("    {f}");
@@ -344,6 +344,7 @@ fn corpus_rules_over_real_samples() {
     assert!(total > 400, "only {total} corpus rules read the samples' tables");
     assert!(internal.is_empty(), "internal errors:\n{}", internal.join("\n"));
     assert!(ran >= RULES_THAT_RUN, "{ran} rules ran, fewer than the {RULES_THAT_RUN} measured");
+    assert!(external <= 12, "{external} rules need an externaldata file, more than the 12 measured");
 }
 
 /// The corpus rules over the samples' tables that run (measured; raise it when more do).

@@ -2,25 +2,15 @@
 //! the example data, complete a column after `| where `, run a multi-line query, show an error
 //! with a caret, cancel a long query with Ctrl-C and run another one.
 //!
-//! Uses the `kql` binary built in the target folder (`cargo build -p kql-cli`); skipped, with a
-//! message, when it is not built or `script` is missing.
+//! Uses the `kql` binary of this build (built first if it is not, see
+//! [`crate::common::kql_bin`]); fails, saying what to install, when `script` is missing.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
-}
-
-fn kql_binary() -> Option<PathBuf> {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
-    let target = if target.is_relative() { workspace_root().join(target) } else { target };
-    ["debug/kql", "release/kql"].iter().map(|p| target.join(p)).find(|p| p.is_file())
-}
+use crate::common::workspace_root;
 
 /// A program on a pseudo-terminal: what it prints is collected; terminal queries for the cursor
 /// position are answered as a terminal would.
@@ -133,14 +123,11 @@ impl Drop for Pty {
 
 #[test]
 fn repl_in_a_terminal() {
-    let Some(kql) = kql_binary() else {
-        eprintln!("skipped repl_in_a_terminal: the kql binary is not built (run `cargo build -p kql-cli`)");
-        return;
-    };
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped repl_in_a_terminal: `script` (util-linux) is not installed");
-        return;
-    }
+    let kql = crate::common::kql_bin();
+    assert!(
+        Command::new("script").arg("--version").output().is_ok(),
+        "repl_in_a_terminal needs `script` (util-linux) to give the repl a terminal: install util-linux"
+    );
     let data = workspace_root().join("examples/data");
     let cmd = format!("{} repl --no-history --data {} --now 2025-10-21T15:00:00Z", kql.display(), data.display());
     let mut t = Pty::spawn(&cmd);

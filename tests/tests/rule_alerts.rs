@@ -571,17 +571,10 @@ fn the_pack_is_laid_out_as_sentinel_content_with_its_settings() {
     assert_eq!(all.iter().filter(|f| rule_pack::pack::is_corrected(f)).count(), 6);
 }
 
-fn kql_binary() -> Option<PathBuf> {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let target = if target.is_relative() { root().join(target) } else { target };
-    ["debug/kql", "release/kql"].iter().map(|p| target.join(p)).find(|p| p.is_file())
-}
-
+/// `kql ARGS` in the workspace root, with the binary of this build (never skipped: see
+/// [`crate::common::kql_bin`]).
 fn kql(args: &[&str]) -> Option<(i32, String, String)> {
-    let Some(bin) = kql_binary() else {
-        eprintln!("skipped: the kql binary is not built (cargo build -p kql-cli)");
-        return None;
-    };
+    let bin = crate::common::kql_bin();
     let out = std::process::Command::new(bin).args(args).current_dir(root()).output().unwrap();
     Some((
         out.status.code().unwrap_or(-1),

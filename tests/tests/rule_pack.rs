@@ -287,11 +287,157 @@ fn a_month_long_replay_opens_the_incidents_the_generator_expects() {
     let (alerts, incidents) =
         kql_tests::datagen::expected_incidents(&ds, "rule2_content_safety", &runs, &["end_user_id", "source_ip"], day);
     assert!(alerts > incidents && incidents > 1, "{alerts} alerts, {incidents} incidents: grouping must matter");
-    eprintln!("month-long replay: {} runs, {alerts} alerts, {incidents} incidents", replay.runs.len());
+    crate::common::report(&format!(
+        "month-long replay: {} runs, {alerts} alerts, {incidents} incidents",
+        replay.runs.len()
+    ));
     assert_eq!((replay.alerts(), replay.incidents.len()), (alerts, incidents));
     // the per-day report adds up
     let per_day = replay.per_day();
     assert_eq!(per_day.len(), 31);
     assert_eq!(per_day.iter().map(|d| d.2).sum::<usize>(), alerts);
     assert_eq!(per_day.iter().map(|d| d.3).sum::<usize>(), incidents);
+}
+
+/// The golden files of the pack's tests over its fixtures hold the generator's answers: each
+/// golden file was written by the engine (`kql test --bless`), so the golden tests alone only
+/// show the engine agrees with itself. Here every golden file of a test over `../fixtures` at
+/// the fixtures' instant is compared, value by value, with the result the generator computes
+/// directly from the records it wrote (`kql_tests::datagen`, no query engine involved): the
+/// same columns, the same rows, and for a query that ends in `order by`/`top` the same order
+/// (rows whose sort keys are equal may come in any order among themselves). Reals compare
+/// within 1e-9 relative, datetimes as instants, `make_set` arrays as multisets.
+#[test]
+fn golden_files_hold_the_generators_answers() {
+    use serde_json::Value;
+    let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z").unwrap();
+    let ds = kql_tests::datagen::generate(&kql_tests::datagen::Config { now, seed: 42, rows: 300 });
+    let expected: std::collections::HashMap<String, Value> = kql_tests::datagen::expected_all(&ds)
+        .iter()
+        .map(|e| e.to_json())
+        .map(|v| (v["query"].as_str().unwrap().to_string(), v))
+        .collect();
+    let tests_dir = pack_dir().join("genai-security/tests");
+    let (mut checked, mut cells) = (0usize, 0usize);
+    let mut problems = Vec::new();
+    let mut unmatched = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&tests_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for t in files.iter().filter(|p| p.to_string_lossy().ends_with(".test.yaml")) {
+        let spec: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(t).unwrap()).unwrap();
+        let over_fixtures =
+            spec["data"].as_sequence().is_some_and(|d| d.iter().any(|x| x.as_str() == Some("../fixtures")));
+        let at_fixture_time = spec["now"].as_str() == Some("2025-10-21T15:00:00Z");
+        let Some(golden) = spec["expect"]["golden"].as_str() else { continue };
+        if !over_fixtures || !at_fixture_time || spec.get("tables").is_some() {
+            continue;
+        }
+        let rule = spec["rule"].as_str().unwrap();
+        let stem = std::path::Path::new(rule)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".corrected.kql", "")
+            .replace(".kql", "");
+        let Some(want) = expected.get(&stem) else {
+            unmatched.push(stem);
+            continue;
+        };
+        let g: Value = serde_json::from_str(&std::fs::read_to_string(tests_dir.join(golden)).unwrap()).unwrap();
+        let gcols: Vec<&str> = g["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        let types: Vec<&str> = g["columns"].as_array().unwrap().iter().map(|c| c["type"].as_str().unwrap()).collect();
+        let wcols: Vec<&str> =
+            want["columns"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+        if gcols != wcols {
+            problems.push(format!("{golden}: columns {gcols:?}, the generator's {wcols:?}"));
+            continue;
+        }
+        let grows = g["rows"].as_array().unwrap();
+        let wrows = want["rows"].as_array().unwrap();
+        if grows.len() != wrows.len() {
+            problems.push(format!("{golden}: {} rows, the generator's {}", grows.len(), wrows.len()));
+            continue;
+        }
+        let row_eq = |a: &Value, b: &Value| {
+            let (a, b) = (a.as_array().unwrap(), b.as_array().unwrap());
+            a.len() == b.len() && a.iter().zip(b).zip(&types).all(|((x, y), t)| golden_cell_eq(x, y, t))
+        };
+        // groups of rows to compare as multisets: runs of equal sort keys when ordered, else all
+        let groups: Vec<std::ops::Range<usize>> = if want["ordered"] == true {
+            let keys: Vec<usize> = want["sort_keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|k| wcols.iter().position(|c| *c == k["column"].as_str().unwrap()))
+                .collect();
+            let key_of = |r: &Value| keys.iter().map(|&i| r[i].clone()).collect::<Vec<_>>();
+            let mut out = Vec::new();
+            let mut start = 0;
+            for i in 1..=wrows.len() {
+                if i == wrows.len() || key_of(&wrows[i]) != key_of(&wrows[start]) {
+                    out.push(start..i);
+                    start = i;
+                }
+            }
+            out
+        } else {
+            let all_rows = 0..wrows.len();
+            vec![all_rows]
+        };
+        for range in groups {
+            let mut used = vec![false; range.len()];
+            for w in &wrows[range.clone()] {
+                match (range.start..range.end).find(|&k| !used[k - range.start] && row_eq(&grows[k], w)) {
+                    Some(k) => used[k - range.start] = true,
+                    None => {
+                        problems.push(format!(
+                            "{golden}: the generator's row {w} is not in rows {}..{} of the golden file{}",
+                            range.start + 1,
+                            range.end,
+                            if want["ordered"] == true { " (ordered: it must be at its place)" } else { "" }
+                        ));
+                        break;
+                    }
+                }
+            }
+        }
+        checked += 1;
+        cells += grows.len() * gcols.len();
+    }
+    crate::common::report(&format!(
+        "rule pack: {checked} golden files over the fixtures hold the generator's answers ({cells} values); \
+         {} have no generator answer: {}",
+        unmatched.len(),
+        unmatched.join(", ")
+    ));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(checked >= 20, "only {checked} golden files checked");
+}
+
+/// A golden value against the generator's, for a column of KQL type `ty`.
+fn golden_cell_eq(g: &serde_json::Value, w: &serde_json::Value, ty: &str) -> bool {
+    use serde_json::Value;
+    match ty {
+        "datetime" => crate::common::cell_eq(w, g, "DateTime"),
+        "timespan" => crate::common::cell_eq(w, g, "TimeSpan"),
+        "real" | "decimal" => crate::common::cell_eq(w, g, "Double"),
+        "dynamic" => match (g, w) {
+            // make_set's order is not defined: arrays compare as multisets
+            (Value::Array(a), Value::Array(b)) => {
+                let mut used = vec![false; b.len()];
+                a.len() == b.len()
+                    && a.iter().all(|x| {
+                        match b.iter().enumerate().position(|(k, y)| !used[k] && crate::common::dyn_eq(x, y)) {
+                            Some(k) => {
+                                used[k] = true;
+                                true
+                            }
+                            None => false,
+                        }
+                    })
+            }
+            _ => crate::common::dyn_eq(g, w),
+        },
+        _ => g == w || crate::common::num(g).zip(crate::common::num(w)).is_some_and(|(a, b)| a == b),
+    }
 }

@@ -141,13 +141,13 @@ fn check_published_queries(streamed: bool) {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    println!(
+    crate::common::report(&format!(
         "published queries (streamed: {streamed}, {n_streamed} tables): {checked} run, {} problems",
         problems.len()
-    );
+    ));
     if streamed {
         assert!(n_streamed >= 5, "only {n_streamed} tables were streamed");
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(checked >= 24, "only {checked} queries ran");
+    assert!(checked >= 25, "{checked} queries ran, fewer than the 25 measured");
 }

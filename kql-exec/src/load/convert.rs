@@ -217,6 +217,13 @@ fn get<'a>(r: &'a Record, name: &str) -> Option<&'a Value> {
     r.fields.get(name)
 }
 
+/// A real as a long, truncated, when it is within long's range (a number past it does not
+/// convert: it is loaded as null and reported, never clamped to long's limits).
+pub fn real_to_long(f: f64) -> Option<i64> {
+    // -2^63 is a long; 2^63 is not
+    (f.is_finite() && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)).then_some(f as i64)
+}
+
 /// Convert one value to a KQL type (as JSON for dynamic).
 pub fn convert_value(v: &Value, ty: KqlType, text: bool) -> Converted {
     match ty {
@@ -227,10 +234,10 @@ pub fn convert_value(v: &Value, ty: KqlType, text: bool) -> Converted {
             other => other.to_string(),
         }),
         KqlType::Long | KqlType::Int => Converted::I64(match v {
-            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(real_to_long)),
             Value::String(s) => {
                 let t = s.trim();
-                t.parse::<i64>().ok().or_else(|| t.parse::<f64>().ok().map(|f| f as i64))
+                t.parse::<i64>().ok().or_else(|| t.parse::<f64>().ok().and_then(real_to_long))
             }
             Value::Bool(b) => Some(i64::from(*b)),
             _ => None,

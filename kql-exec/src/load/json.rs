@@ -46,14 +46,67 @@ impl Record {
     }
 }
 
-/// Open a file, decompressing `.gz`.
+/// Open a file, decompressing `.gz`; a byte-order mark at its start is not part of the data.
 pub fn open(path: &Path) -> Result<Box<dyn Read>> {
-    let f = std::fs::File::open(path).map_err(|e| KqlError::general("KQL102", format!("{}: {e}", path.display())))?;
+    let f = std::fs::File::open(path).map_err(|e| cannot_read(path, &e))?;
     let f = std::io::BufReader::with_capacity(256 * 1024, f);
-    if path.to_string_lossy().to_lowercase().ends_with(".gz") {
-        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(f)))
+    let inner: Box<dyn BufRead> = if path.to_string_lossy().to_lowercase().ends_with(".gz") {
+        Box::new(BufReader::with_capacity(64 * 1024, flate2::bufread::MultiGzDecoder::new(f)))
     } else {
-        Ok(Box::new(f))
+        Box::new(f)
+    };
+    Ok(Box::new(SkipBom { inner, checked: false }))
+}
+
+/// The error for a data file that cannot be opened: which file, why, and what to do.
+pub fn cannot_read(path: &Path, e: &std::io::Error) -> KqlError {
+    let fix = match e.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            "give the user running kql read permission on it (chmod +r), or move it out of the data folder"
+        }
+        std::io::ErrorKind::NotFound => {
+            "it is gone, or a link to a file that is gone: restore it, or remove it from the data folder"
+        }
+        _ => "check the file, or move it out of the data folder",
+    };
+    KqlError::general("KQL102", format!("cannot read {}: {e}; {fix}", path.display()))
+}
+
+/// The UTF-8 byte-order mark.
+pub(crate) const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// A reader that drops a byte-order mark at the start of its input.
+struct SkipBom {
+    inner: Box<dyn BufRead>,
+    checked: bool,
+}
+
+impl SkipBom {
+    fn check(&mut self) -> std::io::Result<()> {
+        if !self.checked {
+            self.checked = true;
+            if self.inner.fill_buf()?.starts_with(BOM) {
+                self.inner.consume(BOM.len());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Read for SkipBom {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.check()?;
+        self.inner.read(buf)
+    }
+}
+
+impl BufRead for SkipBom {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.check()?;
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n)
     }
 }
 
@@ -169,8 +222,11 @@ pub fn read_records(path: &Path, out: &mut Vec<Record>, report: &mut LoadReport,
         if line.is_empty() {
             continue;
         }
-        match serde_json::from_str::<Value>(line) {
-            Ok(v) => push_value(v, &file, line_no, out, report, opts)?,
+        match parse_text(line) {
+            Ok(p) => {
+                p.report(&file, line_no, report);
+                push_value(p.value, &file, line_no, out, report, opts)?
+            }
             Err(e) if line_no == 1 && e.is_eof() && line.starts_with('{') => {
                 // a pretty-printed document (`{"records": [` over many lines): read it whole
                 let mut rest = std::mem::take(&mut buf);
@@ -207,7 +263,14 @@ fn read_document(
         return fail(opts, report, path, line, "KQL103", format!("read error (truncated or corrupt file?): {e}"));
     }
     report.bytes += bytes.len() as u64;
-    match serde_json::from_slice::<Value>(&bytes) {
+    let parsed = match std::str::from_utf8(&bytes) {
+        Ok(text) => parse_text(text).map(|p| {
+            p.report(file, line, report);
+            p.value
+        }),
+        Err(_) => serde_json::from_slice::<Value>(&bytes),
+    };
+    match parsed {
         Ok(Value::Array(items)) => {
             for item in items {
                 push_value(item, file, line, out, report, opts)?;
@@ -222,6 +285,118 @@ fn read_document(
             };
             fail(opts, report, path, e.line().max(line), "KQL104", msg)
         }
+    }
+}
+
+/// A JSON text read as a record: its value, with what was not loaded as it is.
+struct Parsed {
+    value: Value,
+    /// Top-level fields the text has more than once (the last value is kept).
+    dups: Vec<String>,
+    /// Numbers out of the range of a real, read as null: `(line within the text, number)`.
+    nulled: Vec<(usize, String)>,
+}
+
+impl Parsed {
+    /// Count and report what was not loaded, at `line` of `file` (the text's first line).
+    fn report(&self, file: &Arc<Path>, line: usize, report: &mut LoadReport) {
+        for k in &self.dups {
+            report.duplicate(&Loc { file: file.clone(), line }, k);
+        }
+        for (l, n) in &self.nulled {
+            let at = Loc { file: file.clone(), line: line + l - 1 };
+            report.bad_value(Some(&at), format!("the number {} is out of the range of a real (null)", snippet(n)));
+        }
+    }
+}
+
+fn snippet(s: &str) -> String {
+    if s.len() <= 40 {
+        s.to_string()
+    } else {
+        format!("{}... ({} characters)", &s[..20], s.len())
+    }
+}
+
+/// The most out-of-range numbers read as null in one text; past it, the text is an error.
+const MAX_NULLED_NUMBERS: usize = 100;
+
+/// Parse a JSON text (a line, or a whole document). Unlike `serde_json::from_str`, a number out
+/// of the range of a real (`1e400`) is read as null instead of failing the whole record, and
+/// the top-level fields an object has twice are listed (serde_json keeps the last silently).
+/// Nesting deeper than serde_json's limit (128) is an error, never a deep recursion.
+fn parse_text(text: &str) -> std::result::Result<Parsed, serde_json::Error> {
+    let mut nulled = Vec::new();
+    let mut owned: Option<String> = None;
+    loop {
+        let t = owned.as_deref().unwrap_or(text);
+        match parse_top(t) {
+            Ok((value, dups)) => return Ok(Parsed { value, dups, nulled }),
+            Err(e) if e.to_string().starts_with("number out of range") && nulled.len() < MAX_NULLED_NUMBERS => {
+                let Some((start, end)) = number_at(t, e.line(), e.column()) else { return Err(e) };
+                nulled.push((e.line(), t[start..end].to_string()));
+                let mut next = String::with_capacity(t.len());
+                next.push_str(&t[..start]);
+                next.push_str("null");
+                next.push_str(&t[end..]);
+                owned = Some(next);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The byte range of the number token at or just before serde_json's error position.
+fn number_at(t: &str, line: usize, column: usize) -> Option<(usize, usize)> {
+    let line_start = if line <= 1 { 0 } else { t.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)? };
+    let b = t.as_bytes();
+    let is_num = |c: u8| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E');
+    let mut i = (line_start + column.saturating_sub(1)).min(b.len().saturating_sub(1));
+    while i > line_start && !is_num(b[i]) {
+        i -= 1;
+    }
+    if !is_num(*b.get(i)?) {
+        return None;
+    }
+    let (mut start, mut end) = (i, i + 1);
+    while start > 0 && is_num(b[start - 1]) {
+        start -= 1;
+    }
+    while end < b.len() && is_num(b[end]) {
+        end += 1;
+    }
+    Some((start, end))
+}
+
+/// A JSON text as a value; for an object, the keys it has twice.
+fn parse_top(t: &str) -> std::result::Result<(Value, Vec<String>), serde_json::Error> {
+    if !t.trim_start().starts_with('{') {
+        return serde_json::from_str(t).map(|v| (v, Vec::new()));
+    }
+    let mut dups = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(t);
+    let m = serde::Deserializer::deserialize_map(&mut de, TopObject(&mut dups))?;
+    de.end()?;
+    Ok((Value::Object(m), dups))
+}
+
+/// Reads a top-level object, noting the keys it has twice.
+struct TopObject<'a>(&'a mut Vec<String>);
+
+impl<'de> serde::de::Visitor<'de> for TopObject<'_> {
+    type Value = Map<String, Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Self::Value, A::Error> {
+        let mut m = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let v: Value = map.next_value()?;
+            if m.insert(k.clone(), v).is_some() && !self.0.contains(&k) {
+                self.0.push(k);
+            }
+        }
+        Ok(m)
     }
 }
 

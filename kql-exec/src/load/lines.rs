@@ -424,6 +424,7 @@ struct LineSeed<'a> {
     base: usize,
     ranges: &'a mut [(u32, u32)],
     unknown: &'a mut Vec<Box<str>>,
+    dups: &'a mut Vec<u32>,
 }
 
 const ABSENT: (u32, u32) = (0, 0);
@@ -450,6 +451,9 @@ impl<'de> Visitor<'de> for LineSeed<'_> {
                 Target::Slot(s) => {
                     let raw: &'de RawValue = map.next_value()?;
                     let start = raw.get().as_ptr() as usize - self.base;
+                    if self.ranges[s as usize] != ABSENT {
+                        self.dups.push(s);
+                    }
                     self.ranges[s as usize] = (start as u32, raw.get().len() as u32);
                 }
                 Target::Skip => {
@@ -634,6 +638,8 @@ pub struct LineDecoder<'l> {
     rejected: bool,
     /// The line's value of the row filter's column, parsed while scanning (when present).
     filter_time: Option<Option<i64>>,
+    /// Slots whose field the line has more than once (the last value is kept), to report.
+    dups: Vec<u32>,
 }
 
 impl<'l> LineDecoder<'l> {
@@ -709,6 +715,7 @@ impl<'l> LineDecoder<'l> {
             filter_slot: None,
             rejected: false,
             filter_time: None,
+            dups: Vec::new(),
         }
     }
 
@@ -811,6 +818,7 @@ impl<'l> LineDecoder<'l> {
             }
         }
         self.present.clear();
+        self.dups.clear();
         self.dense = false;
         self.rejected = false;
         self.filter_time = None;
@@ -821,6 +829,7 @@ impl<'l> LineDecoder<'l> {
         // and the commit looks at every slot
         self.dense = true;
         self.ranges.fill(ABSENT);
+        self.dups.clear();
         let mut de = serde_json::Deserializer::from_str(text);
         let seed = LineSeed {
             layout: self.layout,
@@ -829,6 +838,7 @@ impl<'l> LineDecoder<'l> {
             base: text.as_ptr() as usize,
             ranges: &mut self.ranges,
             unknown: &mut self.unknown,
+            dups: &mut self.dups,
         };
         if seed.deserialize(&mut de).and_then(|_| de.end()).is_err() {
             *err = match serde_json::from_str::<serde_json::Value>(text) {
@@ -877,6 +887,8 @@ impl<'l> LineDecoder<'l> {
                     };
                     if self.ranges[s] == ABSENT {
                         self.present.push(s as u32);
+                    } else {
+                        self.dups.push(s as u32);
                     }
                     self.ranges[s] = ((v.as_ptr() as usize - base) as u32, v.len() as u32);
                     // a row outside the time window is dropped here: the rest of the line is
@@ -962,7 +974,15 @@ impl<'l> LineDecoder<'l> {
         let builder = &mut self.builders[j];
         fill(builder, self.layout.cols[c].ty, self.rows - self.filled[j]);
         self.filled[j] = self.rows + 1;
-        let mut canonical = if range == self.ranges[slot] { self.canonical.get(slot).copied().flatten() } else { None };
+        let mut canonical = if self.dense {
+            // serde_json read the line (the scanner was unsure, or the line nests deeper than
+            // the scanner's limit): a dynamic value is parsed again, which checks its depth
+            Some(false)
+        } else if range == self.ranges[slot] {
+            self.canonical.get(slot).copied().flatten()
+        } else {
+            None
+        };
         if let (Some(Some(keys)), Some(r)) = (self.members.get(slot), raw) {
             let pruned = if let Some(canonical) = self.pruned[slot] {
                 dj::finish_subset(&mut self.subsets[slot], canonical)
@@ -1020,6 +1040,15 @@ impl<'l> LineDecoder<'l> {
         let opts = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(n));
         RecordBatch::try_new_with_options(self.schema.clone(), arrays, &opts)
             .map_err(|e| KqlError::general("KQL109", format!("building a batch: {e}")))
+    }
+
+    /// Report the fields the line just committed has more than once.
+    fn report_dups(&mut self, report: &mut LoadReport, at: &Loc) {
+        for s in self.dups.drain(..) {
+            if let Some(c) = self.slot_of.iter().position(|&x| x == s) {
+                report.duplicate(at, &self.layout.cols[c].name);
+            }
+        }
     }
 
     /// Report fields seen that are not columns of the table (once per name).
@@ -1117,7 +1146,11 @@ fn append_known(b: &mut Builder, ty: KqlType, raw: Option<&str>, canonical: Opti
                 b'{' | b'[' if canonical.unwrap_or_else(|| dj::is_canonical(raw)) => s.append_value(raw),
                 _ => match dynamic_of(raw, first) {
                     Some(v) => s.append_value(v),
-                    None => s.append_null(),
+                    None => {
+                        s.append_null();
+                        // null and "" are null; anything else did not convert
+                        return is_null || string_of(raw).is_some_and(|t| t.is_empty());
+                    }
                 },
             }
             true
@@ -1182,7 +1215,7 @@ fn number_i64(raw: &str, first: u8) -> Option<i64> {
     if !matches!(first, b'-' | b'0'..=b'9') {
         return None;
     }
-    raw.parse::<i64>().ok().or_else(|| serde_json::from_str::<f64>(raw).ok().map(|f| f as i64))
+    raw.parse::<i64>().ok().or_else(|| serde_json::from_str::<f64>(raw).ok().and_then(convert::real_to_long))
 }
 
 fn long_of(raw: &str, first: u8) -> Option<i64> {
@@ -1190,7 +1223,7 @@ fn long_of(raw: &str, first: u8) -> Option<i64> {
         b'-' | b'0'..=b'9' => number_i64(raw, first),
         b'"' => string_of(raw).and_then(|s| {
             let t = s.trim();
-            t.parse::<i64>().ok().or_else(|| t.parse::<f64>().ok().map(|f| f as i64))
+            t.parse::<i64>().ok().or_else(|| t.parse::<f64>().ok().and_then(convert::real_to_long))
         }),
         b't' => Some(1),
         b'f' => Some(0),
@@ -1344,7 +1377,7 @@ pub fn decode_part(
         let mut base = LineBase { path: path.clone(), start: piece.start, known: whole.then_some(0) };
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
-            Err(e) => return Err(KqlError::general("KQL102", format!("{}: {e}", path.display()))),
+            Err(e) => return Err(super::json::cannot_read(&path, &e)),
         };
         let gz = whole && is_gz(&path);
         let mapped = if gz { None } else { map_file(&file) };
@@ -1382,6 +1415,7 @@ pub fn decode_part(
         let mut err = String::new();
         let mut line_no = 0usize; // lines read in this piece
         let mut since_progress = 0u64;
+        let mut eof = false;
         while pos < end {
             // a line wholly in the reader's buffer is decoded in place; others are copied
             let in_place = match reader.fill_buf() {
@@ -1407,6 +1441,7 @@ pub fn decode_part(
                 }
             };
             if n == 0 {
+                eof = true;
                 break;
             }
             pos += n as u64;
@@ -1437,7 +1472,11 @@ pub fn decode_part(
                     },
                     None => &buf,
                 };
-                let line = raw.trim_ascii();
+                let mut line = raw.trim_ascii();
+                if piece.start == 0 && line_no == 1 {
+                    // a byte-order mark is not part of the first record
+                    line = line.strip_prefix(super::json::BOM).unwrap_or(line);
+                }
                 if line.is_empty() {
                     break 'line Flow::Next;
                 }
@@ -1461,6 +1500,10 @@ pub fn decode_part(
                     break 'line Flow::Next;
                 }
                 dec.commit(text, &mut base, line_no, report, opts.strict)?;
+                if !dec.dups.is_empty() {
+                    let at = base.line(line_no);
+                    dec.report_dups(report, &at);
+                }
                 if dec.unknown.len() > dec.reported_unknown {
                     let at = base.line(line_no);
                     dec.report_unknown(report, &at);
@@ -1480,6 +1523,21 @@ pub fn decode_part(
             }
             if matches!(flow, Flow::Stop) {
                 break;
+            }
+        }
+        if eof && !whole && pos < end {
+            // the file is shorter than when the table was opened: it was truncated while it was
+            // read. Reported once, by the piece the new end falls in.
+            let now = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            if piece.start <= now {
+                let at = base.line(line_no + 1);
+                let msg = format!(
+                    "the file ends at byte {pos}, but had {size} bytes when the table was opened: it was truncated while it was read (what it held past byte {pos} is not loaded)"
+                );
+                if opts.strict {
+                    return Err(KqlError::general("KQL103", format!("{at}: {msg}")));
+                }
+                report.skip(&at.file, at.line, msg);
             }
         }
         progress.add(if whole { *size } else { since_progress }, total, opts);

@@ -59,6 +59,9 @@ pub struct LoadReport {
     /// Field names seen in records that are not columns of the table (their values are not
     /// loaded; see [`lines`]).
     pub ignored_fields: usize,
+    /// Fields that appear twice in a record: the last value is loaded (as JSON parsers and
+    /// Kusto do), the earlier ones are not.
+    pub duplicate_fields: usize,
     /// Files read.
     pub files: usize,
     /// Bytes read (uncompressed, for text formats).
@@ -100,6 +103,15 @@ impl LoadReport {
         }
     }
 
+    /// Note a field repeated in a record (its earlier value is not loaded).
+    pub fn duplicate(&mut self, at: &json::Loc, field: &str) {
+        self.duplicate_fields += 1;
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems
+                .push(format!("{at}: duplicate field `{field}`: the last value is loaded, the earlier one is not"));
+        }
+    }
+
     /// Note how values were read (see [`LoadReport::warnings`]); at most a few are kept.
     pub fn warn(&mut self, msg: impl std::fmt::Display) {
         if self.warnings.len() < MAX_PROBLEMS {
@@ -117,6 +129,7 @@ impl LoadReport {
         self.skipped += other.skipped;
         self.bad_values += other.bad_values;
         self.ignored_fields += other.ignored_fields;
+        self.duplicate_fields += other.duplicate_fields;
         self.files += other.files;
         self.bytes += other.bytes;
         for p in other.problems {
@@ -128,7 +141,11 @@ impl LoadReport {
 
     /// True when something was skipped or nulled, or there is a warning.
     pub fn has_problems(&self) -> bool {
-        self.skipped > 0 || self.bad_values > 0 || self.ignored_fields > 0 || !self.warnings.is_empty()
+        self.skipped > 0
+            || self.bad_values > 0
+            || self.ignored_fields > 0
+            || self.duplicate_fields > 0
+            || !self.warnings.is_empty()
     }
 }
 
@@ -144,10 +161,14 @@ impl std::fmt::Display for LoadReport {
         if self.ignored_fields > 0 {
             write!(f, ", {} field(s) not loaded", self.ignored_fields)?;
         }
+        if self.duplicate_fields > 0 {
+            write!(f, ", {} duplicate field(s) (the last value loaded)", self.duplicate_fields)?;
+        }
         for p in &self.problems {
             write!(f, "\n  {p}")?;
         }
-        let more = (self.skipped + self.bad_values + self.ignored_fields).saturating_sub(self.problems.len());
+        let more = (self.skipped + self.bad_values + self.ignored_fields + self.duplicate_fields)
+            .saturating_sub(self.problems.len());
         if more > 0 && !self.problems.is_empty() {
             write!(f, "\n  ... and {more} more")?;
         }
