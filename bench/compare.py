@@ -284,6 +284,9 @@ def main():
                     help="end to end, `kql query --data` names the whole folder (as users do) or "
                          "ContainerLogV2.jsonl alone")
     ap.add_argument("--engines", default="duckdb,clickhouse", help="comma-separated: duckdb, clickhouse")
+    ap.add_argument("--kql", type=Path, default=None,
+                    help="the kql binary end to end (default: the release build's; a copy keeps a build from "
+                         "replacing it during a run)")
     args = ap.parse_args()
     threads = args.threads
     engines = [e for e in args.engines.split(",") if e]
@@ -304,6 +307,7 @@ def main():
         run(["cargo", "build", "--release", "-q", "-p", "kql-exec", "--example", "bench_memory", "--example",
              "bench_load"], cwd=ROOT)
     py = ensure_venv()
+    kql = str(args.kql or target / "kql")
     jsonl = data / "ContainerLogV2.jsonl"
     if not jsonl.exists():
         run([str(target / "kql-datagen"), "--out", str(data), "--rows", str(args.rows), "--no-expected", "--quiet"])
@@ -342,7 +346,7 @@ def main():
         ch_file = work / f"{name}.ch.sql"
         ch_file.write_text(ch_sql_for(name, jsonl, threads))
         cmds["clickhouse"] = [py, str(ch_script), str(ch_file)]
-        kql_cmd = pin + [str(target / "kql"), "query", "-f", str(QUERIES / f"{name}.kql"), "--data", str(kql_data),
+        kql_cmd = pin + [kql, "query", "-f", str(QUERIES / f"{name}.kql"), "--data", str(kql_data),
                          "--now", NOW, "--format", "csv", "-q", "-o", str(kql_out)]
         ours, mem_ours, rows_ours = [], 0.0, 0
         theirs = {e: [] for e in engines}
@@ -372,7 +376,7 @@ def main():
     # the fixed cost: a query that reads no table, over the folder
     print_runs = []
     for _ in range(max(args.runs, 5)):
-        w, m, _ = timed(pin + [str(target / "kql"), "query", "print 1", "--data", str(data), "--format", "csv", "-q",
+        w, m, _ = timed(pin + [kql, "query", "print 1", "--data", str(data), "--format", "csv", "-q",
                                "-o", "/dev/null"])
         print_runs.append((w, m))
     print(f"\n`print 1` over --data {data}: median {statistics.median(w for w, _ in print_runs) * 1000:.0f} ms "
