@@ -640,6 +640,9 @@ pub struct LineDecoder<'l> {
     filter_time: Option<Option<i64>>,
     /// Slots whose field the line has more than once (the last value is kept), to report.
     dups: Vec<u32>,
+    /// `{"<column>":"`: how a line starts whose first member is the row filter's column, as a
+    /// string (see [`LineDecoder::rejects_early`]); `None` when the name needs escapes.
+    filter_prefix: Option<Box<[u8]>>,
 }
 
 impl<'l> LineDecoder<'l> {
@@ -716,6 +719,7 @@ impl<'l> LineDecoder<'l> {
             rejected: false,
             filter_time: None,
             dups: Vec::new(),
+            filter_prefix: None,
         }
     }
 
@@ -752,8 +756,35 @@ impl<'l> LineDecoder<'l> {
             }
         }
         self.filter_slot = filter.as_ref().map(|f| self.slot_of[f.col] as usize);
+        self.filter_prefix = filter.as_ref().and_then(|f| {
+            let name = self.layout.cols[f.col].name.as_str();
+            (dj::is_plain_key(name) && self.layout.index.get(name) == Some(&f.col))
+                .then(|| format!("{{\"{name}\":\"").into_bytes().into_boxed_slice())
+        });
         self.row_filter = filter;
         self
+    }
+
+    /// Whether a line falls outside the row filter's window by its first member alone: it starts
+    /// `{"<column>":"<time>"` (the name and the time without escapes, the time not blank) and
+    /// that time fails the window. The scanner would drop such a line after that member too
+    /// (`scan_line`); this is the same decision before the line's UTF-8 is checked, so the
+    /// rest of a line outside the window is not read at all.
+    #[inline]
+    pub fn rejects_early(&self, line: &[u8]) -> bool {
+        let (Some(f), Some(prefix)) = (&self.row_filter, &self.filter_prefix) else { return false };
+        let Some(rest) = line.strip_prefix(&prefix[..]) else { return false };
+        let Some(end) = memchr::memchr2(b'"', b'\\', rest) else { return false };
+        // a control character is invalid JSON: the scanner reports the line
+        if rest[end] != b'"' || rest[..end].iter().any(|&b| b < 0x20) {
+            return false;
+        }
+        let Ok(time) = std::str::from_utf8(&rest[..end]) else { return false };
+        // a blank value is absent (`present_raw`): the scanner may fill the time from elsewhere
+        if time.trim().is_empty() {
+            return false;
+        }
+        !f.keeps(dt::parse_datetime(time))
     }
 
     /// Whether the decoded line passes the row filter (always, without one).
@@ -1478,6 +1509,10 @@ pub fn decode_part(
                     line = line.strip_prefix(super::json::BOM).unwrap_or(line);
                 }
                 if line.is_empty() {
+                    break 'line Flow::Next;
+                }
+                if dec.rejects_early(line) {
+                    report.rows += 1;
                     break 'line Flow::Next;
                 }
                 let Some(text) = dec.decode(line, &mut err) else {
