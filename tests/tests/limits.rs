@@ -4,24 +4,13 @@
 //! its name; `--timeout` covers every plan a query runs, subqueries included.
 //! Measurements at a larger scale are in `docs/limits.md`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use crate::common::{kql_run, temp_dir};
+use std::time::Duration;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
+/// `kql ARGS`, the binary of this build (`common::kql_bin`).
 fn kql(args: &[&str]) -> (i32, String, String) {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let target = if target.is_relative() { root().join(target) } else { target };
-    let bin = target.join("debug/kql");
-    assert!(bin.is_file(), "{} is missing: build it first (cargo build -p kql-cli)", bin.display());
-    let out = Command::new(bin).args(args).env_remove("RUST_BACKTRACE").current_dir(root()).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = kql_run(args, None, &[], Duration::from_secs(600));
+    (r.code, r.out, r.err)
 }
 
 /// A million-row join on text keys needs far more than 24 MB held at once (its two sides are
@@ -58,8 +47,7 @@ fn what_cannot_fit_fails_with_kql900_naming_the_operator() {
 
 #[test]
 fn a_table_too_big_to_load_under_the_limit_is_refused_by_name() {
-    let d = std::env::temp_dir().join(format!("kql-limits-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
+    let d = temp_dir("limits-load");
     let mut csv = String::from("TimeGenerated [UTC],Computer,SyslogMessage\n");
     for i in 0..40_000 {
         csv.push_str(&format!("2025-10-21T10:00:00Z,host{},message number {i} with padding\n", i % 50));

@@ -6,43 +6,15 @@
 //! The panic is injected: debug builds of `kql` panic on a query whose text contains the value
 //! of `KQL_DEBUG_PANIC_ON`, where a bug in the binder would (`kql-exec/src/session.rs`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use crate::common::{kql_run, temp_dir};
+use std::path::PathBuf;
+use std::time::Duration;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// The debug `kql` binary (`scripts/test` builds it before the tests run; fault injection
-/// exists only in debug builds, so a release binary would not do).
-fn kql_debug_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
-    let target = if target.is_relative() { root().join(target) } else { target };
-    let bin = target.join("debug/kql");
-    assert!(bin.is_file(), "{} is missing: build it first (cargo build -p kql-cli)", bin.display());
-    bin
-}
-
+/// `kql ARGS` (the binary of this build, see `common::kql_bin`; fault injection exists only in
+/// debug builds, which the test profile is), with the injected panic's marker set.
 fn kql(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(kql_debug_binary())
-        .args(args)
-        .env("KQL_DEBUG_PANIC_ON", "INJECT_PANIC_HERE")
-        .env_remove("RUST_BACKTRACE")
-        .current_dir(root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kql-isolation-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    let r = kql_run(args, None, &[("KQL_DEBUG_PANIC_ON", "INJECT_PANIC_HERE")], Duration::from_secs(600));
+    (r.code, r.out, r.err)
 }
 
 /// A folder of rules, in run order: healthy ones around each kind of failure.
@@ -80,7 +52,7 @@ fn alerted_rules(stdout: &str) -> Vec<String> {
 
 #[test]
 fn run_reports_each_failing_rule_and_runs_the_rest() {
-    let d = rules_folder("run");
+    let d = rules_folder("isolation-run");
     let dir = d.to_string_lossy().into_owned();
     let args =
         ["run", &dir, "--format", "jsonl", "--timeout", "10", "--memory-limit", "16M", "--now", "2025-10-21T15:00:00Z"];
@@ -110,7 +82,7 @@ fn run_reports_each_failing_rule_and_runs_the_rest() {
 
 #[test]
 fn replay_goes_on_past_a_rule_that_panics() {
-    let d = temp_dir("replay");
+    let d = temp_dir("isolation-replay");
     std::fs::write(d.join("a_panics.kql"), "// INJECT_PANIC_HERE\nprint a = 1").unwrap();
     std::fs::write(d.join("b_healthy.kql"), "print b = 1").unwrap();
     let dir = d.to_string_lossy().into_owned();
@@ -135,7 +107,7 @@ fn replay_goes_on_past_a_rule_that_panics() {
 
 #[test]
 fn test_runner_fails_the_case_that_panics_or_times_out_and_runs_the_others() {
-    let d = temp_dir("test");
+    let d = temp_dir("isolation-test");
     std::fs::write(d.join("panics.kql"), "// INJECT_PANIC_HERE\nprint a = 1").unwrap();
     std::fs::write(d.join("slow.kql"), "range x from 1 to 100000000000 step 1 | summarize dcount(x % 1000003)")
         .unwrap();

@@ -441,8 +441,9 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             let xe = if t == KqlType::Dynamic {
                 return Err(KqlError::new("KS116", "min/max of dynamic is not allowed", span));
             } else {
-                one_nan(x.expr, t)
+                x.expr
             };
+            // (the key makes every NaN the positive one, as `one_nan` does elsewhere)
             let real = t == KqlType::Real;
             let xe = if real { real_key_udf().call(vec![xe]) } else { xe };
             let xe = if name.ends_with("if") { only_if(pred(b, 1)?, xe)? } else { xe };
@@ -632,37 +633,38 @@ fn key_real(k: i64) -> f64 {
     f64::from_bits((if k < 0 { k ^ i64::MAX } else { k }) as u64)
 }
 
-fn real_key_udf() -> &'static Arc<datafusion::logical_expr::ScalarUDF> {
-    static U: OnceLock<Arc<datafusion::logical_expr::ScalarUDF>> = OnceLock::new();
-    U.get_or_init(|| {
+type Udf = Arc<datafusion::logical_expr::ScalarUDF>;
+
+/// The UDF `name` (made once, kept in `cell`) applying `f` to each value of a primitive
+/// column, nulls kept.
+fn map_udf<I, O>(cell: &'static OnceLock<Udf>, name: &str, f: fn(I::Native) -> O::Native) -> &'static Udf
+where
+    I: datafusion::arrow::datatypes::ArrowPrimitiveType,
+    O: datafusion::arrow::datatypes::ArrowPrimitiveType,
+{
+    cell.get_or_init(|| {
         super::udf::udf(
-            "kql_real_order_key",
-            DataType::Int64,
+            name,
+            O::DATA_TYPE,
             false,
-            Arc::new(|args: &[ArrayRef], _rows: usize| {
-                let a = args[0].as_primitive::<datafusion::arrow::datatypes::Float64Type>();
-                let out: datafusion::arrow::array::Int64Array = a.iter().map(|v| v.map(real_key)).collect();
+            Arc::new(move |args: &[ArrayRef], _rows: usize| {
+                let out: datafusion::arrow::array::PrimitiveArray<O> = args[0].as_primitive::<I>().unary(f);
                 Ok(Arc::new(out) as ArrayRef)
             }),
         )
     })
 }
 
+fn real_key_udf() -> &'static Udf {
+    use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+    static U: OnceLock<Udf> = OnceLock::new();
+    map_udf::<Float64Type, Int64Type>(&U, "kql_real_order_key", real_key)
+}
+
 fn real_from_key(e: Expr) -> Expr {
-    static U: OnceLock<Arc<datafusion::logical_expr::ScalarUDF>> = OnceLock::new();
-    U.get_or_init(|| {
-        super::udf::udf(
-            "kql_real_from_order_key",
-            DataType::Float64,
-            false,
-            Arc::new(|args: &[ArrayRef], _rows: usize| {
-                let a = args[0].as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-                let out: datafusion::arrow::array::Float64Array = a.iter().map(|v| v.map(key_real)).collect();
-                Ok(Arc::new(out) as ArrayRef)
-            }),
-        )
-    })
-    .call(vec![e])
+    use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+    static U: OnceLock<Udf> = OnceLock::new();
+    map_udf::<Int64Type, Float64Type>(&U, "kql_real_from_order_key", key_real).call(vec![e])
 }
 
 fn one_nan(e: Expr, ty: KqlType) -> Expr {

@@ -215,7 +215,9 @@ pub fn kql_run(
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .env_remove("KQL_GEOIP_DB");
+        .env_remove("KQL_GEOIP_DB")
+        // what a user sees: a developer's RUST_BACKTRACE would add backtraces to caught panics
+        .env_remove("RUST_BACKTRACE");
     for (k, v) in env {
         cmd.env(k, v);
     }
