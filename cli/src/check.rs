@@ -48,6 +48,9 @@ struct FileReport {
     path: String,
     ok: bool,
     diagnostics: Vec<Diagnostic>,
+    /// The id of the analytic rule the file holds (ids must be unique in what is checked).
+    #[serde(skip)]
+    rule_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -115,6 +118,9 @@ pub fn run(args: CheckArgs) -> ExitCode {
         }
     };
     checked.sort_by_key(|c| c.0);
+    if !args.syntax_only {
+        report_duplicate_ids(&mut checked, &args, color);
+    }
     let mut out = stdout.lock();
     let (mut n_ok, mut n_bad) = (0usize, 0usize);
     let mut reports: Vec<FileReport> = Vec::new();
@@ -175,6 +181,7 @@ fn check_file(
                     col,
                     message: e.to_string(),
                 }],
+                rule_id: None,
             }
         }
         Ok(src) => {
@@ -233,11 +240,88 @@ fn check_file(
                     },
                 });
             }
-            let ok = errors.is_empty() && (!args.deny_warnings || warnings.is_empty());
-            FileReport { path: display, ok, diagnostics: diags }
+            // the rule's own fields, as Azure-Sentinel's content CI checks them
+            let (fields, rule_id) = if args.syntax_only { (Vec::new(), None) } else { rule_fields(path) };
+            for f in &fields {
+                if args.format == CheckFormat::Human {
+                    let text = render_finding(f, &display);
+                    let _ = write!(out, "{}", paint(&text, color));
+                }
+                diags.push(Diagnostic {
+                    severity: "error",
+                    code: f.code.into(),
+                    line: f.line,
+                    col: f.col,
+                    message: finding_message(f, args.format),
+                });
+            }
+            let ok = errors.is_empty() && fields.is_empty() && (!args.deny_warnings || warnings.is_empty());
+            FileReport { path: display, ok, diagnostics: diags, rule_id }
         }
     };
     (report, String::from_utf8_lossy(&out).into_owned())
+}
+
+/// A rule YAML's field findings (none for `.kql` files and files that are not analytic
+/// rules), and the analytic rule's id.
+fn rule_fields(path: &std::path::Path) -> (Vec<rule_pack::validate::Finding>, Option<String>) {
+    if !matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        return (Vec::new(), None);
+    }
+    let Ok(text) = std::fs::read_to_string(path) else { return (Vec::new(), None) };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    match rule_pack::source::document_with(path, text, "query") {
+        Ok((_, doc)) => {
+            let id =
+                rule_pack::validate::is_analytic_rule(path, &doc).then(|| rule_pack::validate::rule_id(&doc)).flatten();
+            (rule_pack::validate::check_rule(path, text, &doc), id)
+        }
+        Err(_) => (Vec::new(), None),
+    }
+}
+
+/// Analytic rules that reuse an id an earlier file already has: an error on the later file.
+fn report_duplicate_ids(checked: &mut [Checked], args: &CheckArgs, color: bool) {
+    let mut first: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for (_, report, text) in checked.iter_mut() {
+        let Some(id) = report.rule_id.clone() else { continue };
+        let key = id.to_ascii_lowercase();
+        let Some(earlier) = first.get(&key) else {
+            first.insert(key, report.path.clone());
+            continue;
+        };
+        let Ok(yaml) = std::fs::read_to_string(&report.path) else { continue };
+        let f = rule_pack::validate::duplicate_id(&yaml, &id, earlier);
+        if args.format == CheckFormat::Human {
+            // before the file's summary lines, after its other diagnostics
+            text.push_str(&paint(&render_finding(&f, &report.path), color));
+        }
+        report.diagnostics.push(Diagnostic {
+            severity: "error",
+            code: f.code.into(),
+            line: f.line,
+            col: f.col,
+            message: finding_message(&f, args.format),
+        });
+        report.ok = false;
+    }
+}
+
+/// A field finding rendered like every other diagnostic, pointing into the YAML file.
+fn render_finding(f: &rule_pack::validate::Finding, display: &str) -> String {
+    let Ok(text) = std::fs::read_to_string(display) else {
+        return format!("error[{}]: {}\n", f.code, f.message);
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let span = kql_parser::Span { start: f.offset, end: f.offset + f.len };
+    render_diagnostic("error", f.code, &f.message, display, text, span, f.help.as_deref())
+}
+
+fn finding_message(f: &rule_pack::validate::Finding, format: CheckFormat) -> String {
+    match &f.help {
+        Some(h) if format == CheckFormat::Sarif => format!("{} ({h})", f.message),
+        _ => f.message.clone(),
+    }
 }
 
 /// SARIF 2.1.0 for GitHub code scanning.

@@ -7,7 +7,8 @@
 //! - [`records`]: alerts and incidents as `SecurityAlert` / `SecurityIncident` rows;
 //! - [`testing`]: golden tests beside rules (`*.test.yaml`);
 //! - [`pack`]: packs laid out as Sentinel content, with their settings (`pack.yaml`);
-//! - [`parsers`]: Sentinel parser/function YAML as KQL function definitions.
+//! - [`parsers`]: Sentinel parser/function YAML as KQL function definitions;
+//! - [`validate`]: rule YAML checked as Azure-Sentinel's content CI checks it.
 
 pub mod pack;
 pub mod parsers;
@@ -17,3 +18,4 @@ pub mod runner;
 pub mod scheduler;
 pub mod source;
 pub mod testing;
+pub mod validate;

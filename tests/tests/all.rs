@@ -21,6 +21,7 @@ mod repl;
 mod rule_alerts;
 mod rule_isolation;
 mod rule_pack;
+mod rule_yaml_checks;
 mod seed_queries;
 mod seed_runs;
 mod wide_union;
