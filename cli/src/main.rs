@@ -3,6 +3,7 @@
 mod chart;
 mod check;
 mod convert;
+mod coverage;
 mod data;
 mod progress;
 mod query;
@@ -32,6 +33,8 @@ enum Command {
     Replay(Box<rules::ReplayArgs>),
     /// Run golden tests of rules (*.test.yaml).
     Test(rules::TestArgs),
+    /// What a pack covers: ATT&CK tactics and techniques, tables against data connectors, tests.
+    Coverage(coverage::CoverageArgs),
     /// Write logs in any supported format as typed Parquet, one file per table.
     Convert(convert::ConvertArgs),
     /// An interactive shell: type queries, see tables and charts.
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Run(args) => rules::run(*args),
         Command::Replay(args) => rules::replay(*args),
         Command::Test(args) => rules::test(args),
+        Command::Coverage(args) => coverage::run(args),
         Command::Convert(args) => convert::run(args),
         Command::Repl(args) => repl::run(*args),
     }

@@ -1,5 +1,6 @@
 //! `rule-pack`: detection rules as code.
 //!
+//! - [`coverage`]: ATT&CK tactics and techniques, tables against data connectors, tests;
 //! - [`source`]: reading query text from `.kql` files and Sentinel rule YAML;
 //! - [`rule`]: the rule model (`.kql` with a comment header, Sentinel analytic-rule YAML);
 //! - [`runner`]: running a rule as the scheduler would (window, trigger, alerts);
@@ -10,6 +11,7 @@
 //! - [`parsers`]: Sentinel parser/function YAML as KQL function definitions;
 //! - [`validate`]: rule YAML checked as Azure-Sentinel's content CI checks it.
 
+pub mod coverage;
 pub mod pack;
 pub mod parsers;
 pub mod records;

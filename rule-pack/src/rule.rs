@@ -175,6 +175,42 @@ pub fn parse_duration(s: &str) -> Option<i64> {
     kql_exec::value::datetime::parse_timespan(t)
 }
 
+/// A data connector a rule needs (`requiredDataConnectors`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct DataConnector {
+    /// The connector (`AzureActiveDirectory`, `CEF`...).
+    pub connector_id: String,
+    /// The tables (or ASIM functions) it provides.
+    pub data_types: Vec<String>,
+}
+
+/// `requiredDataConnectors` as published rules write it, read leniently: a connector's id and
+/// its data types where they are text (the field only informs coverage; `kql check` reports a
+/// malformed one).
+fn lenient_connectors<'de, D>(d: D) -> Result<Vec<DataConnector>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let v = Option::<serde_yaml::Value>::deserialize(d)?.unwrap_or_default();
+    let text = |v: Option<&serde_yaml::Value>| v.and_then(|v| v.as_str()).map(str::to_string);
+    Ok(v.as_sequence()
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| DataConnector {
+                    connector_id: text(c.get("connectorId")).unwrap_or_default(),
+                    data_types: match c.get("dataTypes") {
+                        Some(serde_yaml::Value::Sequence(ts)) => ts.iter().filter_map(|t| text(Some(t))).collect(),
+                        Some(t) => text(Some(t)).into_iter().collect(),
+                        None => vec![],
+                    },
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// A detection rule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -239,6 +275,9 @@ pub struct Rule {
     /// Rule version.
     #[serde(default)]
     pub version: Option<String>,
+    /// The data connectors the rule needs, with the tables each provides.
+    #[serde(default, deserialize_with = "lenient_connectors")]
+    pub required_data_connectors: Vec<DataConnector>,
     /// The file it was read from.
     #[serde(skip)]
     pub path: PathBuf,
@@ -440,6 +479,7 @@ pub fn rule_from_kql(path: &Path, text: &str) -> Rule {
         suppression_duration: None,
         incident_configuration: None,
         version: None,
+        required_data_connectors: vec![],
         path: path.to_path_buf(),
         query_line: 0,
         query_col: 0,

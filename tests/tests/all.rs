@@ -15,6 +15,7 @@ mod functions_page;
 mod fuzz;
 mod lazy_tables;
 mod limits;
+mod pack_coverage;
 mod parser_corpus;
 mod real_samples;
 mod repl;

@@ -182,3 +182,11 @@ fn published_rules_pass_as_they_pass_sentinels_ci() {
         [("KQLR003", 10), ("KQLR011", 1), ("KQLR012", 4), ("KQLR013", 9)].into_iter().collect();
     assert_eq!(by_code, measured);
 }
+
+#[test]
+fn every_code_is_documented() {
+    let doc = std::fs::read_to_string(crate::common::workspace_root().join("docs/rule-checks.md")).unwrap();
+    for (code, what) in rule_pack::validate::CODES {
+        assert!(doc.contains(&format!("| `{code}` | {what} |")), "docs/rule-checks.md lacks {code}");
+    }
+}
