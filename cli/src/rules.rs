@@ -68,7 +68,7 @@ impl AlertArgs {
                 .filter(|t| *t >= 0)
                 .ok_or_else(|| format!("--ingestion-delay {d}: not a duration (write e.g. 2m, 90s, PT5M)"))?,
         };
-        Ok(RunOptions { max_events: self.events.or(default_events), ingestion_delay: delay })
+        Ok(RunOptions { max_events: self.events.or(default_events), ingestion_delay: delay, separate_runs: false })
     }
 }
 
@@ -136,6 +136,11 @@ pub struct ReplayArgs {
     /// Do not draw the timeline chart.
     #[arg(long)]
     no_chart: bool,
+    /// Compute every run from the tables, instead of computing the row-local start of each
+    /// rule's query (its leading filters and computed columns) once for all runs. Same answers,
+    /// slower: for comparison.
+    #[arg(long)]
+    separate_runs: bool,
     #[command(flatten)]
     alerts: AlertArgs,
 }
@@ -396,7 +401,7 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
     let mut failed = bad_files;
     let mut replays = Vec::new();
     let opts = match args.alerts.run_options(Some(0)) {
-        Ok(o) => o,
+        Ok(o) => RunOptions { separate_runs: args.separate_runs, ..o },
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);

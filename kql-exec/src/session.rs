@@ -161,6 +161,11 @@ impl Catalog {
         self.tables.insert(name.to_string(), entry);
     }
 
+    /// Forget the open table `name` (pending tables and schemas stay).
+    pub fn remove_table(&mut self, name: &str) {
+        self.tables.remove(name);
+    }
+
     /// Register table `name`, read from `files` by `loader` when a query first scans it
     /// (replacing a table of that name). Nothing is read now.
     pub fn add_pending_table(&mut self, name: &str, files: Vec<std::path::PathBuf>, loader: Arc<dyn TableLoader>) {

@@ -18,6 +18,7 @@ pub mod records;
 pub mod rule;
 pub mod runner;
 pub mod scheduler;
+pub mod shared_prefix;
 pub mod source;
 pub mod testing;
 pub mod validate;

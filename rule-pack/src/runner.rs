@@ -74,6 +74,10 @@ pub struct RunOptions {
     /// `TimeGenerated`, so a run at `now` sees only rows up to `now - delay` (the rule's window
     /// still ends at `now`). Zero: rows are visible at once.
     pub ingestion_delay: i64,
+    /// In a replay, compute every run from the tables themselves, instead of computing the
+    /// row-local start of the rule's query once for all runs ([`crate::shared_prefix`]). The
+    /// answers are the same; this is the slower path, kept to compare with.
+    pub separate_runs: bool,
 }
 
 /// The outcome of one scheduled run of a rule.
@@ -421,8 +425,78 @@ pub fn replay_rule_in(
     mut on_run: impl FnMut(&RuleRun),
 ) -> Result<Replay, KqlError> {
     let mut out = Replay { rule: rule.name.clone(), ..Default::default() };
-    for t in schedule(rule, from, to) {
-        match sched.run(session, rule, t)? {
+    let shared = if sched.options.separate_runs { None } else { SharedStart::compute(session, rule, from, to) };
+    let result = replay_runs(sched, session, rule, shared.as_ref(), &schedule(rule, from, to), &mut out, &mut on_run);
+    if let Some(sh) = &shared {
+        session.catalog.remove_table(&sh.table);
+    }
+    result?;
+    out.incidents = sched.incidents_of(rule).cloned().collect();
+    Ok(out)
+}
+
+/// The start of a rule's query computed once for a whole replay (see [`crate::shared_prefix`]):
+/// the table holding it and the rule that reads the rest from it.
+struct SharedStart {
+    table: String,
+    rule: Rule,
+}
+
+impl SharedStart {
+    /// The table name the shared start is registered under while a replay runs.
+    const TABLE: &'static str = "__kql_replay_shared";
+
+    /// Compute the row-local start of `rule`'s query over every window of a replay from `from`
+    /// to `to`, and register it. `None` when the query has no such start, or computing it
+    /// fails (the replay then computes each run from the tables, and reports any error
+    /// there, against the rule's own text).
+    fn compute(session: &mut Session, rule: &Rule, from: i64, to: i64) -> Option<SharedStart> {
+        let catalog = &session.catalog;
+        let split = crate::shared_prefix::split(&rule.query, Self::TABLE, |t| catalog.has_table(t), {
+            let names: std::collections::HashSet<String> = catalog.function_names().cloned().collect();
+            move |f| names.contains(f)
+        })?;
+        // every run's window lies in [from - period, to]
+        let start = rule.period_ticks().map(|p| from.saturating_sub(p)).unwrap_or(i64::MIN);
+        let full = session.catalog.clone();
+        session.catalog = full.time_window(start, to).ok()?;
+        let saved_now = session.options.now;
+        session.options.now = Some(to);
+        let result = session.query(&split.prefix);
+        session.catalog = full;
+        session.options.now = saved_now;
+        let result = result.ok()?;
+        let batches = kql_exec::session::normalize_batches(&result.cols, result.batches).ok()?;
+        let entry = kql_exec::session::memory_entry(result.cols, batches).ok()?;
+        session.catalog.add_table(Self::TABLE, entry);
+        Some(SharedStart { table: Self::TABLE.to_string(), rule: Rule { query: split.rest, ..rule.clone() } })
+    }
+}
+
+/// The runs of a replay, over the shared start when there is one.
+fn replay_runs(
+    sched: &mut crate::scheduler::Scheduler,
+    session: &mut Session,
+    rule: &Rule,
+    shared: Option<&SharedStart>,
+    times: &[i64],
+    out: &mut Replay,
+    on_run: &mut impl FnMut(&RuleRun),
+) -> Result<(), KqlError> {
+    for &t in times {
+        let run = match shared {
+            // a run that fails over the shared start runs again from the tables, so its error
+            // is the rule's own
+            Some(sh) => match sched.run(session, &sh.rule, t) {
+                Ok(r) => Ok(r.map(|mut r| {
+                    r.rule = rule.name.clone();
+                    r
+                })),
+                Err(_) => sched.run(session, rule, t),
+            },
+            None => sched.run(session, rule, t),
+        };
+        match run? {
             Some(r) => {
                 on_run(&r);
                 let incidents = r.new_incidents.len();
@@ -440,8 +514,7 @@ pub fn replay_rule_in(
             }
         }
     }
-    out.incidents = sched.incidents_of(rule).cloned().collect();
-    Ok(out)
+    Ok(())
 }
 
 /// The instants at which the scheduler runs a rule in `[from, to]`: every `queryFrequency`

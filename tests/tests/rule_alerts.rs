@@ -336,7 +336,7 @@ fn ingestion_delay_hides_late_rows_until_the_window_covers_them() {
         let rule = rule_pack::rule::rule_from_kql(Path::new("blocked.kql"), &text);
         let mut s = session();
         rule_pack::testing::add_inline_table(&mut s, "ContainerLogV2", &rows).unwrap();
-        let opts = RunOptions { max_events: None, ingestion_delay: delay_minutes * 600_000_000 };
+        let opts = RunOptions { max_events: None, ingestion_delay: delay_minutes * 600_000_000, ..Default::default() };
         let replay = rule_pack::runner::replay_rule_with(
             &mut s,
             &rule,

@@ -441,3 +441,56 @@ fn golden_cell_eq(g: &serde_json::Value, w: &serde_json::Value, ty: &str) -> boo
         _ => g == w || crate::common::num(g).zip(crate::common::num(w)).is_some_and(|(a, b)| a == b),
     }
 }
+
+/// A replay computes the row-local start of a rule's query (its leading filters and computed
+/// columns) once for all runs (`rule_pack::shared_prefix`): every detection of the pack, run
+/// hourly over three days, gives the same runs, rows, alerts and incidents as computing each
+/// run from the tables.
+#[test]
+fn a_replay_shares_the_start_of_each_query_and_answers_the_same() {
+    use rule_pack::runner::{replay_rule_with, RunOptions};
+    let mut session = fixture_session();
+    let now = kql_exec::value::datetime::parse_datetime("2025-10-21T15:00:00Z").unwrap();
+    let day = 864_000_000_000i64;
+    let dir = pack_dir().join("genai-security/detections");
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files = rule_pack::pack::runnable(files);
+    files.sort();
+    let mut shared = 0;
+    for f in &files {
+        let mut rule = rule_pack::pack::load_pack_rule(f).unwrap();
+        rule.query_frequency = Some("1h".into());
+        let catalog = session.catalog.clone();
+        let names: std::collections::HashSet<String> = catalog.function_names().cloned().collect();
+        if rule_pack::shared_prefix::split(&rule.query, "__s", |t| catalog.has_table(t), move |n| names.contains(n))
+            .is_some()
+        {
+            shared += 1;
+        }
+        let opts = RunOptions { max_events: Some(0), ..Default::default() };
+        let runs = |session: &mut kql_exec::session::Session, separate: bool| {
+            let rep = replay_rule_with(
+                session,
+                &rule,
+                now - 3 * day,
+                now,
+                &RunOptions { separate_runs: separate, ..opts },
+                |_| {},
+            )
+            .unwrap_or_else(|e| panic!("{}: {}", f.display(), e.message));
+            let runs: Vec<(i64, usize, bool, usize, usize)> =
+                rep.runs.iter().map(|r| (r.now, r.rows, r.fired, r.alerts, r.incidents)).collect();
+            (runs, rep.incidents.len())
+        };
+        let together = runs(&mut session, false);
+        let apart = runs(&mut session, true);
+        assert_eq!(together, apart, "{}", f.display());
+        assert_eq!(together.0.len(), 72);
+        assert!(!session.catalog.has_table("__kql_replay_shared"), "the shared table is dropped after the replay");
+    }
+    crate::common::report(&format!(
+        "replay: {shared} of {} pack detections share the start of their query",
+        files.len()
+    ));
+    assert!(shared >= 4, "{shared}");
+}
