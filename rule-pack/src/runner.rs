@@ -452,10 +452,12 @@ impl SharedStart {
     /// there, against the rule's own text).
     fn compute(session: &mut Session, rule: &Rule, from: i64, to: i64) -> Option<SharedStart> {
         let catalog = &session.catalog;
-        let split = crate::shared_prefix::split(&rule.query, Self::TABLE, |t| catalog.has_table(t), {
-            let names: std::collections::HashSet<String> = catalog.function_names().cloned().collect();
-            move |f| names.contains(f)
-        })?;
+        let split = crate::shared_prefix::split(
+            &rule.query,
+            Self::TABLE,
+            |t| catalog.has_table(t),
+            |f| catalog.function(f).is_some(),
+        )?;
         // every run's window lies in [from - period, to]
         let start = rule.period_ticks().map(|p| from.saturating_sub(p)).unwrap_or(i64::MIN);
         let full = session.catalog.clone();

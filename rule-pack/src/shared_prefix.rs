@@ -64,13 +64,15 @@ const RUN_DEPENDENT: &[&str] = &[
 ];
 
 /// What the expressions of the prefix may name besides columns: `let`s bound to literals.
-struct Names {
+struct Names<'a> {
     /// Every `let` name of the script.
     lets: HashSet<String>,
     /// The `let`s bound to a literal (usable in the prefix).
     constants: HashSet<String>,
+    /// Tables (never in the prefix: it is computed over a wider window than each run's).
+    is_table: &'a dyn Fn(&str) -> bool,
     /// Stored functions (never in the prefix: their bodies may read tables).
-    is_stored_function: Box<dyn Fn(&str) -> bool>,
+    is_stored_function: &'a dyn Fn(&str) -> bool,
 }
 
 fn is_literal(e: &Expr) -> bool {
@@ -82,10 +84,16 @@ fn is_literal(e: &Expr) -> bool {
 }
 
 /// Is `e` row-local and run-independent?
-fn safe(e: &Expr, names: &Names) -> bool {
+fn safe(e: &Expr, names: &Names<'_>) -> bool {
     match &e.kind {
         ExprKind::Literal(_) => true,
-        ExprKind::Name(id) => !names.lets.contains(&id.name) || names.constants.contains(&id.name),
+        ExprKind::Name(id) => {
+            if names.lets.contains(&id.name) {
+                names.constants.contains(&id.name)
+            } else {
+                !(names.is_table)(&id.name)
+            }
+        }
         ExprKind::Member { target, .. } => safe(target, names),
         ExprKind::Index { target, index } => safe(target, names) && safe(index, names),
         ExprKind::Unary { operand, .. } | ExprKind::Paren(operand) => safe(operand, names),
@@ -136,7 +144,7 @@ pub fn split(
     query: &str,
     shared: &str,
     is_table: impl Fn(&str) -> bool,
-    is_stored_function: impl Fn(&str) -> bool + 'static,
+    is_stored_function: impl Fn(&str) -> bool,
 ) -> Option<Split> {
     let script = kql_parser::parse(query).ok()?;
     let (qi, q) = script.statements.iter().enumerate().rev().find_map(|(i, s)| match &s.kind {
@@ -159,7 +167,7 @@ pub fn split(
             }
         }
     }
-    let names = Names { lets, constants, is_stored_function: Box::new(is_stored_function) };
+    let names = Names { lets, constants, is_table: &is_table, is_stored_function: &is_stored_function };
     let ExprKind::Pipe { source: Some(source), ops } = &q.kind else { return None };
     let ExprKind::Name(table) = &source.kind else { return None };
     if names.lets.contains(&table.name) || !is_table(&table.name) {
@@ -259,6 +267,7 @@ mod tests {
         assert_eq!(s("T | where TimeGenerated > ago(1d) | summarize count()"), None);
         assert_eq!(s("T | extend r = rand() | where r > 0.5"), None);
         assert_eq!(s("T | where A in (U | project A)"), None);
+        assert_eq!(s("T | where A in (U)"), None, "a table in a list");
         assert_eq!(s("T | where Stored(A)"), None);
         assert_eq!(s("let f = (x: long) { x + 1 }; T | where f(A) > 2"), None);
         assert_eq!(s("let t = U | project A; T | where A in (t)"), None);
