@@ -54,21 +54,33 @@ pub struct AlertArgs {
     #[arg(long = "incidents-out", value_name = "FILE")]
     incidents_out: Option<PathBuf>,
     /// How long rows take to reach the workspace (e.g. 2m): a run does not see rows whose
-    /// TimeGenerated is within this of the run time (default: none).
-    #[arg(long = "ingestion-delay", value_name = "TIMESPAN")]
-    ingestion_delay: Option<String>,
+    /// TimeGenerated is within this of the run time (default: none). `TABLE=TIMESPAN` sets one
+    /// table's delay (each data source has its own); repeatable.
+    #[arg(long = "ingestion-delay", value_name = "[TABLE=]TIMESPAN")]
+    ingestion_delay: Vec<String>,
 }
 
 impl AlertArgs {
     /// The run options these arguments ask for (`default_events` when `--events` is not given).
     fn run_options(&self, default_events: Option<usize>) -> Result<RunOptions, String> {
-        let delay = match &self.ingestion_delay {
-            None => 0,
-            Some(d) => rule_pack::rule::parse_duration(d)
+        let mut opts = RunOptions { max_events: self.events.or(default_events), ..Default::default() };
+        for arg in &self.ingestion_delay {
+            let (table, d) = match arg.split_once('=') {
+                Some((t, d)) => (Some(t.trim()), d.trim()),
+                None => (None, arg.trim()),
+            };
+            let ticks = rule_pack::rule::parse_duration(d)
                 .filter(|t| *t >= 0)
-                .ok_or_else(|| format!("--ingestion-delay {d}: not a duration (write e.g. 2m, 90s, PT5M)"))?,
-        };
-        Ok(RunOptions { max_events: self.events.or(default_events), ingestion_delay: delay, separate_runs: false })
+                .ok_or_else(|| format!("--ingestion-delay {arg}: not a duration (write e.g. 2m, 90s, PT5M)"))?;
+            match table {
+                Some("") => return Err(format!("--ingestion-delay {arg}: no table name before `=`")),
+                Some(t) => {
+                    opts.table_delays.insert(t.to_string(), ticks);
+                }
+                None => opts.ingestion_delay = ticks,
+            }
+        }
+        Ok(opts)
     }
 }
 

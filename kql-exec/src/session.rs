@@ -131,6 +131,9 @@ pub struct Catalog {
     /// The rows a scheduled rule sees (`time_window`): pending tables opened later are
     /// narrowed to it too, once each (`windowed`).
     window: Option<(i64, i64)>,
+    /// Tables whose window ends earlier than `window`'s end (rows still being ingested:
+    /// [`Catalog::time_window_ending`]).
+    window_ends: Arc<HashMap<String, i64>>,
     windowed: Arc<std::sync::Mutex<HashMap<String, TableEntry>>>,
     functions: HashMap<String, StoredFunction>,
     schemas: SchemaCatalog,
@@ -264,6 +267,7 @@ impl Catalog {
         if let Some(e) = cache.get(name) {
             return Ok(e.clone());
         }
+        let to = self.window_ends.get(name).copied().unwrap_or(to);
         let e = window_entry(&entry, from, to)?.unwrap_or(entry);
         cache.insert(name.to_string(), e.clone());
         Ok(e)
@@ -291,16 +295,38 @@ impl Catalog {
     /// column holds only rows with `from <= time <= to`: what a scheduled rule sees. Pending
     /// tables are narrowed when a query opens them.
     pub fn time_window(&self, from: i64, to: i64) -> Result<Catalog> {
+        self.time_window_ending(from, to, &HashMap::new())
+    }
+
+    /// [`Catalog::time_window`] where the tables named in `ends` end at their own instant
+    /// instead of `to` (what a scheduled run sees of tables whose rows arrive with different
+    /// delays). A catalog already narrowed stays within its earlier window.
+    pub fn time_window_ending(&self, from: i64, to: i64, ends: &HashMap<String, i64>) -> Result<Catalog> {
         let mut out = self.clone();
+        let (from, to) = match self.window {
+            Some((a, b)) => (a.max(from), b.min(to)),
+            None => (from, to),
+        };
+        // each table's end: its own, within what it saw before
+        let end_of = |name: &str| {
+            let own = ends.get(name).copied().unwrap_or(to);
+            match (self.window, self.window_ends.get(name)) {
+                (_, Some(&before)) => own.min(before),
+                (Some((_, b)), None) => own.min(b),
+                (None, None) => own,
+            }
+        };
         for (name, t) in self.tables.iter() {
-            if let Some(e) = window_entry(t, from, to)? {
+            if let Some(e) = window_entry(t, from, end_of(name))? {
                 out.tables.insert(name.clone(), e);
             }
         }
-        out.window = Some(match self.window {
-            Some((a, b)) => (a.max(from), b.min(to)),
-            None => (from, to),
-        });
+        let mut all_ends: HashMap<String, i64> = self.window_ends.as_ref().clone();
+        for name in ends.keys() {
+            all_ends.insert(name.clone(), end_of(name));
+        }
+        out.window_ends = Arc::new(all_ends);
+        out.window = Some((from, to));
         out.windowed = Default::default();
         Ok(out)
     }

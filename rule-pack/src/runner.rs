@@ -66,7 +66,7 @@ pub struct Alert {
 }
 
 /// Options of a run.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Keep at most this many events per alert (all when `None`).
     pub max_events: Option<usize>,
@@ -74,6 +74,9 @@ pub struct RunOptions {
     /// `TimeGenerated`, so a run at `now` sees only rows up to `now - delay` (the rule's window
     /// still ends at `now`). Zero: rows are visible at once.
     pub ingestion_delay: i64,
+    /// Ingestion delays of particular tables (ticks), in place of `ingestion_delay` for them:
+    /// each data source arrives with its own delay.
+    pub table_delays: std::collections::BTreeMap<String, i64>,
     /// In a replay, compute every run from the tables themselves, instead of computing the
     /// row-local start of the rule's query once for all runs ([`crate::shared_prefix`]). The
     /// answers are the same; this is the slower path, kept to compare with.
@@ -151,7 +154,10 @@ pub fn run_rule_with(session: &mut Session, rule: &Rule, now: i64, opts: &RunOpt
     let window_start = rule.period_ticks().map(|p| now - p);
     // nothing after `now` exists yet (matters for replay), nor what is still being ingested
     let visible = now - opts.ingestion_delay.max(0);
-    session.catalog = full.time_window(window_start.unwrap_or(i64::MIN), visible)?;
+    // tables with their own delay end at their own instant
+    let ends: std::collections::HashMap<String, i64> =
+        opts.table_delays.iter().map(|(t, d)| (t.clone(), now - (*d).max(0))).collect();
+    session.catalog = full.time_window_ending(window_start.unwrap_or(i64::MIN), visible, &ends)?;
     let saved_now = session.options.now;
     session.options.now = Some(now);
     let result = session.query(&rule.query);
@@ -411,7 +417,7 @@ pub fn replay_rule_with(
     opts: &RunOptions,
     on_run: impl FnMut(&RuleRun),
 ) -> Result<Replay, KqlError> {
-    let mut sched = crate::scheduler::Scheduler::new(*opts);
+    let mut sched = crate::scheduler::Scheduler::new(opts.clone());
     replay_rule_in(&mut sched, session, rule, from, to, on_run)
 }
 
@@ -426,7 +432,13 @@ pub fn replay_rule_in(
 ) -> Result<Replay, KqlError> {
     let mut out = Replay { rule: rule.name.clone(), ..Default::default() };
     let shared = if sched.options.separate_runs { None } else { SharedStart::compute(session, rule, from, to) };
+    // the shared start's rows arrive as late as its table's
+    let saved_delays = sched.options.table_delays.clone();
+    if let Some(d) = shared.as_ref().and_then(|sh| sched.options.table_delays.get(&sh.source).copied()) {
+        sched.options.table_delays.insert(SharedStart::TABLE.to_string(), d);
+    }
     let result = replay_runs(sched, session, rule, shared.as_ref(), &schedule(rule, from, to), &mut out, &mut on_run);
+    sched.options.table_delays = saved_delays;
     if let Some(sh) = &shared {
         session.catalog.remove_table(&sh.table);
     }
@@ -439,6 +451,8 @@ pub fn replay_rule_in(
 /// the table holding it and the rule that reads the rest from it.
 struct SharedStart {
     table: String,
+    /// The table it is computed from.
+    source: String,
     rule: Rule,
 }
 
@@ -471,7 +485,11 @@ impl SharedStart {
         let batches = kql_exec::session::normalize_batches(&result.cols, result.batches).ok()?;
         let entry = kql_exec::session::memory_entry(result.cols, batches).ok()?;
         session.catalog.add_table(Self::TABLE, entry);
-        Some(SharedStart { table: Self::TABLE.to_string(), rule: Rule { query: split.rest, ..rule.clone() } })
+        Some(SharedStart {
+            table: Self::TABLE.to_string(),
+            source: split.table,
+            rule: Rule { query: split.rest, ..rule.clone() },
+        })
     }
 }
 

@@ -181,4 +181,12 @@ fn run_exit_codes() {
     // bad options: 2
     let r = kql(&["run", "fires.kql", "--now", "not a time"], &dir);
     assert_eq!(r.code, 2, "{}", show(&r));
+    // ingestion delays: a default and per table
+    let r = kql(&["run", "fires.kql", now, "--ingestion-delay", "2m", "--ingestion-delay", "SigninLogs=10m"], &dir);
+    assert_eq!(r.code, 0, "{}", show(&r));
+    for bad in ["=2m", "SigninLogs=soon", "-5m"] {
+        let r = kql(&["run", "fires.kql", now, &format!("--ingestion-delay={bad}")], &dir);
+        assert_eq!(r.code, 2, "{}", show(&r));
+        assert!(r.err.contains(&format!("--ingestion-delay {bad}")), "{}", show(&r));
+    }
 }

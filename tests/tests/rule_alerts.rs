@@ -329,14 +329,13 @@ fn suppression_skips_runs_after_an_alert() {
 #[test]
 fn ingestion_delay_hides_late_rows_until_the_window_covers_them() {
     let rows = vec![blocked("2025-10-21T00:09:00Z", "u1", "198.51.100.1")];
-    let alerts = |period: &str, delay_minutes: i64| {
+    let alerts_with = |period: &str, opts: RunOptions| {
         let text = format!(
             "// name: blocked prompt\n// frequency: 5m\n// period: {period}\nContainerLogV2 | where LogMessage.security_check_passed == 'FAIL'"
         );
         let rule = rule_pack::rule::rule_from_kql(Path::new("blocked.kql"), &text);
         let mut s = session();
         rule_pack::testing::add_inline_table(&mut s, "ContainerLogV2", &rows).unwrap();
-        let opts = RunOptions { max_events: None, ingestion_delay: delay_minutes * 600_000_000, ..Default::default() };
         let replay = rule_pack::runner::replay_rule_with(
             &mut s,
             &rule,
@@ -353,9 +352,26 @@ fn ingestion_delay_hides_late_rows_until_the_window_covers_them() {
             .map(|r| kql_exec::value::datetime::format_datetime_iso(r.now))
             .collect::<Vec<_>>()
     };
+    let alerts = |period: &str, delay_minutes: i64| {
+        alerts_with(period, RunOptions { ingestion_delay: delay_minutes * 600_000_000, ..Default::default() })
+    };
     assert_eq!(alerts("5m", 0), ["2025-10-21T00:10:00.0000000Z"]);
     assert!(alerts("5m", 2).is_empty());
     assert_eq!(alerts("7m", 2), ["2025-10-21T00:15:00.0000000Z"]);
+    // each data source has its own delay: the rule's table's delay counts, another's does not
+    let table_delay = |table: &str| {
+        let mut o = RunOptions::default();
+        o.table_delays.insert(table.to_string(), 2 * 600_000_000);
+        o
+    };
+    assert!(alerts_with("5m", table_delay("ContainerLogV2")).is_empty());
+    assert_eq!(alerts_with("7m", table_delay("ContainerLogV2")), ["2025-10-21T00:15:00.0000000Z"]);
+    assert_eq!(alerts_with("5m", table_delay("SigninLogs")), ["2025-10-21T00:10:00.0000000Z"]);
+    // a table's own delay replaces the default one
+    let mut o = table_delay("ContainerLogV2");
+    o.table_delays.insert("ContainerLogV2".into(), 0);
+    o.ingestion_delay = 2 * 600_000_000;
+    assert_eq!(alerts_with("5m", o), ["2025-10-21T00:10:00.0000000Z"]);
 }
 
 #[test]

@@ -478,7 +478,7 @@ fn a_replay_shares_the_start_of_each_query_and_answers_the_same() {
                 &rule,
                 now - 3 * day,
                 now,
-                &RunOptions { separate_runs: separate, ..opts },
+                &RunOptions { separate_runs: separate, ..opts.clone() },
                 |_| {},
             )
             .unwrap_or_else(|e| panic!("{}: {}", f.display(), e.message));
