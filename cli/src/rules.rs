@@ -58,6 +58,11 @@ pub struct AlertArgs {
     /// table's delay (each data source has its own); repeatable.
     #[arg(long = "ingestion-delay", value_name = "[TABLE=]TIMESPAN")]
     ingestion_delay: Vec<String>,
+    /// Assume analysts close each incident this long after its last alert (e.g. 4h): a later
+    /// matching alert then reopens it (rules with reopenClosedIncident) or opens a new one
+    /// (default: incidents stay open).
+    #[arg(long = "close-incidents-after", value_name = "TIMESPAN")]
+    close_incidents_after: Option<String>,
 }
 
 impl AlertArgs {
@@ -79,6 +84,12 @@ impl AlertArgs {
                 }
                 None => opts.ingestion_delay = ticks,
             }
+        }
+        if let Some(d) = &self.close_incidents_after {
+            opts.close_incidents_after =
+                Some(rule_pack::rule::parse_duration(d).filter(|t| *t > 0).ok_or_else(|| {
+                    format!("--close-incidents-after {d}: not a positive duration (write e.g. 4h, 1d)")
+                })?);
         }
         Ok(opts)
     }
@@ -465,8 +476,10 @@ fn print_replay_summary(rep: &Replay) {
     let suppressed = rep.suppressed();
     let executed = rep.runs.len() - suppressed;
     let supp = if suppressed > 0 { format!(" ({suppressed} suppressed)") } else { String::new() };
+    let reopened: u32 = rep.incidents.iter().map(|i| i.reopened).sum();
+    let reopened = if reopened > 0 { format!(" ({reopened} reopenings)") } else { String::new() };
     println!(
-        "{}: {executed} runs{supp}, {} fired, {} alerts, {} incidents",
+        "{}: {executed} runs{supp}, {} fired, {} alerts, {} incidents{reopened}",
         rep.rule,
         rep.fired(),
         rep.alerts(),

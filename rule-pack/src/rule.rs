@@ -100,8 +100,8 @@ pub struct GroupingConfiguration {
     /// Group alerts into incidents at all (when false, every alert opens its own incident).
     #[serde(default, deserialize_with = "null_as_default")]
     pub enabled: bool,
-    /// Reopen a closed incident when a matching alert arrives (incidents are never closed in a
-    /// local run, so this changes nothing here).
+    /// Reopen a closed incident when a matching alert arrives, instead of opening a new one
+    /// (incidents close in a local run only with `RunOptions::close_incidents_after`).
     #[serde(default, deserialize_with = "null_as_default")]
     pub reopen_closed_incident: bool,
     /// How far back an incident takes new alerts (default 5h).

@@ -77,6 +77,9 @@ pub struct RunOptions {
     /// Ingestion delays of particular tables (ticks), in place of `ingestion_delay` for them:
     /// each data source arrives with its own delay.
     pub table_delays: std::collections::BTreeMap<String, i64>,
+    /// How long after an incident's last alert analysts close it (ticks; `None`: never, as
+    /// nobody works the incidents of a local run). Decides what `reopenClosedIncident` does.
+    pub close_incidents_after: Option<i64>,
     /// In a replay, compute every run from the tables themselves, instead of computing the
     /// row-local start of the rule's query once for all runs ([`crate::shared_prefix`]). The
     /// answers are the same; this is the slower path, kept to compare with.

@@ -9,7 +9,11 @@
 //! every alert opens an incident of its own; with it on, an alert joins the most recent incident
 //! of the same rule with the same grouping key that was opened less than `lookbackDuration`
 //! (default 5 hours) before the alert and holds fewer than 150 alerts, else it opens a new one.
-//! Incidents are never closed in a local run, so `reopenClosedIncident` changes nothing.
+//! Analysts close incidents; a local run has none, so incidents stay open unless the run is told
+//! how soon analysts close them (`RunOptions::close_incidents_after`: an incident closes that
+//! long after its last alert). Then a matching alert finds the incident closed: with
+//! `reopenClosedIncident` it reopens it (counted in `Incident::reopened`), without it opens a new
+//! incident, as Sentinel does.
 
 use crate::rule::{parse_duration, GroupingConfiguration, Rule};
 use crate::runner::{run_rule_with, stable_guid, Alert, RuleRun, RunOptions};
@@ -55,6 +59,16 @@ pub struct Incident {
     pub techniques: Vec<String>,
     /// The grouping key alerts must share to join it.
     pub key: String,
+    /// How many times a matching alert reopened it after analysts closed it.
+    pub reopened: u32,
+}
+
+impl Incident {
+    /// Whether analysts closed it by `now`, when they close incidents `close_after` after
+    /// their last alert.
+    pub fn closed_at(&self, now: i64, close_after: Option<i64>) -> bool {
+        close_after.is_some_and(|d| now - self.last_modified >= d)
+    }
 }
 
 fn severity_rank(s: &str) -> u8 {
@@ -168,13 +182,19 @@ impl Scheduler {
         let key = rule.grouping().map(|g| grouping_key(g, alert));
         if let (Some(g), Some(key)) = (rule.grouping(), &key) {
             let lookback = g.lookback_duration.as_deref().and_then(parse_duration).unwrap_or(5 * HOUR);
+            let close_after = self.options.close_incidents_after;
             let found = self.incidents.iter_mut().rev().find(|i| {
                 i.rule_id == rk
                     && &i.key == key
                     && now - i.created < lookback
                     && i.alert_ids.len() < MAX_ALERTS_PER_INCIDENT
             });
+            // a closed incident takes the alert only when the rule reopens closed incidents
+            let found = found.filter(|i| !i.closed_at(now, close_after) || g.reopen_closed_incident);
             if let Some(i) = found {
+                if i.closed_at(now, close_after) {
+                    i.reopened += 1;
+                }
                 i.alert_ids.push(alert.alert_id.clone());
                 i.last_modified = now;
                 i.first_activity = i.first_activity.min(start);
@@ -207,6 +227,7 @@ impl Scheduler {
             tactics: alert.tactics.clone(),
             techniques: alert.techniques.clone(),
             key: key.unwrap_or_default(),
+            reopened: 0,
         });
         Some((number, true))
     }

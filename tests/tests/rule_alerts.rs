@@ -288,6 +288,56 @@ fn alert_grouping_into_incidents() {
     assert_eq!(incidents(&sel), vec![6, 2]);
 }
 
+/// Analysts close incidents (`close_incidents_after`): a later matching alert reopens the
+/// closed incident when the rule says `reopenClosedIncident: true`, and opens a new incident
+/// when it does not. u1 alerts every hour (its incident never stays quiet long enough to
+/// close), u2 at 2h and 5h.
+#[test]
+fn closed_incidents_reopen_or_not() {
+    let mut rows = Vec::new();
+    for h in 0..6 {
+        for m in 0..3 {
+            rows.push(blocked(&format!("2025-10-21T0{h}:1{m}:00Z"), "u1", "198.51.100.1"));
+            if h == 1 || h == 4 {
+                rows.push(blocked(&format!("2025-10-21T0{h}:2{m}:00Z"), "u2", "198.51.100.2"));
+            }
+        }
+    }
+    let incidents = |reopen: bool, close_after_minutes: Option<i64>| {
+        let mut rule = rule_with(&format!(
+            "incidentConfiguration:\n  createIncident: true\n  groupingConfiguration:\n    enabled: true\n    reopenClosedIncident: {reopen}\n    lookbackDuration: 1d\n    matchingMethod: AllEntities\n"
+        ));
+        rule.query_period = Some("1h".into());
+        let mut s = session();
+        rule_pack::testing::add_inline_table(&mut s, "ContainerLogV2", &rows).unwrap();
+        let opts =
+            RunOptions { close_incidents_after: close_after_minutes.map(|m| m * 600_000_000), ..Default::default() };
+        let replay = rule_pack::runner::replay_rule_with(
+            &mut s,
+            &rule,
+            ts("2025-10-21T00:00:00Z"),
+            ts("2025-10-21T06:00:00Z"),
+            &opts,
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(replay.alerts(), 8);
+        let mut sizes: Vec<usize> = replay.incidents.iter().map(|i| i.alert_ids.len()).collect();
+        sizes.sort_by(|a, b| b.cmp(a));
+        let reopened: u32 = replay.incidents.iter().map(|i| i.reopened).sum();
+        (sizes, reopened)
+    };
+    // nobody closes incidents: the setting changes nothing
+    assert_eq!(incidents(false, None), (vec![6, 2], 0));
+    assert_eq!(incidents(true, None), (vec![6, 2], 0));
+    // closed 2h after their last alert: u2's incident is closed when u2 alerts again at 5h
+    assert_eq!(incidents(false, Some(120)), (vec![6, 1, 1], 0));
+    assert_eq!(incidents(true, Some(120)), (vec![6, 2], 1));
+    // closed after 30 minutes: every later alert finds its incident closed
+    assert_eq!(incidents(false, Some(30)), (vec![1; 8], 0));
+    assert_eq!(incidents(true, Some(30)), (vec![6, 2], 6));
+}
+
 #[test]
 fn suppression_skips_runs_after_an_alert() {
     let mut rows = Vec::new();
