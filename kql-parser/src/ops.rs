@@ -105,7 +105,14 @@ pub fn operator(i: In) -> PResult<Operator> {
     let r = &i[k.len()..];
     let (r, kind) = match k {
         "where" | "filter" => {
-            let (r, e) = expr(r)?;
+            // Kusto reads `where Name = expr` as a named predicate and ignores the name: the
+            // predicate is `expr` (`where x = true` keeps every row)
+            let named = named_prefix(r);
+            let (r, mut e) = expr(named.as_ref().map_or(r, |(rest, _)| rest))?;
+            if let Some((_, n)) = named {
+                // the predicate's span covers the name, where Kusto reports it
+                e.span = Span::new(n.span.start, e.span.end);
+            }
             (r, OperatorKind::Where(e))
         }
         "extend" => {

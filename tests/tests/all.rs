@@ -25,4 +25,5 @@ mod rule_pack;
 mod rule_yaml_checks;
 mod seed_queries;
 mod seed_runs;
+mod syntax_forms;
 mod wide_union;

@@ -747,7 +747,30 @@ pub fn parse_datetime_literal(text: &str) -> Option<i64> {
         .and_then(|s| s.strip_suffix('"'))
         .or_else(|| t.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
         .unwrap_or(t);
-    parse_datetime(t).or_else(|| parse_datetime(&t.replace(" - ", "-").replace(" : ", ":")))
+    parse_datetime(t)
+        .or_else(|| parse_datetime(&t.replace(" - ", "-").replace(" : ", ":")))
+        .or_else(|| datetime_from_parts(t))
+}
+
+/// `datetime(2025, 6, 14)`: the literal's parts as numbers, `year, month, day[, hour, minute,
+/// second[, fraction of a second in 100ns ticks]]` (the order of .NET's `DateTime`
+/// constructor, which Kusto's literal parser accepts).
+fn datetime_from_parts(t: &str) -> Option<i64> {
+    let parts: Vec<i64> = t.split(',').map(|p| p.trim().parse::<i64>().ok()).collect::<Option<_>>()?;
+    if !(3..=7).contains(&parts.len()) || parts.len() == 4 {
+        return None;
+    }
+    let get = |i: usize| parts.get(i).copied().unwrap_or(0);
+    let (y, mo, d, h, mi, s, f) = (get(0), get(1), get(2), get(3), get(4), get(5), get(6));
+    if !(1..=9999).contains(&y) || !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..60).contains(&s) {
+        return None;
+    }
+    if !(0..10_000_000).contains(&f) {
+        return None;
+    }
+    let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+    // the date must exist (the ISO parser checks month and day)
+    crate::value::datetime::parse_datetime(&text).map(|t| t + f)
 }
 
 /// `datetime(now)` (Kusto reads the literal word `now` as the query's current time).

@@ -529,6 +529,11 @@ impl Binder<'_> {
                     }
                 }
                 let b = self.bind_scalar(pred, &rel)?;
+                // a filter takes a bool (a dynamic value is read as one, as its type is known
+                // only per row)
+                if !matches!(b.ty, KqlType::Bool | KqlType::Dynamic) {
+                    return Err(KqlError::new("KS141", "The expression must have the type bool.", pred.span));
+                }
                 let p = self.as_bool(b, pred.span)?;
                 self.note_time_filter(&rel.plan, &p);
                 let plan = crate::functions::series::filter_with_windows(self, rel.plan, p)?;

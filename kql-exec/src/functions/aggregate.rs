@@ -1,5 +1,5 @@
 //! Aggregations and `summarize`: `count`, `countif`, `dcount`, `sum`, `avg`, `min`, `max`
-//! (and their `*if` forms), `make_set`, `make_list`, `make_bag`, `take_any`, `arg_max`,
+//! (and their `*if` forms), `make_set`, `make_list`, `make_bag`, `buildschema`, `take_any`, `arg_max`,
 //! `arg_min`, `percentile(s)`, `stdev`, `variance`, `covariance(p)(if)`.
 //!
 //! An aggregate may sit inside a scalar expression (`round(avg(x), 2)`): each aggregate call
@@ -50,6 +50,7 @@ const AGGREGATES: &[&str] = &[
     "make_list_if",
     "make_bag",
     "make_bag_if",
+    "buildschema",
     "take_any",
     "any",
     "take_anyif",
@@ -493,6 +494,10 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             let xe = b.coerce(x, KqlType::Dynamic).expr;
             let xe = if name.ends_with("_if") { only_if(pred(b, 1)?, xe)? } else { xe };
             (collect_udaf(CollectKind::Bag, None, false).call(vec![xe]), KqlType::Dynamic)
+        }
+        "buildschema" => {
+            let xe = b.coerce(arg(0)?, KqlType::Dynamic).expr;
+            (super::buildschema::buildschema_udaf().call(vec![xe]), KqlType::Dynamic)
         }
         "stdev" | "stdevif" => {
             let xe = b.coerce(arg(0)?, KqlType::Real).expr;

@@ -23,6 +23,7 @@
 pub mod aggregate;
 pub mod arg_types;
 pub mod array;
+pub mod buildschema;
 pub mod catalog;
 pub mod cluster_only;
 pub mod convert;

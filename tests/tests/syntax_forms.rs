@@ -1,0 +1,40 @@
+//! Forms of the language Kusto accepts that are easy to miss: a named `where` predicate
+//! (`where x = true`: the name is ignored, the predicate must be a bool) and datetime literals
+//! written as their parts (`datetime(2025, 6, 14)`).
+
+use kql_exec::session::{Catalog, Session, SessionOptions};
+
+fn session() -> Session {
+    Session::new(Catalog::with_builtin_schemas(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap()
+}
+
+fn cells(q: &str) -> Vec<String> {
+    let r = session().query(q).unwrap_or_else(|e| panic!("{q}: {}", e.message));
+    let rows = kql_exec::output::rows_json(&r);
+    rows.iter().flat_map(|row| row.iter().map(|v| v.to_string())).collect()
+}
+
+#[test]
+fn a_named_where_predicate_ignores_the_name() {
+    // Kusto reads `where x = true` as the predicate `true`, named `x`: every row stays
+    assert_eq!(cells("print x = false | where x = true"), ["false"]);
+    assert_eq!(cells("print x = 1 | where x = false").len(), 0);
+    // the predicate must be a bool: KS141 at the named predicate, as Kusto reports it
+    let e = session().query("print x = 1 | where x = 1").unwrap_err();
+    assert_eq!((e.code, e.span.map(|s| s.start)), ("KS141", Some(20)));
+    let e = session().query("print x = 1 | where x").unwrap_err();
+    assert_eq!((e.code, e.span.map(|s| s.start)), ("KS141", Some(20)));
+    let e = session().query("print x = 'a' | filter x").unwrap_err();
+    assert_eq!(e.code, "KS141");
+}
+
+#[test]
+fn datetime_literals_from_their_parts() {
+    assert_eq!(cells("print datetime(2025, 6, 14)"), ["\"2025-06-14T00:00:00.0000000Z\""]);
+    assert_eq!(cells("print datetime(2025, 6, 14, 10, 11, 12)"), ["\"2025-06-14T10:11:12.0000000Z\""]);
+    assert_eq!(cells("print datetime(2025, 6, 14, 10, 11, 12, 5)"), ["\"2025-06-14T10:11:12.0000005Z\""]);
+    for bad in ["datetime(2025, 2, 30)", "datetime(2025, 13, 1)", "datetime(2025, 6, 14, 24, 0, 0)"] {
+        let e = session().query(&format!("print {bad}")).unwrap_err();
+        assert_eq!(e.code, "KQL030", "{bad}");
+    }
+}
