@@ -1,7 +1,8 @@
 //! Sketches: intermediate aggregation results that are stored, merged across groups and read
 //! later. The t-digest family (`tdigest`, `tdigest_merge`/`merge_tdigest`,
 //! `percentile_tdigest`, `percentiles_array_tdigest`, `rank_tdigest`, `percentrank_tdigest`),
-//! the HyperLogLog family (`hll`, `hll_if`, `hll_merge`, `dcount_hll`), and the weighted
+//! the HyperLogLog family (`hll`, `hll_if`, `hll_merge`, `dcount_hll`, and the intersections of
+//! the `dcount_intersect` plugin), and the weighted
 //! percentiles (`percentilew`, `percentilesw`, `percentilesw_array`) that share the digest's
 //! accumulator.
 //!
@@ -707,6 +708,22 @@ fn f_merge_hll(a: &[V]) -> Out {
         }
     }
     acc.map(|h| h.to_json()).into()
+}
+
+/// The number of values in every one of the hll sets `a` (null when one is not an hll).
+fn f_intersect_hll(a: &[V]) -> Out {
+    (|| {
+        let sets: Vec<Hll> = a.iter().map(|v| v.s().and_then(Hll::parse)).collect::<Option<_>>()?;
+        let (first, rest) = sets.split_first()?;
+        Some(first.hashes.iter().filter(|h| rest.iter().all(|s| s.hashes.contains(h))).count() as i64)
+    })()
+    .into()
+}
+
+/// `dcount_intersect`'s columns: the distinct count of the intersection of the hll sets
+/// `sets` (dynamic values), exact since an hll here keeps every distinct value's hash.
+pub(crate) fn intersect_count(sets: Vec<Expr>) -> Bound {
+    row_call("kql_hll_intersect", KqlType::Long, f_intersect_hll, sets)
 }
 
 fn f_dcount_hll(a: &[V]) -> Out {

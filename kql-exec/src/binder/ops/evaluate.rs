@@ -1,4 +1,4 @@
-//! `evaluate` plugins: `bag_unpack`, `pivot`, `narrow`, `rows_near`, and the analytics
+//! `evaluate` plugins: `bag_unpack`, `pivot`, `narrow`, `rows_near`, `dcount_intersect`, and the analytics
 //! plugins (`active_users_count`, `activity_counts_metrics`, `sliding_window_counts`,
 //! `session_count`, `rolling_percentile`, `schema_merge`), which run over the materialized
 //! input.
@@ -193,6 +193,7 @@ impl Binder<'_> {
             "pivot" => self.plugin_pivot(input, args, call.span),
             "narrow" => self.plugin_narrow(input, call.span),
             "rows_near" => self.plugin_rows_near(input, args, call.span),
+            "dcount_intersect" => self.plugin_dcount_intersect(input, args, call.span),
             "active_users_count" => self.plugin_active_users(input, args, call.span),
             "activity_counts_metrics" => self.plugin_activity_counts(input, args, call.span),
             "sliding_window_counts" => self.plugin_sliding_window(input, args, call.span),
@@ -534,6 +535,31 @@ impl Binder<'_> {
     // -----------------------------------------------------------------------------------
     // rows_near
     // -----------------------------------------------------------------------------------
+
+    /// `dcount_intersect(hll_1, hll_2, ...)`: the input with columns `s0`..`s(n-1)`, the
+    /// distinct counts of S1, S1 ∩ S2, ..., S1 ∩ ... ∩ Sn of each row's hll sets (2 to 16).
+    fn plugin_dcount_intersect(&mut self, rel: Rel, args: &[ast::Arg], span: Span) -> Result<Rel> {
+        if !(2..=16).contains(&args.len()) {
+            return Err(plugin_err("dcount_intersect", "expects 2 to 16 hll values", span));
+        }
+        let mut sets = Vec::new();
+        for a in args {
+            let b = self.bind_scalar(a.expr(), &rel)?;
+            if !matches!(b.ty, KqlType::Dynamic) {
+                return Err(plugin_err("dcount_intersect", "expects hll values (dynamic, from hll())", a.expr().span));
+            }
+            sets.push(b.expr);
+        }
+        let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
+        let mut cols = rel.cols.clone();
+        for k in 0..sets.len() {
+            let name = unique(&format!("s{k}"), &cols.iter().map(|c| c.name.clone()).collect::<Vec<_>>());
+            exprs.push(crate::functions::sketch::intersect_count(sets[..=k].to_vec()).expr.alias(&name));
+            cols.push(Col::new(name, KqlType::Long));
+        }
+        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        Ok(mk_rel(plan, cols))
+    }
 
     fn plugin_rows_near(&mut self, rel: Rel, args: &[ast::Arg], span: Span) -> Result<Rel> {
         let (Some(cond), Some(n)) = (Self::plugin_arg(args, "condition", 0), Self::plugin_arg(args, "NumRows", 1))
