@@ -191,6 +191,37 @@ impl Expr {
         Expr { kind, span }
     }
 
+    /// The bare names the expression reads (columns, scalar `let`s), in source order: `Name`
+    /// nodes outside string literals, function names and subqueries (`in (T | ...)` reads its
+    /// own columns). Walked without recursion, so chains of any length are fine.
+    pub fn free_names(&self) -> Vec<&Ident> {
+        let mut out = Vec::new();
+        let mut stack: Vec<&Expr> = vec![self];
+        while let Some(e) = stack.pop() {
+            let mut children: Vec<&Expr> = Vec::new();
+            match &e.kind {
+                ExprKind::Name(id) => out.push(id),
+                ExprKind::Member { target, .. } => children.push(target),
+                ExprKind::Index { target, index } => children.extend([&**target, &**index]),
+                ExprKind::Call { target, args, .. } => {
+                    children.extend(target.as_deref());
+                    children.extend(args.iter().map(Arg::expr));
+                }
+                ExprKind::Unary { operand, .. } | ExprKind::Paren(operand) => children.push(operand),
+                ExprKind::Binary { left, right, .. } => children.extend([&**left, &**right]),
+                ExprKind::InList { expr, list, .. } => {
+                    children.push(expr);
+                    children.extend(list.iter());
+                }
+                ExprKind::Between { expr, low, high, .. } => children.extend([&**expr, &**low, &**high]),
+                _ => {}
+            }
+            // left operands first
+            stack.extend(children.into_iter().rev());
+        }
+        out
+    }
+
     /// Move the operands that chains are made of (binary operands, member and index targets,
     /// tested values) out of `self` into `out`, leaving `*` in their place.
     fn take_chain_operands(&mut self, out: &mut Vec<Expr>) {

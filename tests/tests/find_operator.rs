@@ -130,3 +130,15 @@ fn project_smart_schema_as_microsoft_s_analyzer_gives_it() {
         .unwrap();
     assert_eq!(kql_exec::output::rows_json(&r).len(), 2);
 }
+
+/// The columns a predicate names are its column references, not words that happen to appear in
+/// it: a string literal `"EventName"` names no column, so the output has no `EventName` column
+/// (before, a word match put one there).
+#[test]
+fn names_in_string_literals_are_not_columns() {
+    let s = session();
+    let (cols, rows) =
+        answer(&s, "find in (EventsTable1, EventsTable2) where Level == 'EventName' or Version == 'v1.0.0'");
+    assert_eq!(cols, ["source_", "Session_Id", "Level", "EventText", "Version", "pack_"]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+}

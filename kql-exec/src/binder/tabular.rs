@@ -1159,7 +1159,8 @@ impl Binder<'_> {
         // the whole union, thousands of columns, would cost more than all the inputs together)
         let before = (self.errors.len(), self.warnings.len());
         let mut warnings = None;
-        let named: Vec<&Col> = w.cols().iter().filter(|c| mentions(&printed, &c.name)).collect();
+        let names = pred.free_names();
+        let named: Vec<&Col> = w.cols().iter().filter(|c| names.iter().any(|n| n.name == c.name)).collect();
         let mut inputs = Vec::with_capacity(w.inputs().len());
         for input in w.inputs() {
             let has: std::collections::HashSet<&str> = input.cols.iter().map(|c| c.name.as_str()).collect();
@@ -1402,18 +1403,8 @@ impl Binder<'_> {
 
 /// Whether a predicate refers to a datetime column of `rel` (a time filter).
 fn mentions_datetime_column(e: &ast::Expr, rel: &Rel) -> bool {
-    let printed = kql_parser::printer::print_expr(e);
-    rel.cols.iter().filter(|c| c.ty == KqlType::DateTime).any(|c| mentions(&printed, &c.name))
-}
-
-/// Whether `name` occurs in `text` as a whole word.
-pub(crate) fn mentions(text: &str, name: &str) -> bool {
-    text.match_indices(name).any(|(i, _)| {
-        let before = text[..i].chars().next_back();
-        let after = text[i + name.len()..].chars().next();
-        !before.is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
-            && !after.is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
-    })
+    let names = e.free_names();
+    rel.cols.iter().filter(|c| c.ty == KqlType::DateTime).any(|c| names.iter().any(|n| n.name == c.name))
 }
 
 /// Keep one row per distinct key (the left side of `innerunique`).

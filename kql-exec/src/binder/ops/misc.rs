@@ -308,11 +308,11 @@ impl Binder<'_> {
     /// one that has some sees the others as nulls (typed as the tables that have them type
     /// them). A predicate that names no column (a term, `* has`) applies to every table.
     fn find_filter(&mut self, inputs: Vec<(String, Rel)>, predicate: &ast::Expr) -> Result<Vec<(String, Rel)>> {
-        let printed = kql_parser::printer::print_expr(predicate);
+        let names: Vec<&str> = predicate.free_names().into_iter().map(|n| n.name.as_str()).collect();
         let mut named: Vec<Col> = Vec::new();
         for (_, r) in &inputs {
             for c in &r.cols {
-                if super::super::tabular::mentions(&printed, &c.name) {
+                if names.contains(&c.name.as_str()) {
                     match named.iter_mut().find(|n| n.name == c.name) {
                         Some(n) if n.ty != c.ty => n.ty = KqlType::Dynamic,
                         Some(_) => {}
@@ -465,15 +465,15 @@ impl Binder<'_> {
                         }
                     }
                 }
-                let printed = kql_parser::printer::print_expr(predicate);
+                // the names in the order the predicate first names them
+                let names: Vec<&str> = predicate.free_names().into_iter().map(|n| n.name.as_str()).collect();
                 let mut named: Vec<(usize, String)> = Vec::new();
                 for (_, r) in &filtered {
                     for c in &r.cols {
                         if out.iter().any(|o| o.name == c.name) || named.iter().any(|(_, n)| *n == c.name) {
                             continue;
                         }
-                        if super::super::tabular::mentions(&printed, &c.name) {
-                            let at = printed.find(c.name.as_str()).unwrap_or(usize::MAX);
+                        if let Some(at) = names.iter().position(|n| *n == c.name) {
                             named.push((at, c.name.clone()));
                         }
                     }
