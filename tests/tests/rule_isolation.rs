@@ -140,3 +140,25 @@ fn bad_limits_are_refused_with_a_message() {
     let (code, out, err) = kql(&["query", "--memory-limit", "512MB", "print 1"]);
     assert_eq!((code, out.trim()), (0, "print_0\n1"), "512MB is a size: {err}");
 }
+
+/// A bug in a row function's body (made to panic in a debug build by
+/// `KQL_DEBUG_PANIC_IN_UDF`) fails the query with KQL998 naming the function, the panic's
+/// message and where it happened, without a backtrace, whether DataFusion folds the call while
+/// planning or runs it over rows.
+#[test]
+fn a_panicking_row_function_fails_the_query_with_kql998() {
+    if !cfg!(debug_assertions) {
+        return; // the fault injection exists in debug builds only (what CI builds)
+    }
+    for q in [
+        "print a = array_concat(dynamic([1]), dynamic([2]))",
+        "range x from 1 to 3 step 1 | extend a = array_concat(pack_array(x), dynamic([2]))",
+    ] {
+        let r =
+            kql_run(&["query", q], None, &[("KQL_DEBUG_PANIC_IN_UDF", "kql_array_concat")], Duration::from_secs(120));
+        assert_eq!(r.code, 1, "{q}: {}{}", r.out, r.err);
+        assert!(r.err.contains("error[KQL998]: internal error while evaluating kql_array_concat"), "{q}: {}", r.err);
+        assert!(r.err.contains("fault injected by KQL_DEBUG_PANIC_IN_UDF") && r.err.contains("udf.rs:"), "{}", r.err);
+        assert!(!r.err.contains("stack backtrace") && !r.err.contains("panicked at"), "{}", r.err);
+    }
+}

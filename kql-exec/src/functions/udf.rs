@@ -80,12 +80,32 @@ impl ScalarUDFImpl for KqlUdf {
     }
 }
 
+/// Debug builds: `KQL_DEBUG_PANIC_IN_UDF=NAME` makes the row function `NAME` panic when it runs,
+/// as a bug in its body would (the tests of how such a bug is reported use it).
+fn debug_panic(name: &str) {
+    #[cfg(debug_assertions)]
+    {
+        static TARGET: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        if TARGET.get_or_init(|| std::env::var("KQL_DEBUG_PANIC_IN_UDF").ok()).as_deref() == Some(name) {
+            panic!("fault injected by KQL_DEBUG_PANIC_IN_UDF={name}");
+        }
+    }
+    let _ = name;
+}
+
 impl KqlUdf {
     /// The body over `arrays` of `rows` rows. A bug in one function body must fail the query, not
     /// the process.
     fn run_body(&self, arrays: &[ArrayRef], rows: usize) -> DfResult<ArrayRef> {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.body)(arrays, rows)))
-            .map_err(|_| datafusion::common::DataFusionError::Execution(format!("internal error in {}", self.name)))?
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            debug_panic(&self.name);
+            (self.body)(arrays, rows)
+        }))
+        .map_err(|payload| {
+            // KQL998 with the panic's message and place, carried through DataFusion as itself
+            let e = crate::session::guard::panic_error(&format!("evaluating {}", self.name), payload.as_ref());
+            datafusion::common::DataFusionError::External(Box::new(e))
+        })?
     }
 
     /// The call over a dictionary-encoded argument (a member column of a table in memory, see
