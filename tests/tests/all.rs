@@ -17,6 +17,7 @@ mod lazy_tables;
 mod limits;
 mod pack_coverage;
 mod parser_corpus;
+mod plugins;
 mod real_samples;
 mod repl;
 mod rule_alerts;

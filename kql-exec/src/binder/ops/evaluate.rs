@@ -1,5 +1,5 @@
 //! `evaluate` plugins: `bag_unpack`, `pivot`, `narrow`, `rows_near`, `dcount_intersect`, and the analytics
-//! plugins (`active_users_count`, `activity_counts_metrics`, `sliding_window_counts`,
+//! plugins (`active_users_count`, `activity_counts_metrics`, `activity_engagement`, `sliding_window_counts`,
 //! `session_count`, `rolling_percentile`, `schema_merge`), which run over the materialized
 //! input.
 //!
@@ -196,6 +196,7 @@ impl Binder<'_> {
             "dcount_intersect" => self.plugin_dcount_intersect(input, args, call.span),
             "active_users_count" => self.plugin_active_users(input, args, call.span),
             "activity_counts_metrics" => self.plugin_activity_counts(input, args, call.span),
+            "activity_engagement" => self.plugin_activity_engagement(input, args, call.span),
             "sliding_window_counts" => self.plugin_sliding_window(input, args, call.span),
             "session_count" => self.plugin_session_count(input, args, call.span),
             "rolling_percentile" => self.plugin_rolling_percentile(input, args, call.span),
@@ -695,6 +696,104 @@ impl Binder<'_> {
                 out.push(vec![Cell::I(b), Cell::I(n)]);
             }
             b += bin;
+        }
+        self.rel_from_cells(cols, &out)
+    }
+
+    /// `activity_engagement(Id, Time, [Start, End,] Inner, Outer [, dims...])`: for each
+    /// inner-window step from Start (or the first activity) to End (or the last), the distinct
+    /// ids active in that step, those active in the outer window that ends with it, and their
+    /// ratio (DAU/WAU for 1d and 7d), per combination of the dimension columns.
+    fn plugin_activity_engagement(&mut self, rel: Rel, args: &[ast::Arg], span: Span) -> Result<Rel> {
+        const NAME: &str = "activity_engagement";
+        let a = Self::args_n(args, 4, NAME, span)?;
+        // Start and End are there when the third argument is a datetime
+        let third = self.bind_constant(a[2]).map(|b| b.ty).unwrap_or(KqlType::TimeSpan);
+        let with_range = third == KqlType::DateTime;
+        let first_window = if with_range { 4 } else { 2 };
+        if a.len() < first_window + 2 {
+            return Err(plugin_err(
+                NAME,
+                "expects (Id, Time, [Start, End,] InnerWindow, OuterWindow [, dims...])",
+                span,
+            ));
+        }
+        let (start, end) = if with_range {
+            (Some(self.const_i64(a[2], KqlType::DateTime)?), Some(self.const_i64(a[3], KqlType::DateTime)?))
+        } else {
+            (None, None)
+        };
+        let inner = self.const_i64(a[first_window], KqlType::TimeSpan)?;
+        let outer = self.const_i64(a[first_window + 1], KqlType::TimeSpan)?;
+        if inner <= 0 || outer <= 0 {
+            return Err(plugin_err(NAME, "the windows must be positive", span));
+        }
+        let idb = self.bind_scalar(a[0], &rel)?;
+        let idb = self.coerce(idb, KqlType::String);
+        let tb = self.bind_scalar(a[1], &rel)?;
+        let tty = tb.ty;
+        let tb = self.coerce(tb, KqlType::Long);
+        let mut exprs = vec![idb.expr.alias("__id"), tb.expr.alias("__t")];
+        let mut dim_cols = Vec::new();
+        for (k, d) in a[first_window + 2..].iter().enumerate() {
+            let b = self.bind_scalar(d, &rel)?;
+            let name = column_name(d).unwrap_or_else(|| format!("dim{}", k + 1));
+            dim_cols.push(Col::new(name, b.ty));
+            exprs.push(b.expr.alias(format!("__d{k}")));
+        }
+        let tname = column_name(a[1]).unwrap_or_else(|| "Timestamp".into());
+        // the time, the dimensions, then the counts (the columns Kusto's analyzer gives)
+        let mut cols = vec![Col::new(tname, tty)];
+        cols.extend(dim_cols.iter().cloned());
+        cols.extend([
+            Col::new("dcount_activities_inner", KqlType::Long),
+            Col::new("dcount_activities_outer", KqlType::Long),
+            Col::new("activity_ratio", KqlType::Real),
+        ]);
+        if self.options.check_only {
+            return self.rel_from_cells(cols, &[]);
+        }
+        let plan = LogicalPlanBuilder::from(rel.plan.clone()).project(exprs)?.build()?;
+        let rows = rows_of(&self.runner.run(plan)?);
+        // per dimension combination (in order of first appearance): (id, time) pairs
+        let mut groups: Vec<(Vec<Cell>, Vec<(String, i64)>)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for r in rows {
+            let (Cell::S(id), Some(t)) = (&r[0], r[1].i()) else { continue };
+            let dims = r[2..].to_vec();
+            let key = format!("{dims:?}");
+            let g = *index.entry(key).or_insert_with(|| {
+                groups.push((dims, Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push((id.clone(), t));
+        }
+        let all_times = || groups.iter().flat_map(|(_, v)| v.iter().map(|(_, t)| *t));
+        let (Some(start), Some(end)) = (start.or_else(|| all_times().min()), end.or_else(|| all_times().max())) else {
+            return self.rel_from_cells(cols, &[]);
+        };
+        let mut out = Vec::new();
+        for (dims, acts) in groups.iter_mut() {
+            acts.sort_by_key(|(_, t)| *t);
+            let acts = &*acts;
+            let mut b = start;
+            while b <= end {
+                // the distinct ids active in [lo, hi)
+                let ids_in = |lo: i64, hi: i64| {
+                    let from = acts.partition_point(|(_, t)| *t < lo);
+                    let to = acts.partition_point(|(_, t)| *t < hi);
+                    acts[from..to.max(from)].iter().map(|(i, _)| i.as_str()).collect::<HashSet<&str>>()
+                };
+                let n_inner = ids_in(b, b + inner).len() as i64;
+                let n_outer = ids_in(b + inner - outer, b + inner).len() as i64;
+                if n_outer > 0 {
+                    let mut row = vec![Cell::I(b)];
+                    row.extend(dims.iter().cloned());
+                    row.extend([Cell::I(n_inner), Cell::I(n_outer), Cell::F(n_inner as f64 / n_outer as f64)]);
+                    out.push(row);
+                }
+                b += inner;
+            }
         }
         self.rel_from_cells(cols, &out)
     }

@@ -1,0 +1,61 @@
+//! `evaluate` plugins checked by hand: `activity_engagement` (DAU/WAU-style ratios per
+//! inner-window step, columns as Microsoft's analyzer gives them) and `dcount_intersect`.
+
+use kql_exec::session::{Catalog, Session, SessionOptions};
+
+fn rows(q: &str) -> (Vec<String>, Vec<String>) {
+    let s = Session::new(Catalog::with_builtin_schemas(), SessionOptions { threads: Some(1), ..Default::default() })
+        .unwrap();
+    let r = s.query(q).unwrap_or_else(|e| panic!("{q}: {}", e.message));
+    let cols = r.cols.iter().map(|c| format!("{}:{}", c.name, c.ty.name())).collect();
+    let rows = kql_exec::output::rows_json(&r).iter().map(|row| serde_json::to_string(row).unwrap()).collect();
+    (cols, rows)
+}
+
+const ACTIVITY: &str = r#"datatable(id:string, t:datetime, g:string) [
+    "a", datetime(2017-01-01), "x", "b", datetime(2017-01-01), "x", "a", datetime(2017-01-02), "x",
+    "c", datetime(2017-01-03), "y", "a", datetime(2017-01-03), "x"]"#;
+
+#[test]
+fn activity_engagement_by_hand() {
+    // day 1: {a,b} of {a,b}; day 2: {a} of {a,b} (days 1-2); day 3: {a,c} of {a,c} (days 2-3)
+    let (cols, got) = rows(&format!("{ACTIVITY} | evaluate activity_engagement(id, t, 1d, 2d)"));
+    assert_eq!(
+        cols,
+        ["t:datetime", "dcount_activities_inner:long", "dcount_activities_outer:long", "activity_ratio:real"]
+    );
+    assert_eq!(
+        got,
+        [
+            r#"["2017-01-01T00:00:00.0000000Z",2,2,1.0]"#,
+            r#"["2017-01-02T00:00:00.0000000Z",1,2,0.5]"#,
+            r#"["2017-01-03T00:00:00.0000000Z",2,2,1.0]"#
+        ]
+    );
+    // with a range and a dimension (right after the time column, as Kusto's analyzer has it)
+    let (cols, got) = rows(&format!(
+        "{ACTIVITY} | evaluate activity_engagement(id, t, datetime(2017-01-01), datetime(2017-01-04), 1d, 2d, g)"
+    ));
+    assert_eq!(cols[..2], ["t:datetime".to_string(), "g:string".to_string()]);
+    assert_eq!(
+        got,
+        [
+            r#"["2017-01-01T00:00:00.0000000Z","x",2,2,1.0]"#,
+            r#"["2017-01-02T00:00:00.0000000Z","x",1,2,0.5]"#,
+            r#"["2017-01-03T00:00:00.0000000Z","x",1,1,1.0]"#,
+            r#"["2017-01-04T00:00:00.0000000Z","x",0,1,0.0]"#,
+            r#"["2017-01-03T00:00:00.0000000Z","y",1,1,1.0]"#,
+            r#"["2017-01-04T00:00:00.0000000Z","y",0,1,0.0]"#
+        ]
+    );
+}
+
+#[test]
+fn dcount_intersect_keeps_the_input_and_adds_the_intersections() {
+    let (cols, got) = rows(
+        "range x from 1 to 30 step 1 | summarize a = hll(iif(x % 2 == 0, x, int(null))), b = hll(iif(x % 3 == 0, x, int(null))) \
+         | evaluate dcount_intersect(a, b) | project s0, s1",
+    );
+    assert_eq!(cols, ["s0:long", "s1:long"]);
+    assert_eq!(got, ["[15,5]"]);
+}
