@@ -59,3 +59,30 @@ fn dcount_intersect_keeps_the_input_and_adds_the_intersections() {
     assert_eq!(cols, ["s0:long", "s1:long"]);
     assert_eq!(got, ["[15,5]"]);
 }
+
+/// a: A at 0:00, B at 0:30, C at 3:00; b: A at 1:00, B at 6:00; c: B alone. Within 1h per
+/// step: A 2 (a, b), B 1 (a), C 0 (2.5h after B); within 4h: C 1 (a); b's B is 5h late.
+#[test]
+fn funnel_sequence_completion_by_hand() {
+    let (cols, got) = rows(
+        r#"datatable(id:string, t:datetime, s:string) [
+            "a", datetime(2017-01-01 00:00), "A", "a", datetime(2017-01-01 00:30), "B", "a", datetime(2017-01-01 03:00), "C",
+            "b", datetime(2017-01-01 01:00), "A", "b", datetime(2017-01-01 06:00), "B",
+            "c", datetime(2017-01-01 00:00), "B"]
+        | evaluate funnel_sequence_completion(id, t, datetime(2017-01-01), datetime(2017-01-02), 1d, s,
+            dynamic(["A", "B", "C"]), dynamic([1h, 4h]))"#,
+    );
+    assert_eq!(cols, ["t:datetime", "s:string", "Period:timespan", "dcount:long"]);
+    let got: Vec<String> = got.iter().map(|r| r.replace("\"2017-01-01T00:00:00.0000000Z\",", "")).collect();
+    assert_eq!(
+        got,
+        [
+            r#"["A","01:00:00",2]"#,
+            r#"["B","01:00:00",1]"#,
+            r#"["C","01:00:00",0]"#,
+            r#"["A","04:00:00",2]"#,
+            r#"["B","04:00:00",1]"#,
+            r#"["C","04:00:00",1]"#
+        ]
+    );
+}

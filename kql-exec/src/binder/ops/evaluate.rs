@@ -1,5 +1,6 @@
 //! `evaluate` plugins: `bag_unpack`, `pivot`, `narrow`, `rows_near`, `dcount_intersect`, and the analytics
-//! plugins (`active_users_count`, `activity_counts_metrics`, `activity_engagement`, `sliding_window_counts`,
+//! plugins (`active_users_count`, `activity_counts_metrics`, `activity_engagement`,
+//! `funnel_sequence_completion`, `sliding_window_counts`,
 //! `session_count`, `rolling_percentile`, `schema_merge`), which run over the materialized
 //! input.
 //!
@@ -197,6 +198,7 @@ impl Binder<'_> {
             "active_users_count" => self.plugin_active_users(input, args, call.span),
             "activity_counts_metrics" => self.plugin_activity_counts(input, args, call.span),
             "activity_engagement" => self.plugin_activity_engagement(input, args, call.span),
+            "funnel_sequence_completion" => self.plugin_funnel_completion(input, args, call.span),
             "sliding_window_counts" => self.plugin_sliding_window(input, args, call.span),
             "session_count" => self.plugin_session_count(input, args, call.span),
             "rolling_percentile" => self.plugin_rolling_percentile(input, args, call.span),
@@ -794,6 +796,112 @@ impl Binder<'_> {
                 }
                 b += inner;
             }
+        }
+        self.rel_from_cells(cols, &out)
+    }
+
+    /// A constant dynamic argument, parsed.
+    fn const_json(&mut self, e: &ast::Expr) -> Result<serde_json::Value> {
+        let b = self.bind_constant(e)?;
+        let v = self.const_value(self.coerce(b, KqlType::Dynamic).expr, KqlType::Dynamic, e.span)?;
+        match v {
+            ScalarValue::Utf8(Some(t)) => serde_json::from_str(&t)
+                .map_err(|_| KqlError::new("KQL132", "expected a constant dynamic value", e.span)),
+            _ => Err(KqlError::new("KQL132", "expected a constant dynamic value", e.span)),
+        }
+    }
+
+    /// `funnel_sequence_completion(Id, Time, Start, End, Step, State, Sequence,
+    /// MaxSequenceStepWindows)`: for each step-wide bin from Start to End and each window W of
+    /// MaxSequenceStepWindows, how many distinct ids starting the sequence in the bin reached
+    /// each of its states, each state within W of the one before (rows by window, then state).
+    fn plugin_funnel_completion(&mut self, rel: Rel, args: &[ast::Arg], span: Span) -> Result<Rel> {
+        const NAME: &str = "funnel_sequence_completion";
+        let a = Self::args_n(args, 8, NAME, span)?;
+        let start = self.const_i64(a[2], KqlType::DateTime)?;
+        let end = self.const_i64(a[3], KqlType::DateTime)?;
+        let step = self.const_i64(a[4], KqlType::TimeSpan)?;
+        let sequence: Vec<String> = match self.const_json(a[6])? {
+            serde_json::Value::Array(v) => {
+                v.iter().map(|x| x.as_str().map(str::to_string).unwrap_or(x.to_string())).collect()
+            }
+            _ => return Err(plugin_err(NAME, "the sequence must be a dynamic array of states", a[6].span)),
+        };
+        let windows: Vec<i64> = match self.const_json(a[7])? {
+            serde_json::Value::Array(v) => v
+                .iter()
+                .map(|x| x.as_str().and_then(crate::value::datetime::parse_timespan).or_else(|| x.as_i64()))
+                .collect::<Option<_>>()
+                .ok_or_else(|| plugin_err(NAME, "the windows must be timespans", a[7].span))?,
+            _ => return Err(plugin_err(NAME, "the windows must be a dynamic array of timespans", a[7].span)),
+        };
+        if step <= 0 || sequence.is_empty() {
+            return Err(plugin_err(NAME, "needs a positive step and a sequence of states", span));
+        }
+        let idb = self.bind_scalar(a[0], &rel)?;
+        let idb = self.coerce(idb, KqlType::String);
+        let tb = self.bind_scalar(a[1], &rel)?;
+        let tty = tb.ty;
+        let tb = self.coerce(tb, KqlType::Long);
+        let sb = self.bind_scalar(a[5], &rel)?;
+        let sb = self.coerce(sb, KqlType::String);
+        let cols = vec![
+            Col::new(column_name(a[1]).unwrap_or_else(|| "Timestamp".into()), tty),
+            Col::new(column_name(a[5]).unwrap_or_else(|| "State".into()), KqlType::String),
+            Col::new("Period", KqlType::TimeSpan),
+            Col::new("dcount", KqlType::Long),
+        ];
+        if self.options.check_only {
+            return self.rel_from_cells(cols, &[]);
+        }
+        let plan = LogicalPlanBuilder::from(rel.plan.clone())
+            .project(vec![idb.expr.alias("__id"), tb.expr.alias("__t"), sb.expr.alias("__s")])?
+            .build()?;
+        // per id: the times of each state of the sequence, sorted
+        let mut times: HashMap<String, Vec<Vec<i64>>> = HashMap::new();
+        for r in rows_of(&self.runner.run(plan)?) {
+            let (Cell::S(id), Some(t), Cell::S(state)) = (&r[0], r[1].i(), &r[2]) else { continue };
+            let Some(k) = sequence.iter().position(|s| s == state) else { continue };
+            times.entry(id.clone()).or_insert_with(|| vec![Vec::new(); sequence.len()])[k].push(t);
+        }
+        for per_state in times.values_mut() {
+            for v in per_state.iter_mut() {
+                v.sort_unstable();
+            }
+        }
+        let mut out = Vec::new();
+        let mut b = start;
+        while b < end {
+            let bin_end = (b + step).min(end);
+            for &w in &windows {
+                // how far each id gets: the times at which it can stand at each state, each
+                // after one of the previous state's times and within `w` of it
+                let mut reached = vec![0i64; sequence.len()];
+                for per_state in times.values() {
+                    let mut at: Vec<i64> = per_state[0].iter().copied().filter(|t| *t >= b && *t < bin_end).collect();
+                    for (k, state_times) in per_state.iter().enumerate() {
+                        if k > 0 {
+                            at = state_times
+                                .iter()
+                                .copied()
+                                .filter(|t| {
+                                    let i = at.partition_point(|p| p < t);
+                                    // the latest earlier time is the closest one
+                                    i > 0 && t - at[i - 1] <= w
+                                })
+                                .collect();
+                        }
+                        if at.is_empty() {
+                            break;
+                        }
+                        reached[k] += 1;
+                    }
+                }
+                for (k, state) in sequence.iter().enumerate() {
+                    out.push(vec![Cell::I(b), Cell::S(state.clone()), Cell::I(w), Cell::I(reached[k])]);
+                }
+            }
+            b += step;
         }
         self.rel_from_cells(cols, &out)
     }
