@@ -86,3 +86,29 @@ fn funnel_sequence_completion_by_hand() {
         ]
     );
 }
+
+/// Day 1: a, b; day 2: b, c; day 3: nobody; day 4: c. Retention is the share of the previous
+/// window's ids seen again, churn its complement, NaN without a previous window (or when it
+/// was empty).
+#[test]
+fn activity_metrics_by_hand() {
+    let (cols, got) = rows(
+        r#"datatable(id:string, t:datetime) [
+            "a", datetime(2017-01-01), "b", datetime(2017-01-01), "b", datetime(2017-01-02), "c", datetime(2017-01-02),
+            "c", datetime(2017-01-04)]
+        | evaluate activity_metrics(id, t, datetime(2017-01-01), datetime(2017-01-04), 1d)"#,
+    );
+    assert_eq!(
+        cols,
+        ["t:datetime", "dcount_values:long", "dcount_newvalues:long", "retention_rate:real", "churn_rate:real"]
+    );
+    assert_eq!(
+        got,
+        [
+            r#"["2017-01-01T00:00:00.0000000Z",2,2,"NaN","NaN"]"#,
+            r#"["2017-01-02T00:00:00.0000000Z",2,1,0.5,0.5]"#,
+            r#"["2017-01-03T00:00:00.0000000Z",0,0,0.0,1.0]"#,
+            r#"["2017-01-04T00:00:00.0000000Z",1,1,"NaN","NaN"]"#
+        ]
+    );
+}

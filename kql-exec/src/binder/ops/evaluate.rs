@@ -1,5 +1,5 @@
 //! `evaluate` plugins: `bag_unpack`, `pivot`, `narrow`, `rows_near`, `dcount_intersect`, and the analytics
-//! plugins (`active_users_count`, `activity_counts_metrics`, `activity_engagement`,
+//! plugins (`active_users_count`, `activity_counts_metrics`, `activity_engagement`, `activity_metrics`,
 //! `funnel_sequence_completion`, `sliding_window_counts`,
 //! `session_count`, `rolling_percentile`, `schema_merge`), which run over the materialized
 //! input.
@@ -107,6 +107,38 @@ fn plugin_err(name: &str, msg: impl Into<String>, span: Span) -> KqlError {
     KqlError::new("KQL130", format!("{name}: {}", msg.into()), span)
 }
 
+/// The input of the activity plugins: each combination of the dimension columns with its
+/// (id, time) pairs sorted by time.
+struct Activity {
+    time_col: Col,
+    dim_cols: Vec<Col>,
+    groups: Vec<(Vec<Cell>, Vec<(String, i64)>)>,
+}
+
+impl Activity {
+    /// The output columns: the time, the dimensions, then `counts` (the order Kusto's
+    /// analyzer gives).
+    fn columns(&self, counts: &[Col]) -> Vec<Col> {
+        let mut cols = vec![self.time_col.clone()];
+        cols.extend(self.dim_cols.iter().cloned());
+        cols.extend(counts.iter().cloned());
+        cols
+    }
+
+    /// The analysis range: the given Start and End, else the first and last activity.
+    fn range(&self, start: Option<i64>, end: Option<i64>) -> Option<(i64, i64)> {
+        let all = || self.groups.iter().flat_map(|(_, v)| v.iter().map(|(_, t)| *t));
+        Some((start.or_else(|| all().min())?, end.or_else(|| all().max())?))
+    }
+}
+
+/// The distinct ids active in `[lo, hi)` of time-sorted activity.
+fn ids_in(acts: &[(String, i64)], lo: i64, hi: i64) -> HashSet<&str> {
+    let from = acts.partition_point(|(_, t)| *t < lo);
+    let to = acts.partition_point(|(_, t)| *t < hi);
+    acts[from..to.max(from)].iter().map(|(i, _)| i.as_str()).collect()
+}
+
 impl Binder<'_> {
     /// A relation from rows of cells.
     pub(crate) fn rel_from_cells(&mut self, cols: Vec<Col>, rows: &[Vec<Cell>]) -> Result<Rel> {
@@ -198,6 +230,7 @@ impl Binder<'_> {
             "active_users_count" => self.plugin_active_users(input, args, call.span),
             "activity_counts_metrics" => self.plugin_activity_counts(input, args, call.span),
             "activity_engagement" => self.plugin_activity_engagement(input, args, call.span),
+            "activity_metrics" => self.plugin_activity_metrics(input, args, call.span),
             "funnel_sequence_completion" => self.plugin_funnel_completion(input, args, call.span),
             "sliding_window_counts" => self.plugin_sliding_window(input, args, call.span),
             "session_count" => self.plugin_session_count(input, args, call.span),
@@ -709,10 +742,7 @@ impl Binder<'_> {
     fn plugin_activity_engagement(&mut self, rel: Rel, args: &[ast::Arg], span: Span) -> Result<Rel> {
         const NAME: &str = "activity_engagement";
         let a = Self::args_n(args, 4, NAME, span)?;
-        // Start and End are there when the third argument is a datetime
-        let third = self.bind_constant(a[2]).map(|b| b.ty).unwrap_or(KqlType::TimeSpan);
-        let with_range = third == KqlType::DateTime;
-        let first_window = if with_range { 4 } else { 2 };
+        let (start, end, first_window) = self.optional_range(&a)?;
         if a.len() < first_window + 2 {
             return Err(plugin_err(
                 NAME,
@@ -720,74 +750,25 @@ impl Binder<'_> {
                 span,
             ));
         }
-        let (start, end) = if with_range {
-            (Some(self.const_i64(a[2], KqlType::DateTime)?), Some(self.const_i64(a[3], KqlType::DateTime)?))
-        } else {
-            (None, None)
-        };
         let inner = self.const_i64(a[first_window], KqlType::TimeSpan)?;
         let outer = self.const_i64(a[first_window + 1], KqlType::TimeSpan)?;
         if inner <= 0 || outer <= 0 {
             return Err(plugin_err(NAME, "the windows must be positive", span));
         }
-        let idb = self.bind_scalar(a[0], &rel)?;
-        let idb = self.coerce(idb, KqlType::String);
-        let tb = self.bind_scalar(a[1], &rel)?;
-        let tty = tb.ty;
-        let tb = self.coerce(tb, KqlType::Long);
-        let mut exprs = vec![idb.expr.alias("__id"), tb.expr.alias("__t")];
-        let mut dim_cols = Vec::new();
-        for (k, d) in a[first_window + 2..].iter().enumerate() {
-            let b = self.bind_scalar(d, &rel)?;
-            let name = column_name(d).unwrap_or_else(|| format!("dim{}", k + 1));
-            dim_cols.push(Col::new(name, b.ty));
-            exprs.push(b.expr.alias(format!("__d{k}")));
-        }
-        let tname = column_name(a[1]).unwrap_or_else(|| "Timestamp".into());
-        // the time, the dimensions, then the counts (the columns Kusto's analyzer gives)
-        let mut cols = vec![Col::new(tname, tty)];
-        cols.extend(dim_cols.iter().cloned());
-        cols.extend([
+        let act = self.activity(&rel, a[0], a[1], &a[first_window + 2..])?;
+        let counts = [
             Col::new("dcount_activities_inner", KqlType::Long),
             Col::new("dcount_activities_outer", KqlType::Long),
             Col::new("activity_ratio", KqlType::Real),
-        ]);
-        if self.options.check_only {
-            return self.rel_from_cells(cols, &[]);
-        }
-        let plan = LogicalPlanBuilder::from(rel.plan.clone()).project(exprs)?.build()?;
-        let rows = rows_of(&self.runner.run(plan)?);
-        // per dimension combination (in order of first appearance): (id, time) pairs
-        let mut groups: Vec<(Vec<Cell>, Vec<(String, i64)>)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        for r in rows {
-            let (Cell::S(id), Some(t)) = (&r[0], r[1].i()) else { continue };
-            let dims = r[2..].to_vec();
-            let key = format!("{dims:?}");
-            let g = *index.entry(key).or_insert_with(|| {
-                groups.push((dims, Vec::new()));
-                groups.len() - 1
-            });
-            groups[g].1.push((id.clone(), t));
-        }
-        let all_times = || groups.iter().flat_map(|(_, v)| v.iter().map(|(_, t)| *t));
-        let (Some(start), Some(end)) = (start.or_else(|| all_times().min()), end.or_else(|| all_times().max())) else {
-            return self.rel_from_cells(cols, &[]);
-        };
+        ];
+        let cols = act.columns(&counts);
+        let Some((start, end)) = act.range(start, end) else { return self.rel_from_cells(cols, &[]) };
         let mut out = Vec::new();
-        for (dims, acts) in groups.iter_mut() {
-            acts.sort_by_key(|(_, t)| *t);
-            let acts = &*acts;
+        for (dims, acts) in &act.groups {
             let mut b = start;
             while b <= end {
-                // the distinct ids active in [lo, hi)
-                let ids_in = |lo: i64, hi: i64| {
-                    let from = acts.partition_point(|(_, t)| *t < lo);
-                    let to = acts.partition_point(|(_, t)| *t < hi);
-                    acts[from..to.max(from)].iter().map(|(i, _)| i.as_str()).collect::<HashSet<&str>>()
-                };
-                let n_inner = ids_in(b, b + inner).len() as i64;
-                let n_outer = ids_in(b + inner - outer, b + inner).len() as i64;
+                let n_inner = ids_in(acts, b, b + inner).len() as i64;
+                let n_outer = ids_in(acts, b + inner - outer, b + inner).len() as i64;
                 if n_outer > 0 {
                     let mut row = vec![Cell::I(b)];
                     row.extend(dims.iter().cloned());
@@ -798,6 +779,106 @@ impl Binder<'_> {
             }
         }
         self.rel_from_cells(cols, &out)
+    }
+
+    /// `activity_metrics(Id, Time, [Start, End,] Window [, dims...])`: per window step, the
+    /// distinct ids, those not in the previous window, and the retention (the share of the
+    /// previous window's ids seen again) and churn (1 - retention; NaN for the first window).
+    fn plugin_activity_metrics(&mut self, rel: Rel, args: &[ast::Arg], span: Span) -> Result<Rel> {
+        const NAME: &str = "activity_metrics";
+        let a = Self::args_n(args, 3, NAME, span)?;
+        let (start, end, first_window) = self.optional_range(&a)?;
+        if a.len() < first_window + 1 {
+            return Err(plugin_err(NAME, "expects (Id, Time, [Start, End,] Window [, dims...])", span));
+        }
+        let window = self.const_i64(a[first_window], KqlType::TimeSpan)?;
+        if window <= 0 {
+            return Err(plugin_err(NAME, "the window must be a positive timespan", span));
+        }
+        let act = self.activity(&rel, a[0], a[1], &a[first_window + 1..])?;
+        let counts = [
+            Col::new("dcount_values", KqlType::Long),
+            Col::new("dcount_newvalues", KqlType::Long),
+            Col::new("retention_rate", KqlType::Real),
+            Col::new("churn_rate", KqlType::Real),
+        ];
+        let cols = act.columns(&counts);
+        let Some((start, end)) = act.range(start, end) else { return self.rel_from_cells(cols, &[]) };
+        let mut out = Vec::new();
+        for (dims, acts) in &act.groups {
+            let mut previous: Option<HashSet<&str>> = None;
+            let mut b = start;
+            while b <= end {
+                let current = ids_in(acts, b, b + window);
+                let (new, retention) = match &previous {
+                    None => (current.len(), f64::NAN),
+                    Some(prev) => {
+                        let kept = current.iter().filter(|i| prev.contains(*i)).count();
+                        (current.len() - kept, kept as f64 / prev.len() as f64)
+                    }
+                };
+                let mut row = vec![Cell::I(b)];
+                row.extend(dims.iter().cloned());
+                row.extend([
+                    Cell::I(current.len() as i64),
+                    Cell::I(new as i64),
+                    Cell::F(retention),
+                    Cell::F(1.0 - retention),
+                ]);
+                out.push(row);
+                previous = Some(current);
+                b += window;
+            }
+        }
+        self.rel_from_cells(cols, &out)
+    }
+
+    /// `[Start, End,]` after the id and time arguments: present when the third argument is a
+    /// datetime. (Start, End, index of the next argument).
+    fn optional_range(&mut self, a: &[&ast::Expr]) -> Result<(Option<i64>, Option<i64>, usize)> {
+        let third = self.bind_constant(a[2]).map(|b| b.ty).unwrap_or(KqlType::TimeSpan);
+        if third != KqlType::DateTime {
+            return Ok((None, None, 2));
+        }
+        if a.len() < 4 {
+            return Err(KqlError::new("KQL130", "expected Start and End", a[2].span));
+        }
+        Ok((Some(self.const_i64(a[2], KqlType::DateTime)?), Some(self.const_i64(a[3], KqlType::DateTime)?), 4))
+    }
+
+    /// The (id, time) activity of the input per combination of the dimension columns.
+    fn activity(&mut self, rel: &Rel, id: &ast::Expr, time: &ast::Expr, dims: &[&ast::Expr]) -> Result<Activity> {
+        let idb = self.bind_scalar(id, rel)?;
+        let idb = self.coerce(idb, KqlType::String);
+        let tb = self.bind_scalar(time, rel)?;
+        let time_col = Col::new(column_name(time).unwrap_or_else(|| "Timestamp".into()), tb.ty);
+        let tb = self.coerce(tb, KqlType::Long);
+        let mut exprs = vec![idb.expr.alias("__id"), tb.expr.alias("__t")];
+        let mut dim_cols = Vec::new();
+        for (k, d) in dims.iter().enumerate() {
+            let b = self.bind_scalar(d, rel)?;
+            dim_cols.push(Col::new(column_name(d).unwrap_or_else(|| format!("dim{}", k + 1)), b.ty));
+            exprs.push(b.expr.alias(format!("__d{k}")));
+        }
+        let mut groups: Vec<(Vec<Cell>, Vec<(String, i64)>)> = Vec::new();
+        if !self.options.check_only {
+            let plan = LogicalPlanBuilder::from(rel.plan.clone()).project(exprs)?.build()?;
+            // per dimension combination (in order of first appearance): (id, time) pairs
+            let mut index: HashMap<String, usize> = HashMap::new();
+            for r in rows_of(&self.runner.run(plan)?) {
+                let (Cell::S(id), Some(t)) = (&r[0], r[1].i()) else { continue };
+                let dims = r[2..].to_vec();
+                let g = *index.entry(format!("{dims:?}")).or_insert_with(|| {
+                    groups.push((dims, Vec::new()));
+                    groups.len() - 1
+                });
+                groups[g].1.push((id.clone(), t));
+            }
+            for (_, acts) in groups.iter_mut() {
+                acts.sort_by_key(|(_, t)| *t);
+            }
+        }
+        Ok(Activity { time_col, dim_cols, groups })
     }
 
     /// A constant dynamic argument, parsed.
