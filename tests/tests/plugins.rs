@@ -112,3 +112,54 @@ fn activity_metrics_by_hand() {
         ]
     );
 }
+
+/// The documentation page's example (new-activity-metrics-plugin.md): the `Users` table its
+/// per-day sets describe, and the eleven rows the page prints.
+#[test]
+fn new_activity_metrics_as_documented() {
+    let users = [(1, "0,2,3,4"), (2, "0,1,3,4,5"), (3, "0,2,4,5"), (4, "0,1,2,3"), (5, "0,1,2,3,4")];
+    let rows_text: Vec<String> =
+        users.iter().flat_map(|(d, ids)| ids.split(',').map(move |u| format!("datetime(2019-11-0{d}), {u}"))).collect();
+    let q = format!(
+        "let Users = datatable(Timestamp:datetime, user:long) [{}];
+         let StartDate = datetime(2019-11-01 00:00:00);
+         let EndDate = datetime(2019-11-07 00:00:00);
+         Users
+         | evaluate new_activity_metrics(user, Timestamp, StartDate, EndDate-1tick, 1d)
+         | where from_Timestamp < datetime(2019-11-03 00:00:00.0000000)",
+        rows_text.join(", ")
+    );
+    let (cols, got) = rows(&q);
+    assert_eq!(
+        cols,
+        [
+            "from_Timestamp:datetime",
+            "to_Timestamp:datetime",
+            "dcount_new_values:long",
+            "dcount_retained_values:long",
+            "dcount_churn_values:long",
+            "retention_rate:real",
+            "churn_rate:real"
+        ]
+    );
+    let expected = [
+        (1, 1, 4, 4, 0, 1.0, 0.0),
+        (1, 2, 2, 3, 1, 0.75, 0.25),
+        (1, 3, 1, 3, 1, 0.75, 0.25),
+        (1, 4, 1, 3, 1, 0.75, 0.25),
+        (1, 5, 1, 4, 0, 1.0, 0.0),
+        (1, 6, 0, 0, 4, 0.0, 1.0),
+        (2, 2, 2, 2, 0, 1.0, 0.0),
+        (2, 3, 0, 1, 1, 0.5, 0.5),
+        (2, 4, 0, 1, 1, 0.5, 0.5),
+        (2, 5, 0, 1, 1, 0.5, 0.5),
+        (2, 6, 0, 0, 2, 0.0, 1.0),
+    ];
+    let expected: Vec<String> = expected
+        .iter()
+        .map(|(f, t, n, r, c, rr, cr)| {
+            format!("[\"2019-11-0{f}T00:00:00.0000000Z\",\"2019-11-0{t}T00:00:00.0000000Z\",{n},{r},{c},{rr:?},{cr:?}]")
+        })
+        .collect();
+    assert_eq!(got, expected);
+}

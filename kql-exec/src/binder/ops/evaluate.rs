@@ -1,5 +1,6 @@
 //! `evaluate` plugins: `bag_unpack`, `pivot`, `narrow`, `rows_near`, `dcount_intersect`, and the analytics
 //! plugins (`active_users_count`, `activity_counts_metrics`, `activity_engagement`, `activity_metrics`,
+//! `new_activity_metrics`,
 //! `funnel_sequence_completion`, `sliding_window_counts`,
 //! `session_count`, `rolling_percentile`, `schema_merge`), which run over the materialized
 //! input.
@@ -231,6 +232,7 @@ impl Binder<'_> {
             "activity_counts_metrics" => self.plugin_activity_counts(input, args, call.span),
             "activity_engagement" => self.plugin_activity_engagement(input, args, call.span),
             "activity_metrics" => self.plugin_activity_metrics(input, args, call.span),
+            "new_activity_metrics" => self.plugin_new_activity_metrics(input, args, call.span),
             "funnel_sequence_completion" => self.plugin_funnel_completion(input, args, call.span),
             "sliding_window_counts" => self.plugin_sliding_window(input, args, call.span),
             "session_count" => self.plugin_session_count(input, args, call.span),
@@ -828,6 +830,107 @@ impl Binder<'_> {
                 out.push(row);
                 previous = Some(current);
                 b += window;
+            }
+        }
+        self.rel_from_cells(cols, &out)
+    }
+
+    /// `new_activity_metrics(Id, Time, Start, End, Window [, Cohort] [, dims...] [, Lookback])`:
+    /// for each cohort of new ids (first seen in window `from`, after the ids of the Lookback
+    /// table) and each later window `to`: the ids in `to` never seen up to `from`, the cohort's
+    /// ids seen again in `to` and those not, and their shares of the cohort.
+    fn plugin_new_activity_metrics(&mut self, rel: Rel, args: &[ast::Arg], span: Span) -> Result<Rel> {
+        const NAME: &str = "new_activity_metrics";
+        let a = Self::args_n(args, 5, NAME, span)?;
+        let start = self.const_i64(a[2], KqlType::DateTime)?;
+        let end = self.const_i64(a[3], KqlType::DateTime)?;
+        let window = self.const_i64(a[4], KqlType::TimeSpan)?;
+        if window <= 0 {
+            return Err(plugin_err(NAME, "the window must be a positive timespan", span));
+        }
+        // after the window: a datetime cohort, dimension columns, a lookback table
+        let mut cohort = None;
+        let mut dims = Vec::new();
+        let mut lookback: HashSet<String> = HashSet::new();
+        for (k, e) in a[5..].iter().enumerate() {
+            if self.is_tabular(e) {
+                let t = self.bind_tabular(e)?;
+                let id_name = column_name(a[0]).unwrap_or_default();
+                if t.col(&id_name).is_none() {
+                    return Err(plugin_err(NAME, format!("the lookback table has no `{id_name}` column"), e.span));
+                }
+                if !self.options.check_only {
+                    let idb = self.coerce(
+                        Bound::new(column(&id_name), t.col(&id_name).map(|c| c.ty).unwrap_or(KqlType::String)),
+                        KqlType::String,
+                    );
+                    let plan = LogicalPlanBuilder::from(t.plan).project(vec![idb.expr.alias("__id")])?.build()?;
+                    for r in rows_of(&self.runner.run(plan)?) {
+                        if let Cell::S(id) = &r[0] {
+                            lookback.insert(id.clone());
+                        }
+                    }
+                }
+            } else if k == 0 && self.bind_constant(e).map(|b| b.ty).ok() == Some(KqlType::DateTime) {
+                cohort = Some(self.const_i64(e, KqlType::DateTime)?);
+            } else {
+                dims.push(*e);
+            }
+        }
+        let act = self.activity(&rel, a[0], a[1], &dims)?;
+        let mut cols = vec![
+            Col::new(format!("from_{}", act.time_col.name), act.time_col.ty),
+            Col::new(format!("to_{}", act.time_col.name), act.time_col.ty),
+        ];
+        cols.extend(act.dim_cols.iter().cloned());
+        cols.extend([
+            Col::new("dcount_new_values", KqlType::Long),
+            Col::new("dcount_retained_values", KqlType::Long),
+            Col::new("dcount_churn_values", KqlType::Long),
+            Col::new("retention_rate", KqlType::Real),
+            Col::new("churn_rate", KqlType::Real),
+        ]);
+        let mut bins = Vec::new();
+        let mut b = start;
+        while b <= end {
+            bins.push(b);
+            b += window;
+        }
+        let mut out = Vec::new();
+        for (dim_values, acts) in &act.groups {
+            let per_bin: Vec<HashSet<&str>> = bins.iter().map(|&b| ids_in(acts, b, b + window)).collect();
+            // seen[i]: every id seen in windows 0..=i (and the lookback's)
+            let mut seen: Vec<HashSet<&str>> = Vec::new();
+            let mut so_far: HashSet<&str> = lookback.iter().map(String::as_str).collect();
+            for ids in &per_bin {
+                so_far.extend(ids.iter().copied());
+                seen.push(so_far.clone());
+            }
+            for (f, &from) in bins.iter().enumerate() {
+                if cohort.is_some_and(|c| c != from) {
+                    continue;
+                }
+                let before: HashSet<&str> =
+                    if f == 0 { lookback.iter().map(String::as_str).collect() } else { seen[f - 1].clone() };
+                let new_ids: HashSet<&str> = per_bin[f].iter().copied().filter(|i| !before.contains(i)).collect();
+                let n = new_ids.len();
+                for (t, &to) in bins.iter().enumerate().skip(f) {
+                    let fresh = per_bin[t].iter().filter(|i| !seen[f].contains(*i)).count();
+                    let fresh = if t == f { n } else { fresh };
+                    let retained = new_ids.iter().filter(|i| per_bin[t].contains(*i)).count();
+                    let churn = n - retained;
+                    let share = |x: usize| if n == 0 { f64::NAN } else { x as f64 / n as f64 };
+                    let mut row = vec![Cell::I(from), Cell::I(to)];
+                    row.extend(dim_values.iter().cloned());
+                    row.extend([
+                        Cell::I(fresh as i64),
+                        Cell::I(retained as i64),
+                        Cell::I(churn as i64),
+                        Cell::F(share(retained)),
+                        Cell::F(share(churn)),
+                    ]);
+                    out.push(row);
+                }
             }
         }
         self.rel_from_cells(cols, &out)
