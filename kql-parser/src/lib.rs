@@ -76,10 +76,14 @@ pub fn parse_recovering(text: &str) -> (Option<Script>, Vec<SyntaxError>) {
             .map(|(rem, msg)| {
                 let offset = text.len() - rem;
                 let (line, col) = idx.line_col(text, offset);
+                // an error between tokens (where a `;` belongs) is empty and names what follows
+                let next = offset + (text[offset..].len() - lex::ws(&text[offset..]).len());
+                let found = &text[next..next + token_len(&text[next..])];
+                let len = if next == offset { found.len() } else { 0 };
                 SyntaxError {
                     code: "KS005",
-                    message: format!("{msg} (found `{}`).", &text[offset..offset + token_len(&text[offset..])]),
-                    span: Span::new(offset, offset + token_len(&text[offset..])),
+                    message: format!("{msg} (found `{found}`)."),
+                    span: Span::new(offset, offset + len),
                     line,
                     col,
                 }

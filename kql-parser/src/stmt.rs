@@ -32,8 +32,20 @@ pub fn script(i: In) -> PResult<Script> {
                 // is reported, and parsing goes on from there.
                 let at = ws(rest);
                 let starts_statement = peek_kw(at, "let") || peek_kw(at, "set") || peek_kw(at, "declare");
-                if starts_statement {
-                    record_recovered(at, "Expected: ;");
+                // a `let`, `set` or `declare` always ends with `;`: whatever follows is the next
+                // statement
+                let after_declaration = matches!(
+                    statements.last().map(|s: &Statement| &s.kind),
+                    Some(
+                        StatementKind::Let { .. }
+                            | StatementKind::Set { .. }
+                            | StatementKind::DeclareQueryParameters(_)
+                    )
+                );
+                if starts_statement || (after_declaration && statement(at).is_ok()) {
+                    // Kusto reports it right after a declaration (where its `;` belongs), and
+                    // at the next statement after a query
+                    record_recovered(if after_declaration { rest } else { at }, "Expected: ;");
                     rest = at;
                     continue;
                 }

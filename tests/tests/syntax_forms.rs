@@ -38,3 +38,18 @@ fn datetime_literals_from_their_parts() {
         assert_eq!(e.code, "KQL030", "{bad}");
     }
 }
+
+/// A missing `;` after a `let` is reported where it belongs (right after the declaration, as
+/// Kusto does), whatever statement follows; after a query, at the next statement.
+#[test]
+fn a_missing_semicolon_is_reported_where_kusto_reports_it() {
+    let (_, errors) = kql_parser::parse_recovering("let a = 1\nprint a");
+    let at: Vec<(usize, usize)> = errors.iter().map(|e| (e.line, e.col)).collect();
+    assert_eq!(at, [(1, 10)]);
+    let (_, errors) = kql_parser::parse_recovering("let a = 1 // note\nlet b = 2\nprint a");
+    let at: Vec<(usize, usize)> = errors.iter().map(|e| (e.line, e.col)).collect();
+    assert_eq!(at, [(1, 10), (2, 10)]);
+    assert!(errors.iter().all(|e| e.code == "KS005" && e.message.starts_with("Expected: ;")));
+    let (_, errors) = kql_parser::parse_recovering("l let x = 1;\nprint x");
+    assert_eq!((errors[0].line, errors[0].col), (1, 3));
+}
