@@ -9,6 +9,7 @@ mod conformance;
 mod corpus_runs;
 mod deep_queries;
 mod find_operator;
+mod fmt_corpus;
 mod formats;
 mod function_calls;
 mod functions_page;
