@@ -2,7 +2,6 @@
 //! rule files, for people (rustc-style) or tools (JSON).
 
 use clap::{Args, ValueEnum};
-use kql_parser::render_diagnostic;
 use rule_pack::source::{collect_rule_files, read_query};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -212,14 +211,13 @@ fn check_file(
                     .unwrap_or((1, 1));
                 let (line, col) = src.file_position(qline, qcol);
                 if args.format == CheckFormat::Human {
-                    let text = match e.span {
-                        Some(sp) => {
-                            render_diagnostic(sev, e.code, &e.message, &display, &src.query, sp, e.help.as_deref())
-                        }
-                        None => format!("{sev}[{}]: {}\n", e.code, e.message),
-                    };
-                    let text =
-                        text.replacen(&format!("{display}:{qline}:{qcol}"), &format!("{display}:{line}:{col}"), 1);
+                    // the lines shown are the file's; the header's column is the file's too
+                    let text = e.render_with(sev, &display, &src.query, src.line_offset + 1);
+                    let text = text.replacen(
+                        &format!("{display}:{}:{qcol}", qline + src.line_offset),
+                        &format!("{display}:{line}:{col}"),
+                        1,
+                    );
                     let _ = write!(out, "{}", paint(&text, color));
                 }
                 diags.push(Diagnostic {

@@ -54,37 +54,36 @@ impl KqlError {
     /// the function's file, followed by the user's call that reached it (as rustc shows an error
     /// inside a macro, then "in this macro invocation").
     pub fn render(&self, path: &str, text: &str) -> String {
+        self.render_with("error", path, text, 1)
+    }
+
+    /// Render as [`KqlError::render`] does, as an error or a warning (`severity`), against a
+    /// text whose first line is line `first_line` of the file `path` (a query read out of a
+    /// YAML rule), so the lines shown are the file's.
+    pub fn render_with(&self, severity: &str, path: &str, text: &str, first_line: usize) -> String {
+        use kql_parser::{Diagnostic, Place};
+        let mut d = Diagnostic::new(severity, self.code, &self.message);
+        let call_note;
         if let Some(o) = &self.origin {
-            let mut s = kql_parser::render_diagnostic(
-                "error",
-                self.code,
-                &self.message,
-                &o.path,
-                &o.text,
-                o.span,
-                self.help.as_deref(),
-            );
+            d = d.at(Place::new(&o.path, &o.text, o.span));
             if let Some(call) = self.span {
-                let label = format!("in this call of `{}`", o.function);
-                s.push_str(&kql_parser::render_note(&label, path, text, call));
+                call_note = format!("in this call of `{}`", o.function);
+                d = d.note_at(call_note.as_str(), Place { path, text, span: call, first_line });
             }
-            return s;
+        } else if let Some(span) = self.span {
+            d = d.at(Place { path, text, span, first_line });
         }
-        match self.span {
-            Some(span) => {
-                kql_parser::render_diagnostic("error", self.code, &self.message, path, text, span, self.help.as_deref())
-            }
-            None => {
-                let mut s = format!("error[{}]: {}\n", self.code, self.message);
-                if !path.is_empty() {
-                    s.push_str(&format!(" --> {path}\n"));
-                }
-                if let Some(h) = &self.help {
-                    s.push_str(&format!("  = help: {h}\n"));
-                }
-                s
+        if let Some(h) = &self.help {
+            d = d.help(h.as_str());
+        }
+        let mut out = d.render();
+        if self.origin.is_none() && self.span.is_none() && !path.is_empty() {
+            // no place to show: say which file
+            if let Some(n) = out.find('\n') {
+                out.insert_str(n + 1, &format!(" --> {path}\n"));
             }
         }
+        out
     }
 }
 

@@ -29,7 +29,7 @@ pub mod span;
 pub mod stmt;
 
 pub use ast::*;
-pub use error::{render_diagnostic, render_note, SyntaxError};
+pub use error::{render_diagnostic, render_note, Diagnostic, Place, SyntaxError};
 pub use format::{format_query, FormatError};
 pub use span::{LineIndex, Span};
 

@@ -422,8 +422,10 @@ fn op_is_spaced(toks: &[Token], i: usize) -> bool {
         let option = (p.kind == Kind::Word && OPTIONS.contains(&p.text)) || (i >= 2 && toks[i - 2].is("."));
         return !option;
     }
-    // a sign, or an operator written with spacing on one side only, keeps its spacing
-    is_operand(p) && t.gap.space == after.space && after.newlines == 0
+    // a sign, an operator written with spacing on one side only, or a graph edge `-[e]->`
+    // keeps its spacing
+    let edge = toks.get(i + 1).is_some_and(|n| n.is("[") && !n.gap.space);
+    !edge && is_operand(p) && t.gap.space == after.space && after.newlines == 0
 }
 
 /// Whether to write one space between token `i - 1` and token `i` (on the same line).

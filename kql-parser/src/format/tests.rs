@@ -102,3 +102,15 @@ fn strings_and_multiline_literals_are_untouched() {
     let q = "print s = ```a  \n   b```, t = 'x  y'";
     assert_eq!(fmt(q), "print s = ```a  \n   b```, t = 'x  y'\n");
 }
+
+#[test]
+fn graph_edges_keep_their_shape() {
+    let out = layout_only("T | make-graph a --> b | graph-match (x)-[e*1..3]->(y) project x");
+    assert!(out.contains("make-graph a --> b"), "{out}");
+    assert!(out.contains("(x)-[e*1..3]->(y)"), "{out}");
+}
+
+/// The layout without the parse check (for syntax the parser does not read yet).
+fn layout_only(s: &str) -> String {
+    super::layout_text(s)
+}

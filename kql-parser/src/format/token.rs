@@ -56,7 +56,7 @@ impl Token<'_> {
 }
 
 /// Multi-character operator symbols, longest first.
-const OPERATORS: &[&str] = &["==", "!=", "<>", "<=", ">=", "=~", "!~", "=>", ".."];
+const OPERATORS: &[&str] = &["-->", "->", "==", "!=", "<>", "<=", ">=", "=~", "!~", "=>", ".."];
 
 /// Typed literals whose parenthesised content the parser reads as raw text (`dynamic` is not
 /// among them: its content is tokenized like any other so it can be laid out).
