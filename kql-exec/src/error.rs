@@ -72,18 +72,13 @@ impl KqlError {
             }
         } else if let Some(span) = self.span {
             d = d.at(Place { path, text, span, first_line });
+        } else {
+            d = d.in_file(path);
         }
         if let Some(h) = &self.help {
             d = d.help(h.as_str());
         }
-        let mut out = d.render();
-        if self.origin.is_none() && self.span.is_none() && !path.is_empty() {
-            // no place to show: say which file
-            if let Some(n) = out.find('\n') {
-                out.insert_str(n + 1, &format!(" --> {path}\n"));
-            }
-        }
-        out
+        d.render()
     }
 }
 

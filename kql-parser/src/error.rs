@@ -66,6 +66,7 @@ pub struct Diagnostic<'a> {
     code: &'a str,
     message: &'a str,
     place: Option<Place<'a>>,
+    file: Option<&'a str>,
     label: Option<String>,
     helps: Vec<String>,
     notes: Vec<(String, Place<'a>)>,
@@ -74,12 +75,27 @@ pub struct Diagnostic<'a> {
 impl<'a> Diagnostic<'a> {
     /// A diagnostic of `severity` (`"error"` or `"warning"`) with a code and a message.
     pub fn new(severity: &'a str, code: &'a str, message: &'a str) -> Self {
-        Diagnostic { severity, code, message, place: None, label: None, helps: Vec::new(), notes: Vec::new() }
+        Diagnostic {
+            severity,
+            code,
+            message,
+            place: None,
+            file: None,
+            label: None,
+            helps: Vec::new(),
+            notes: Vec::new(),
+        }
     }
 
     /// Where it is.
     pub fn at(mut self, place: Place<'a>) -> Self {
         self.place = Some(place);
+        self
+    }
+
+    /// The file it is about, when there is no place in it to show (`--> path` alone).
+    pub fn in_file(mut self, path: &'a str) -> Self {
+        self.file = Some(path);
         self
     }
 
@@ -103,7 +119,7 @@ impl<'a> Diagnostic<'a> {
 
     /// Render as plain text (no colours), ending with a line break.
     pub fn render(&self) -> String {
-        use annotate_snippets::{AnnotationKind, Element, Group, Level, Renderer, Snippet};
+        use annotate_snippets::{AnnotationKind, Element, Group, Level, Origin, Renderer, Snippet};
         let level = if self.severity == "warning" { Level::WARNING } else { Level::ERROR };
         let title = level.primary_title(self.message).id(self.code);
         let mut elements: Vec<Element> = Vec::new();
@@ -114,6 +130,8 @@ impl<'a> Diagnostic<'a> {
                 ann = ann.label(l.as_str());
             }
             elements.push(Snippet::source(text).path(p.path).line_start(p.first_line).annotation(ann).into());
+        } else if let Some(f) = self.file.filter(|f| !f.is_empty()) {
+            elements.push(Origin::path(f).into());
         }
         elements.extend(self.helps.iter().map(|h| Element::from(Level::HELP.message(h.as_str()))));
         let mut report = vec![Group::with_title(title).elements(elements)];

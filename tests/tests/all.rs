@@ -8,6 +8,7 @@ mod common;
 mod conformance;
 mod corpus_runs;
 mod deep_queries;
+mod diagnostic_snapshots;
 mod find_operator;
 mod fmt_corpus;
 mod formats;
