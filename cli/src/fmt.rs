@@ -84,7 +84,8 @@ pub fn run(args: FmtArgs) -> ExitCode {
         }
     }
     let verb = if args.check { "would be reformatted" } else { "reformatted" };
-    eprintln!("{} file(s): {changed} {verb}, {failed} not formatted (errors above)", files.len());
+    let errors = if failed > 0 { " (errors above)" } else { "" };
+    eprintln!("{} file(s): {changed} {verb}, {failed} not formatted{errors}", files.len());
     if io_error {
         ExitCode::from(2)
     } else if failed > 0 || (args.check && changed > 0) {

@@ -458,6 +458,10 @@ fn space_between(toks: &[Token], i: usize, spaced_op: &[bool]) -> bool {
     if punct(t, SPACED) || punct(p, SPACED) {
         return true;
     }
+    if t.is("(") && p.kind == Kind::Word && i >= 2 && in_expression(&toks[i - 2], spaced_op[i - 2]) {
+        // a function call: `tostring (x)` is `tostring(x)`
+        return false;
+    }
     if punct(t, &["(", "["]) {
         return orig;
     }
@@ -466,4 +470,14 @@ fn space_between(toks: &[Token], i: usize, spaced_op: &[bool]) -> bool {
         return true;
     }
     orig
+}
+
+/// Whether a name after token `p` is in expression position, where `name (` can only be a
+/// call: after an opening bracket, a `,`, an assignment or a binary operator (not after a
+/// keyword such as `by`, where `by Col (take 1)` is a column and a subquery).
+fn in_expression(p: &Token, spaced_assignment: bool) -> bool {
+    p.kind == Kind::Punct
+        && (matches!(p.text, "(" | "[" | "," | "+" | "-" | "*")
+            || SPACED.contains(&p.text)
+            || (p.text == "=" && spaced_assignment))
 }

@@ -114,3 +114,16 @@ fn graph_edges_keep_their_shape() {
 fn layout_only(s: &str) -> String {
     super::layout_text(s)
 }
+
+#[test]
+fn calls_lose_the_space_before_their_parenthesis() {
+    assert_eq!(
+        fmt("T | extend a = tostring (b), c = strcat (d, tolower (e))"),
+        "T\n| extend a = tostring(b), c = strcat(d, tolower(e))\n"
+    );
+    // after a keyword the space stays (`by Col (subquery)` is not a call)
+    assert_eq!(
+        fmt("T | where x in ('a') | join kind=inner (U) on a"),
+        "T\n| where x in ('a')\n| join kind=inner (U) on a\n"
+    );
+}
