@@ -1,4 +1,5 @@
-//! `kql fmt`: rewrite `.kql` files and the `query:` blocks of Sentinel rule YAML in the
+//! `kql fmt`: rewrite `.kql` files and the `query:` blocks of Sentinel rule YAML (and the
+//! `ParserQuery:`/`FunctionQuery:` blocks of parser and function YAML) in the
 //! canonical layout of [`kql_parser::format_query`] (see `docs/fmt.md`).
 //!
 //! In YAML only the text of the query block changes: the lines of the `query: |` block scalar
@@ -8,8 +9,8 @@
 //! and left as it is, as are files whose query does not parse.
 
 use clap::Args;
-use kql_parser::FormatError;
-use rule_pack::source::{collect_rule_files, query_from_yaml};
+use kql_parser::{Diagnostic, FormatError, Place, SyntaxError};
+use rule_pack::source::{collect_rule_files, first_document_with};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -35,10 +36,14 @@ pub enum Outcome {
     NotAQuery,
     /// Left as it is, for the reason given (a query written inline or folded).
     Skipped(String),
+    /// Left as it is: the query does not parse (the rendered syntax error).
+    SyntaxError(String),
 }
 
-/// Run `kql fmt`: exit 0 when every file is (now) formatted, 1 when `--check` found files to
-/// format or a file's query does not parse, 2 on usage or I/O errors.
+/// Run `kql fmt`: exit 0 when every file that parses is (now) formatted, 1 when `--check`
+/// found files to format or the formatter could not vouch for a result, 2 on usage or I/O
+/// errors. A file whose query does not parse is reported and left as it is without changing
+/// the exit code (`kql check` is what fails on syntax errors).
 pub fn run(args: FmtArgs) -> ExitCode {
     for p in &args.paths {
         if !p.exists() {
@@ -53,7 +58,7 @@ pub fn run(args: FmtArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (mut changed, mut failed, mut io_error) = (0usize, 0usize, false);
+    let (mut changed, mut failed, mut not_parsed, mut io_error) = (0usize, 0usize, 0usize, false);
     for path in &files {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
@@ -77,6 +82,10 @@ pub fn run(args: FmtArgs) -> ExitCode {
             }
             Ok(Outcome::Unchanged | Outcome::NotAQuery) => {}
             Ok(Outcome::Skipped(why)) => eprintln!("warning: {}: {why}", path.display()),
+            Ok(Outcome::SyntaxError(shown)) => {
+                not_parsed += 1;
+                eprint!("{shown}");
+            }
             Err(e) => {
                 failed += 1;
                 eprint!("{e}");
@@ -84,8 +93,9 @@ pub fn run(args: FmtArgs) -> ExitCode {
         }
     }
     let verb = if args.check { "would be reformatted" } else { "reformatted" };
-    let errors = if failed > 0 { " (errors above)" } else { "" };
-    eprintln!("{} file(s): {changed} {verb}, {failed} not formatted{errors}", files.len());
+    let left = failed + not_parsed;
+    let errors = if left > 0 { " (errors above)" } else { "" };
+    eprintln!("{} file(s): {changed} {verb}, {left} not formatted{errors}", files.len());
     if io_error {
         ExitCode::from(2)
     } else if failed > 0 || (args.check && changed > 0) {
@@ -105,32 +115,68 @@ pub fn format_file(path: &Path, text: &str) -> Result<Outcome, String> {
             Some(b) => ("\u{feff}", b),
             None => ("", text),
         };
-        let out = format(&display, body)?;
+        let out = match format(&display, body)? {
+            Ok(out) => out,
+            Err(e) => return Ok(Outcome::SyntaxError(e.render(&display, body))),
+        };
         let new = format!("{bom}{out}");
         return Ok(if new == text { Outcome::Unchanged } else { Outcome::Changed(new) });
     }
-    let Ok(source) = query_from_yaml(path, text) else {
-        return Ok(Outcome::NotAQuery);
-    };
-    let Some(block) = find_query_block(text) else {
-        return Ok(Outcome::Skipped("the query is not a `query: |` block scalar; it is left as it is".into()));
-    };
-    let decoded = block.decode(text);
-    if decoded.trim_end() != source.query.trim_end() {
-        return Err(format!(
-            "error: {display}: could not locate the text of the `query:` block; it is left as it is\n"
-        ));
+    for key in QUERY_KEYS {
+        let Ok(doc) = first_document_with(path, text, key) else {
+            return Ok(Outcome::NotAQuery);
+        };
+        let Some(query) = doc.get(*key).and_then(|q| q.as_str()) else { continue };
+        let Some(block) = find_query_block(text, key) else {
+            return Ok(Outcome::Skipped(format!("`{key}:` is not a `|` block scalar; it is left as it is")));
+        };
+        let decoded = block.decode(text);
+        if decoded.trim_end() != query.trim_end() {
+            return Err(format!(
+                "error: {display}: could not locate the text of the `{key}:` block; it is left as it is\n"
+            ));
+        }
+        let out = match format(&display, &decoded)? {
+            Ok(out) => out,
+            Err(e) => {
+                // shown at the file's line and column: the block starts at `first_line`, each of
+                // its lines indented by the block's indentation
+                let first_line = text[..block.start].matches('\n').count() + 1;
+                let place = Place { path: &display, text: &decoded, span: e.span, first_line };
+                let shown =
+                    shift_column(&Diagnostic::new("error", e.code, &e.message).at(place).render(), block.indent);
+                return Ok(Outcome::SyntaxError(shown));
+            }
+        };
+        let new = block.replace(text, &out);
+        return Ok(if new == text { Outcome::Unchanged } else { Outcome::Changed(new) });
     }
-    let out = format(&display, &decoded)?;
-    let new = block.replace(text, &out);
-    Ok(if new == text { Outcome::Unchanged } else { Outcome::Changed(new) })
+    Ok(Outcome::NotAQuery)
 }
 
-fn format(display: &str, query: &str) -> Result<String, String> {
-    kql_parser::format_query(query).map_err(|e| match e {
-        FormatError::Syntax(e) => e.render(display, query),
-        FormatError::Changed(_) => format!("error: {display}: {e}\n"),
-    })
+/// `shown` with the column of its first ` --> path:line:col` moved right by `by` (a query
+/// rendered against the text of its YAML block, whose lines sit `by` columns in).
+fn shift_column(shown: &str, by: usize) -> String {
+    let Some(at) = shown.find("--> ") else { return shown.to_string() };
+    let end = shown[at..].find('\n').map(|n| at + n).unwrap_or(shown.len());
+    let header = &shown[at..end];
+    let Some(colon) = header.rfind(':') else { return shown.to_string() };
+    let Ok(col) = header[colon + 1..].parse::<usize>() else { return shown.to_string() };
+    format!("{}{}{}", &shown[..at + colon + 1], col + by, &shown[end..])
+}
+
+/// The keys whose block holds a query: analytic rules and hunting queries, ASIM parsers,
+/// solution functions.
+const QUERY_KEYS: &[&str] = &["query", "ParserQuery", "FunctionQuery"];
+
+/// Format `query`: `Ok(Err(error))` when it does not parse, `Err(message)` when the formatter
+/// could not keep its meaning.
+fn format(display: &str, query: &str) -> Result<Result<String, SyntaxError>, String> {
+    match kql_parser::format_query(query) {
+        Ok(out) => Ok(Ok(out)),
+        Err(FormatError::Syntax(e)) => Ok(Err(e)),
+        Err(e) => Err(format!("error: {display}: {e}\n")),
+    }
 }
 
 /// The lines of a `query: |` block scalar in a YAML text.
@@ -170,14 +216,14 @@ impl Block {
     }
 }
 
-/// Find the top-level `query:` key with a literal block scalar (`|`, `|-`, `|+`, `|2`...).
-fn find_query_block(text: &str) -> Option<Block> {
+/// Find the top-level `key:` with a literal block scalar (`|`, `|-`, `|+`, `|2`...).
+fn find_query_block(text: &str, key: &str) -> Option<Block> {
+    let prefix = format!("{key}:");
     let mut offset = 0;
     let mut lines = text.split_inclusive('\n');
     for line in lines.by_ref() {
-        let here = offset;
         offset += line.len();
-        let Some(rest) = line.strip_prefix("query:") else { continue };
+        let Some(rest) = line.strip_prefix(prefix.as_str()) else { continue };
         let header = rest.split('#').next().unwrap_or("").trim();
         let indicators = header.strip_prefix('|')?;
         if !indicators.chars().all(|c| c == '-' || c == '+' || c.is_ascii_digit()) {
@@ -186,7 +232,6 @@ fn find_query_block(text: &str) -> Option<Block> {
         let explicit: Option<usize> =
             indicators.chars().find(|c| c.is_ascii_digit()).and_then(|c| c.to_digit(10)).map(|d| d as usize);
         let newline = if line.ends_with("\r\n") { "\r\n" } else { "\n" };
-        let _ = here;
         // content lines: blank, or indented at least as much as the block
         let start = offset;
         let mut indent = explicit;
@@ -239,5 +284,20 @@ mod tests {
         assert!(matches!(format_file(Path::new("r.yaml"), "query: T|take 1\n"), Ok(Outcome::Skipped(_))));
         assert!(matches!(format_file(Path::new("r.yaml"), "query: >\n  T|take 1\n"), Ok(Outcome::Skipped(_))));
         assert_eq!(format_file(Path::new("r.yaml"), "name: x\n").unwrap(), Outcome::NotAQuery);
+    }
+
+    #[test]
+    fn a_syntax_error_in_yaml_is_shown_at_the_file_position() {
+        let yaml = "id: 1\nquery: |\n  T\n  | where\n";
+        let Ok(Outcome::SyntaxError(shown)) = format_file(Path::new("r.yaml"), yaml) else { panic!("parsed") };
+        assert!(shown.contains("--> r.yaml:4:11"), "{shown}");
+        assert!(shown.contains("4 | | where"), "{shown}");
+    }
+
+    #[test]
+    fn parser_yaml_formats_its_parser_query() {
+        let yaml = "ParserName: P\nParserQuery: |\n  let x=1;\n  T|where a==x\nParserParams: []\n";
+        let Outcome::Changed(new) = format_file(Path::new("p.yaml"), yaml).unwrap() else { panic!("unchanged") };
+        assert_eq!(new, "ParserName: P\nParserQuery: |\n  let x = 1;\n  T\n  | where a == x\nParserParams: []\n");
     }
 }

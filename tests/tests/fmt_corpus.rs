@@ -112,3 +112,44 @@ fn formatting_random_slices_of_corpus_queries_never_panics() {
     report(&format!("fmt fuzz: {tried} random slices, {formatted} parsed and formatted, {} problems", bad.len()));
     assert!(bad.is_empty(), "{}", bad.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
 }
+
+#[test]
+fn kql_fmt_rewrites_checks_and_reports() {
+    use crate::common::{kql_run, temp_dir};
+    use std::time::Duration;
+    let dir = temp_dir("kql-fmt");
+    let ugly = "T|where x>1 // big ones\n|take 5\n";
+    let yaml = "id: 1\nname: r # a comment\nquery: |\n  T|where x>1\n\n# kept\nseverity: High\n";
+    std::fs::write(dir.join("a.kql"), ugly).unwrap();
+    std::fs::write(dir.join("b.kql"), "T\n| take 1\n").unwrap();
+    std::fs::write(dir.join("bad.kql"), "T | where\n").unwrap();
+    std::fs::write(dir.join("r.yaml"), yaml).unwrap();
+    let t = Duration::from_secs(120);
+    let d = dir.to_str().unwrap();
+
+    let check = kql_run(&["fmt", "--check", d], None, &[], t);
+    assert_eq!(check.code, 1, "{}", check.err);
+    assert!(
+        check.out.contains("a.kql") && check.out.contains("r.yaml") && !check.out.contains("b.kql"),
+        "{}",
+        check.out
+    );
+    assert!(check.err.contains("error[KS006]") && check.err.contains("bad.kql:1:"), "{}", check.err);
+    assert_eq!(std::fs::read_to_string(dir.join("a.kql")).unwrap(), ugly, "--check rewrote a file");
+
+    let fix = kql_run(&["fmt", d], None, &[], t);
+    assert_eq!(fix.code, 0, "{}", fix.err);
+    assert_eq!(std::fs::read_to_string(dir.join("a.kql")).unwrap(), "T\n| where x > 1 // big ones\n| take 5\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("r.yaml")).unwrap(),
+        "id: 1\nname: r # a comment\nquery: |\n  T\n  | where x > 1\n\n# kept\nseverity: High\n"
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("bad.kql")).unwrap(), "T | where\n");
+
+    let again = kql_run(&["fmt", "--check", d], None, &[], t);
+    assert_eq!(again.code, 0, "{}\n{}", again.out, again.err);
+    assert!(again.out.is_empty(), "{}", again.out);
+
+    let missing = kql_run(&["fmt", "--check", "no/such/folder"], None, &[], t);
+    assert_eq!(missing.code, 2, "{}", missing.err);
+}
