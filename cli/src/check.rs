@@ -211,13 +211,8 @@ fn check_file(
                     .unwrap_or((1, 1));
                 let (line, col) = src.file_position(qline, qcol);
                 if args.format == CheckFormat::Human {
-                    // the lines shown are the file's; the header's column is the file's too
-                    let text = e.render_with(sev, &display, &src.query, src.line_offset + 1);
-                    let text = text.replacen(
-                        &format!("{display}:{}:{qcol}", qline + src.line_offset),
-                        &format!("{display}:{line}:{col}"),
-                        1,
-                    );
+                    // the lines and columns shown are the file's
+                    let text = e.render_in_file(sev, &display, &src.query, src.line_offset + 1, src.col_offset);
                     let _ = write!(out, "{}", paint(&text, color));
                 }
                 diags.push(Diagnostic {

@@ -142,9 +142,8 @@ pub fn format_file(path: &Path, text: &str) -> Result<Outcome, String> {
                 // shown at the file's line and column: the block starts at `first_line`, each of
                 // its lines indented by the block's indentation
                 let first_line = text[..block.start].matches('\n').count() + 1;
-                let place = Place { path: &display, text: &decoded, span: e.span, first_line };
-                let shown =
-                    shift_column(&Diagnostic::new("error", e.code, &e.message).at(place).render(), block.indent);
+                let place = Place::in_file(&display, &decoded, e.span, first_line, block.indent);
+                let shown = Diagnostic::new("error", e.code, &e.message).at(place).render();
                 return Ok(Outcome::SyntaxError(shown));
             }
         };
@@ -152,17 +151,6 @@ pub fn format_file(path: &Path, text: &str) -> Result<Outcome, String> {
         return Ok(if new == text { Outcome::Unchanged } else { Outcome::Changed(new) });
     }
     Ok(Outcome::NotAQuery)
-}
-
-/// `shown` with the column of its first ` --> path:line:col` moved right by `by` (a query
-/// rendered against the text of its YAML block, whose lines sit `by` columns in).
-fn shift_column(shown: &str, by: usize) -> String {
-    let Some(at) = shown.find("--> ") else { return shown.to_string() };
-    let end = shown[at..].find('\n').map(|n| at + n).unwrap_or(shown.len());
-    let header = &shown[at..end];
-    let Some(colon) = header.rfind(':') else { return shown.to_string() };
-    let Ok(col) = header[colon + 1..].parse::<usize>() else { return shown.to_string() };
-    format!("{}{}{}", &shown[..at + colon + 1], col + by, &shown[end..])
 }
 
 /// The keys whose block holds a query: analytic rules and hunting queries, ASIM parsers,

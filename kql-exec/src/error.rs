@@ -61,6 +61,12 @@ impl KqlError {
     /// text whose first line is line `first_line` of the file `path` (a query read out of a
     /// YAML rule), so the lines shown are the file's.
     pub fn render_with(&self, severity: &str, path: &str, text: &str, first_line: usize) -> String {
+        self.render_in_file(severity, path, text, first_line, 0)
+    }
+
+    /// Render as [`KqlError::render_with`] does, for a query whose lines sit `indent` columns
+    /// in from the file's left edge (a YAML block scalar): lines and columns are the file's.
+    pub fn render_in_file(&self, severity: &str, path: &str, text: &str, first_line: usize, indent: usize) -> String {
         use kql_parser::{Diagnostic, Place};
         let mut d = Diagnostic::new(severity, self.code, &self.message);
         let call_note;
@@ -68,10 +74,10 @@ impl KqlError {
             d = d.at(Place::new(&o.path, &o.text, o.span));
             if let Some(call) = self.span {
                 call_note = format!("in this call of `{}`", o.function);
-                d = d.note_at(call_note.as_str(), Place { path, text, span: call, first_line });
+                d = d.note_at(call_note.as_str(), Place::in_file(path, text, call, first_line, indent));
             }
         } else if let Some(span) = self.span {
-            d = d.at(Place { path, text, span, first_line });
+            d = d.at(Place::in_file(path, text, span, first_line, indent));
         } else {
             d = d.in_file(path);
         }

@@ -47,12 +47,21 @@ pub struct Place<'a> {
     /// The line of the file that `text`'s first line is (1 for a whole file; more for a query
     /// read out of a YAML rule), so the line numbers shown are the file's.
     pub first_line: usize,
+    /// How many columns in from the file's left edge `text`'s lines sit (a YAML block's
+    /// indentation), so the column shown is the file's.
+    pub indent: usize,
 }
 
 impl<'a> Place<'a> {
     /// A place in a whole file (or a text that is not in a file).
     pub fn new(path: &'a str, text: &'a str, span: Span) -> Self {
-        Place { path, text, span, first_line: 1 }
+        Place { path, text, span, first_line: 1, indent: 0 }
+    }
+
+    /// A place in a text read out of a file: its first line is line `first_line` of the file and
+    /// its lines sit `indent` columns in (a YAML block scalar).
+    pub fn in_file(path: &'a str, text: &'a str, span: Span, first_line: usize, indent: usize) -> Self {
+        Place { path, text, span, first_line, indent }
     }
 }
 
@@ -147,6 +156,25 @@ impl<'a> Diagnostic<'a> {
             );
         }
         let mut out = Renderer::plain().render(&report);
+        // the columns of the ` --> path:line:col` headers, in the order of their places
+        let places = self.place.iter().chain(self.notes.iter().map(|(_, p)| p));
+        let mut from = 0;
+        for p in places {
+            let Some(at) = out[from..].find("--> ").map(|k| from + k) else { break };
+            let end = out[at..].find('\n').map_or(out.len(), |k| at + k);
+            from = end;
+            if p.indent == 0 {
+                continue;
+            }
+            let header = &out[at..end];
+            if let Some(colon) = header.rfind(':') {
+                if let Ok(col) = header[colon + 1..].parse::<usize>() {
+                    let shifted = format!("{}{}", &header[..colon + 1], col + p.indent);
+                    out.replace_range(at..end, &shifted);
+                    from = at + shifted.len();
+                }
+            }
+        }
         out.push('\n');
         out
     }

@@ -339,3 +339,13 @@ fn tabs_and_wide_characters_line_up() {
     let e = s.query(q).unwrap_err();
     insta::assert_snapshot!("wide_and_tab", e.render("query.kql", q));
 }
+
+#[test]
+fn a_query_in_rule_yaml_is_shown_at_the_file_line_and_column() {
+    // the query of `query: |` at line 4 of a rule file, indented two columns
+    let q = "SigninLogs\n| where ResultTyp == 0";
+    let e = session().check_script(&kql_parser::parse(q).unwrap()).errors.remove(0);
+    let text = e.render_in_file("error", "rule.yaml", q, 4, 2);
+    assert!(text.contains("--> rule.yaml:5:11"), "{text}");
+    insta::assert_snapshot!("in_rule_yaml", text);
+}
