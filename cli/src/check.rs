@@ -212,8 +212,13 @@ fn check_file(
                 let (line, col) = src.file_position(qline, qcol);
                 if args.format == CheckFormat::Human {
                     // the lines and columns shown are the file's
-                    let text = e.render_in_file(sev, &display, &src.query, src.line_offset + 1, src.col_offset);
-                    let _ = write!(out, "{}", paint(&text, color));
+                    let (first, indent) = (src.line_offset + 1, src.col_offset);
+                    let text = if color {
+                        e.render_in_file_styled(sev, &display, &src.query, first, indent)
+                    } else {
+                        e.render_in_file(sev, &display, &src.query, first, indent)
+                    };
+                    let _ = write!(out, "{text}");
                 }
                 diags.push(Diagnostic {
                     severity: sev,
@@ -264,24 +269,4 @@ fn sarif(reports: &[FileReport]) -> String {
         }]
     })
     .to_string()
-}
-
-/// Colour the severity word and carets on a terminal.
-fn paint(text: &str, color: bool) -> String {
-    if !color {
-        return text.to_string();
-    }
-    text.lines()
-        .map(|l| {
-            if let Some(rest) = l.strip_prefix("error") {
-                format!("\x1b[1;31merror\x1b[0m\x1b[1m{rest}\x1b[0m")
-            } else if l.trim_start().starts_with('|') && l.contains('^') && !l.contains(|c: char| c.is_alphanumeric()) {
-                format!("\x1b[1;31m{l}\x1b[0m")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
 }

@@ -67,6 +67,30 @@ impl KqlError {
     /// Render as [`KqlError::render_with`] does, for a query whose lines sit `indent` columns
     /// in from the file's left edge (a YAML block scalar): lines and columns are the file's.
     pub fn render_in_file(&self, severity: &str, path: &str, text: &str, first_line: usize, indent: usize) -> String {
+        self.diagnostic(severity, path, text, first_line, indent, |d| d.render())
+    }
+
+    /// Render as [`KqlError::render_in_file`] does, with terminal colours.
+    pub fn render_in_file_styled(
+        &self,
+        severity: &str,
+        path: &str,
+        text: &str,
+        first_line: usize,
+        indent: usize,
+    ) -> String {
+        self.diagnostic(severity, path, text, first_line, indent, |d| d.render_styled())
+    }
+
+    fn diagnostic(
+        &self,
+        severity: &str,
+        path: &str,
+        text: &str,
+        first_line: usize,
+        indent: usize,
+        render: impl Fn(&kql_parser::Diagnostic) -> String,
+    ) -> String {
         use kql_parser::{Diagnostic, Place};
         let mut d = Diagnostic::new(severity, self.code, &self.message);
         let call_note;
@@ -84,7 +108,7 @@ impl KqlError {
         if let Some(h) = &self.help {
             d = d.help(h.as_str());
         }
-        d.render()
+        render(&d)
     }
 }
 

@@ -128,6 +128,15 @@ impl<'a> Diagnostic<'a> {
 
     /// Render as plain text (no colours), ending with a line break.
     pub fn render(&self) -> String {
+        self.render_with(false)
+    }
+
+    /// Render with terminal colours (ANSI escapes) as rustc does, for a terminal.
+    pub fn render_styled(&self) -> String {
+        self.render_with(true)
+    }
+
+    fn render_with(&self, styled: bool) -> String {
         use annotate_snippets::{AnnotationKind, Element, Group, Level, Origin, Renderer, Snippet};
         let level = if self.severity == "warning" { Level::WARNING } else { Level::ERROR };
         let title = level.primary_title(self.message).id(self.code);
@@ -155,7 +164,8 @@ impl<'a> Diagnostic<'a> {
                 ),
             );
         }
-        let mut out = Renderer::plain().render(&report);
+        let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
+        let mut out = renderer.render(&report);
         // the columns of the ` --> path:line:col` headers, in the order of their places
         let places = self.place.iter().chain(self.notes.iter().map(|(_, p)| p));
         let mut from = 0;
@@ -168,9 +178,10 @@ impl<'a> Diagnostic<'a> {
             }
             let header = &out[at..end];
             if let Some(colon) = header.rfind(':') {
-                if let Ok(col) = header[colon + 1..].parse::<usize>() {
+                let digits = header[colon + 1..].bytes().take_while(u8::is_ascii_digit).count();
+                if let Ok(col) = header[colon + 1..colon + 1 + digits].parse::<usize>() {
                     let shifted = format!("{}{}", &header[..colon + 1], col + p.indent);
-                    out.replace_range(at..end, &shifted);
+                    out.replace_range(at..at + colon + 1 + digits, &shifted);
                     from = at + shifted.len();
                 }
             }
