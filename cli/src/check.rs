@@ -2,7 +2,6 @@
 //! rule files, for people (rustc-style) or tools (JSON).
 
 use clap::{Args, ValueEnum};
-use kql_parser::render_diagnostic;
 use rule_pack::source::{collect_rule_files, read_query};
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -219,15 +218,14 @@ fn check_file(
                     .unwrap_or((1, 1));
                 let (line, col) = src.file_position(qline, qcol);
                 if args.format == CheckFormat::Human {
-                    let text = match e.span {
-                        Some(sp) => {
-                            render_diagnostic(sev, e.code, &e.message, &display, &src.query, sp, e.help.as_deref())
-                        }
-                        None => format!("{sev}[{}]: {}\n", e.code, e.message),
+                    // the lines and columns shown are the file's
+                    let (first, indent) = (src.line_offset + 1, src.col_offset);
+                    let text = if color {
+                        e.render_in_file_styled(sev, &display, &src.query, first, indent)
+                    } else {
+                        e.render_in_file(sev, &display, &src.query, first, indent)
                     };
-                    let text =
-                        text.replacen(&format!("{display}:{qline}:{qcol}"), &format!("{display}:{line}:{col}"), 1);
-                    let _ = write!(out, "{}", paint(&text, color));
+                    let _ = write!(out, "{text}");
                 }
                 diags.push(Diagnostic {
                     severity: sev,
@@ -244,8 +242,7 @@ fn check_file(
             let (fields, rule_id) = if args.syntax_only { (Vec::new(), None) } else { rule_fields(path) };
             for f in &fields {
                 if args.format == CheckFormat::Human {
-                    let text = render_finding(f, &display);
-                    let _ = write!(out, "{}", paint(&text, color));
+                    let _ = write!(out, "{}", render_finding(f, &display, color));
                 }
                 diags.push(Diagnostic {
                     severity: "error",
@@ -294,7 +291,7 @@ fn report_duplicate_ids(checked: &mut [Checked], args: &CheckArgs, color: bool) 
         let f = rule_pack::validate::duplicate_id(&yaml, &id, earlier);
         if args.format == CheckFormat::Human {
             // before the file's summary lines, after its other diagnostics
-            text.push_str(&paint(&render_finding(&f, &report.path), color));
+            text.push_str(&render_finding(&f, &report.path, color));
         }
         report.diagnostics.push(Diagnostic {
             severity: "error",
@@ -308,13 +305,22 @@ fn report_duplicate_ids(checked: &mut [Checked], args: &CheckArgs, color: bool) 
 }
 
 /// A field finding rendered like every other diagnostic, pointing into the YAML file.
-fn render_finding(f: &rule_pack::validate::Finding, display: &str) -> String {
+fn render_finding(f: &rule_pack::validate::Finding, display: &str, color: bool) -> String {
     let Ok(text) = std::fs::read_to_string(display) else {
         return format!("error[{}]: {}\n", f.code, f.message);
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let span = kql_parser::Span { start: f.offset, end: f.offset + f.len };
-    render_diagnostic("error", f.code, &f.message, display, text, span, f.help.as_deref())
+    let mut d =
+        kql_parser::Diagnostic::new("error", f.code, &f.message).at(kql_parser::Place::new(display, text, span));
+    if let Some(h) = &f.help {
+        d = d.help(h.clone());
+    }
+    if color {
+        d.render_styled()
+    } else {
+        d.render()
+    }
 }
 
 fn finding_message(f: &rule_pack::validate::Finding, format: CheckFormat) -> String {
@@ -355,24 +361,4 @@ fn sarif(reports: &[FileReport]) -> String {
         }]
     })
     .to_string()
-}
-
-/// Colour the severity word and carets on a terminal.
-fn paint(text: &str, color: bool) -> String {
-    if !color {
-        return text.to_string();
-    }
-    text.lines()
-        .map(|l| {
-            if let Some(rest) = l.strip_prefix("error") {
-                format!("\x1b[1;31merror\x1b[0m\x1b[1m{rest}\x1b[0m")
-            } else if l.trim_start().starts_with('|') && l.contains('^') && !l.contains(|c: char| c.is_alphanumeric()) {
-                format!("\x1b[1;31m{l}\x1b[0m")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
 }

@@ -5,6 +5,7 @@ mod check;
 mod convert;
 mod coverage;
 mod data;
+mod fmt;
 mod progress;
 mod query;
 mod repl;
@@ -25,6 +26,8 @@ struct Cli {
 enum Command {
     /// Check queries and rule files (.kql, Sentinel .yaml) for errors without running them.
     Check(check::CheckArgs),
+    /// Format .kql files and the queries of rule YAML in place (--check: only list them).
+    Fmt(fmt::FmtArgs),
     /// Run a query over local data and print the result.
     Query(Box<query::QueryArgs>),
     /// Run detection rules as Sentinel's scheduler would at one instant (--now).
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Fmt(args) => fmt::run(args),
         Command::Query(args) => query::run(*args),
         Command::Run(args) => rules::run(*args),
         Command::Replay(args) => rules::replay(*args),

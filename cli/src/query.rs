@@ -96,7 +96,7 @@ pub fn run(args: QueryArgs) -> ExitCode {
     };
     let elapsed = started.elapsed();
     for w in &result.warnings {
-        eprint!("{}", w.render(&path, &text).replacen("error", "warning", 1));
+        eprint!("{}", w.render_with("warning", &path, &text, 1));
     }
     if result.render.is_some() {
         let base = args.chart_out.clone().unwrap_or_else(|| {

@@ -324,7 +324,7 @@ fn run_query(state: &Rc<RefCell<State>>, text: &str) {
     match result {
         Ok(r) => {
             for w in &r.warnings {
-                eprint!("{}", w.render("input", text).replacen("error", "warning", 1));
+                eprint!("{}", w.render_with("warning", "input", text, 1));
             }
             show_result(state, &r, elapsed);
         }

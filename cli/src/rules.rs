@@ -375,7 +375,16 @@ pub fn run(args: RunArgs) -> ExitCode {
             Ok(None) => {}
             Err(e) => {
                 failed = true;
-                eprint!("{}", e.render(&rule.path.display().to_string(), &rule.query));
+                eprint!(
+                    "{}",
+                    e.render_in_file(
+                        "error",
+                        &rule.path.display().to_string(),
+                        &rule.query,
+                        rule.query_line + 1,
+                        rule.query_col
+                    )
+                );
             }
         }
     }
@@ -448,7 +457,16 @@ pub fn replay(args: ReplayArgs) -> ExitCode {
             }
             Err(e) => {
                 failed = true;
-                eprint!("{}", e.render(&rule.path.display().to_string(), &rule.query));
+                eprint!(
+                    "{}",
+                    e.render_in_file(
+                        "error",
+                        &rule.path.display().to_string(),
+                        &rule.query,
+                        rule.query_line + 1,
+                        rule.query_col
+                    )
+                );
             }
         }
     }

@@ -54,37 +54,61 @@ impl KqlError {
     /// the function's file, followed by the user's call that reached it (as rustc shows an error
     /// inside a macro, then "in this macro invocation").
     pub fn render(&self, path: &str, text: &str) -> String {
+        self.render_with("error", path, text, 1)
+    }
+
+    /// Render as [`KqlError::render`] does, as an error or a warning (`severity`), against a
+    /// text whose first line is line `first_line` of the file `path` (a query read out of a
+    /// YAML rule), so the lines shown are the file's.
+    pub fn render_with(&self, severity: &str, path: &str, text: &str, first_line: usize) -> String {
+        self.render_in_file(severity, path, text, first_line, 0)
+    }
+
+    /// Render as [`KqlError::render_with`] does, for a query whose lines sit `indent` columns
+    /// in from the file's left edge (a YAML block scalar): lines and columns are the file's.
+    pub fn render_in_file(&self, severity: &str, path: &str, text: &str, first_line: usize, indent: usize) -> String {
+        self.diagnostic(severity, path, text, first_line, indent, |d| d.render())
+    }
+
+    /// Render as [`KqlError::render_in_file`] does, with terminal colours.
+    pub fn render_in_file_styled(
+        &self,
+        severity: &str,
+        path: &str,
+        text: &str,
+        first_line: usize,
+        indent: usize,
+    ) -> String {
+        self.diagnostic(severity, path, text, first_line, indent, |d| d.render_styled())
+    }
+
+    fn diagnostic(
+        &self,
+        severity: &str,
+        path: &str,
+        text: &str,
+        first_line: usize,
+        indent: usize,
+        render: impl Fn(&kql_parser::Diagnostic) -> String,
+    ) -> String {
+        use kql_parser::{Diagnostic, Place};
+        let mut d = Diagnostic::new(severity, self.code, &self.message);
+        let call_note;
         if let Some(o) = &self.origin {
-            let mut s = kql_parser::render_diagnostic(
-                "error",
-                self.code,
-                &self.message,
-                &o.path,
-                &o.text,
-                o.span,
-                self.help.as_deref(),
-            );
+            d = d.at(Place::new(&o.path, &o.text, o.span));
             if let Some(call) = self.span {
-                let label = format!("in this call of `{}`", o.function);
-                s.push_str(&kql_parser::render_note(&label, path, text, call));
+                call_note = format!("in this call of `{}`", o.function);
+                d = d.note_at(call_note.as_str(), Place::in_file(path, text, call, first_line, indent));
             }
-            return s;
+        } else if let Some(span) = self.span {
+            d = d.at(Place::in_file(path, text, span, first_line, indent));
+        } else {
+            d = d.in_file(path);
         }
-        match self.span {
-            Some(span) => {
-                kql_parser::render_diagnostic("error", self.code, &self.message, path, text, span, self.help.as_deref())
-            }
-            None => {
-                let mut s = format!("error[{}]: {}\n", self.code, self.message);
-                if !path.is_empty() {
-                    s.push_str(&format!(" --> {path}\n"));
-                }
-                if let Some(h) = &self.help {
-                    s.push_str(&format!("  = help: {h}\n"));
-                }
-                s
-            }
+        if let Some(h) = &self.help {
+            d = d.help(h.as_str());
         }
+        render(&d)
     }
 }
 

@@ -459,7 +459,7 @@ fn arg(i: In) -> PResult<Arg> {
     Ok((r, Arg::Positional(e)))
 }
 
-const TYPED_LITERALS: &[&str] = &[
+pub(crate) const TYPED_LITERALS: &[&str] = &[
     "datetime", "date", "dynamic", "guid", "uniqueid", "time", "timespan", "int", "long", "real", "double", "bool",
     "boolean", "decimal", "string",
 ];

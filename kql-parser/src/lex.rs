@@ -262,7 +262,7 @@ fn keyword_len(i: In, k: &str) -> Option<usize> {
 }
 
 /// Second halves of hyphenated operator keywords.
-const HYPHEN_SUFFIXES: &[&str] = &[
+pub(crate) const HYPHEN_SUFFIXES: &[&str] = &[
     "away", "keep", "rename", "reorder", "smart", "expand", "apply", "where", "kv", "series", "nested", "hitters",
     "distinct", "and", "cache", "graph", "match",
 ];

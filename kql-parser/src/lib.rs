@@ -14,11 +14,13 @@
 //! - [`ops`]: tabular operators;
 //! - [`stmt`]: statements and scripts;
 //! - [`printer`]: the canonical pretty-printer;
+//! - [`format`]: the comment-keeping formatter behind `kql fmt`;
 //! - [`error`]: syntax errors and their rendering.
 
 pub mod ast;
 pub mod error;
 pub mod expr;
+pub mod format;
 pub mod lex;
 pub mod literal;
 pub mod ops;
@@ -27,7 +29,8 @@ pub mod span;
 pub mod stmt;
 
 pub use ast::*;
-pub use error::{render_diagnostic, render_note, SyntaxError};
+pub use error::{render_diagnostic, render_note, Diagnostic, Place, SyntaxError};
+pub use format::{format_query, FormatError};
 pub use span::{LineIndex, Span};
 
 /// Stack left (bytes) below which [`with_stack`] moves to a fresh segment.

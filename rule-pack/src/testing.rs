@@ -509,7 +509,16 @@ fn run_case(
     let mut sched = Scheduler::new(RunOptions::default());
     let run = sched
         .run(&mut session, rule, now)
-        .map_err(|e| format!("{}: {}", rule.name, e.render(&rule.path.display().to_string(), &rule.query)))?
+        .map_err(|e| {
+            let shown = e.render_in_file(
+                "error",
+                &rule.path.display().to_string(),
+                &rule.query,
+                rule.query_line + 1,
+                rule.query_col,
+            );
+            format!("{}: {shown}", rule.name)
+        })?
         .ok_or_else(|| format!("{}: suppressed", rule.name))?;
     let mut problems = check_expectations(want, &run, sched.incidents.len());
     let mut blessed = false;
@@ -879,9 +888,10 @@ pub fn starter_test(rule_path: &Path, now: i64) -> Result<(PathBuf, String), Str
     let session =
         Session::new(Catalog::with_builtin_schemas(), SessionOptions { threads: Some(1), ..Default::default() })
             .map_err(|e| e.to_string())?;
-    let bounds = session
-        .time_bounds_at(&rule.query, now)
-        .map_err(|e| format!("{}: {}", rule_path.display(), e.render(&rule_path.display().to_string(), &rule.query)))?;
+    let bounds = session.time_bounds_at(&rule.query, now).map_err(|e| {
+        let path = rule_path.display().to_string();
+        format!("{path}: {}", e.render_in_file("error", &path, &rule.query, rule.query_line + 1, rule.query_col))
+    })?;
     let tables: Vec<String> =
         bounds.keys().filter(|t| t.as_str() != "*" && session.catalog.schemas().table(t).is_some()).cloned().collect();
     if tables.is_empty() {
