@@ -142,3 +142,13 @@ fn names_in_string_literals_are_not_columns() {
     assert_eq!(cols, ["source_", "Session_Id", "Level", "EventText", "Version", "pack_"]);
     assert_eq!(rows.len(), 2, "{rows:?}");
 }
+
+/// `search` writes each row's table to the column `$table`, which later operators name as it is
+/// written (`by $table`), not only a join's `on`.
+#[test]
+fn search_results_are_grouped_by_their_table() {
+    let s = session();
+    let (cols, rows) = answer(&s, "search 'Error' | summarize n = count() by $table | order by ['$table'] asc");
+    assert_eq!(cols, ["$table", "n"]);
+    assert_eq!(rows, [r#"["EventsTable1",2]"#, r#"["EventsTable2",2]"#]);
+}

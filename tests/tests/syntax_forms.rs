@@ -53,3 +53,20 @@ fn a_missing_semicolon_is_reported_where_kusto_reports_it() {
     let (_, errors) = kql_parser::parse_recovering("l let x = 1;\nprint x");
     assert_eq!((errors[0].line, errors[0].col), (1, 3));
 }
+
+/// Checking without data: `union *` stands for the workspace's tables, which a schema folder
+/// does not list in full, so the query checks (any column may follow) instead of failing with
+/// "union has no tables".
+#[test]
+fn union_star_checks_without_data() {
+    let s = session();
+    for q in [
+        "union * | where TimeGenerated > ago(1d) | summarize count() by Type",
+        "union withsource=T * | summarize count() by T",
+        "search 'x' | summarize count() by $table",
+    ] {
+        let script = kql_parser::parse(q).unwrap();
+        let outcome = s.check_script(&script);
+        assert!(outcome.errors.is_empty(), "{q}: {:?}", outcome.errors.iter().map(|e| &e.message).collect::<Vec<_>>());
+    }
+}

@@ -142,6 +142,11 @@ impl Binder<'_> {
                 Ok(Bound::new(if *negated { Expr::Not(Box::new(both)) } else { both }, KqlType::Bool))
             }
             ExprKind::Star => Err(KqlError::new("KQL021", "`*` is only allowed as a function argument", e.span)),
+            // `$table` names the column `search` writes the table name to
+            ExprKind::JoinSide(id) if rel.col(&id.name).is_some() => {
+                let c = rel.col(&id.name).expect("checked");
+                Ok(Bound::new(column(&c.name), c.ty).named(&c.name))
+            }
             ExprKind::JoinSide(id) => {
                 Err(KqlError::new("KQL022", format!("`{}` is only allowed in a join's `on` clause", id.name), e.span))
             }

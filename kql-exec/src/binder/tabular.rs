@@ -1000,6 +1000,12 @@ impl Binder<'_> {
             }
         }
         if inputs.is_empty() {
+            // checking without data: a wildcard stands for tables not known here (a workspace
+            // has many more than a schema folder names), so any column may follow
+            if self.options.check_only && tables.iter().any(|t| matches!(t.kind, ExprKind::Wildcard(_))) {
+                let cols = withsource.iter().map(|w| Col::new(w.clone(), KqlType::String)).collect();
+                return self.open_placeholder(cols);
+            }
             return Err(KqlError::new("KQL058", "union has no tables to combine", span));
         }
         self.union_by_name(inputs, withsource.as_deref(), kind_inner)
