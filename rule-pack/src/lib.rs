@@ -7,10 +7,12 @@
 //! - [`records`]: alerts and incidents as `SecurityAlert` / `SecurityIncident` rows;
 //! - [`testing`]: golden tests beside rules (`*.test.yaml`);
 //! - [`pack`]: packs laid out as Sentinel content, with their settings (`pack.yaml`);
-//! - [`parsers`]: Sentinel parser/function YAML as KQL function definitions.
+//! - [`parsers`]: Sentinel parser/function YAML as KQL function definitions;
+//! - [`project`]: the project file `kql.toml` (schemas, functions, data, watchlists, lints).
 
 pub mod pack;
 pub mod parsers;
+pub mod project;
 pub mod records;
 pub mod rule;
 pub mod runner;
