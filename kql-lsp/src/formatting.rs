@@ -1,0 +1,44 @@
+//! The hook for document formatting. `kql fmt` (its formatter) is being written apart from the
+//! server; once it exists, set [`FORMATTER`] to it: the server then announces the `formatting`
+//! capability and answers `textDocument/formatting` with one edit replacing the query (the
+//! whole `.kql` file, or the `query:` block of a rule YAML, re-indented to the block's
+//! indentation). Until then the capability is off and the request is refused.
+
+use crate::documents::{DocKind, Document};
+use lsp_types::{Range, TextEdit};
+
+/// A formatter: a query's text to its canonical layout, or why it cannot be formatted.
+pub type Formatter = fn(&str) -> Result<String, String>;
+
+/// The formatter the server uses; `None` while no formatter exists.
+pub const FORMATTER: Option<Formatter> = None;
+
+/// The edits that format `doc` with `format`: the query replaced by its formatted text.
+pub fn format_document(doc: &Document, format: Formatter) -> Result<Vec<TextEdit>, String> {
+    let q = doc.query().map_err(|(_, _, m)| m)?;
+    let formatted = format(&q.text)?;
+    if formatted == q.text {
+        return Ok(vec![]);
+    }
+    let new_text = match doc.kind {
+        DocKind::Kql => formatted,
+        DocKind::Yaml => {
+            let indent = " ".repeat(q.col_offset as usize);
+            formatted
+                .lines()
+                .map(|l| if l.is_empty() { String::new() } else { format!("{indent}{l}") })
+                .collect::<Vec<_>>()
+                .join("\n")
+                .trim_start()
+                .to_string()
+        }
+    };
+    // the whole `.kql` file; in YAML, the block's text up to its last non-blank character
+    let end = match doc.kind {
+        DocKind::Kql => q.text.len(),
+        DocKind::Yaml => q.text.trim_end().len(),
+    };
+    let range = Range::new(q.position(0), q.position(end));
+    let new_text = if doc.kind == DocKind::Yaml { new_text.trim_end().to_string() } else { new_text };
+    Ok(vec![TextEdit { range, new_text }])
+}
