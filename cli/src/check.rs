@@ -33,10 +33,10 @@ pub struct CheckArgs {
     format: CheckFormat,
     /// Extra table schemas: a JSON file or folder (repeatable).
     #[arg(long = "schema", value_name = "PATH")]
-    schemas: Vec<PathBuf>,
+    pub(crate) schemas: Vec<PathBuf>,
     /// Stored functions: .kql files of `let` definitions (repeatable).
     #[arg(long = "functions", value_name = "PATH")]
-    functions: Vec<PathBuf>,
+    pub(crate) functions: Vec<PathBuf>,
     /// Treat warnings as errors.
     #[arg(long)]
     deny_warnings: bool,

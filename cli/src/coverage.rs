@@ -31,10 +31,10 @@ pub struct CoverageArgs {
     format: CoverageFormat,
     /// Extra table schemas: a JSON file or folder (repeatable).
     #[arg(long = "schema", value_name = "PATH")]
-    schemas: Vec<PathBuf>,
+    pub(crate) schemas: Vec<PathBuf>,
     /// Stored functions: .kql files of `let` definitions, or Sentinel parser YAML (repeatable).
     #[arg(long = "functions", value_name = "PATH")]
-    functions: Vec<PathBuf>,
+    pub(crate) functions: Vec<PathBuf>,
 }
 
 /// Run `kql coverage`: exit 0, 1 when a rule file could not be read, 2 on usage errors.

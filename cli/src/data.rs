@@ -385,51 +385,10 @@ pub fn build_session_with(a: &DataArgs, bounds: Option<BoundsOf>, stream: bool) 
 }
 
 fn load_functions(session: &mut Session, path: &std::path::Path) -> Result<(), String> {
-    let mut files: Vec<PathBuf> = Vec::new();
-    collect_function_files(path, &mut files).map_err(|e| format!("--functions {}: {e}", path.display()))?;
-    files.sort();
-    let mut errors = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| format!("--functions {}: {e}", f.display()))?;
-        let is_yaml = matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
-        let path = f.display().to_string();
-        let kql = if is_yaml {
-            match rule_pack::parsers::function_from_yaml(&f, &text) {
-                Ok(Some(k)) => k,
-                Ok(None) => continue,
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            }
-        } else {
-            text.clone()
-        };
-        let source = if is_yaml {
-            kql_exec::session::FunctionSource::embedded(path.clone(), &kql, &text)
-        } else {
-            kql_exec::session::FunctionSource::plain(path.clone(), &kql)
-        };
-        if let Err(e) = session.add_functions_from(&kql, Some(Arc::new(source))) {
-            // placed in the file when the error's line is one of the file's; else in the text
-            // made from it (the `let` wrapper of a YAML query)
-            errors.push(e.render(&path, &kql));
-        }
-    }
+    let (_, errors) = rule_pack::parsers::load_function_files(session, path)?;
     if let Some(first) = errors.first() {
         // one bad parser file should not hide the others: report, keep the rest
         eprintln!("warning: {} function file(s) could not be loaded; first: {first}", errors.len());
-    }
-    Ok(())
-}
-
-fn collect_function_files(p: &std::path::Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if p.is_dir() {
-        for e in std::fs::read_dir(p)? {
-            collect_function_files(&e?.path(), out)?;
-        }
-    } else if p.extension().is_some_and(|e| e == "kql" || e == "csl" || e == "yaml" || e == "yml") {
-        out.push(p.to_path_buf());
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod coverage;
 mod data;
 mod fmt;
 mod progress;
+mod project;
 mod query;
 mod repl;
 mod rules;
@@ -42,19 +43,71 @@ enum Command {
     Convert(convert::ConvertArgs),
     /// An interactive shell: type queries, see tables and charts.
     Repl(Box<repl::ReplArgs>),
+    /// A language server over stdin/stdout (LSP) for editors: diagnostics, completion, hover,
+    /// navigation and rename in .kql files and the queries of Sentinel rule YAML.
+    Lsp,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // the language server finds each document's kql.toml itself; `convert` needs none
+    let project = match &cli.command {
+        Command::Convert(_) | Command::Lsp => None,
+        _ => match project::current() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let project = project.as_ref();
     match cli.command {
-        Command::Check(args) => check::run(args),
+        Command::Check(mut args) => {
+            if let Some(p) = project {
+                project::apply_check(&mut args.schemas, &mut args.functions, p);
+            }
+            check::run(args)
+        }
+        Command::Query(mut args) => {
+            if let Some(p) = project {
+                project::apply_data(&mut args.data, p);
+            }
+            query::run(*args)
+        }
+        Command::Run(mut args) => {
+            if let Some(p) = project {
+                project::apply_data(&mut args.data, p);
+            }
+            rules::run(*args)
+        }
+        Command::Replay(mut args) => {
+            if let Some(p) = project {
+                project::apply_data(&mut args.data, p);
+            }
+            rules::replay(*args)
+        }
+        Command::Test(args) => rules::test(args, project),
         Command::Fmt(args) => fmt::run(args),
-        Command::Query(args) => query::run(*args),
-        Command::Run(args) => rules::run(*args),
-        Command::Replay(args) => rules::replay(*args),
-        Command::Test(args) => rules::test(args),
-        Command::Coverage(args) => coverage::run(args),
+        Command::Coverage(mut args) => {
+            if let Some(p) = project {
+                project::apply_check(&mut args.schemas, &mut args.functions, p);
+            }
+            coverage::run(args)
+        }
         Command::Convert(args) => convert::run(args),
-        Command::Repl(args) => repl::run(*args),
+        Command::Repl(mut args) => {
+            if let Some(p) = project {
+                project::apply_data(&mut args.data, p);
+            }
+            repl::run(*args)
+        }
+        Command::Lsp => match kql_lsp::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: kql lsp: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

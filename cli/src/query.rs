@@ -28,7 +28,7 @@ pub struct QueryArgs {
     #[arg(short = 'f', long = "file")]
     file: Option<PathBuf>,
     #[command(flatten)]
-    data: DataArgs,
+    pub(crate) data: DataArgs,
     /// Output format (default: table on a terminal, csv when piped).
     #[arg(long)]
     format: Option<Format>,

@@ -30,7 +30,7 @@ use worker::{exclusive_copy, fresh_session, Worker};
 #[derive(Args)]
 pub struct ReplArgs {
     #[command(flatten)]
-    data: DataArgs,
+    pub(crate) data: DataArgs,
     /// The history file (default: $XDG_DATA_HOME/kql/history, or KQL_HISTORY).
     #[arg(long, value_name = "PATH")]
     history: Option<PathBuf>,

@@ -28,7 +28,7 @@ pub struct RunArgs {
     #[arg(required = true)]
     rules: Vec<PathBuf>,
     #[command(flatten)]
-    data: DataArgs,
+    pub(crate) data: DataArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: RunFormat,
@@ -142,7 +142,7 @@ pub struct ReplayArgs {
     #[arg(required = true)]
     rules: Vec<PathBuf>,
     #[command(flatten)]
-    data: DataArgs,
+    pub(crate) data: DataArgs,
     /// Start of the replayed window (ISO 8601).
     #[arg(long)]
     from: String,
@@ -557,7 +557,7 @@ fn timeline_chart(replays: &[Replay]) -> crate::chart::Chart {
 }
 
 /// `kql test`.
-pub fn test(args: TestArgs) -> ExitCode {
+pub fn test(args: TestArgs, project: Option<&rule_pack::project::Project>) -> ExitCode {
     if let Some(rule) = &args.new {
         return new_test(rule);
     }
@@ -584,7 +584,13 @@ pub fn test(args: TestArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let opts = TestRunOptions { bless: args.bless, timeout, memory_limit };
+    let opts = TestRunOptions {
+        bless: args.bless,
+        timeout,
+        memory_limit,
+        schemas: project.map(|p| p.schemas.clone()).unwrap_or_default(),
+        functions: project.map(|p| p.functions.clone()).unwrap_or_default(),
+    };
     let mut outcomes = Vec::new();
     for t in &tests {
         for o in run_test_cases_with(t, &opts) {

@@ -9,11 +9,13 @@
 //! - [`testing`]: golden tests beside rules (`*.test.yaml`);
 //! - [`pack`]: packs laid out as Sentinel content, with their settings (`pack.yaml`);
 //! - [`parsers`]: Sentinel parser/function YAML as KQL function definitions;
+//! - [`project`]: the project file `kql.toml` (schemas, functions, data, watchlists, lints);
 //! - [`validate`]: rule YAML checked as Azure-Sentinel's content CI checks it.
 
 pub mod coverage;
 pub mod pack;
 pub mod parsers;
+pub mod project;
 pub mod records;
 pub mod rule;
 pub mod runner;

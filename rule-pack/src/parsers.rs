@@ -75,3 +75,56 @@ pub fn function_from_yaml(path: &Path, text: &str) -> Result<Option<String>, Str
     }
     Ok(Some(out))
 }
+
+/// Load the stored functions of `path` (a `.kql`/`.csl` file of `let` definitions, a parser or
+/// function YAML, or a folder of them, searched recursively, in name order) into `session`.
+/// Returns the files read and the errors of files that could not be loaded (rendered, placed
+/// in their file), which do not stop the others; `Err` when `path` cannot be read at all.
+pub fn load_function_files(
+    session: &mut kql_exec::Session,
+    path: &Path,
+) -> Result<(Vec<std::path::PathBuf>, Vec<String>), String> {
+    let mut files = Vec::new();
+    collect_function_files(path, &mut files).map_err(|e| format!("--functions {}: {e}", path.display()))?;
+    files.sort();
+    let mut errors = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("--functions {}: {e}", f.display()))?;
+        let is_yaml = matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+        let shown = f.display().to_string();
+        let kql = if is_yaml {
+            match function_from_yaml(f, &text) {
+                Ok(Some(k)) => k,
+                Ok(None) => continue,
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            }
+        } else {
+            text.clone()
+        };
+        let source = if is_yaml {
+            kql_exec::session::FunctionSource::embedded(shown.clone(), &kql, &text)
+        } else {
+            kql_exec::session::FunctionSource::plain(shown.clone(), &kql)
+        };
+        if let Err(e) = session.add_functions_from(&kql, Some(std::sync::Arc::new(source))) {
+            // placed in the file when the error's line is one of the file's; else in the text
+            // made from it (the `let` wrapper of a YAML query)
+            errors.push(e.render(&shown, &kql));
+        }
+    }
+    Ok((files, errors))
+}
+
+fn collect_function_files(p: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    if p.is_dir() {
+        for e in std::fs::read_dir(p)? {
+            collect_function_files(&e?.path(), out)?;
+        }
+    } else if p.extension().is_some_and(|e| e == "kql" || e == "csl" || e == "yaml" || e == "yml") {
+        out.push(p.to_path_buf());
+    }
+    Ok(())
+}

@@ -302,6 +302,10 @@ pub struct TestRunOptions {
     /// The memory one case's query may use (DataFusion's pool: joins, sorts and aggregations
     /// spill or fail past it).
     pub memory_limit: Option<usize>,
+    /// Extra table schemas (JSON files or folders; from `kql.toml`).
+    pub schemas: Vec<PathBuf>,
+    /// Stored functions (files or folders; from `kql.toml`).
+    pub functions: Vec<PathBuf>,
 }
 
 /// Run one test file: an outcome per case (`file` for a file without cases, `file / case`
@@ -473,6 +477,11 @@ fn run_case(
         };
     }
     let mut catalog = Catalog::with_builtin_schemas();
+    for s in &opts.schemas {
+        let mut c = kql_exec::schema::SchemaCatalog::load_path(s).map_err(|e| format!("schemas: {e}"))?;
+        c.add_standard_columns();
+        catalog.add_schemas(c);
+    }
     for (url, file) in &spec.externaldata {
         catalog.add_externaldata(url, dir.join(file));
     }
@@ -482,6 +491,12 @@ fn run_case(
     let options =
         SessionOptions { threads: Some(1), now: Some(now), timeout: opts.timeout, memory_limit: opts.memory_limit };
     let mut session = Session::new(catalog, options).map_err(|e| e.to_string())?;
+    for f in &opts.functions {
+        let (_, errors) = crate::parsers::load_function_files(&mut session, f)?;
+        if let Some(first) = errors.first() {
+            return Err(format!("{} function file(s) could not be loaded; first: {first}", errors.len()));
+        }
+    }
     for (spec_name, file) in &spec.watchlists {
         let (alias, key) = load::watchlist::parse_spec(spec_name);
         let t = load::watchlist::load_watchlist(alias, &dir.join(file), key, now).map_err(|e| e.message)?;

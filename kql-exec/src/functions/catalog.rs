@@ -33,7 +33,7 @@ struct Catalog {
 }
 
 /// The catalog file, parsed once for every reader (this module, `arg_types`).
-pub(crate) fn raw() -> &'static serde_json::Value {
+pub fn raw() -> &'static serde_json::Value {
     static V: OnceLock<serde_json::Value> = OnceLock::new();
     V.get_or_init(|| {
         serde_json::from_str(include_str!("../../data/kusto-functions.json")).unwrap_or(serde_json::Value::Null)

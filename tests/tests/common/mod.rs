@@ -171,7 +171,7 @@ fn current(bin: &std::path::Path) -> Result<(), String> {
     let built = std::fs::metadata(bin).and_then(|m| m.modified()).map_err(|e| format!("{}: {e}", bin.display()))?;
     let root = workspace_root();
     let mut newest: Option<(std::time::SystemTime, PathBuf)> = None;
-    let mut stack: Vec<PathBuf> = ["cli", "kql-exec", "kql-parser", "rule-pack"]
+    let mut stack: Vec<PathBuf> = ["cli", "kql-exec", "kql-parser", "rule-pack", "kql-lsp"]
         .iter()
         .flat_map(|c| [root.join(c).join("src"), root.join(c).join("data"), root.join(c).join("Cargo.toml")])
         .chain([root.join("Cargo.lock")])
