@@ -192,6 +192,12 @@ fn check_file(
                 errors.extend(outcome.errors);
                 warnings = outcome.warnings;
             }
+            let (fields, rule_id, scheduled) =
+                if args.syntax_only { (Vec::new(), None, false) } else { rule_fields(path) };
+            // a scheduled rule's query sees only its queryPeriod: no time filter is needed
+            if scheduled {
+                warnings.retain(|w| w.code != "KQLW004");
+            }
             // `// kql-ignore: KQLW001` on a line (or the line before) silences that warning there
             let idx = kql_parser::LineIndex::new(&src.query);
             warnings.retain(|w| {
@@ -239,7 +245,7 @@ fn check_file(
                 });
             }
             // the rule's own fields, as Azure-Sentinel's content CI checks them
-            let (fields, rule_id) = if args.syntax_only { (Vec::new(), None) } else { rule_fields(path) };
+
             for f in &fields {
                 if args.format == CheckFormat::Human {
                     let _ = write!(out, "{}", render_finding(f, &display, color));
@@ -260,20 +266,21 @@ fn check_file(
 }
 
 /// A rule YAML's field findings (none for `.kql` files and files that are not analytic
-/// rules), and the analytic rule's id.
-fn rule_fields(path: &std::path::Path) -> (Vec<rule_pack::validate::Finding>, Option<String>) {
+/// rules), the analytic rule's id, and whether it is a scheduled rule with a `queryPeriod`.
+fn rule_fields(path: &std::path::Path) -> (Vec<rule_pack::validate::Finding>, Option<String>, bool) {
     if !matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-        return (Vec::new(), None);
+        return (Vec::new(), None, false);
     }
-    let Ok(text) = std::fs::read_to_string(path) else { return (Vec::new(), None) };
+    let Ok(text) = std::fs::read_to_string(path) else { return (Vec::new(), None, false) };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     match rule_pack::source::document_with(path, text, "query") {
         Ok((_, doc)) => {
-            let id =
-                rule_pack::validate::is_analytic_rule(path, &doc).then(|| rule_pack::validate::rule_id(&doc)).flatten();
-            (rule_pack::validate::check_rule(path, text, &doc), id)
+            let analytic = rule_pack::validate::is_analytic_rule(path, &doc);
+            let id = analytic.then(|| rule_pack::validate::rule_id(&doc)).flatten();
+            let scheduled = analytic && doc.get("queryPeriod").is_some();
+            (rule_pack::validate::check_rule(path, text, &doc), id, scheduled)
         }
-        Err(_) => (Vec::new(), None),
+        Err(_) => (Vec::new(), None, false),
     }
 }
 

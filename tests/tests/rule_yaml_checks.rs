@@ -122,6 +122,9 @@ fn kql_check_reports_rule_fields_with_their_lines() {
     assert!(r.out.contains("detections/b.yaml:1:5"), "{}", r.out);
     assert!(!r.out.contains("hunting/h.yaml:1:5"), "{}", r.out); // no KQLR002 for `id: h1`
     assert!(r.out.contains("3 file(s) checked: 2 ok, 1 with errors"), "{}", r.out);
+    // a scheduled rule sees only its queryPeriod: no "no time filter" warning for it (the
+    // hunting query, run over everything, keeps it)
+    assert_eq!(r.out.matches("warning[KQLW004]").count(), 1, "{}", r.out);
     // JSON and SARIF carry the codes and positions
     let r = kql_run(&["check", "--format", "json", "detections/b.yaml"], Some(&dir), &[], Duration::from_secs(60));
     let v: serde_json::Value = serde_json::from_str(r.out.lines().next().unwrap()).unwrap();
