@@ -192,8 +192,8 @@ fn check_file(
                 errors.extend(outcome.errors);
                 warnings = outcome.warnings;
             }
-            let (fields, rule_id, scheduled) =
-                if args.syntax_only { (Vec::new(), None, false) } else { rule_fields(path) };
+            let RuleFields { findings: fields, id: rule_id, scheduled, text: yaml } =
+                if args.syntax_only { RuleFields::default() } else { rule_fields(path) };
             // a scheduled rule's query sees only its queryPeriod: no time filter is needed
             if scheduled {
                 warnings.retain(|w| w.code != "KQLW004");
@@ -248,7 +248,7 @@ fn check_file(
 
             for f in &fields {
                 if args.format == CheckFormat::Human {
-                    let _ = write!(out, "{}", render_finding(f, &display, color));
+                    let _ = write!(out, "{}", render_finding(f, &display, &yaml, color));
                 }
                 diags.push(Diagnostic {
                     severity: "error",
@@ -265,22 +265,36 @@ fn check_file(
     (report, String::from_utf8_lossy(&out).into_owned())
 }
 
-/// A rule YAML's field findings (none for `.kql` files and files that are not analytic
-/// rules), the analytic rule's id, and whether it is a scheduled rule with a `queryPeriod`.
-fn rule_fields(path: &std::path::Path) -> (Vec<rule_pack::validate::Finding>, Option<String>, bool) {
+/// What `kql check` takes from a rule YAML's own fields.
+#[derive(Default)]
+struct RuleFields {
+    /// Findings on the fields (none for `.kql` files and files that are not analytic rules).
+    findings: Vec<rule_pack::validate::Finding>,
+    /// The analytic rule's id.
+    id: Option<String>,
+    /// A scheduled rule with a `queryPeriod` (its query sees only that window).
+    scheduled: bool,
+    /// The file's text, read once (findings are rendered against it).
+    text: String,
+}
+
+fn rule_fields(path: &std::path::Path) -> RuleFields {
     if !matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-        return (Vec::new(), None, false);
+        return RuleFields::default();
     }
-    let Ok(text) = std::fs::read_to_string(path) else { return (Vec::new(), None, false) };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    match rule_pack::source::document_with(path, text, "query") {
+    let Ok(text) = std::fs::read_to_string(path) else { return RuleFields::default() };
+    let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
+    match rule_pack::source::document_with(path, &text, "query") {
         Ok((_, doc)) => {
             let analytic = rule_pack::validate::is_analytic_rule(path, &doc);
-            let id = analytic.then(|| rule_pack::validate::rule_id(&doc)).flatten();
-            let scheduled = analytic && doc.get("queryPeriod").is_some();
-            (rule_pack::validate::check_rule(path, text, &doc), id, scheduled)
+            RuleFields {
+                findings: rule_pack::validate::check_rule(path, &text, &doc),
+                id: analytic.then(|| rule_pack::validate::rule_id(&doc)).flatten(),
+                scheduled: analytic && doc.get("queryPeriod").is_some(),
+                text,
+            }
         }
-        Err(_) => (Vec::new(), None, false),
+        Err(_) => RuleFields::default(),
     }
 }
 
@@ -295,10 +309,11 @@ fn report_duplicate_ids(checked: &mut [Checked], args: &CheckArgs, color: bool) 
             continue;
         };
         let Ok(yaml) = std::fs::read_to_string(&report.path) else { continue };
-        let f = rule_pack::validate::duplicate_id(&yaml, &id, earlier);
+        let yaml = yaml.strip_prefix('\u{feff}').unwrap_or(&yaml);
+        let f = rule_pack::validate::duplicate_id(yaml, &id, earlier);
         if args.format == CheckFormat::Human {
             // before the file's summary lines, after its other diagnostics
-            text.push_str(&render_finding(&f, &report.path, color));
+            text.push_str(&render_finding(&f, &report.path, yaml, color));
         }
         report.diagnostics.push(Diagnostic {
             severity: "error",
@@ -311,12 +326,8 @@ fn report_duplicate_ids(checked: &mut [Checked], args: &CheckArgs, color: bool) 
     }
 }
 
-/// A field finding rendered like every other diagnostic, pointing into the YAML file.
-fn render_finding(f: &rule_pack::validate::Finding, display: &str, color: bool) -> String {
-    let Ok(text) = std::fs::read_to_string(display) else {
-        return format!("error[{}]: {}\n", f.code, f.message);
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+/// A field finding rendered like every other diagnostic, pointing into the YAML `text`.
+fn render_finding(f: &rule_pack::validate::Finding, display: &str, text: &str, color: bool) -> String {
     let span = kql_parser::Span { start: f.offset, end: f.offset + f.len };
     let mut d =
         kql_parser::Diagnostic::new("error", f.code, &f.message).at(kql_parser::Place::new(display, text, span));

@@ -10,23 +10,9 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// The 14 tactics of ATT&CK Enterprise, in matrix order (Sentinel's names).
-pub const ENTERPRISE_TACTICS: &[&str] = &[
-    "Reconnaissance",
-    "ResourceDevelopment",
-    "InitialAccess",
-    "Execution",
-    "Persistence",
-    "PrivilegeEscalation",
-    "DefenseEvasion",
-    "CredentialAccess",
-    "Discovery",
-    "LateralMovement",
-    "Collection",
-    "CommandAndControl",
-    "Exfiltration",
-    "Impact",
-];
+/// The 14 tactics of ATT&CK Enterprise, in matrix order (Sentinel's names): the head of
+/// [`attack::TACTICS`], which goes on with ICS's tactics and the retired `PreAttack`.
+pub const ENTERPRISE_TACTICS: &[&str] = attack::TACTICS.split_at(14).0;
 
 /// What a rule file is in a pack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
