@@ -619,7 +619,24 @@ impl Session {
             options.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let mut rtb = RuntimeEnvBuilder::new();
         if let Some(limit) = options.memory_limit {
-            rtb = rtb.with_memory_limit(limit, 1.0);
+            // Fair, not greedy: under a greedy pool one sort that has not yet spilled can hold
+            // most of the limit, and a sort of another partition that spilled then cannot take
+            // back the bytes it keeps to merge its runs (a 24 MB join failed one run in four).
+            // A fair pool caps each operator that can spill at its share, so what one frees by
+            // spilling stays free for what cannot spill. The top five holders are named when
+            // the limit is hit.
+            use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+            let pool =
+                TrackConsumersPool::new(FairSpillPool::new(limit), std::num::NonZeroUsize::MIN.saturating_add(4));
+            rtb = rtb.with_memory_pool(Arc::new(pool));
+            // A sort merging its spilled runs reserves a batch or two of each run it reads at
+            // once, as much as the pool has (and merges that cannot spill come first in a fair
+            // pool): with every run at once, four sorts of a join under 24 MB left no room for
+            // the others. A bounded fan-in merges in more passes, each within its share.
+            let fan_in = (limit / (16 << 20)).clamp(4, 32);
+            rtb = rtb.with_disk_manager_builder(
+                datafusion::execution::disk_manager::DiskManagerBuilder::default().with_max_spill_merge_fan_in(fan_in),
+            );
         }
         let runtime = rtb.build_arc()?;
         let mut config = SessionConfig::new().with_target_partitions(threads).with_information_schema(false);
