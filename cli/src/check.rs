@@ -40,6 +40,34 @@ pub struct CheckArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     deny_warnings: bool,
+    /// Fail a query whose findings weigh more than N (each lint's weight: `kql explain --list`;
+    /// also `[lint] max-cost` in kql.toml).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_cost: Option<u32>,
+    /// Report only findings not recorded in FILE (made with --write-baseline; also `[lint]
+    /// baseline` in kql.toml).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) baseline: Option<PathBuf>,
+    /// Record every finding of this run in FILE (commit it: later runs with --baseline FILE
+    /// report only new ones).
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    write_baseline: Option<PathBuf>,
+    /// Do not report this code (repeatable; also `[lint] disable` in kql.toml).
+    #[arg(long = "disable", value_name = "CODE")]
+    pub(crate) disable: Vec<String>,
+}
+
+impl CheckArgs {
+    /// Take what the flags leave unset from the project file's `[lint]` table.
+    pub(crate) fn apply_lint_settings(&mut self, lint: &rule_pack::project::LintSettings) {
+        if self.max_cost.is_none() {
+            self.max_cost = lint.max_cost;
+        }
+        if self.baseline.is_none() && self.write_baseline.is_none() {
+            self.baseline = lint.baseline.clone();
+        }
+        self.disable.extend(lint.disable.iter().cloned());
+    }
 }
 
 #[derive(Serialize)]
@@ -50,6 +78,9 @@ struct FileReport {
     /// The id of the analytic rule the file holds (ids must be unique in what is checked).
     #[serde(skip)]
     rule_id: Option<String>,
+    /// The file's warnings as a baseline records them: code and line text (`--write-baseline`).
+    #[serde(skip)]
+    recorded: Vec<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -76,6 +107,16 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let baseline = match &args.baseline {
+        Some(b) => match kql_lint::baseline::Baseline::read(b) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let data = crate::data::DataArgs {
         schemas: args.schemas.clone(),
         functions: args.functions.clone(),
@@ -91,7 +132,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let checked: Result<Vec<Vec<Checked>>, String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (files, data, args) = (&files, &data, &args);
+                let (files, data, args, baseline) = (&files, &data, &args, &baseline);
                 scope.spawn(move || -> Result<Vec<Checked>, String> {
                     let session = crate::data::build_session(data)?;
                     Ok(files
@@ -100,7 +141,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
                         .skip(t)
                         .step_by(threads)
                         .map(|(i, path)| {
-                            let (report, text) = check_file(&session, path, args, color);
+                            let (report, text) = check_file(&session, path, args, baseline.as_ref(), color);
                             (i, report, text)
                         })
                         .collect())
@@ -141,6 +182,17 @@ pub fn run(args: CheckArgs) -> ExitCode {
     if args.format == CheckFormat::Human {
         let _ = writeln!(out, "{} file(s) checked: {n_ok} ok, {n_bad} with errors", n_ok + n_bad);
     }
+    if let Some(file) = &args.write_baseline {
+        let b = kql_lint::baseline::Baseline::of(
+            reports.iter().flat_map(|r| r.recorded.iter().map(|(c, l)| (r.path.as_str(), c.as_str(), l.as_str()))),
+        );
+        if let Err(e) = b.write(file) {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+        let n: usize = b.findings.iter().map(|e| e.count).sum();
+        eprintln!("wrote {}: {n} finding(s) recorded", file.display());
+    }
     if n_bad > 0 {
         ExitCode::from(1)
     } else {
@@ -156,6 +208,7 @@ fn check_file(
     session: &kql_exec::Session,
     path: &std::path::Path,
     args: &CheckArgs,
+    baseline: Option<&kql_lint::baseline::Baseline>,
     color: bool,
 ) -> (FileReport, String) {
     let mut out: Vec<u8> = Vec::new();
@@ -181,6 +234,7 @@ fn check_file(
                     message: e.to_string(),
                 }],
                 rule_id: None,
+                recorded: Vec::new(),
             }
         }
         Ok(src) => {
@@ -191,6 +245,7 @@ fn check_file(
                 let outcome = session.check_script(script);
                 errors.extend(outcome.errors);
                 warnings = outcome.warnings;
+                warnings.extend(kql_lint::lint(script).into_iter().map(kql_exec::KqlError::from));
             }
             let RuleFields { findings: fields, id: rule_id, scheduled, text: yaml } =
                 if args.syntax_only { RuleFields::default() } else { rule_fields(path) };
@@ -198,23 +253,44 @@ fn check_file(
             if scheduled {
                 warnings.retain(|w| w.code != "KQLW004");
             }
-            // `// kql-ignore: KQLW001` on a line (or the line before) silences that warning there
+            // `// kql: allow(CODE) because ...` (and the older `// kql-ignore: CODE`)
+            let candidates: Vec<kql_lint::suppress::Candidate> = warnings
+                .iter()
+                .map(|w| kql_lint::suppress::Candidate { code: w.code, at: w.span.map(|s| s.start) })
+                .collect();
+            let (silenced, comments) = kql_lint::suppress::apply(&src.query, &candidates);
+            let mut silenced = silenced.into_iter();
+            warnings.retain(|_| !silenced.next().unwrap_or(false));
+            warnings.extend(comments.into_iter().map(kql_exec::KqlError::from));
+            // after the suppressions, so that one of a disabled code is not reported unused
+            warnings.retain(|w| !args.disable.iter().any(|d| d.eq_ignore_ascii_case(w.code)));
+            // the baseline records a finding by its line's text
             let idx = kql_parser::LineIndex::new(&src.query);
-            warnings.retain(|w| {
-                let Some(sp) = w.span else { return true };
-                let (line, _) = idx.line_col(&src.query, sp.start);
-                let silenced = |l: usize| {
-                    l >= 1 && {
-                        let t = idx.line_text(&src.query, l);
-                        t.find("kql-ignore").is_some_and(|k| {
-                            let rest = &t[k + "kql-ignore".len()..];
-                            let rest = rest.trim_start_matches(':').trim();
-                            rest.is_empty() || rest.split([',', ' ']).any(|c| c.trim() == w.code)
-                        })
-                    }
-                };
-                !(silenced(line) || silenced(line - 1))
-            });
+            let line_text = |w: &kql_exec::KqlError| {
+                w.span
+                    .map(|sp| idx.line_text(&src.query, idx.line_col(&src.query, sp.start).0).trim().to_string())
+                    .unwrap_or_default()
+            };
+            let recorded: Vec<(String, String)> = warnings.iter().map(|w| (w.code.to_string(), line_text(w))).collect();
+            if let Some(b) = baseline {
+                let mut m = b.matcher();
+                warnings.retain(|w| !m.take(&display, w.code, &line_text(w)));
+            }
+            warnings.sort_by_key(|w| w.span.map(|s| s.start).unwrap_or(usize::MAX));
+            if let Some(max) = args.max_cost {
+                let cost = kql_lint::cost::Cost::of(warnings.iter().map(|w| w.code));
+                if cost.total > max {
+                    errors.push(
+                        kql_exec::KqlError::general(
+                            "KQL079",
+                            format!("the query's cost is {}, over --max-cost {max}: {}", cost.total, cost.explain()),
+                        )
+                        .with_help(
+                            "fix the costly findings reported with it, or silence one with its reason: `// kql: allow(CODE) because ...`",
+                        ),
+                    );
+                }
+            }
             errors.sort_by_key(|e| e.span.map(|s| s.start).unwrap_or(usize::MAX));
             let mut diags = Vec::new();
             for (sev, e) in errors.iter().map(|e| ("error", e)).chain(warnings.iter().map(|w| ("warning", w))) {
@@ -259,7 +335,7 @@ fn check_file(
                 });
             }
             let ok = errors.is_empty() && fields.is_empty() && (!args.deny_warnings || warnings.is_empty());
-            FileReport { path: display, ok, diagnostics: diags, rule_id }
+            FileReport { path: display, ok, diagnostics: diags, rule_id, recorded }
         }
     };
     (report, String::from_utf8_lossy(&out).into_owned())

@@ -5,6 +5,7 @@ mod check;
 mod convert;
 mod coverage;
 mod data;
+mod explain;
 mod fmt;
 mod progress;
 mod project;
@@ -29,6 +30,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Format .kql files and the queries of rule YAML in place (--check: only list them).
     Fmt(fmt::FmtArgs),
+    /// Explain a lint: what it catches, why, an example and the fix (--list: every lint).
+    Explain(explain::ExplainArgs),
     /// Run a query over local data and print the result.
     Query(Box<query::QueryArgs>),
     /// Run detection rules as Sentinel's scheduler would at one instant (--now).
@@ -52,7 +55,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // the language server finds each document's kql.toml itself; `convert` needs none
     let project = match &cli.command {
-        Command::Convert(_) | Command::Lsp => None,
+        Command::Convert(_) | Command::Lsp | Command::Explain(_) => None,
         _ => match project::current() {
             Ok(p) => p,
             Err(e) => {
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Check(mut args) => {
             if let Some(p) = project {
                 project::apply_check(&mut args.schemas, &mut args.functions, p);
+                args.apply_lint_settings(&p.lint);
             }
             check::run(args)
         }
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         }
         Command::Test(args) => rules::test(args, project),
         Command::Fmt(args) => fmt::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Coverage(mut args) => {
             if let Some(p) = project {
                 project::apply_check(&mut args.schemas, &mut args.functions, p);

@@ -130,6 +130,12 @@ impl From<SyntaxError> for KqlError {
     }
 }
 
+impl From<kql_lint::Finding> for KqlError {
+    fn from(f: kql_lint::Finding) -> Self {
+        KqlError { code: f.code, message: f.message, span: Some(f.span), help: f.help, origin: None }
+    }
+}
+
 impl From<datafusion::error::DataFusionError> for KqlError {
     fn from(e: datafusion::error::DataFusionError) -> Self {
         // an error of ours raised inside execution (a strict load in a streamed scan, ...)

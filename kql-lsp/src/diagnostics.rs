@@ -1,28 +1,11 @@
 //! Diagnostics as `kql check` gives them: syntax errors, then the binder's errors and warnings
-//! against the project's schemas and stored functions, with `// kql-ignore: CODE` on a line (or
-//! the line before) silencing a warning there. Each carries its code, and its help text in
+//! against the project's schemas and stored functions and the lints' findings, with
+//! `// kql: allow(CODE) because ...` silencing a warning where it applies (`kql_lint::suppress`). Each carries its code, and its help text in
 //! `data.help` (the "did you mean" that code actions offer as a fix).
 
 use crate::workspace::{Analysis, ProjectSession};
 use kql_exec::KqlError;
 use lsp_types::{Diagnostic, DiagnosticSeverity, NumberOrString, Position, Range};
-
-/// True when a `kql-ignore` comment silences warning `w` (as `kql check` does).
-fn silenced(text: &str, w: &KqlError) -> bool {
-    let Some(sp) = w.span else { return false };
-    let idx = kql_parser::LineIndex::new(text);
-    let (line, _) = idx.line_col(text, sp.start);
-    let silenced_on = |l: usize| {
-        l >= 1 && {
-            let t = idx.line_text(text, l);
-            t.find("kql-ignore").is_some_and(|k| {
-                let rest = t[k + "kql-ignore".len()..].trim_start_matches(':').trim();
-                rest.is_empty() || rest.split([',', ' ']).any(|c| c.trim() == w.code)
-            })
-        }
-    };
-    silenced_on(line) || silenced_on(line - 1)
-}
 
 /// The diagnostics of a document's analysis (positions in the file).
 pub fn diagnostics(a: &Analysis, session: Option<&ProjectSession>) -> Vec<Diagnostic> {
@@ -49,7 +32,21 @@ pub fn diagnostics(a: &Analysis, session: Option<&ProjectSession>) -> Vec<Diagno
         }
     };
     let errors = a.errors.iter().map(|e| (DiagnosticSeverity::ERROR, e));
-    let warnings = a.warnings.iter().filter(|w| !silenced(&q.text, w)).map(|w| (DiagnosticSeverity::WARNING, w));
+    let candidates: Vec<kql_lint::suppress::Candidate> = a
+        .warnings
+        .iter()
+        .map(|w| kql_lint::suppress::Candidate { code: w.code, at: w.span.map(|s| s.start) })
+        .collect();
+    let (silenced, comments) = kql_lint::suppress::apply(&q.text, &candidates);
+    let comments: Vec<KqlError> = comments.into_iter().map(KqlError::from).collect();
+    let warnings = a
+        .warnings
+        .iter()
+        .zip(silenced)
+        .filter(|(_, s)| !s)
+        .map(|(w, _)| w)
+        .chain(comments.iter())
+        .map(|w| (DiagnosticSeverity::WARNING, w));
     for (severity, e) in errors.chain(warnings) {
         let range = match e.span {
             Some(sp) => {

@@ -161,6 +161,7 @@ pub fn analyse(session: &Session, doc: &Document, project: Option<PathBuf>) -> A
                 let outcome = session.check_script(s);
                 errors.extend(outcome.errors);
                 warnings = outcome.warnings;
+                warnings.extend(kql_lint::lint(s).into_iter().map(KqlError::from));
             }
             errors.sort_by_key(|e| e.span.map(|s| s.start).unwrap_or(usize::MAX));
             let scopes = script.as_ref().map(|s| Scopes::of(s, &q.text)).unwrap_or_default();

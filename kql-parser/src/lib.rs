@@ -15,6 +15,7 @@
 //! - [`stmt`]: statements and scripts;
 //! - [`printer`]: the canonical pretty-printer;
 //! - [`format`]: the comment-keeping formatter behind `kql fmt`;
+//! - [`visit`]: walking every expression and operator of a tree (lints, editors);
 //! - [`error`]: syntax errors and their rendering.
 
 pub mod ast;
@@ -27,6 +28,7 @@ pub mod ops;
 pub mod printer;
 pub mod span;
 pub mod stmt;
+pub mod visit;
 
 pub use ast::*;
 pub use error::{render_diagnostic, render_note, Diagnostic, Place, SyntaxError};

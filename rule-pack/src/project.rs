@@ -15,7 +15,10 @@
 //! [externaldata]                   # an externaldata URL served from a local file
 //! "https://example.com/tor-exits.csv" = "data/tor-exits.csv"
 //!
-//! [lint]                           # reserved for lint settings
+//! [lint]                           # kql check's lint settings (flags override them)
+//! max-cost = 10                    # fail a query whose findings weigh more (--max-cost)
+//! baseline = "kql-baseline.json"   # report only findings not recorded there (--baseline)
+//! disable = ["KQLW008"]            # codes not reported (--disable)
 //! ```
 
 use serde::Deserialize;
@@ -42,8 +45,23 @@ pub struct Project {
     pub watchlists: BTreeMap<String, PathBuf>,
     /// `externaldata` URL to a local file.
     pub externaldata: BTreeMap<String, PathBuf>,
-    /// The `[lint]` table, kept as written for the lints that read it.
-    pub lint: toml::Table,
+    /// The `[lint]` settings.
+    pub lint: LintSettings,
+}
+
+/// The `[lint]` table of `kql.toml`: `kql check`'s lint settings (its flags override them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LintSettings {
+    /// Fail a query whose findings weigh more than this (`--max-cost`).
+    #[serde(default)]
+    pub max_cost: Option<u32>,
+    /// A baseline file (relative to kql.toml when read; made absolute by [`Project::parse`]).
+    #[serde(default)]
+    pub baseline: Option<PathBuf>,
+    /// Codes not reported (`--disable`).
+    #[serde(default)]
+    pub disable: Vec<String>,
 }
 
 /// The file as written (relative paths).
@@ -63,7 +81,7 @@ struct RawProject {
     #[serde(default)]
     externaldata: BTreeMap<String, String>,
     #[serde(default)]
-    lint: toml::Table,
+    lint: LintSettings,
 }
 
 impl Project {
@@ -112,7 +130,7 @@ impl Project {
             geoip: raw.geoip.as_ref().map(join),
             watchlists: raw.watchlists.iter().map(|(k, v)| (k.clone(), join(v))).collect(),
             externaldata: raw.externaldata.iter().map(|(k, v)| (k.clone(), join(v))).collect(),
-            lint: raw.lint,
+            lint: LintSettings { baseline: raw.lint.baseline.as_ref().map(|b| dir.join(b)), ..raw.lint },
         })
     }
 
@@ -136,7 +154,7 @@ mod tests {
     #[test]
     fn paths_are_relative_to_the_file() {
         let text = "schemas = [\"s\"]\nfunctions = [\"f\", \"g.kql\"]\ndata = [\"d\"]\ngeoip = \"x.mmdb\"\n\
-                    [watchlists]\nHVA = \"w.csv\"\n[externaldata]\n\"https://e/x.csv\" = \"x.csv\"\n[lint]\nmax-cost = 5\n";
+                    [watchlists]\nHVA = \"w.csv\"\n[externaldata]\n\"https://e/x.csv\" = \"x.csv\"\n[lint]\nmax-cost = 5\nbaseline = \"b.json\"\ndisable = [\"KQLW008\"]\n";
         let p = Project::parse(Path::new("/p/kql.toml"), text).unwrap();
         assert_eq!(p.schemas, [PathBuf::from("/p/s")]);
         assert_eq!(p.functions, [PathBuf::from("/p/f"), PathBuf::from("/p/g.kql")]);
@@ -144,7 +162,11 @@ mod tests {
         assert_eq!(p.geoip, Some(PathBuf::from("/p/x.mmdb")));
         assert_eq!(p.watchlists["HVA"], PathBuf::from("/p/w.csv"));
         assert_eq!(p.externaldata["https://e/x.csv"], PathBuf::from("/p/x.csv"));
-        assert_eq!(p.lint["max-cost"].as_integer(), Some(5));
+        assert_eq!(p.lint.max_cost, Some(5));
+        assert_eq!(p.lint.baseline, Some(PathBuf::from("/p/b.json")));
+        assert_eq!(p.lint.disable, ["KQLW008"]);
+        let e = Project::parse(Path::new("/p/kql.toml"), "[lint]\nmax_cost = 5\n").unwrap_err();
+        assert!(e.contains("unknown field `max_cost`"), "{e}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod functions_page;
 mod fuzz;
 mod lazy_tables;
 mod limits;
+mod lints;
 mod lsp;
 mod lsp_neovim;
 mod pack_coverage;

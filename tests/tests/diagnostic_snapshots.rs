@@ -112,6 +112,16 @@ const CASES: &[(&str, Case)] = &[
     ("KQLW003", Case::Query("SigninLogs\n| extend g = geo_info_from_ip_address(IPAddress)\n| extend c = g.counrty")),
     ("KQLW004", Case::Query("SigninLogs\n| summarize count() by UserPrincipalName")),
     ("KQLW005", Case::WithFunctions("let Users = () { _GetWatchlist('VIPs') | project SearchKey };", "Users\n| take 1")),
+    // the lints' own documented examples (kql-lint/src/rules/)
+    ("KQLW006", Case::Query(kql_lint::rules::search_everything::LINT.example)),
+    ("KQLW007", Case::Query(kql_lint::rules::contains_where_has_works::LINT.example)),
+    ("KQLW008", Case::Query(kql_lint::rules::join_without_kind::LINT.example)),
+    ("KQLW009", Case::Query(kql_lint::rules::arg_max_star_then_project::LINT.example)),
+    ("KQLW010", Case::Query(kql_lint::rules::case_converted_comparison::LINT.example)),
+    ("KQLW011", Case::Query(kql_lint::rules::tabular_let_used_twice::LINT.example)),
+    ("KQLW012", Case::Query(kql_lint::rules::late_time_filter::LINT.example)),
+    ("KQLW013", Case::Query(kql_lint::rules::suppression_without_reason::LINT.example)),
+    ("KQLW014", Case::Query(kql_lint::rules::unused_suppression::LINT.example)),
 ];
 
 fn session() -> Session {
@@ -168,9 +178,16 @@ fn render(code: &str, case: &Case) -> Result<String, String> {
     }
     if let Some(script) = script {
         let outcome = s.check_script(&script);
-        for (sev, e) in
-            outcome.errors.iter().map(|e| ("error", e)).chain(outcome.warnings.iter().map(|w| ("warning", w)))
-        {
+        // the lints' findings and the suppressions', as `kql check` adds them
+        let mut warnings = outcome.warnings.clone();
+        warnings.extend(kql_lint::lint(&script).into_iter().map(kql_exec::KqlError::from));
+        let candidates: Vec<kql_lint::suppress::Candidate> = warnings
+            .iter()
+            .map(|w| kql_lint::suppress::Candidate { code: w.code, at: w.span.map(|s| s.start) })
+            .collect();
+        let (_, comments) = kql_lint::suppress::apply(q, &candidates);
+        warnings.extend(comments.into_iter().map(kql_exec::KqlError::from));
+        for (sev, e) in outcome.errors.iter().map(|e| ("error", e)).chain(warnings.iter().map(|w| ("warning", w))) {
             if e.code == code {
                 return Ok(e.render_with(sev, "query.kql", q, 1));
             }
@@ -216,7 +233,7 @@ fn render_load(code: &str, files: &[(&str, &[u8])], max_line: Option<usize>) -> 
 fn engine_codes() -> BTreeSet<String> {
     let root = crate::common::workspace_root();
     let mut codes = BTreeSet::new();
-    let mut stack = vec![root.join("kql-parser/src"), root.join("kql-exec/src")];
+    let mut stack = vec![root.join("kql-parser/src"), root.join("kql-exec/src"), root.join("kql-lint/src")];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("source folder") {
             let path = entry.expect("entry").path();

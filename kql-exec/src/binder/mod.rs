@@ -324,7 +324,7 @@ impl<'a> Binder<'a> {
                         span,
                     )
                     .with_help(
-                        "filter early, e.g. `| where TimeGenerated > ago(1d)` (silence with `// kql-ignore: KQLW004`)",
+                        "filter early, e.g. `| where TimeGenerated > ago(1d)` (or silence it: `// kql: allow(KQLW004) because ...`)",
                     ),
                 );
             }
