@@ -1,6 +1,7 @@
 //! Completion that knows where the cursor is: tables (and tabular `let`s and stored functions)
 //! where a statement or subquery starts, operators after `|`, `kind=` values of `join`,
-//! `lookup`, `union`, `parse`, `mv-expand`, `search` and `reduce`; elsewhere the columns in scope
+//! `lookup`, `union`, `parse`, `mv-expand`, `search` and `reduce`; after `Column.` the keys a
+//! dynamic column has in the project's data ([`crate::keys`]); elsewhere the columns in scope
 //! (the binder's output schema of the pipeline before the cursor's operator), `let` names,
 //! and functions with their signature as a snippet (aggregations inside `summarize`).
 
@@ -191,6 +192,12 @@ fn items_at(text: &str, tokens: &[Token], p: &Place, offset: usize, ps: &Project
         }
         return out;
     }
+    // `Column.` or `Column.a.`: the keys a dynamic column has in the project's data
+    if prev_text == "." {
+        if let Some(keys) = member_keys(text, tokens, p, ps) {
+            return keys;
+        }
+    }
     // an expression inside an operator: columns, lets, functions
     let mut out = Vec::new();
     if let Some(input) = context::input_text(text, p) {
@@ -227,6 +234,49 @@ fn items_at(text: &str, tokens: &[Token], p: &Place, offset: usize, ps: &Project
         out.push(item(k, CompletionItemKind::KEYWORD, None, "4"));
     }
     out
+}
+
+/// After `Column.` (or `Column.a.b.`) where `Column` is a dynamic column in scope: the keys of
+/// that member seen in a sample of the project's data (`None` when it is not such a place or
+/// no key is known).
+fn member_keys(text: &str, tokens: &[Token], p: &Place, ps: &ProjectSession) -> Option<Vec<CompletionItem>> {
+    // the names before the dot, back to the column: `a . b .`
+    let dot = p.prev?;
+    let mut names: Vec<&str> = Vec::new();
+    let mut i = dot;
+    loop {
+        let name = tokens.get(i.checked_sub(1)?)?;
+        if name.kind != Tok::Ident {
+            return None;
+        }
+        names.push(name.text(text));
+        match i.checked_sub(2).map(|j| (j, &tokens[j])) {
+            Some((j, t)) if t.kind == Tok::Punct && t.text(text) == "." => i = j,
+            _ => break,
+        }
+    }
+    names.reverse();
+    let input = context::input_text(text, p)?;
+    let column = context::columns_of(&ps.session, &input).into_iter().find(|c| c.name == names[0])?;
+    if column.ty != kql_exec::schema::KqlType::Dynamic {
+        return None;
+    }
+    let keys = ps.keys.keys(&input, &names.join("."));
+    if keys.is_empty() {
+        return None;
+    }
+    let plain = |k: &str| {
+        k.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            && k.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    Some(
+        keys.iter()
+            .filter(|k| plain(k))
+            .map(|k| {
+                item(k, CompletionItemKind::PROPERTY, Some(format!("key of {} in the data", names.join("."))), "0")
+            })
+            .collect(),
+    )
 }
 
 /// True when the `=` before the cursor is that of `let NAME =`.

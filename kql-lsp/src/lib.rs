@@ -10,6 +10,7 @@
 //! - [`scopes`]: `let` names and parameters, and their uses;
 //! - [`context`]: where the cursor is, and the columns in scope there;
 //! - [`catalog`]: Kusto's function catalog as the editor shows it;
+//! - [`keys`]: keys of dynamic columns in a sample of the project's data;
 //! - [`diagnostics`], [`completion`], [`hover`], [`signature`], [`navigation`] (definition,
 //!   references, rename), [`symbols`], [`semantic_tokens`], [`actions`] (quick fixes),
 //!   [`formatting`] (the hook for a formatter);
@@ -23,6 +24,7 @@ pub mod diagnostics;
 pub mod documents;
 pub mod formatting;
 pub mod hover;
+pub mod keys;
 pub mod navigation;
 pub mod scopes;
 pub mod semantic_tokens;

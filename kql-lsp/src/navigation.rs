@@ -1,13 +1,17 @@
 //! Go to definition, find references and rename of `let` names and function parameters, within
-//! a query and across the open documents: a `let` at the top of a function file (a document of
-//! only `let`s, or one under the project's `functions` paths) is the stored function that other
+//! a query and across the workspace: a `let` at the top of a function file (a document of only
+//! `let`s, or one under the project's `functions` paths) is the stored function that other
 //! documents call, and a call no `let` of its own document defines goes to it, or to the
-//! stored function's file of the project.
+//! stored function's file of the project. Stored functions are found in the open documents and
+//! in the `.kql` and rule YAML files of the project's folder that are not open (read from disk,
+//! parsed for their names only), so a rename reaches every file that calls one.
 
-use crate::scopes::DefKind;
+use crate::documents::{DocKind, Document};
+use crate::scopes::{DefKind, Scopes};
 use crate::workspace::{Analysis, Workspace};
 use lsp_types::{Location, Position, TextEdit, Url, WorkspaceEdit};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// A name at a position: defined in its document, or a stored function by name.
 enum Target {
@@ -42,6 +46,84 @@ fn location(uri: &Url, a: &Analysis, span: (usize, usize)) -> Option<Location> {
     Some(Location::new(uri.clone(), q.range(span.0, span.1)))
 }
 
+/// At most this many files of a project's folder are read for references.
+const MAX_FOLDER_FILES: usize = 5000;
+
+/// The `.kql` and YAML files under `dir` (hidden folders, `target` and `node_modules` skipped),
+/// at most [`MAX_FOLDER_FILES`], sorted.
+fn query_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                if name != "target" && name != "node_modules" {
+                    stack.push(p);
+                }
+            } else if matches!(p.extension().and_then(|x| x.to_str()), Some("kql" | "csl" | "yaml" | "yml")) {
+                out.push(p);
+                if out.len() >= MAX_FOLDER_FILES {
+                    out.sort();
+                    return out;
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The files of `uri`'s project folder (its `kql.toml`'s folder, else its own folder) that are
+/// not open, each analysed for its names only: parsed and scoped, not checked.
+fn unopened(ws: &Workspace, uri: &Url) -> Vec<(Url, Analysis)> {
+    let Some(a) = ws.analyses.get(uri) else { return vec![] };
+    let dir = match &a.project {
+        Some(project_file) => project_file.parent().map(Path::to_path_buf),
+        None => uri.to_file_path().ok().and_then(|p| p.parent().map(Path::to_path_buf)),
+    };
+    let Some(dir) = dir else { return vec![] };
+    let mut out = Vec::new();
+    for path in query_files(&dir) {
+        let Ok(u) = Url::from_file_path(&path) else { continue };
+        if ws.docs.contains_key(&u) {
+            continue;
+        }
+        // large files are data, not rules
+        if std::fs::metadata(&path).map(|m| m.len() > 1 << 20).unwrap_or(true) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let doc = Document::new(u.clone(), DocKind::of(&u, ""), 0, text);
+        let query = doc.query();
+        let (script, scopes) = match &query {
+            Ok(q) => {
+                let (script, _) = kql_parser::parse_recovering(&q.text);
+                let scopes = script.as_ref().map(|s| Scopes::of(s, &q.text)).unwrap_or_default();
+                (script, scopes)
+            }
+            Err(_) => continue,
+        };
+        let analysis = Analysis {
+            query,
+            tokens: vec![],
+            script,
+            errors: vec![],
+            warnings: vec![],
+            scopes,
+            project: a.project.clone(),
+            version: 0,
+        };
+        out.push((u, analysis));
+    }
+    out
+}
+
 /// Every occurrence of the name at `pos` (definition first), as locations across documents.
 fn occurrences(ws: &mut Workspace, uri: &Url, pos: Position) -> Option<Vec<Location>> {
     let uris: Vec<Url> = ws.docs.keys().cloned().collect();
@@ -62,11 +144,18 @@ fn occurrences(ws: &mut Workspace, uri: &Url, pos: Position) -> Option<Vec<Locat
         }
         Target::Global(name) => name,
     };
-    // a stored function: its definitions in function files, its calls everywhere else
+    // a stored function: its definitions in function files, its calls everywhere else (the
+    // open documents, then the project's files that are not open)
     let mut uris = uris;
     uris.sort();
-    for u in &uris {
-        let Some(a) = ws.analyses.get(u) else { continue };
+    let closed = unopened(ws, uri);
+    let docs = uris
+        .iter()
+        .filter_map(|u| ws.analyses.get(u).map(|a| (u, a)))
+        .chain(closed.iter().map(|(u, a)| (u, a)))
+        .collect::<Vec<_>>();
+    // definitions first (go to definition takes the first)
+    for &(u, a) in &docs {
         if is_function_file(ws, u, a) {
             for (i, d) in a.scopes.defs.iter().enumerate() {
                 if d.top_level && d.name == name {
@@ -80,6 +169,8 @@ fn occurrences(ws: &mut Workspace, uri: &Url, pos: Position) -> Option<Vec<Locat
                 }
             }
         }
+    }
+    for &(u, a) in &docs {
         for us in a.scopes.uses.iter().filter(|us| us.def.is_none() && us.name == name) {
             if let Some(l) = location(u, a, us.span) {
                 if !out.contains(&l) {
@@ -89,11 +180,9 @@ fn occurrences(ws: &mut Workspace, uri: &Url, pos: Position) -> Option<Vec<Locat
         }
     }
     // only a name that some document defines is a name of ours (else a column or a table)
-    let defined = uris.iter().any(|u| {
-        ws.analyses
-            .get(u)
-            .is_some_and(|a| is_function_file(ws, u, a) && a.scopes.defs.iter().any(|d| d.top_level && d.name == name))
-    });
+    let defined = docs
+        .iter()
+        .any(|&(u, a)| is_function_file(ws, u, a) && a.scopes.defs.iter().any(|d| d.top_level && d.name == name));
     defined.then_some(out)
 }
 

@@ -22,6 +22,8 @@ pub struct ProjectSession {
     pub function_errors: Vec<String>,
     /// The session.
     pub session: Session,
+    /// Keys of dynamic columns in a sample of the project's data (for completion).
+    pub keys: crate::keys::KeySampler,
 }
 
 impl ProjectSession {
@@ -51,7 +53,11 @@ impl ProjectSession {
                 }
             }
         }
-        Ok(ProjectSession { project, error, function_errors, session })
+        let keys = crate::keys::KeySampler::new(
+            project.as_ref().map(|p| p.data.clone()).unwrap_or_default(),
+            project.as_ref().map(|p| p.functions.clone()).unwrap_or_default(),
+        );
+        Ok(ProjectSession { project, error, function_errors, session, keys })
     }
 }
 

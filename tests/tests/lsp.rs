@@ -354,6 +354,75 @@ fn lsp_stored_functions_across_documents() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// With `data` in kql.toml, completion after `Column.` offers the keys the dynamic column has in
+/// the data; references and rename of a stored function reach the project's files that are not
+/// open.
+#[test]
+fn lsp_keys_from_data_and_references_in_unopened_files() {
+    let dir = common::temp_dir("lsp-keys");
+    for d in ["logs", "functions", "rules"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    let mut lines = String::new();
+    for i in 0..50 {
+        lines.push_str(&format!(
+            "{{\"TimeGenerated\":\"2025-10-21T10:00:00Z\",\"UserPrincipalName\":\"u{i}\",\"LocationDetails\":{{\"city\":\"Oslo\",\"countryOrRegion\":\"NO\",\"geoCoordinates\":{{\"latitude\":59.9}}}}}}\n"
+        ));
+    }
+    std::fs::write(dir.join("logs/SigninLogs.jsonl"), lines).unwrap();
+    std::fs::write(dir.join("kql.toml"), "data = [\"logs\"]\nfunctions = [\"functions\"]\n").unwrap();
+    std::fs::write(
+        dir.join("functions/recent.kql"),
+        "let RecentSignins = () { SigninLogs | where isnotempty(UserPrincipalName) };\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("rules/a.kql"), "RecentSignins()\n| count\n").unwrap();
+    std::fs::write(
+        dir.join("rules/b.yaml"),
+        "id: 3f2b7a1e-0000-4000-8000-000000000002\nname: B\nquery: |\n  RecentSignins()\n  | take 1\n",
+    )
+    .unwrap();
+    let text = "RecentSignins()\n| where LocationDetails.\n";
+    let file = dir.join("rules/c.kql");
+    std::fs::write(&file, text).unwrap();
+    let uri = url(&file);
+    let mut lsp = Lsp::start(&dir);
+    lsp.open(&uri, "kql", text);
+    // the keys of LocationDetails in the data, then of a member of it
+    let r = lsp.request("textDocument/completion", at(&uri, 1, 24));
+    assert_eq!(labels(&r), ["city", "countryOrRegion", "geoCoordinates"], "{r}");
+    let edit = json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "RecentSignins()\n| where LocationDetails.geoCoordinates.\n"}]});
+    lsp.notify("textDocument/didChange", edit);
+    let r = lsp.request("textDocument/completion", at(&uri, 1, 39));
+    assert_eq!(labels(&r), ["latitude"], "{r}");
+    // references of the stored function: its definition and the calls in files not open
+    let edit = json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": "RecentSignins()\n| where LocationDetails.city == 'Oslo'\n"}]});
+    lsp.notify("textDocument/didChange", edit);
+    let mut refs = at(&uri, 0, 3);
+    refs["context"] = json!({"includeDeclaration": true});
+    let r = lsp.request("textDocument/references", refs);
+    let mut files: Vec<String> = r["result"]
+        .as_array()
+        .unwrap_or(&vec![])
+        .iter()
+        .map(|l| l["uri"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["a.kql", "b.yaml", "c.kql", "recent.kql"], "{r}");
+    // go to definition lands on the definition, not on another call
+    let r = lsp.request("textDocument/definition", at(&uri, 0, 3));
+    assert!(r["result"]["uri"].as_str().unwrap().ends_with("functions/recent.kql"), "{r}");
+    // rename edits every file, the YAML at its line in the file
+    let mut rename = at(&uri, 0, 3);
+    rename["newName"] = json!("RecentSignIns");
+    let r = lsp.request("textDocument/rename", rename);
+    let changes = r["result"]["changes"].as_object().unwrap();
+    assert_eq!(changes.len(), 4, "{r}");
+    assert_eq!(changes[&url(&dir.join("rules/b.yaml"))][0]["range"]["start"], pos(3, 2), "{r}");
+    lsp.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 const YAML: &str = "id: 3f2b7a1e-0000-4000-8000-000000000001\n\
 name: Failures\n\
 severity: Low\n\
