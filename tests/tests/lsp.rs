@@ -587,8 +587,8 @@ fn lsp_diagnostics_latency_on_a_200_line_rule() {
         if cfg!(debug_assertions) { "debug" } else { "release" },
         times.len()
     ));
-    // the goal is 50 ms; not met (~430 ms in a release build: the binder's checking of 60
-    // `extend`s in a row, docs/performance.md), so this only catches a regression past it
+    // the goal is 50 ms, met in a release build (about 37 ms, docs/performance.md); on a shared
+    // machine a timed test only catches a large regression
     let budget = if cfg!(debug_assertions) { Duration::from_millis(2500) } else { Duration::from_millis(1000) };
     assert!(median < budget, "median {median:?} over the budget {budget:?}");
     lsp.stop();

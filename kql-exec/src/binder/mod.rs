@@ -12,6 +12,7 @@
 
 pub mod naming;
 pub mod operators;
+pub mod projection;
 pub mod range_source;
 pub mod scalar;
 pub mod tabular;

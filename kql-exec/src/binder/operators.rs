@@ -119,7 +119,7 @@ pub(crate) fn extend_cols(rel: Rel, new: Vec<(String, KqlType, Expr)>) -> Result
     for (name, ty, e) in new {
         set_column(&mut cols, &mut exprs, name, ty, e);
     }
-    let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+    let plan = super::projection::project(rel.plan, exprs)?;
     Ok(Rel { open, ..mk_rel(plan, cols) })
 }
 

@@ -584,7 +584,7 @@ impl Binder<'_> {
                     .zip(&cols)
                     .map(|(e, c)| if matches!(e, Expr::Alias(_)) { e } else { e.alias(&c.name) })
                     .collect();
-                let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+                let plan = super::projection::project(rel.plan, exprs)?;
                 Rel { plan, cols, render: None, name: None, open: false }
             }
             OperatorKind::ProjectReorder(items) => {
@@ -732,7 +732,7 @@ impl Binder<'_> {
     pub fn select(&mut self, rel: Rel, names: &[String]) -> Result<Rel> {
         let cols: Vec<Col> = names.iter().filter_map(|n| rel.col(n).cloned()).collect();
         let exprs: Vec<Expr> = cols.iter().map(|c| column(&c.name)).collect();
-        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let plan = super::projection::project(rel.plan, exprs)?;
         Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
@@ -808,7 +808,7 @@ impl Binder<'_> {
         }
         let exprs = exprs.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();
         let (plan, exprs) = crate::functions::series::lift_windows(self, rel.plan, exprs)?;
-        let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+        let plan = super::projection::project(plan, exprs)?;
         Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
@@ -900,7 +900,7 @@ impl Binder<'_> {
             }
         }
         let (plan, exprs) = crate::functions::series::lift_windows(self, rel.plan, exprs)?;
-        let plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+        let plan = super::projection::project(plan, exprs)?;
         Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
@@ -1115,7 +1115,7 @@ impl Binder<'_> {
                 exprs.push(e.alias(&c.name));
                 cols.push(c.clone());
             }
-            let plan = LogicalPlanBuilder::from(r.plan).project(exprs)?.build()?;
+            let plan = super::projection::project(r.plan, exprs)?;
             narrow.push(wide::WideInput { plan, cols });
         }
         let all: Vec<Col> = all.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(c, _)| c).collect();
@@ -1140,7 +1140,7 @@ pub(crate) fn combine(all: Vec<Col>, narrow: Vec<wide::WideInput>) -> Result<Rel
             .iter()
             .map(|c| if has.contains(c.name.as_str()) { column(&c.name) } else { empty_value(c.ty).alias(&c.name) })
             .collect();
-        let p = LogicalPlanBuilder::from(input.plan).project(exprs)?.build()?;
+        let p = super::projection::project(input.plan, exprs)?;
         plan = Some(match plan {
             None => LogicalPlanBuilder::from(p),
             Some(b) => b.union(p)?,
@@ -1179,7 +1179,7 @@ impl Binder<'_> {
                     exprs.push(empty_value(c.ty).alias(&c.name));
                     cols.push((*c).clone());
                 }
-                plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
+                plan = super::projection::project(plan, exprs)?;
             }
             let r = Rel { plan, cols, render: None, name: None, open: false };
             let bound = self.bind_scalar(pred, &r).and_then(|b| self.as_bool(b, pred.span));
@@ -1334,7 +1334,7 @@ impl Binder<'_> {
                 }
             }
         }
-        let plan = LogicalPlanBuilder::from(joined).project(exprs)?.build()?;
+        let plan = super::projection::project(joined, exprs)?;
         Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 
@@ -1402,7 +1402,7 @@ impl Binder<'_> {
             cols.push(Col::new(ix, KqlType::Long));
         }
         let out = out.into_iter().zip(&cols).map(|(e, c)| ensure_alias(e, &c.name)).collect::<Vec<_>>();
-        let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
+        let plan = super::projection::project(plan, out)?;
         Ok(Rel { plan, cols, render: None, name: None, open: false })
     }
 }

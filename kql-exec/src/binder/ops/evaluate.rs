@@ -206,7 +206,7 @@ impl Binder<'_> {
                 }
             }
         }
-        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let plan = crate::binder::projection::project(rel.plan, exprs)?;
         Ok(mk_rel(plan, cols))
     }
 
@@ -324,7 +324,7 @@ impl Binder<'_> {
             return self.open_placeholder(base);
         }
         // discover slots and their types
-        let probe = LogicalPlanBuilder::from(rel.plan.clone()).project(vec![bag.clone().alias("b")])?.build()?;
+        let probe = crate::binder::projection::project(rel.plan.clone(), vec![bag.clone().alias("b")])?;
         let batches = self.runner.run(probe)?;
         let mut slots: BTreeMap<String, Option<KqlType>> = BTreeMap::new();
         for batch in &batches {
@@ -385,7 +385,7 @@ impl Binder<'_> {
                 cols.push(Col::new(name, ty));
             }
         }
-        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let plan = crate::binder::projection::project(rel.plan, exprs)?;
         Ok(mk_rel(plan, cols))
     }
 
@@ -595,7 +595,7 @@ impl Binder<'_> {
             exprs.push(crate::functions::sketch::intersect_count(sets[..=k].to_vec()).expr.alias(&name));
             cols.push(Col::new(name, KqlType::Long));
         }
-        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let plan = crate::binder::projection::project(rel.plan, exprs)?;
         Ok(mk_rel(plan, cols))
     }
 
@@ -864,7 +864,7 @@ impl Binder<'_> {
                         Bound::new(column(&id_name), t.col(&id_name).map(|c| c.ty).unwrap_or(KqlType::String)),
                         KqlType::String,
                     );
-                    let plan = LogicalPlanBuilder::from(t.plan).project(vec![idb.expr.alias("__id")])?.build()?;
+                    let plan = crate::binder::projection::project(t.plan, vec![idb.expr.alias("__id")])?;
                     for r in rows_of(&self.runner.run(plan)?) {
                         if let Cell::S(id) = &r[0] {
                             lookback.insert(id.clone());
@@ -965,7 +965,7 @@ impl Binder<'_> {
         }
         let mut groups: Vec<(Vec<Cell>, Vec<(String, i64)>)> = Vec::new();
         if !self.options.check_only {
-            let plan = LogicalPlanBuilder::from(rel.plan.clone()).project(exprs)?.build()?;
+            let plan = crate::binder::projection::project(rel.plan.clone(), exprs)?;
             // per dimension combination (in order of first appearance): (id, time) pairs
             let mut index: HashMap<String, usize> = HashMap::new();
             for r in rows_of(&self.runner.run(plan)?) {
@@ -1243,7 +1243,7 @@ impl Binder<'_> {
         }
         let vexpr = self.coerce(vb, KqlType::Real).expr;
         let texpr = self.coerce(tb, KqlType::Long).expr;
-        let plan = LogicalPlanBuilder::from(rel.plan).project(vec![vexpr.alias("v"), texpr.alias("t")])?.build()?;
+        let plan = crate::binder::projection::project(rel.plan, vec![vexpr.alias("v"), texpr.alias("t")])?;
         let mut bins: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
         for r in rows_of(&self.runner.run(plan)?) {
             if let (Some(v), Some(t)) = (r[0].f(), r[1].i()) {
@@ -1285,8 +1285,7 @@ impl Binder<'_> {
         if need.iter().any(|n| rel.col(n).is_none()) {
             return Err(plugin_err("schema_merge", "the input must be the output of getschema", span));
         }
-        let plan =
-            LogicalPlanBuilder::from(rel.plan).project(need.iter().map(|n| column(n)).collect::<Vec<_>>())?.build()?;
+        let plan = crate::binder::projection::project(rel.plan, need.iter().map(|n| column(n)).collect::<Vec<_>>())?;
         let rows = rows_of(&self.runner.run(plan)?);
         // schemas are separated where ordinals restart
         let mut merged: Vec<(String, i64, String, String)> = Vec::new();

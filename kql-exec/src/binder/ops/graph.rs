@@ -10,7 +10,7 @@ use super::evaluate::{rows_of, Cell};
 use super::{mk_rel, name_text, param};
 use crate::error::{KqlError, Result};
 use crate::schema::KqlType;
-use datafusion::logical_expr::{Expr, LogicalPlanBuilder};
+use datafusion::logical_expr::Expr;
 use kql_parser::ast::{self, ExprKind};
 use kql_parser::Span;
 use std::collections::HashMap;
@@ -124,7 +124,7 @@ impl Binder<'_> {
             exprs.push(super::super::scalar::column(&c.name));
             cols.push(c.clone());
         }
-        let plan = LogicalPlanBuilder::from(edges.plan.clone()).project(exprs)?.build()?;
+        let plan = crate::binder::projection::project(edges.plan.clone(), exprs)?;
         Ok(mk_rel(plan, cols))
     }
 
@@ -203,7 +203,7 @@ impl Binder<'_> {
                 cols.push(c.clone());
             }
         }
-        let plan = LogicalPlanBuilder::from(nodes.plan).project(exprs)?.build()?;
+        let plan = crate::binder::projection::project(nodes.plan, exprs)?;
         Ok(mk_rel(plan, cols))
     }
 }

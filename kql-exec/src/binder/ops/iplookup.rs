@@ -255,7 +255,7 @@ impl Binder<'_> {
         let match_col = self.fresh_alias("lookup_match");
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         exprs.push(j.find.alias(&match_col));
-        let lplan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let lplan = crate::binder::projection::project(rel.plan, exprs)?;
         let (la, ra) = (self.fresh_alias("l"), self.fresh_alias("r"));
         let mut lkeys = vec![Column::new(Some(la.as_str()), &match_col)];
         let mut rkeys = vec![Column::new(Some(ra.as_str()), row_col)];
@@ -283,7 +283,7 @@ impl Binder<'_> {
             };
             out.push(e.alias(name));
         }
-        let plan = LogicalPlanBuilder::from(joined).project(out)?.build()?;
+        let plan = crate::binder::projection::project(joined, out)?;
         Ok(Rel { plan, cols: j.cols, render: None, name: None, open: false })
     }
 }

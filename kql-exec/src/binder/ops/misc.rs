@@ -152,7 +152,7 @@ impl Binder<'_> {
                         exprs.push(Expr::Column(Column::new(Some(ra.as_str()), &c.name)).alias(&c.name));
                         cols.push(c.clone());
                     }
-                    let plan = LogicalPlanBuilder::from(joined).project(exprs)?.build()?;
+                    let plan = crate::binder::projection::project(joined, exprs)?;
                     mk_rel(plan, cols)
                 }
             });
@@ -173,9 +173,9 @@ impl Binder<'_> {
         let key = unique("__sample_key", &names);
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         exprs.push(datafusion::functions::math::expr_fn::random().alias(&key));
-        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let plan = crate::binder::projection::project(rel.plan, exprs)?;
         let plan = crate::binder::operators::sorted_limit(plan, vec![column(&key).sort(true, false)], n)?;
-        let plan = LogicalPlanBuilder::from(plan).project(rel.cols.iter().map(|c| column(&c.name)))?.build()?;
+        let plan = crate::binder::projection::project(plan, rel.cols.iter().map(|c| column(&c.name)))?;
         Ok(mk_rel(plan, rel.cols))
     }
 
@@ -335,7 +335,7 @@ impl Binder<'_> {
                 exprs.push(typed_null(m.ty).alias(&m.name));
                 cols.push((*m).clone());
             }
-            let widened = mk_rel(LogicalPlanBuilder::from(r.plan.clone()).project(exprs)?.build()?, cols);
+            let widened = mk_rel(crate::binder::projection::project(r.plan.clone(), exprs)?, cols);
             let saved = self.errors.len();
             match self.search_predicate(&widened, predicate, false) {
                 Ok(p) if self.errors.len() == saved => {
@@ -395,7 +395,7 @@ impl Binder<'_> {
                 exprs.push(e.alias(&c.name));
                 cols.push(c.clone());
             }
-            let plan = LogicalPlanBuilder::from(r.plan).project(exprs)?.build()?;
+            let plan = crate::binder::projection::project(r.plan, exprs)?;
             narrow.push(super::super::wide::WideInput { plan, cols });
         }
         super::super::tabular::combine(all, narrow)
@@ -512,7 +512,7 @@ impl Binder<'_> {
                 exprs.push(crate::functions::dynfn::pack_all(self, &packed, true).expr.alias("pack_"));
                 cols.push(Col::new("pack_", KqlType::Dynamic));
             }
-            let plan = LogicalPlanBuilder::from(r.plan).project(exprs)?.build()?;
+            let plan = crate::binder::projection::project(r.plan, exprs)?;
             narrow.push(super::super::wide::WideInput { plan, cols });
         }
         super::super::tabular::combine(all, narrow)
@@ -571,7 +571,7 @@ impl Binder<'_> {
         // the input with the reduced value last
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         exprs.push(value.alias("__reduce_value"));
-        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let plan = crate::binder::projection::project(rel.plan, exprs)?;
         let batches = self.runner.run(plan)?;
         let mut rows = rows_of(&batches);
         let values: Vec<String> = rows
@@ -777,7 +777,7 @@ impl Binder<'_> {
                 ctx_rows.push(r);
             }
             let crel = self.rel_from_cells(ctx_cols.clone(), &ctx_rows)?;
-            let plan = LogicalPlanBuilder::from(crel.plan).project(named.clone())?.build()?;
+            let plan = crate::binder::projection::project(crel.plan, named.clone())?;
             let res = rows_of(&self.runner.run(plan)?);
             let eval_ext = |k: usize, ctx: usize| -> Vec<Cell> {
                 let mut r = base.clone();
@@ -880,7 +880,7 @@ impl Binder<'_> {
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         exprs.push(ctx.alias(ctx_name));
         cols.push(Col::new(ctx_name, KqlType::String));
-        let plan = LogicalPlanBuilder::from(rel.plan).project(exprs)?.build()?;
+        let plan = crate::binder::projection::project(rel.plan, exprs)?;
         let mut sub = mk_rel(plan, cols);
         let mut order = Vec::new();
         for op in ops {

@@ -174,7 +174,7 @@ impl Binder<'_> {
         let ctx_name = self.fresh_alias(CTX);
         let ctx_name = ctx_name.as_str();
         // every context row, for the subquery's results over an empty expansion (below)
-        let all_ctx = LogicalPlanBuilder::from(with_rid.clone()).project(vec![ctx.clone().alias(ctx_name)])?.build()?;
+        let all_ctx = crate::binder::projection::project(with_rid.clone(), vec![ctx.clone().alias(ctx_name)])?;
         let list = self.fresh_alias("mvzip");
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         exprs.push(ctx.alias(ctx_name));
@@ -202,7 +202,7 @@ impl Binder<'_> {
         }
         out.push(column(ctx_name));
         cols.push(Col::new(ctx_name, KqlType::String));
-        let plan = LogicalPlanBuilder::from(plan).project(out)?.build()?;
+        let plan = crate::binder::projection::project(plan, out)?;
         let mut sub = mk_rel(plan, cols);
         // 4. the subquery, per row
         let mut order = Vec::new();
@@ -251,7 +251,7 @@ impl Binder<'_> {
             exprs.push(column(&c.name));
             out_cols.push(c.clone());
         }
-        let plan = LogicalPlanBuilder::from(sub.plan).project(exprs)?.build()?;
+        let plan = crate::binder::projection::project(sub.plan, exprs)?;
         let _ = span;
         Ok(mk_rel(plan, out_cols))
     }

@@ -17,7 +17,6 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, UInt32Arra
 use datafusion::arrow::compute::{concat_batches, take};
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::arrow::row::{RowConverter, SortField};
-use datafusion::logical_expr::LogicalPlanBuilder;
 use kql_parser::ast::{self, ExprKind};
 use kql_parser::Span;
 use std::collections::HashMap;
@@ -119,7 +118,7 @@ impl Binder<'_> {
         for (k, (_, _, e)) in dims.iter().enumerate() {
             proj.push(e.clone().alias(format!("__d{k}")));
         }
-        let plan = LogicalPlanBuilder::from(rel.plan).project(proj)?.build()?;
+        let plan = crate::binder::projection::project(rel.plan, proj)?;
         let batches = self.runner.run(plan)?;
         let nsteps = steps.len();
         let (out_rows, input) = if batches.is_empty() {
