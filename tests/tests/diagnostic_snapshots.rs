@@ -21,6 +21,8 @@ enum Case {
     Load(&'static [(&'static str, &'static [u8])], Option<usize>),
     /// A data path that does not exist.
     MissingData,
+    /// A watchlist file that does not exist, loaded as `VIPs`.
+    MissingWatchlist,
     /// A query run in a session with these options (a memory limit in bytes, a timeout in ms).
     Limited(&'static str, Option<usize>, Option<u64>),
 }
@@ -107,6 +109,8 @@ const CASES: &[(&str, Case)] = &[
     ("KQL130", Case::Load(&[("T.parquet", b"PAR1 not really parquet")], None)),
     ("KQL900", Case::Limited("range x from 1 to 3000000 step 1\n| summarize s = make_set(tostring(x))", Some(1 << 20), None)),
     ("KQL901", Case::Limited("range x from 1 to 100000000 step 1\n| summarize count() by x % 1000", None, Some(1))),
+    ("KQL083", Case::Query("datatable(s: string, v: long) ['a', 1]\n| make-series sum(v) on s step 1")),
+    ("KQL120", Case::MissingWatchlist),
     ("KQLW001", Case::Query("SigninLogs\n| where ResultType != 0")),
     ("KQLW002", Case::Query("SigninLogs\n| where UserPrincipalName in (AuditLogs | project OperationName, Result)")),
     ("KQLW003", Case::Query("SigninLogs\n| extend g = geo_info_from_ip_address(IPAddress)\n| extend c = g.counrty")),
@@ -152,6 +156,15 @@ fn render(code: &str, case: &Case) -> Result<String, String> {
                 }
                 Err(e) => Err(format!("{code}: got {} {}", e.code, e.message)),
                 Ok(_) => Err(format!("{code}: ran without an error")),
+            };
+        }
+        Case::MissingWatchlist => {
+            let e =
+                kql_exec::load::watchlist::load_watchlist("VIPs", std::path::Path::new("watchlists/vips.csv"), None, 0)
+                    .err();
+            return match e {
+                Some(e) if e.code == code => Ok(e.render("", "")),
+                other => Err(format!("{code}: got {:?}", other.map(|e| e.code))),
             };
         }
         Case::MissingData => {
@@ -288,7 +301,6 @@ const WITHOUT_A_CASE: &[(&str, &str)] = &[
     ("KQL112", "needs an externaldata URL mapped to a local file (a pack's mapping); not built here yet"),
     ("KQL113", "Arrow failing to build an externaldata batch"),
     ("KQL114", "a guard in mv-apply: the context column is added back before it is checked"),
-    ("KQL120", "needs a watchlist file that cannot be read; not built here yet"),
     ("KQL131", "Arrow failing to cast a Parquet column to long"),
     ("KQL141", "a guard: the parser reads top-nested with at least one clause"),
     ("KQL145", "a guard: the parser reads a name after `partition by`"),

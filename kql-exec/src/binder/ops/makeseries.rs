@@ -115,7 +115,7 @@ impl Binder<'_> {
             t @ (KqlType::DateTime | KqlType::TimeSpan | KqlType::Long | KqlType::Real) => t,
             t => {
                 return Err(KqlError::new(
-                    "KQL120",
+                    "KQL083",
                     format!("the make-series axis must be numeric, datetime or timespan, not {}", t.name()),
                     on.span,
                 ))
