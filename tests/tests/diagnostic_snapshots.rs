@@ -19,10 +19,16 @@ enum Case {
     WithFunctions(&'static str, &'static str),
     /// Data files (name, bytes) loaded strictly as table `T`; `max_line` caps line length.
     Load(&'static [(&'static str, &'static [u8])], Option<usize>),
+    /// A data file (name, bytes) loaded strictly as the built-in table of that name, typed by
+    /// its schema.
+    LoadTyped(&'static str, &'static [u8]),
     /// A data path that does not exist.
     MissingData,
     /// A watchlist file that does not exist, loaded as `VIPs`.
     MissingWatchlist,
+    /// A query whose `externaldata` URL `https://example.com/data.bin` is mapped to a local
+    /// file of a few CSV lines.
+    WithExternalData(&'static str),
     /// A query run in a session with these options (a memory limit in bytes, a timeout in ms).
     Limited(&'static str, Option<usize>, Option<u64>),
 }
@@ -106,10 +112,12 @@ const CASES: &[(&str, Case)] = &[
     ("KQL107", Case::Load(&[("T.jsonl", b"{\"a\": \"a long value\"}\n")], Some(8))),
     ("KQL108", Case::Load(&[("T.csv", b"a\n\xff\n")], None)),
     ("KQL102", Case::Load(&[("missing:T.jsonl", b"")], None)),
+    ("KQL109", Case::LoadTyped("SigninLogs.jsonl", b"{\"TimeGenerated\": \"2025-10-21T10:00:00Z\", \"ResultType\": \"0\"}\n{\"TimeGenerated\": \"yesterday\", \"ResultType\": \"0\"}\n")),
     ("KQL130", Case::Load(&[("T.parquet", b"PAR1 not really parquet")], None)),
     ("KQL900", Case::Limited("range x from 1 to 3000000 step 1\n| summarize s = make_set(tostring(x))", Some(1 << 20), None)),
     ("KQL901", Case::Limited("range x from 1 to 100000000 step 1\n| summarize count() by x % 1000", None, Some(1))),
     ("KQL083", Case::Query("datatable(s: string, v: long) ['a', 1]\n| make-series sum(v) on s step 1")),
+    ("KQL112", Case::WithExternalData("externaldata (a: string)\n[h@'https://example.com/data.bin']\nwith (format = 'avro')")),
     ("KQL120", Case::MissingWatchlist),
     ("KQLW001", Case::Query("SigninLogs\n| where ResultType != 0")),
     ("KQLW002", Case::Query("SigninLogs\n| where UserPrincipalName in (AuditLogs | project OperationName, Result)")),
@@ -138,7 +146,13 @@ fn render(code: &str, case: &Case) -> Result<String, String> {
     let (functions, q) = match case {
         Case::Query(q) => (None, *q),
         Case::WithFunctions(f, q) => (Some(*f), *q),
-        Case::Load(files, max_line) => return render_load(code, files, *max_line),
+        Case::Load(files, max_line) => return render_load(code, files, *max_line, None),
+        Case::LoadTyped(file, bytes) => {
+            let table = file.split('.').next().unwrap_or(file);
+            let catalog = Catalog::with_builtin_schemas();
+            let schema = catalog.schemas().table(table).cloned();
+            return render_load(code, &[(file, bytes)], None, schema.as_ref().map(|s| (table, s)));
+        }
         Case::Limited(q, memory, timeout) => {
             let opts = SessionOptions {
                 threads: Some(1),
@@ -157,6 +171,21 @@ fn render(code: &str, case: &Case) -> Result<String, String> {
                 Err(e) => Err(format!("{code}: got {} {}", e.code, e.message)),
                 Ok(_) => Err(format!("{code}: ran without an error")),
             };
+        }
+        Case::WithExternalData(q) => {
+            let dir = crate::common::temp_dir(&format!("diag-{code}"));
+            let file = dir.join("data.bin");
+            std::fs::write(&file, "a\n1\n").map_err(|e| e.to_string())?;
+            let mut catalog = Catalog::with_builtin_schemas();
+            catalog.add_externaldata("https://example.com/data.bin", file);
+            let s = Session::new(catalog, SessionOptions { threads: Some(1), ..Default::default() }).expect("session");
+            let rendered = match s.query(q) {
+                Err(e) if e.code == code => Ok(e.render("query.kql", q)),
+                Err(e) => Err(format!("{code}: got {} {}", e.code, e.message)),
+                Ok(_) => Err(format!("{code}: ran without an error")),
+            };
+            let _ = std::fs::remove_dir_all(&dir);
+            return rendered;
         }
         Case::MissingWatchlist => {
             let e =
@@ -224,7 +253,12 @@ fn render(code: &str, case: &Case) -> Result<String, String> {
 
 /// Load `files` strictly as one table and render the error with `code` (the temporary folder
 /// shown as `<data>`).
-fn render_load(code: &str, files: &[(&str, &[u8])], max_line: Option<usize>) -> Result<String, String> {
+fn render_load(
+    code: &str,
+    files: &[(&str, &[u8])],
+    max_line: Option<usize>,
+    typed: Option<(&str, &kql_exec::schema::TableSchema)>,
+) -> Result<String, String> {
     let dir = crate::common::temp_dir(&format!("diag-{code}"));
     let mut paths = Vec::new();
     for (name, bytes) in files {
@@ -235,7 +269,11 @@ fn render_load(code: &str, files: &[(&str, &[u8])], max_line: Option<usize>) -> 
         paths.push(p);
     }
     let opts = kql_exec::load::LoadOptions { strict: true, max_line_bytes: max_line, ..Default::default() };
-    match kql_exec::load::load_table("T", &paths, None, &opts) {
+    let (name, schema) = match typed {
+        Some((t, s)) => (t, Some(s)),
+        None => ("T", None),
+    };
+    match kql_exec::load::load_table(name, &paths, schema, &opts) {
         Err(e) if e.code == code => Ok(e.render("", "").replace(&dir.display().to_string(), "<data>")),
         Err(e) => Err(format!("{code}: got {} {}", e.code, e.message)),
         Ok(_) => Err(format!("{code}: loaded without an error")),
@@ -297,8 +335,6 @@ const WITHOUT_A_CASE: &[(&str, &str)] = &[
     ("KQL076", "needs a workspace function known by its schema only (none is built in)"),
     ("KQL092", "every aggregation in Kusto's catalog is implemented today"),
     ("KQL101", "a data folder that cannot be listed (the tests run as a user who can list anything)"),
-    ("KQL109", "needs a strict load against a table schema a value does not fit; not built here yet"),
-    ("KQL112", "needs an externaldata URL mapped to a local file (a pack's mapping); not built here yet"),
     ("KQL113", "Arrow failing to build an externaldata batch"),
     ("KQL114", "a guard in mv-apply: the context column is added back before it is checked"),
     ("KQL131", "Arrow failing to cast a Parquet column to long"),
