@@ -254,13 +254,10 @@ fn check_file(
                 warnings.retain(|w| w.code != "KQLW004");
             }
             // `// kql: allow(CODE) because ...` (and the older `// kql-ignore: CODE`)
-            let candidates: Vec<kql_lint::suppress::Candidate> = warnings
-                .iter()
-                .map(|w| kql_lint::suppress::Candidate { code: w.code, at: w.span.map(|s| s.start) })
-                .collect();
-            let (silenced, comments) = kql_lint::suppress::apply(&src.query, &candidates);
-            let mut silenced = silenced.into_iter();
-            warnings.retain(|_| !silenced.next().unwrap_or(false));
+            let (kept, comments) = kql_lint::suppress::filter(&src.query, warnings, |w| {
+                kql_lint::suppress::Candidate { code: w.code, at: w.span.map(|s| s.start) }
+            });
+            warnings = kept;
             warnings.extend(comments.into_iter().map(kql_exec::KqlError::from));
             // after the suppressions, so that one of a disabled code is not reported unused
             warnings.retain(|w| !args.disable.iter().any(|d| d.eq_ignore_ascii_case(w.code)));

@@ -157,6 +157,17 @@ pub fn apply(query: &str, candidates: &[Candidate<'_>]) -> (Vec<bool>, Vec<Findi
     (silenced, findings)
 }
 
+/// `items` without those the suppressions of `query` silence, and the suppressions' own
+/// findings: [`apply`] for any finding type, `candidate` telling each one's code and place.
+pub fn filter<T>(query: &str, items: Vec<T>, candidate: impl Fn(&T) -> Candidate<'_>) -> (Vec<T>, Vec<Finding>) {
+    let (silenced, findings) = {
+        let candidates: Vec<Candidate<'_>> = items.iter().map(&candidate).collect();
+        apply(query, &candidates)
+    };
+    let kept = items.into_iter().zip(silenced).filter(|(_, s)| !s).map(|(i, _)| i).collect();
+    (kept, findings)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,37 +6,12 @@ use kql_lsp::documents::{DocKind, Document};
 use kql_lsp::workspace::{analyse, ProjectSession};
 use std::time::Instant;
 
-/// A 200-line rule: lets, extends, filters, a summarize and a join (the shape of
-/// `tests/tests/lsp.rs`'s latency test).
-fn rule() -> String {
-    let mut s = String::from("// a long detection\nlet lookback = 1d;\nlet threshold = 5;\n");
-    for i in 0..40 {
-        s.push_str(&format!("let watched{i} = dynamic([\"user{i}@contoso.com\", \"admin{i}@contoso.com\"]);\n"));
-    }
-    s.push_str("SigninLogs\n| where TimeGenerated > ago(lookback)\n");
-    for i in 0..60 {
-        s.push_str(&format!(
-            "| extend c{i} = iff(UserPrincipalName in (watched{}), strcat(\"w\", tostring({i})), \"\")\n",
-            i % 40
-        ));
-    }
-    for i in 0..60 {
-        s.push_str(&format!("| where isnotempty(c{i}) or ResultType != \"{i}\"\n"));
-    }
-    s.push_str("| summarize Failures = count(), Apps = make_set(AppDisplayName) by UserPrincipalName, IPAddress\n");
-    s.push_str("| where Failures > threshold\n");
-    s.push_str("| join kind=leftouter (AADNonInteractiveUserSignInLogs | summarize NonInteractive = count() by UserPrincipalName) on UserPrincipalName\n");
-    while s.lines().count() < 199 {
-        s.push_str("| where Failures >= 0\n");
-    }
-    s.push_str("| project UserPrincipalName, IPAddress, Failures, Apps, NonInteractive\n");
-    s
-}
+include!("shared/long_rule.rs");
 
 fn main() {
     let text = match std::env::args().nth(1) {
         Some(f) => std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{f}: {e}")),
-        None => rule(),
+        None => rule_of_200_lines(),
     };
     let ps = ProjectSession::new(None, None).expect("a session");
     let uri = lsp_types::Url::parse("file:///rule.kql").expect("a URI");

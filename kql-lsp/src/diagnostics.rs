@@ -32,21 +32,11 @@ pub fn diagnostics(a: &Analysis, session: Option<&ProjectSession>) -> Vec<Diagno
         }
     };
     let errors = a.errors.iter().map(|e| (DiagnosticSeverity::ERROR, e));
-    let candidates: Vec<kql_lint::suppress::Candidate> = a
-        .warnings
-        .iter()
-        .map(|w| kql_lint::suppress::Candidate { code: w.code, at: w.span.map(|s| s.start) })
-        .collect();
-    let (silenced, comments) = kql_lint::suppress::apply(&q.text, &candidates);
+    let (kept, comments) = kql_lint::suppress::filter(&q.text, a.warnings.iter().collect(), |w| {
+        kql_lint::suppress::Candidate { code: w.code, at: w.span.map(|s| s.start) }
+    });
     let comments: Vec<KqlError> = comments.into_iter().map(KqlError::from).collect();
-    let warnings = a
-        .warnings
-        .iter()
-        .zip(silenced)
-        .filter(|(_, s)| !s)
-        .map(|(w, _)| w)
-        .chain(comments.iter())
-        .map(|w| (DiagnosticSeverity::WARNING, w));
+    let warnings = kept.into_iter().chain(comments.iter()).map(|w| (DiagnosticSeverity::WARNING, w));
     for (severity, e) in errors.chain(warnings) {
         let range = match e.span {
             Some(sp) => {

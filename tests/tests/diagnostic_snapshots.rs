@@ -223,11 +223,9 @@ fn render(code: &str, case: &Case) -> Result<String, String> {
         // the lints' findings and the suppressions', as `kql check` adds them
         let mut warnings = outcome.warnings.clone();
         warnings.extend(kql_lint::lint(&script).into_iter().map(kql_exec::KqlError::from));
-        let candidates: Vec<kql_lint::suppress::Candidate> = warnings
-            .iter()
-            .map(|w| kql_lint::suppress::Candidate { code: w.code, at: w.span.map(|s| s.start) })
-            .collect();
-        let (_, comments) = kql_lint::suppress::apply(q, &candidates);
+        let (_, comments) = kql_lint::suppress::filter(q, warnings.iter().collect(), |w| {
+            kql_lint::suppress::Candidate { code: w.code, at: w.span.map(|s| s.start) }
+        });
         warnings.extend(comments.into_iter().map(kql_exec::KqlError::from));
         for (sev, e) in outcome.errors.iter().map(|e| ("error", e)).chain(warnings.iter().map(|w| ("warning", w))) {
             if e.code == code {

@@ -521,31 +521,8 @@ fn lsp_survives_bad_requests() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A 200-line rule: lets, a union of two tables, extends, a summarize, a join.
-fn rule_of_200_lines() -> String {
-    let mut s = String::from("// a long detection\nlet lookback = 1d;\nlet threshold = 5;\n");
-    for i in 0..40 {
-        s.push_str(&format!("let watched{i} = dynamic([\"user{i}@contoso.com\", \"admin{i}@contoso.com\"]);\n"));
-    }
-    s.push_str("SigninLogs\n| where TimeGenerated > ago(lookback)\n");
-    for i in 0..60 {
-        s.push_str(&format!(
-            "| extend c{i} = iff(UserPrincipalName in (watched{}), strcat(\"w\", tostring({i})), \"\")\n",
-            i % 40
-        ));
-    }
-    for i in 0..60 {
-        s.push_str(&format!("| where isnotempty(c{i}) or ResultType != \"{i}\"\n"));
-    }
-    s.push_str("| summarize Failures = count(), Apps = make_set(AppDisplayName) by UserPrincipalName, IPAddress\n");
-    s.push_str("| where Failures > threshold\n");
-    s.push_str("| join kind=leftouter (AADNonInteractiveUserSignInLogs | summarize NonInteractive = count() by UserPrincipalName) on UserPrincipalName\n");
-    while s.lines().count() < 199 {
-        s.push_str("| where Failures >= 0\n");
-    }
-    s.push_str("| project UserPrincipalName, IPAddress, Failures, Apps, NonInteractive\n");
-    s
-}
+// the rule `kql-lsp/examples/latency.rs` measures
+include!("../../kql-lsp/examples/shared/long_rule.rs");
 
 #[test]
 fn lsp_diagnostics_latency_on_a_200_line_rule() {

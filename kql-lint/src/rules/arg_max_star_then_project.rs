@@ -32,8 +32,7 @@ fn star_arg_extreme(e: &Expr) -> Option<String> {
 
 fn check(script: &Script) -> Vec<Finding> {
     let mut out = Vec::new();
-    for e in visit::all_exprs(script) {
-        let ExprKind::Pipe { ops, .. } = &e.kind else { continue };
+    for ops in visit::pipelines(&visit::all_exprs(script)) {
         for (i, op) in ops.iter().enumerate() {
             let OperatorKind::Summarize { aggs, .. } = &op.kind else { continue };
             let Some((agg, name)) = aggs.iter().find_map(|a| star_arg_extreme(&a.expr).map(|n| (a, n))) else {

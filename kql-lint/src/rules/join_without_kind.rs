@@ -3,7 +3,7 @@
 use super::param;
 use crate::registry::{Check, Lint};
 use crate::Finding;
-use kql_parser::ast::{ExprKind, OperatorKind, Script};
+use kql_parser::ast::{OperatorKind, Script};
 use kql_parser::visit;
 
 /// The lint.
@@ -23,8 +23,7 @@ mean.",
 
 fn check(script: &Script) -> Vec<Finding> {
     let mut out = Vec::new();
-    for e in visit::all_exprs(script) {
-        let ExprKind::Pipe { ops, .. } = &e.kind else { continue };
+    for ops in visit::pipelines(&visit::all_exprs(script)) {
         for op in ops {
             if let OperatorKind::Join { params, .. } = &op.kind {
                 if param(params, "kind").is_none() {
