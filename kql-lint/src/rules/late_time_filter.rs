@@ -10,7 +10,7 @@ use kql_parser::visit;
 pub const LINT: Lint = Lint {
     code: "KQLW012",
     name: "late-time-filter",
-    summary: "the time window is applied after a `join`, `summarize`, `mv-expand` or `union`",
+    summary: "the time window is applied after a `join`, `lookup`, `summarize`, `mv-expand` or `make-series`",
     cost: 3,
     why: "A `where TimeGenerated > ago(1d)` after a `join` or `summarize` filters the result of \
 an operator that has already processed the whole retention. Filter on time first, in each \
@@ -63,14 +63,15 @@ fn is_time_window(e: &Expr) -> bool {
     false
 }
 
-/// The name of an operator that processes every row it gets, for the message.
+/// The name of an operator that processes every row it gets before a later filter can act,
+/// for the message.
 fn costly(op: &Operator) -> Option<&'static str> {
     Some(match &op.kind {
         OperatorKind::Join { .. } => "join",
         OperatorKind::Lookup { .. } => "lookup",
         OperatorKind::Summarize { .. } => "summarize",
         OperatorKind::MvExpand { .. } => "mv-expand",
-        OperatorKind::Union { .. } => "union",
+        // not `union`: Kusto pushes a filter after a union into each of its tables
         OperatorKind::MakeSeries { .. } => "make-series",
         _ => return None,
     })
@@ -121,5 +122,6 @@ mod tests {
         );
         assert_eq!(n("T | join kind=inner (U) on k | where TimeGenerated > TimeGenerated1 + 1h"), 0);
         assert_eq!(n("T | extend x = 1 | where Timestamp > ago(1d)"), 0);
+        assert_eq!(n("union T, U | where Timestamp > ago(1d)"), 0, "pushed into each table");
     }
 }
