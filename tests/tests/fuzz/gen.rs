@@ -615,7 +615,13 @@ impl<'a> Gen<'a> {
             18 => format!("{}({})", self.rng.pick(&["countif", "dcount"]), self.expr(Bool, 2, cols)),
             19 => format!("percentile({}, {})", num(self), self.rng.pick(&[0, 50, 90, 100])),
             20 => format!("{}({})", self.rng.pick(&["min", "max", "sum"]), num(self)),
-            _ => format!("{}({})", self.rng.pick(&["make_bag", "buildschema"]), self.expr(Dynamic, 2, cols)),
+            _ => {
+                // which value of a key two bags share `make_bag` keeps, and the order of the types
+                // `buildschema` lists for a slot (Kusto's: the order they are first seen), follow
+                // the rows' arrival order
+                self.nondet = true;
+                format!("{}({})", self.rng.pick(&["make_bag", "buildschema"]), self.expr(Dynamic, 2, cols))
+            }
         }
     }
 

@@ -251,6 +251,9 @@ fn options() -> SessionOptions {
         now: Some(NOW),
         timeout: Some(std::time::Duration::from_secs(20)),
         threads: Some(2),
+        // a query that asks for more than this ends with KQL900 (counted, not a finding) before
+        // the process's watchdog (`KQL_FUZZ_MAX_RSS`) has to end the whole run
+        memory_limit: Some(1 << 30),
         ..Default::default()
     }
 }
