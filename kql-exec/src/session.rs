@@ -116,6 +116,7 @@ impl FunctionSource {
 
 pub mod guard;
 pub mod lazy;
+pub mod truncation;
 
 pub use lazy::{MemoryLoader, Open, TableLoader};
 
@@ -557,6 +558,57 @@ struct Runner<'a> {
 
 impl SubqueryRunner for Runner<'_> {
     fn run(&self, plan: LogicalPlan) -> Result<Vec<RecordBatch>> {
+        self.run_limited(plan, None)
+    }
+}
+
+/// Read every partition of `plan` to its end, the partitions side by side, stopping with
+/// KQL084 when the rows read so far pass `limits`.
+async fn collect_limited(
+    df: datafusion::dataframe::DataFrame,
+    limits: truncation::ResultLimits,
+) -> datafusion::error::Result<Vec<RecordBatch>> {
+    use futures::StreamExt;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let task_ctx = Arc::new(df.task_ctx());
+    let physical = df.create_physical_plan().await?;
+    let streams = datafusion::physical_plan::execute_stream_partitioned(physical, task_ctx)?;
+    let counted = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+    // a JoinSet: the partitions' tasks end with it when the query is cancelled or fails
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, mut stream) in streams.into_iter().enumerate() {
+        let counted = counted.clone();
+        tasks.spawn(async move {
+            let mut out = Vec::new();
+            while let Some(b) = stream.next().await {
+                let b = b?;
+                let (n, size) = (b.num_rows() as u64, truncation::batch_bytes(&b));
+                let rows = counted.0.fetch_add(n, Ordering::SeqCst) + n;
+                let bytes = counted.1.fetch_add(size, Ordering::SeqCst) + size;
+                limits.check(rows, bytes).map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+                out.push(b);
+            }
+            Ok::<_, datafusion::error::DataFusionError>((i, out))
+        });
+    }
+    let mut parts: Vec<Vec<RecordBatch>> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (i, out) = match joined {
+            Ok(r) => r?,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => return Err(datafusion::error::DataFusionError::External(Box::new(e))),
+        };
+        if parts.len() <= i {
+            parts.resize_with(i + 1, Vec::new);
+        }
+        parts[i] = out;
+    }
+    Ok(parts.into_iter().flatten().collect())
+}
+
+impl Runner<'_> {
+    /// Run `plan` to its end, its result held to `limits` (Kusto's result truncation) when given.
+    fn run_limited(&self, plan: LogicalPlan, limits: Option<truncation::ResultLimits>) -> Result<Vec<RecordBatch>> {
         let explain = std::env::var_os("KQL_EXPLAIN").is_some();
         let ctx = self.ctx.clone();
         let plan = crate::load::paths::push_paths(plan);
@@ -572,7 +624,10 @@ impl SubqueryRunner for Runner<'_> {
             }
             // Partitions in order, not interleaved as they finish: a `union`'s inputs then come
             // out in the order they were written, as in Kusto, and results are repeatable.
-            df.collect_partitioned().await.map(|parts| parts.into_iter().flatten().collect::<Vec<_>>())
+            match limits {
+                Some(limits) => collect_limited(df, limits).await,
+                None => df.collect_partitioned().await.map(|parts| parts.into_iter().flatten().collect::<Vec<_>>()),
+            }
         };
         // The query runs as its own task, so that a cancel or a timeout returns at once (the
         // task is aborted at its next yield), and a panic inside an operator or a function (a
@@ -728,6 +783,7 @@ impl Session {
         let mut binder = Binder::new(&self.catalog, self.now(), &runner, BindOptions::default());
         let bound = binder.bind_script(script)?;
         let warnings = std::mem::take(&mut binder.warnings);
+        let limits = truncation::ResultLimits::from_options(&binder.query_options);
         let rel = match bound {
             Bound0::Tabular(r) => r,
             Bound0::Scalar(s) => {
@@ -735,7 +791,7 @@ impl Session {
                 Rel { plan, cols: vec![Col::new("print_0", s.ty)], render: None, name: None, open: false }
             }
         };
-        let batches = runner.run(rel.plan)?;
+        let batches = runner.run_limited(rel.plan, limits)?;
         let batches = normalize_batches(&rel.cols, batches)?;
         Ok(QueryResult { cols: rel.cols, batches, render: rel.render, warnings })
     }

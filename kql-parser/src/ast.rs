@@ -64,6 +64,64 @@ pub enum StatementKind {
     Other(String),
 }
 
+/// `graph-match` or `graph-shortest-paths`: patterns of a graph's nodes and edges, the
+/// constraints they meet and the columns each match becomes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphMatch {
+    /// `true` for `graph-shortest-paths`.
+    pub shortest: bool,
+    /// Parameters (`cycles=` of graph-match, `output=` of graph-shortest-paths).
+    pub params: Vec<NamedArg>,
+    /// The patterns, comma-separated sequences that share node variables.
+    pub patterns: Vec<GraphPattern>,
+    /// The `where` constraints.
+    pub constraints: Option<Expr>,
+    /// The `project` items (empty when there is no `project`).
+    pub project: Vec<ColumnAssign>,
+}
+
+/// A sequence of nodes joined by edges: `(a)-[e]->(b)<--(c)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphPattern {
+    /// The first node.
+    pub first: GraphNode,
+    /// Each edge with the node after it.
+    pub steps: Vec<(GraphEdge, GraphNode)>,
+}
+
+/// A node of a pattern: `(name)` or `()`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphNode {
+    /// The variable, when named.
+    pub name: Option<Ident>,
+    /// The whole `( )`.
+    pub span: Span,
+}
+
+/// Which way an edge of a pattern points, read left to right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum EdgeDirection {
+    /// `-[e]->`, `-->`: from the node before to the node after.
+    Right,
+    /// `<-[e]-`, `<--`: from the node after to the node before.
+    Left,
+    /// `-[e]-`, `--`: either way.
+    Any,
+}
+
+/// An edge of a pattern: `-[name*min..max]->` and the anonymous forms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GraphEdge {
+    /// The variable, when named.
+    pub name: Option<Ident>,
+    /// Its direction.
+    pub direction: EdgeDirection,
+    /// `*min..max` of a variable length edge (`*n` is `n..n`).
+    pub length: Option<(i64, i64)>,
+    /// The whole edge.
+    pub span: Span,
+}
+
 /// One table exported by `graph-to-table`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GraphExport {
@@ -927,6 +985,9 @@ pub enum OperatorKind {
     },
     /// `graph-to-table nodes [as N] [with_node_id=C] [, edges [as E] [with_source_id=C] [with_target_id=C]]`
     GraphToTable(Vec<GraphExport>),
+    /// `graph-match [cycles=...] Pattern [, Pattern ...] [where Constraints] [project Items]`, and
+    /// `graph-shortest-paths [output=any|all]` of the same shape.
+    GraphMatch(GraphMatch),
     /// `consume`
     Consume,
     /// `lookup`-free operators that only a cluster runs (`execute-and-cache` and the like).

@@ -60,6 +60,8 @@ pub const OPERATOR_KEYWORDS: &[&str] = &[
     "consume",
     "make-graph",
     "graph-to-table",
+    "graph-match",
+    "graph-shortest-paths",
 ];
 
 /// Read an operator keyword (letters, `_`, and `-` joining words) at `i` without consuming.
@@ -349,10 +351,102 @@ pub fn operator(i: In) -> PResult<Operator> {
             })?;
             (r, OperatorKind::GraphToTable(exports))
         }
+        "graph-match" | "graph-shortest-paths" => {
+            let shortest = k == "graph-shortest-paths";
+            let (r, params) = params(r, if shortest { &["output"] } else { &["cycles"] })?;
+            let (r, patterns) = comma_list(r, graph_pattern)?;
+            let (r, constraints) = if peek_kw(r, "where") {
+                let (r, _) = kw("where")(r)?;
+                let (r, e) = expr(r)?;
+                (r, Some(e))
+            } else {
+                (r, None)
+            };
+            let (r, project) = if peek_kw(r, "project") {
+                let (r, _) = kw("project")(r)?;
+                assign_list(r)?
+            } else {
+                (r, vec![])
+            };
+            (r, OperatorKind::GraphMatch(GraphMatch { shortest, params, patterns, constraints, project }))
+        }
         _ => return fail(i, "query operator"),
     };
     let end = pos(r);
     Ok((r, Operator { kind, span: Span::new(start, end.max(start)) }))
+}
+
+/// A pattern of `graph-match`: `(a)-[e]->(b)<--()-[p*1..3]-(c)`.
+fn graph_pattern(i: In) -> PResult<GraphPattern> {
+    let (mut r, first) = graph_node(i)?;
+    let mut steps = Vec::new();
+    while ws(r).starts_with('-') || ws(r).starts_with("<-") {
+        let (r1, e) = graph_edge(r)?;
+        let (r2, n) = graph_node(r1)?;
+        steps.push((e, n));
+        r = r2;
+    }
+    Ok((r, GraphPattern { first, steps }))
+}
+
+/// `(name)` or `()`.
+fn graph_node(i: In) -> PResult<GraphNode> {
+    let (r, open) = sym("(")(i)?;
+    let (r, name) = if ws(r).starts_with(')') { (r, None) } else { name(r).map(|(r, n)| (r, Some(n)))? };
+    let (r, close) = sym(")")(r)?;
+    Ok((r, GraphNode { name, span: Span::new(open.start, close.end) }))
+}
+
+/// An edge: `-[e]->`, `<-[e]-`, `-[e]-`, `-->`, `<--`, `--`, the brackets optionally holding a
+/// length `*min..max` (or `*n`) after the name.
+fn graph_edge(i: In) -> PResult<GraphEdge> {
+    let t = ws(i);
+    let start = pos(t);
+    let (left, mut r) = if let Some(rest) = t.strip_prefix("<-") { (true, rest) } else { (false, &t[1..]) };
+    let (mut name, mut length) = (None, None);
+    if r.starts_with('[') {
+        r = &r[1..];
+        if !ws(r).starts_with('*') && !ws(r).starts_with(']') {
+            let (r1, n) = crate::lex::name(r)?;
+            name = Some(n);
+            r = r1;
+        }
+        if ws(r).starts_with('*') {
+            let (r1, lo) = edge_count(&ws(r)[1..])?;
+            let (r1, hi) = match ws(r1).strip_prefix("..") {
+                Some(rest) => edge_count(rest)?,
+                None => (r1, lo),
+            };
+            length = Some((lo, hi));
+            r = r1;
+        }
+        let (r1, _) = sym("]")(r)?;
+        r = r1;
+    }
+    let (right, r) = if let Some(rest) = r.strip_prefix("->") {
+        (true, rest)
+    } else if let Some(rest) = r.strip_prefix('-') {
+        (false, rest)
+    } else {
+        return fail(r, "`-` or `->` to end the edge");
+    };
+    let direction = match (left, right) {
+        (true, true) => return fail(t, "an edge that points one way (`-->`, `<--` or `--`)"),
+        (false, true) => EdgeDirection::Right,
+        (true, false) => EdgeDirection::Left,
+        (false, false) => EdgeDirection::Any,
+    };
+    Ok((r, GraphEdge { name, direction, length, span: Span::new(start, pos(r)) }))
+}
+
+/// A whole number of a variable length edge's bounds.
+fn edge_count(i: In) -> PResult<i64> {
+    let t = ws(i);
+    let n = t.bytes().take_while(u8::is_ascii_digit).count();
+    match t[..n].parse::<i64>() {
+        Ok(v) if n > 0 => Ok((&t[n..], v)),
+        _ => fail(t, "a whole number of edges"),
+    }
 }
 
 /// True when the operator's argument list is empty (next is `|`, `)`, `;`, `}` or the end).

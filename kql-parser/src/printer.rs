@@ -561,6 +561,14 @@ fn assign(out: &mut String, a: &ColumnAssign) {
     expr(out, &a.expr);
 }
 
+fn graph_node(out: &mut String, n: &GraphNode) {
+    out.push('(');
+    if let Some(name) = &n.name {
+        out.push_str(&ident(&name.name));
+    }
+    out.push(')');
+}
+
 fn param_list(out: &mut String, ps: &[NamedArg]) {
     for p in ps {
         out.push(' ');
@@ -1007,6 +1015,37 @@ fn operator_inner(out: &mut String, op: &Operator) {
                     let _ = write!(out, " as {}", ident(&a.name));
                 }
                 param_list(out, &x.params);
+            }
+        }
+        GraphMatch(g) => {
+            out.push_str(if g.shortest { "graph-shortest-paths" } else { "graph-match" });
+            param_list(out, &g.params);
+            for (k, p) in g.patterns.iter().enumerate() {
+                out.push_str(if k == 0 { " " } else { ", " });
+                graph_node(out, &p.first);
+                for (e, n) in &p.steps {
+                    out.push_str(if e.direction == EdgeDirection::Left { "<-" } else { "-" });
+                    if e.name.is_some() || e.length.is_some() {
+                        out.push('[');
+                        if let Some(n) = &e.name {
+                            out.push_str(&ident(&n.name));
+                        }
+                        if let Some((lo, hi)) = e.length {
+                            let _ = write!(out, "*{lo}..{hi}");
+                        }
+                        out.push(']');
+                    }
+                    out.push_str(if e.direction == EdgeDirection::Right { "->" } else { "-" });
+                    graph_node(out, n);
+                }
+            }
+            if let Some(c) = &g.constraints {
+                out.push_str(" where ");
+                expr(out, c);
+            }
+            if !g.project.is_empty() {
+                out.push_str(" project ");
+                comma(out, &g.project, assign);
             }
         }
         Consume => out.push_str("consume"),

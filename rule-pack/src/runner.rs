@@ -481,7 +481,9 @@ impl SharedStart {
         session.catalog = full.time_window(start, to).ok()?;
         let saved_now = session.options.now;
         session.options.now = Some(to);
-        let result = session.query(&split.prefix);
+        // the shared start is an intermediate table, not a result: Kusto's result truncation
+        // (500,000 records) does not apply to it
+        let result = session.query(&format!("set notruncation;\n{}", split.prefix));
         session.catalog = full;
         session.options.now = saved_now;
         let result = result.ok()?;

@@ -14,8 +14,9 @@
 //! Each prints `<source>: N passed, M failed` and fails when a case of its ratchet stops passing.
 //! `KQL_BLESS_CONFORMANCE=1` rewrites the ratchets and failure lists from the current results.
 //! `KQL_CONFORMANCE_FILTER=text` runs only the cases whose id contains `text` (with
-//! `KQL_CONFORMANCE_VERBOSE=1` to see why they fail) and `KQL_CONFORMANCE_CASES=file.jsonl` runs
-//! the cases of another file in place of kusto-docs.jsonl; neither blesses, and with either the
+//! `KQL_CONFORMANCE_VERBOSE=1` to see why they fail); `KQL_CONFORMANCE_CASES=file.jsonl` runs
+//! the cases of another file in place of kusto-docs.jsonl, and `KQL_CONFORMANCE_PAGES=file.jsonl`
+//! in place of docs-pages.jsonl; none of them blesses, and with any of them the
 //! test fails after printing its figures (a partial run is not a result). A missing ratchet
 //! fails, and so does a listed case that is no longer run. `NOT_COUNTED` cases are left out of
 //! the figures, and the output says which and why.
@@ -196,8 +197,11 @@ fn kusto_documentation_pages() {
 }
 
 fn run_source(src: &Source) {
-    // `KQL_CONFORMANCE_CASES=/path/cases.jsonl` runs the cases of another file (never blessed)
-    let other = std::env::var("KQL_CONFORMANCE_CASES").ok().filter(|_| src.name == "kusto-docs");
+    // `KQL_CONFORMANCE_CASES=/path/cases.jsonl` runs the cases of another file in place of
+    // kusto-docs.jsonl (compared exactly), `KQL_CONFORMANCE_PAGES=/path/cases.jsonl` in place of
+    // docs-pages.jsonl (reals as the pages print them); neither blesses
+    let var = if src.name == "kusto-docs" { "KQL_CONFORMANCE_CASES" } else { "KQL_CONFORMANCE_PAGES" };
+    let other = std::env::var(var).ok();
     let cases: Vec<Value> = match &other {
         Some(path) => std::fs::read_to_string(path)
             .unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -116,6 +116,7 @@ const CASES: &[(&str, Case)] = &[
     ("KQL130", Case::Load(&[("T.parquet", b"PAR1 not really parquet")], None)),
     ("KQL900", Case::Limited("range x from 1 to 3000000 step 1\n| summarize s = make_set(tostring(x))", Some(1 << 20), None)),
     ("KQL901", Case::Limited("range x from 1 to 100000000 step 1\n| summarize count() by x % 1000", None, Some(1))),
+    ("KQL084", Case::Query("set truncationmaxrecords = 10;\nrange x from 1 to 100 step 1")),
     ("KQL083", Case::Query("datatable(s: string, v: long) ['a', 1]\n| make-series sum(v) on s step 1")),
     ("KQL112", Case::WithExternalData("externaldata (a: string)\n[h@'https://example.com/data.bin']\nwith (format = 'avro')")),
     ("KQL120", Case::MissingWatchlist),

@@ -87,3 +87,24 @@ fn a_batch_of_values_past_arrow_s_limits_fails_with_kql904() {
     assert!(err.contains("error[KQL904]"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Kusto's result truncation: at most 500,000 records (and 64 MB) unless the query lifts it
+/// with `set notruncation;` or sets its own maximum; the limit stops the query while it runs.
+#[test]
+fn results_past_kusto_s_truncation_limits_fail_with_kql084_unless_lifted() {
+    let (code, _, err) = kql(&["query", "range x from 1 to 500001 step 1"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("KQL084") && err.contains("record count limit 500000"), "{err}");
+    let (code, out, err) = kql(&["query", "range x from 1 to 500000 step 1 | where x > 499998"]);
+    assert_eq!((code, out.trim()), (0, "x\n499999\n500000"), "{err}");
+    let (code, out, err) = kql(&["query", "--format", "csv", "set notruncation;\nrange x from 1 to 600000 step 1"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 600_001);
+    // a maximum set wins over notruncation, and applies to data size too
+    let (code, _, err) =
+        kql(&["query", "set notruncation;\nset truncationmaxrecords = 10;\nrange x from 1 to 11 step 1"]);
+    assert!(code != 0 && err.contains("record count limit 10"), "{err}");
+    let (code, _, err) =
+        kql(&["query", "set truncationmaxsize = 1000;\nrange x from 1 to 200 step 1 | extend s = strrep('a', 10)"]);
+    assert!(code != 0 && err.contains("data size limit 1000"), "{err}");
+}

@@ -294,7 +294,14 @@ impl<'a> Binder<'a> {
                         self.query_options.insert(name.name.to_ascii_lowercase(), b);
                     }
                 }
-                ast::StatementKind::Set { .. } | ast::StatementKind::Other(_) => {}
+                ast::StatementKind::Set { name, value: None } => {
+                    // `set notruncation;`: a flag, true
+                    self.query_options.insert(
+                        name.name.to_ascii_lowercase(),
+                        Bound::new(datafusion::logical_expr::lit(true), crate::schema::KqlType::Bool),
+                    );
+                }
+                ast::StatementKind::Other(_) => {}
                 ast::StatementKind::DeclarePattern(d) => {
                     self.patterns.insert(d.name.name.clone(), Rc::new(d.clone()));
                 }

@@ -9,6 +9,8 @@ mod evaluate;
 mod geolookup;
 #[path = "ops/graph.rs"]
 pub mod graph;
+#[path = "ops/graph_match.rs"]
+mod graph_match;
 #[path = "ops/iplookup.rs"]
 mod iplookup;
 #[path = "ops/makeseries.rs"]
@@ -65,6 +67,7 @@ impl Binder<'_> {
                 self.bind_make_graph(rel, params, source, target, nodes, op.span)
             }
             OperatorKind::GraphToTable(exports) => self.bind_graph_to_table(rel, exports, op.span),
+            OperatorKind::GraphMatch(g) => self.bind_graph_match(rel, g, op.span),
             OperatorKind::Consume => {
                 let plan = LogicalPlanBuilder::from(rel.plan).limit(0, Some(0))?.build()?;
                 Ok(mk_rel(plan, rel.cols))

@@ -1637,6 +1637,13 @@ pub fn operator_name(k: &OperatorKind) -> &'static str {
         OperatorKind::Reduce { .. } => "reduce",
         OperatorKind::MakeGraph { .. } => "make-graph",
         OperatorKind::GraphToTable(_) => "graph-to-table",
+        OperatorKind::GraphMatch(g) => {
+            if g.shortest {
+                "graph-shortest-paths"
+            } else {
+                "graph-match"
+            }
+        }
         OperatorKind::Consume => "consume",
         OperatorKind::Print(_) => "print",
         OperatorKind::Range { .. } => "range",

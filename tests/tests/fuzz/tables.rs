@@ -254,7 +254,6 @@ fn options() -> SessionOptions {
         // a query that asks for more than this ends with KQL900 (counted, not a finding) before
         // the process's watchdog (`KQL_FUZZ_MAX_RSS`) has to end the whole run
         memory_limit: Some(1 << 30),
-        ..Default::default()
     }
 }
 

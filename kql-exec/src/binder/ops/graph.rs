@@ -131,7 +131,31 @@ impl Binder<'_> {
     /// The nodes: each node table's rows (rows of the same id merged, the first non-null value
     /// of each property kept), then the nodes only the edges name, with just their id property.
     fn export_nodes(&mut self, info: &GraphInfo, params: &[ast::NamedArg]) -> Result<Rel> {
-        // the properties: the node tables' columns by name, in order of appearance
+        let (props, rows, _) = self.graph_nodes(info)?;
+        let key_prop = node_key_property(info);
+        let nodes = self.rel_from_cells(props.clone(), &rows)?;
+        let Some(id_col) = param(params, "with_node_id").and_then(name_text) else { return Ok(nodes) };
+        let mut exprs = vec![self.node_hash(&nodes, &key_prop)?.alias(&id_col)];
+        let mut cols = vec![Col::new(&id_col, KqlType::Long)];
+        for c in &props {
+            if c.name != id_col {
+                exprs.push(super::super::scalar::column(&c.name));
+                cols.push(c.clone());
+            }
+        }
+        let plan = crate::binder::projection::project(nodes.plan, exprs)?;
+        Ok(mk_rel(plan, cols))
+    }
+
+    /// The graph's nodes: their properties (the node tables' columns by name, in order of
+    /// appearance), one row per node (each node table's rows, rows of the same id merged with
+    /// the first non-null value of each property kept, then the nodes only the edges name, with
+    /// just their id property), and each node's row by its id ([`node_key`]). Empty while
+    /// checking.
+    pub(crate) fn graph_nodes(
+        &mut self,
+        info: &GraphInfo,
+    ) -> Result<(Vec<Col>, Vec<Vec<Cell>>, HashMap<String, usize>)> {
         let mut props: Vec<Col> = Vec::new();
         for (t, _) in &info.nodes {
             for c in &t.cols {
@@ -140,10 +164,7 @@ impl Binder<'_> {
                 }
             }
         }
-        let key_prop = match info.nodes.first() {
-            Some((_, k)) => k.clone(),
-            None => info.node_id_property.clone().unwrap_or_else(|| "NodeId".to_string()),
-        };
+        let key_prop = node_key_property(info);
         if info.nodes.is_empty() {
             let ty = info.edges.col(&info.source).map_or(KqlType::String, |c| c.ty);
             props.push(Col::new(&key_prop, ty));
@@ -152,12 +173,11 @@ impl Binder<'_> {
         let mut rows: Vec<Vec<Cell>> = Vec::new();
         let mut by_id: HashMap<String, usize> = HashMap::new();
         if !self.options.check_only {
-            let id_of = |c: &Cell| format!("{c:?}");
             for (t, key) in &info.nodes {
                 let batches = self.runner.run(t.plan.clone())?;
                 let kix = t.cols.iter().position(|c| &c.name == key).unwrap_or(0);
                 for r in rows_of(&batches) {
-                    let id = id_of(&r[kix]);
+                    let id = node_key(&r[kix]);
                     let ix = *by_id.entry(id).or_insert_with(|| {
                         rows.push(vec![Cell::Null; props.len()]);
                         rows.len() - 1
@@ -184,7 +204,7 @@ impl Binder<'_> {
                     if r[ix] == Cell::Null {
                         continue;
                     }
-                    by_id.entry(id_of(&r[ix])).or_insert_with(|| {
+                    by_id.entry(node_key(&r[ix])).or_insert_with(|| {
                         let mut row = vec![Cell::Null; props.len()];
                         row[key_ix] = r[ix].clone();
                         rows.push(row);
@@ -193,17 +213,20 @@ impl Binder<'_> {
                 }
             }
         }
-        let nodes = self.rel_from_cells(props.clone(), &rows)?;
-        let Some(id_col) = param(params, "with_node_id").and_then(name_text) else { return Ok(nodes) };
-        let mut exprs = vec![self.node_hash(&nodes, &key_prop)?.alias(&id_col)];
-        let mut cols = vec![Col::new(&id_col, KqlType::Long)];
-        for c in &props {
-            if c.name != id_col {
-                exprs.push(super::super::scalar::column(&c.name));
-                cols.push(c.clone());
-            }
-        }
-        let plan = crate::binder::projection::project(nodes.plan, exprs)?;
-        Ok(mk_rel(plan, cols))
+        Ok((props, rows, by_id))
     }
+}
+
+/// The property holding a node's id: the first node table's key column, or `with_node_id=`, or
+/// `NodeId`.
+fn node_key_property(info: &GraphInfo) -> String {
+    match info.nodes.first() {
+        Some((_, k)) => k.clone(),
+        None => info.node_id_property.clone().unwrap_or_else(|| "NodeId".to_string()),
+    }
+}
+
+/// A node's id as a key: its value, whatever its type.
+pub(crate) fn node_key(c: &Cell) -> String {
+    format!("{c:?}")
 }
