@@ -988,6 +988,8 @@ pub enum OperatorKind {
     /// `graph-match [cycles=...] Pattern [, Pattern ...] [where Constraints] [project Items]`, and
     /// `graph-shortest-paths [output=any|all]` of the same shape.
     GraphMatch(GraphMatch),
+    /// `graph-mark-components [kind=weak|strong] [with_component_id=Name]`
+    GraphMarkComponents(Vec<NamedArg>),
     /// `consume`
     Consume,
     /// `lookup`-free operators that only a cluster runs (`execute-and-cache` and the like).

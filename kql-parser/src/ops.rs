@@ -62,6 +62,7 @@ pub const OPERATOR_KEYWORDS: &[&str] = &[
     "graph-to-table",
     "graph-match",
     "graph-shortest-paths",
+    "graph-mark-components",
 ];
 
 /// Read an operator keyword (letters, `_`, and `-` joining words) at `i` without consuming.
@@ -316,10 +317,13 @@ pub fn operator(i: In) -> PResult<Operator> {
             (r, OperatorKind::Consume)
         }
         "make-graph" => {
-            let (r, params) = params(r, &["with_node_id"])?;
+            let (r, mut params) = params(r, &["with_node_id"])?;
             let (r, source) = name(r)?;
             let (r, _) = sym("-->")(r)?;
             let (r, target) = name(r)?;
+            // `with_node_id=Name` may also follow the edges' columns
+            let (r, after) = self::params(r, &["with_node_id"])?;
+            params.extend(after);
             let (r, nodes) = if peek_kw(r, "with") {
                 let (r, _) = kw("with")(r)?;
                 comma_list(r, |i| {
@@ -350,6 +354,10 @@ pub fn operator(i: In) -> PResult<Operator> {
                 Ok((r, GraphExport { edges, alias, params }))
             })?;
             (r, OperatorKind::GraphToTable(exports))
+        }
+        "graph-mark-components" => {
+            let (r, params) = params(r, &["kind", "with_component_id"])?;
+            (r, OperatorKind::GraphMarkComponents(params))
         }
         "graph-match" | "graph-shortest-paths" => {
             let shortest = k == "graph-shortest-paths";

@@ -1017,6 +1017,10 @@ fn operator_inner(out: &mut String, op: &Operator) {
                 param_list(out, &x.params);
             }
         }
+        GraphMarkComponents(params) => {
+            out.push_str("graph-mark-components");
+            param_list(out, params);
+        }
         GraphMatch(g) => {
             out.push_str(if g.shortest { "graph-shortest-paths" } else { "graph-match" });
             param_list(out, &g.params);

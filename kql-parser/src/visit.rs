@@ -213,6 +213,7 @@ pub fn operator_exprs(op: &Operator) -> Vec<&Expr> {
         OperatorKind::GraphToTable(exports) => {
             out.extend(exports.iter().flat_map(|x| x.params.iter().map(|p| &p.value)))
         }
+        OperatorKind::GraphMarkComponents(params) => out.extend(named(params)),
         OperatorKind::GraphMatch(g) => {
             out.extend(named(&g.params));
             out.extend(g.constraints.as_ref());

@@ -152,6 +152,8 @@ fn functions(session: &Session) -> BTreeMap<String, Vec<(String, Status)>> {
         } else {
             let args = arguments(&params).join(", ");
             let queries: Vec<String> = match kind.as_str() {
+                // the graph functions mean something only inside graph-match
+                _ if graph_probe(&name).is_some() => vec![graph_probe(&name).unwrap_or_default()],
                 "aggregate" => vec![format!("let T = {t}; T | summarize r = {name}({args})")],
                 "plugin" => vec![format!("let T = {t}; T | evaluate {name}({args})")],
                 "window" => vec![format!("let T = {t}; T | serialize | extend r = {name}({args})")],
@@ -175,6 +177,21 @@ fn functions(session: &Session) -> BTreeMap<String, Vec<(String, Status)>> {
         by_kind.entry(kind).or_default().push((name, status));
     }
     by_kind
+}
+
+/// A graph-match calling the graph function `name`, for the functions valid only there.
+fn graph_probe(name: &str) -> Option<String> {
+    let call = match name {
+        "all" | "any" => format!("{name}(e, w > 0)"),
+        "map" => "map(e, w)".to_string(),
+        "inner_nodes" => "map(inner_nodes(e), n)".to_string(),
+        "labels" | "node_degree_in" | "node_degree_out" | "node_id" => format!("{name}(a)"),
+        _ => return None,
+    };
+    Some(format!(
+        "let E = datatable(s: string, t: string, w: long) ['a', 'b', 1]; let N = datatable(n: string) ['a', 'b'];\n\
+         E | make-graph s --> t with N on n | graph-match (a)-[e*1..2]->(b) project r = {call}"
+    ))
 }
 
 fn cell(s: &str) -> String {

@@ -68,6 +68,7 @@ impl Binder<'_> {
             }
             OperatorKind::GraphToTable(exports) => self.bind_graph_to_table(rel, exports, op.span),
             OperatorKind::GraphMatch(g) => self.bind_graph_match(rel, g, op.span),
+            OperatorKind::GraphMarkComponents(params) => self.bind_graph_mark_components(rel, params, op.span),
             OperatorKind::Consume => {
                 let plan = LogicalPlanBuilder::from(rel.plan).limit(0, Some(0))?.build()?;
                 Ok(mk_rel(plan, rel.cols))

@@ -625,11 +625,11 @@ impl Binder<'_> {
             Arith::Mod => {
                 if ticks_result && tb == KqlType::Real {
                     try_cast(
-                        binop(cast(a2.expr, DataType::Float64), DfOp::Modulo, cast(b2.expr, DataType::Float64)),
+                        functions::math::mod_real(cast(a2.expr, DataType::Float64), cast(b2.expr, DataType::Float64)),
                         DataType::Int64,
                     )
                 } else if t == KqlType::Real {
-                    binop(cast(a2.expr, DataType::Float64), DfOp::Modulo, cast(b2.expr, DataType::Float64))
+                    functions::math::mod_real(cast(a2.expr, DataType::Float64), cast(b2.expr, DataType::Float64))
                 } else {
                     functions::math::mod_long(a2.expr, b2.expr)
                 }

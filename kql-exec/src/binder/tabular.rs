@@ -1637,6 +1637,7 @@ pub fn operator_name(k: &OperatorKind) -> &'static str {
         OperatorKind::Reduce { .. } => "reduce",
         OperatorKind::MakeGraph { .. } => "make-graph",
         OperatorKind::GraphToTable(_) => "graph-to-table",
+        OperatorKind::GraphMarkComponents(_) => "graph-mark-components",
         OperatorKind::GraphMatch(g) => {
             if g.shortest {
                 "graph-shortest-paths"

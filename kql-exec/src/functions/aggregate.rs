@@ -103,6 +103,43 @@ struct AggOut {
     /// Turns the aggregate's value into the column's (the min/max of reals are taken over an
     /// integer key, then decoded).
     finish: Option<fn(Expr) -> Expr>,
+    /// Its value over no rows at all (a `summarize` without `by` of an empty input) when that
+    /// is not DataFusion's: see [`over_no_rows`].
+    empty: Option<Expr>,
+}
+
+/// A percentile's percentage when it is a constant: a literal, or an expression of no column
+/// that folds to one (`99` passed to a `real` parameter of a function is `real(99)`).
+fn constant_percent(b: &Binder, p: &Bound, span: Span) -> Option<f64> {
+    if let Some(v) = super::arg_i64_const(p) {
+        return Some(v as f64);
+    }
+    if let Expr::Literal(ScalarValue::Float64(Some(f)), _) = &p.expr {
+        return Some(*f);
+    }
+    if !p.expr.column_refs().is_empty()
+        || !matches!(p.ty, KqlType::Real | KqlType::Long | KqlType::Int | KqlType::Decimal)
+    {
+        return None;
+    }
+    match b.const_value(p.expr.clone(), KqlType::Real, span).ok()? {
+        ScalarValue::Float64(Some(f)) => Some(f),
+        _ => None,
+    }
+}
+
+/// Kusto's value of an aggregate over an empty input without `by` keys, where DataFusion's
+/// differs (null): `sum`, `sumif`, `variance(if)` and `stdev(if)` give 0, `avg(if)` NaN (a
+/// division by zero), and the sketches `hll` and `tdigest` null (the summarize operator's page,
+/// "default values of aggregations").
+fn over_no_rows(name: &str, ty: KqlType) -> Option<Expr> {
+    match name {
+        "sum" | "sumif" => Some(if ty == KqlType::Real { lit(0.0f64) } else { lit(0i64) }),
+        "variance" | "varianceif" | "stdev" | "stdevif" => Some(lit(0.0f64)),
+        "avg" | "avgif" if ty == KqlType::Real => Some(lit(f64::NAN)),
+        "hll" | "hll_if" | "tdigest" => Some(crate::binder::scalar::typed_null(ty)),
+        _ => None,
+    }
 }
 
 struct Collector<'r> {
@@ -204,17 +241,27 @@ pub fn bind_summarize(
         outputs.push((item.names.iter().map(|n| n.name.clone()).collect(), rewritten, None));
     }
     let agg_list = std::mem::take(&mut col.aggs);
-    // 3. the DataFusion aggregation
-    let mut plan = LogicalPlanBuilder::from(rel.plan.clone())
-        .aggregate(key_exprs, agg_list.iter().map(|a| a.expr.clone().alias(&a.name)).collect::<Vec<_>>())?
-        .build()?;
-    if agg_list.iter().any(|a| a.finish.is_some()) {
+    // 3. the DataFusion aggregation; without keys, the rows it read are counted when an
+    // aggregate's value over no rows differs from DataFusion's
+    const ROWS: &str = "__agg_rows";
+    let count_rows = key_exprs.is_empty() && agg_list.iter().any(|a| a.empty.is_some());
+    let mut agg_exprs: Vec<Expr> = agg_list.iter().map(|a| a.expr.clone().alias(&a.name)).collect();
+    if count_rows {
+        agg_exprs.push(agg::count(lit(1i64)).alias(ROWS));
+    }
+    let mut plan = LogicalPlanBuilder::from(rel.plan.clone()).aggregate(key_exprs, agg_exprs)?.build()?;
+    if count_rows || agg_list.iter().any(|a| a.finish.is_some()) {
         let mut exprs: Vec<Expr> = key_cols.iter().map(|c| column(&c.name)).collect();
         for a in &agg_list {
-            exprs.push(match a.finish {
-                Some(f) => f(column(&a.name)).alias(&a.name),
+            let v = match a.finish {
+                Some(f) => f(column(&a.name)),
                 None => column(&a.name),
-            });
+            };
+            let v = match (&a.empty, count_rows) {
+                (Some(d), true) => when(column(ROWS).eq(lit(0i64)), d.clone()).otherwise(v)?,
+                _ => v,
+            };
+            exprs.push(v.alias(&a.name));
         }
         plan = LogicalPlanBuilder::from(plan).project(exprs)?.build()?;
     }
@@ -365,7 +412,7 @@ fn is_user_function(b: &Binder, n: &str) -> bool {
 
 fn push(col: &mut Collector, expr: Expr, display: String, ty: KqlType) -> String {
     let internal = format!("__agg{}__as__{}", col.aggs.len(), display);
-    col.aggs.push(AggOut { expr, name: internal.clone(), ty, finish: None });
+    col.aggs.push(AggOut { expr, name: internal.clone(), ty, finish: None, empty: None });
     internal
 }
 
@@ -454,7 +501,13 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
                 // passes: the answer depended on where the NaN fell. Over the key, the order is
                 // total, NaN above every number.
                 let internal = format!("__agg{}__as__{}", col.aggs.len(), display);
-                col.aggs.push(AggOut { expr: e, name: internal.clone(), ty: t, finish: Some(real_from_key) });
+                col.aggs.push(AggOut {
+                    expr: e,
+                    name: internal.clone(),
+                    ty: t,
+                    finish: Some(real_from_key),
+                    empty: None,
+                });
                 return Ok(internal);
             }
             (e, t)
@@ -539,11 +592,7 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
         // `percentiles` with several percentages only expands at the top of a summarize item
         "percentile" | "percentiles" if name == "percentile" || bound.len() == 2 => {
             let x = arg(0)?;
-            let p = super::arg_i64_const(&arg(1)?).map(|v| v as f64).or(match &bound[1].expr {
-                Expr::Literal(ScalarValue::Float64(Some(f)), _) => Some(*f),
-                _ => None,
-            });
-            let Some(p) = p else {
+            let Some(p) = constant_percent(b, &bound[1], span) else {
                 return Err(KqlError::new("KQL091", "percentile needs a constant percentage", span));
             };
             let t = x.ty;
@@ -554,11 +603,7 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             (e, t)
         }
         "percentilew" | "percentilesw" if bound.len() == 3 => {
-            let p = super::arg_i64_const(&bound[2]).map(|v| v as f64).or(match &bound[2].expr {
-                Expr::Literal(ScalarValue::Float64(Some(f)), _) => Some(*f),
-                _ => None,
-            });
-            let Some(p) = p else {
+            let Some(p) = constant_percent(b, &bound[2], span) else {
                 return Err(KqlError::new("KQL091", "percentilew needs a constant percentage", span));
             };
             super::sketch::weighted_percentile(b, arg(0)?, arg(1)?, p, span)?
@@ -571,7 +616,11 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             return Err(KqlError::new("KQL092", format!("the aggregation '{name}' is not supported yet"), span));
         }
     };
-    Ok(push(col, expr, display, ty))
+    let internal = push(col, expr, display, ty);
+    if let Some(last) = col.aggs.last_mut() {
+        last.empty = over_no_rows(name, ty);
+    }
+    Ok(internal)
 }
 
 fn sum_type(t: KqlType) -> KqlType {

@@ -51,17 +51,32 @@ math_udf!(div_long_udf, "kql_div_long", DataType::Int64, |args: &[ArrayRef], row
 math_udf!(mod_long_udf, "kql_mod_long", DataType::Int64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
     let (a, b) = (i64s(&args[0]), i64s(&args[1]));
     let out: Int64Array = (0..rows)
-        .map(|i| if a.is_null(i) || b.is_null(i) { None } else { a.value(i).checked_rem(b.value(i)) })
+        .map(|i| if a.is_null(i) || b.is_null(i) { None } else { a.value(i).checked_rem_euclid(b.value(i)) })
         .collect();
     Ok(Arc::new(out))
 });
+
+math_udf!(mod_real_udf, "kql_mod_real", DataType::Float64, |args: &[ArrayRef], rows: usize| -> R<ArrayRef> {
+    let (a, b) = (f64s(&args[0]), f64s(&args[1]));
+    let out: Float64Array = (0..rows)
+        .map(|i| if a.is_null(i) || b.is_null(i) { None } else { Some(a.value(i).rem_euclid(b.value(i))) })
+        .collect();
+    Ok(Arc::new(out))
+});
+
+/// Real remainder, as Kusto's: never negative, `0 <= x % d < abs(d)` (`-14.5 % 12` is 9.5);
+/// NaN on division by zero.
+pub fn mod_real(a: Expr, b: Expr) -> Expr {
+    mod_real_udf().call(vec![a, b])
+}
 
 /// Integer division: null on division by zero.
 pub fn div_long(a: Expr, b: Expr) -> Expr {
     div_long_udf().call(vec![a, b])
 }
 
-/// Integer remainder: null on division by zero.
+/// Integer remainder, as Kusto's: never negative, `0 <= n % d < abs(d)` (`-14 % 12` is 10,
+/// not -2); null on division by zero.
 pub fn mod_long(a: Expr, b: Expr) -> Expr {
     mod_long_udf().call(vec![a, b])
 }

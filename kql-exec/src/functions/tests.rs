@@ -585,3 +585,115 @@ fn binary_all_aggregates_and_exact_distinct_counts() {
     let (_, rows) = run("range x from 1 to 5 step 1 | summarize v = variancepif(x, x < 4)");
     assert_eq!(rows, vec![vec![json!(2.0 / 3.0)]]);
 }
+
+/// A small graph: a -> b -> c -> a (a cycle), c -> d, and e alone with an edge to itself.
+const GRAPH: &str =
+    "let E = datatable(s: string, t: string, w: long) ['a','b',1, 'b','c',2, 'c','a',3, 'c','d',4, 'e','e',5];\n\
+                     let N = datatable(n: string, k: long) ['a',10, 'b',20, 'c',30, 'd',40, 'e',50];\n\
+                     E | make-graph s --> t with N on n";
+
+#[test]
+fn graph_match_directions_lengths_and_cycles() {
+    // one edge each way, and either way
+    let (cols, rows) = run(&format!("{GRAPH} | graph-match (x)-[e]->(y) where x.n == 'c' project x.n, y.n, e.w"));
+    assert_eq!(cols, ["x_n", "y_n", "e_w"]);
+    assert_eq!(rows, [[json!("c"), json!("a"), json!(3)], [json!("c"), json!("d"), json!(4)]]);
+    let (_, rows) = run(&format!("{GRAPH} | graph-match (x)<--(y) where x.n == 'c' project y = y.n"));
+    assert_eq!(rows, [[json!("b")]]);
+    let (_, rows) = run(&format!("{GRAPH} | graph-match (x)--(y) where x.n == 'c' project y = y.n | order by y asc"));
+    assert_eq!(rows, [[json!("a")], [json!("b")], [json!("d")]]);
+    // a variable length edge: shortest first, its properties and path functions in path order
+    let (_, rows) = run(&format!(
+        "{GRAPH} | graph-match (x)-[p*1..3]->(y) where x.n == 'a' and all(p, w < 4)
+         project y = y.n, ws = p.w, via = map(inner_nodes(p), n), big = any(p, w > 1)"
+    ));
+    assert_eq!(
+        rows,
+        [
+            [json!("b"), json!([1]), json!([]), json!(false)],
+            [json!("c"), json!([1, 2]), json!(["b"]), json!(true)],
+            // back to a over three distinct edges (cycles=unique_edges, the default)
+            [json!("a"), json!([1, 2, 3]), json!(["b", "c"]), json!(true)],
+        ]
+    );
+    // cycles=none never passes a node twice; cycles=all lets a path use an edge again
+    let q = |c: &str| format!("{GRAPH} | graph-match {c} (x)-[p*3..4]->(y) where x.n == 'a' project y = y.n, ws = p.w");
+    assert_eq!(run(&q("cycles=none")).1, [[json!("d"), json!([1, 2, 4])]]);
+    assert_eq!(run(&q("")).1, [[json!("a"), json!([1, 2, 3])], [json!("d"), json!([1, 2, 4])]]);
+    assert_eq!(
+        run(&format!("{GRAPH} | graph-match cycles=all (x)-[p*2]->(y) where x.n == 'e' project ws = p.w")).1,
+        [[json!([5, 5])]]
+    );
+    // several patterns share a node; constraints across variables run on the matches
+    let (_, rows) =
+        run(&format!("{GRAPH} | graph-match (x)-->(y), (y)-->(z) where x.k + z.k == 40 project x.n, y.n, z.n"));
+    assert_eq!(rows, [[json!("a"), json!("b"), json!("c")]]);
+    // the whole element as a bag, and a node's degrees
+    let (_, rows) = run(&format!(
+        "{GRAPH} | graph-match (x)-[e]->(y) where node_degree_out(x) == 2 project x, e, din = node_degree_in(y)"
+    ));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0], [json!({"n": "c", "k": 30}), json!({"s": "c", "t": "a", "w": 3}), json!(1)]);
+}
+
+#[test]
+fn graph_shortest_paths_and_components() {
+    let (_, rows) = run(&format!(
+        "{GRAPH} | graph-shortest-paths (x)-[p*1..5]->(y) where x.n == 'a' project y = y.n, hops = array_length(p.w) | order by y asc"
+    ));
+    assert_eq!(rows, [[json!("b"), json!(1)], [json!("c"), json!(2)], [json!("d"), json!(3)]]);
+    let (cols, rows) = run(&format!("{GRAPH} | graph-mark-components | graph-to-table nodes | project n, ComponentId"));
+    assert_eq!(cols, ["n", "ComponentId"]);
+    assert_eq!(rows.iter().map(|r| r[1].as_i64().unwrap()).collect::<Vec<_>>(), [0, 0, 0, 0, 1]);
+    let (_, rows) = run(&format!(
+        "{GRAPH} | graph-mark-components kind=strong with_component_id=c | graph-to-table nodes | project n, c"
+    ));
+    assert_eq!(rows.iter().map(|r| r[1].as_i64().unwrap()).collect::<Vec<_>>(), [0, 0, 0, 1, 2]);
+}
+
+#[test]
+fn graph_match_errors_say_what_to_write() {
+    assert!(err(&format!("{GRAPH} | graph-match (x)-->(y)")).contains("needs a `project` clause"));
+    assert!(err(&format!("{GRAPH} | graph-match (x)-->(y), (z)-->(w) project x.n")).contains("connected"));
+    assert!(err(&format!("{GRAPH} | graph-match (x)-->(y) project x.nope")).contains("has no property `nope`"));
+    assert!(err(&format!("{GRAPH} | graph-match (x)-[e]->(y) project m = map(e, w)")).contains("variable length edge"));
+    assert!(err("print 1 | graph-match (x)-->(y) project x.n").contains("put make-graph before it"));
+}
+
+#[test]
+fn modulo_is_never_negative_as_in_kusto() {
+    let (_, rows) = run("print a = 14 % 12, b = -14 % 12, c = 14 % -12, d = -14 % -12, e = -14.5 % 12.0, f = 5 % 0");
+    assert_eq!(rows[0], [json!(2), json!(10), json!(2), json!(10), json!(9.5), Value::Null]);
+}
+
+#[test]
+fn aggregates_over_no_rows_without_keys_take_kusto_s_defaults() {
+    let (_, rows) = run(
+        "datatable(x: long) [] | summarize sum(x), sumif(x, x > 0), avg(x), stdev(x), variance(x), count(), dcount(x), max(x), hll(x), tdigest(x)",
+    );
+    assert_eq!(
+        rows[0],
+        [
+            json!(0),
+            json!(0),
+            json!("NaN"),
+            json!(0.0),
+            json!(0.0),
+            json!(0),
+            json!(0),
+            Value::Null,
+            Value::Null,
+            Value::Null
+        ]
+    );
+    // with rows, or by keys, the aggregates are DataFusion's own
+    assert_eq!(run("datatable(x: long) [2, 4] | summarize sum(x), avg(x)").1[0], [json!(6), json!(3.0)]);
+    assert_eq!(run("datatable(x: long) [] | summarize sum(x) by k = x").1.len(), 0);
+}
+
+#[test]
+fn a_percentage_passed_through_a_real_parameter_is_still_constant() {
+    let (_, rows) =
+        run("let f = (p: real) { toscalar(range x from 1 to 100 step 1 | summarize percentiles(x, p)) }; print f(99)");
+    assert_eq!(rows[0], [json!(99)]);
+}

@@ -29,6 +29,9 @@ pub struct GraphInfo {
     pub nodes: Vec<(Rel, String)>,
     /// `with_node_id=` of `make-graph`: the property holding ids when there are no node tables.
     pub node_id_property: Option<String>,
+    /// `graph-mark-components` applied: each a node property (long) holding the node's
+    /// component, and whether the components are strongly connected (or weakly).
+    pub components: Vec<(String, bool)>,
 }
 
 fn graph_err(msg: impl Into<String>, span: Span) -> KqlError {
@@ -66,9 +69,30 @@ impl Binder<'_> {
             target: target.name.clone(),
             nodes: node_tables,
             node_id_property: param(params, "with_node_id").and_then(name_text),
+            components: Vec::new(),
         };
         self.graphs.insert(alias.clone(), Rc::new(info));
         let _ = span;
+        Ok(Rel { name: Some(alias), ..rel })
+    }
+
+    /// `graph-mark-components [kind=weak|strong] [with_component_id=Name]`: the graph with each
+    /// node's connected component in a new property (`ComponentId` unless named), the
+    /// components numbered from 0 in the order of their first node.
+    pub(crate) fn bind_graph_mark_components(&mut self, rel: Rel, params: &[ast::NamedArg], span: Span) -> Result<Rel> {
+        let Some(info) = rel.name.as_ref().and_then(|n| self.graphs.get(n)).cloned() else {
+            return Err(graph_err("graph-mark-components expects a graph: put make-graph before it", span));
+        };
+        let strong = match param(params, "kind").and_then(name_text).map(|k| k.to_ascii_lowercase()).as_deref() {
+            None | Some("weak") => false,
+            Some("strong") => true,
+            Some(k) => return Err(graph_err(format!("graph-mark-components kind={k}: say weak or strong"), span)),
+        };
+        let name = param(params, "with_component_id").and_then(name_text).unwrap_or_else(|| "ComponentId".to_string());
+        let mut info = (*info).clone();
+        info.components.push((name, strong));
+        let alias = self.fresh_alias("graph");
+        self.graphs.insert(alias.clone(), Rc::new(info));
         Ok(Rel { name: Some(alias), ..rel })
     }
 
@@ -170,6 +194,20 @@ impl Binder<'_> {
             props.push(Col::new(&key_prop, ty));
         }
         let key_ix = props.iter().position(|p| p.name == key_prop).unwrap_or(0);
+        let marks: Vec<usize> = info
+            .components
+            .iter()
+            .map(|(name, _)| match props.iter().position(|p| &p.name == name) {
+                Some(i) => {
+                    props[i] = Col::new(name, KqlType::Long);
+                    i
+                }
+                None => {
+                    props.push(Col::new(name, KqlType::Long));
+                    props.len() - 1
+                }
+            })
+            .collect();
         let mut rows: Vec<Vec<Cell>> = Vec::new();
         let mut by_id: HashMap<String, usize> = HashMap::new();
         if !self.options.check_only {
@@ -199,17 +237,29 @@ impl Binder<'_> {
             let edges = self.runner.run(info.edges.plan.clone())?;
             let six = info.edges.cols.iter().position(|c| c.name == info.source).unwrap_or(0);
             let tix = info.edges.cols.iter().position(|c| c.name == info.target).unwrap_or(0);
+            let mut ends = Vec::new();
             for r in rows_of(&edges) {
-                for ix in [six, tix] {
+                let mut end = [0usize; 2];
+                for (k, ix) in [six, tix].into_iter().enumerate() {
                     if r[ix] == Cell::Null {
                         continue;
                     }
-                    by_id.entry(node_key(&r[ix])).or_insert_with(|| {
+                    end[k] = *by_id.entry(node_key(&r[ix])).or_insert_with(|| {
                         let mut row = vec![Cell::Null; props.len()];
                         row[key_ix] = r[ix].clone();
                         rows.push(row);
                         rows.len() - 1
                     });
+                }
+                if r[six] != Cell::Null && r[tix] != Cell::Null {
+                    ends.push((end[0], end[1]));
+                }
+            }
+            for (&at, (_, strong)) in marks.iter().zip(&info.components) {
+                let ids =
+                    if *strong { strong_components(rows.len(), &ends) } else { weak_components(rows.len(), &ends) };
+                for (row, id) in rows.iter_mut().zip(ids) {
+                    row[at] = Cell::I(id as i64);
                 }
             }
         }
@@ -229,4 +279,103 @@ fn node_key_property(info: &GraphInfo) -> String {
 /// A node's id as a key: its value, whatever its type.
 pub(crate) fn node_key(c: &Cell) -> String {
     format!("{c:?}")
+}
+
+/// Each node's weakly connected component (edges read both ways), numbered from 0 in the order
+/// of each component's first node.
+fn weak_components(n: usize, ends: &[(usize, usize)]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(p: &mut [usize], mut x: usize) -> usize {
+        while p[x] != x {
+            p[x] = p[p[x]];
+            x = p[x];
+        }
+        x
+    }
+    for &(a, b) in ends {
+        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+    number_by_first(&(0..n).map(|x| root(&mut parent, x)).collect::<Vec<_>>())
+}
+
+/// Each node's strongly connected component (Kosaraju's two passes, without recursion),
+/// numbered from 0 in the order of each component's first node.
+fn strong_components(n: usize, ends: &[(usize, usize)]) -> Vec<usize> {
+    let mut out_adj = vec![Vec::new(); n];
+    let mut in_adj = vec![Vec::new(); n];
+    for &(a, b) in ends {
+        out_adj[a].push(b);
+        in_adj[b].push(a);
+    }
+    // the nodes in order of finishing a depth-first walk of the edges
+    let mut seen = vec![false; n];
+    let mut finished = Vec::with_capacity(n);
+    for s in 0..n {
+        if seen[s] {
+            continue;
+        }
+        seen[s] = true;
+        let mut stack = vec![(s, 0usize)];
+        while let Some(&mut (v, ref mut next)) = stack.last_mut() {
+            if let Some(&w) = out_adj[v].get(*next) {
+                *next += 1;
+                if !seen[w] {
+                    seen[w] = true;
+                    stack.push((w, 0));
+                }
+            } else {
+                finished.push(v);
+                stack.pop();
+            }
+        }
+    }
+    // then the reversed edges, latest finished first: each walk is one component
+    let mut comp = vec![usize::MAX; n];
+    let mut count = 0;
+    for &s in finished.iter().rev() {
+        if comp[s] != usize::MAX {
+            continue;
+        }
+        comp[s] = count;
+        let mut stack = vec![s];
+        while let Some(v) = stack.pop() {
+            for &w in &in_adj[v] {
+                if comp[w] == usize::MAX {
+                    comp[w] = count;
+                    stack.push(w);
+                }
+            }
+        }
+        count += 1;
+    }
+    number_by_first(&comp)
+}
+
+/// Labels renumbered from 0 in the order they first appear.
+fn number_by_first(labels: &[usize]) -> Vec<usize> {
+    let mut ids: HashMap<usize, usize> = HashMap::new();
+    labels
+        .iter()
+        .map(|l| {
+            let next = ids.len();
+            *ids.entry(*l).or_insert(next)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_numbered_by_their_first_node() {
+        // 0 -> 1 -> 2 -> 0 is one strong component; 3 -> 4 two more; 5 alone
+        let ends = [(0, 1), (1, 2), (2, 0), (3, 4), (2, 3)];
+        assert_eq!(weak_components(6, &ends), [0, 0, 0, 0, 0, 1]);
+        assert_eq!(strong_components(6, &ends), [0, 0, 0, 1, 2, 3]);
+        assert_eq!(weak_components(3, &[(2, 1)]), [0, 1, 1]);
+    }
 }

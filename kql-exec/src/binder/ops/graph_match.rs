@@ -37,7 +37,34 @@ fn gm_err(msg: impl Into<String>, span: Span) -> KqlError {
 }
 
 /// The graph functions of Kusto that this engine does not evaluate yet inside graph-match.
-const GRAPH_FUNCTIONS: &[&str] = &["all", "any", "map", "inner_nodes", "labels", "node_degree_in", "node_degree_out"];
+const GRAPH_FUNCTIONS: &[&str] = &["labels", "node_id"];
+
+/// The pseudo-properties `node_degree_in(n)` and `node_degree_out(n)` read: how many edges enter
+/// and leave the node.
+const DEGREE_IN: &str = "#degree_in";
+const DEGREE_OUT: &str = "#degree_out";
+
+/// `all(e, condition)`, `any(e, condition)` or `map(e, expression)` over a variable length
+/// edge's edges, or over its inner nodes (`all(inner_nodes(e), ...)`): the expression reads the
+/// element's properties by their bare names.
+#[derive(Debug, Clone)]
+struct PathCall {
+    /// `all`, `any` or `map`.
+    kind: String,
+    /// The variable length edge.
+    var: String,
+    /// Over the inner nodes rather than the edges.
+    inner: bool,
+    /// The expression evaluated for each element.
+    expr: ast::Expr,
+    /// The call, which the matches' column `__gm_call<k>` replaces.
+    span: Span,
+}
+
+/// The column of the matches' table holding the `k`-th path call's value.
+fn call_column(k: usize) -> String {
+    format!("__gm_call{k}")
+}
 
 /// An edge of the pattern between two node slots.
 #[derive(Debug, Clone)]
@@ -256,8 +283,72 @@ impl Search<'_> {
 }
 
 /// The pattern variables a constraint or projection reads: `(variable, property)` pairs.
-fn reads(e: &ast::Expr, vars: &HashMap<String, Var>, out: &mut Vec<(String, String)>) -> Result<()> {
+fn reads(
+    e: &ast::Expr,
+    vars: &HashMap<String, Var>,
+    out: &mut Vec<(String, String)>,
+    calls: &mut Vec<PathCall>,
+) -> Result<()> {
     match &e.kind {
+        ExprKind::Call { target: None, name, args }
+            if matches!(name.name.as_str(), "all" | "any" | "map") && args.len() == 2 =>
+        {
+            let (first, expr) = (args[0].expr(), args[1].expr());
+            let (var, inner) = match &first.kind {
+                ExprKind::Name(v) => (v, false),
+                ExprKind::Call { target: None, name: f, args: a }
+                    if f.name == "inner_nodes" && a.len() == 1 && matches!(a[0].expr().kind, ExprKind::Name(_)) =>
+                {
+                    let ExprKind::Name(v) = &a[0].expr().kind else { unreachable!() };
+                    (v, true)
+                }
+                _ => {
+                    return Err(gm_err(
+                        format!(
+                            "{}() reads a variable length edge or its inner_nodes(): `{}(e, ...)`",
+                            name.name, name.name
+                        ),
+                        first.span,
+                    ))
+                }
+            };
+            if !vars.contains_key(&var.name) {
+                return Err(gm_err(format!("`{}` is not a variable of the pattern", var.name), var.span));
+            }
+            calls.push(PathCall {
+                kind: name.name.clone(),
+                var: var.name.clone(),
+                inner,
+                expr: expr.clone(),
+                span: e.span,
+            });
+            return Ok(());
+        }
+        ExprKind::Call { target: None, name, args }
+            if matches!(name.name.as_str(), "node_degree_in" | "node_degree_out") =>
+        {
+            let var = match args.first().map(|a| &a.expr().kind) {
+                Some(ExprKind::Name(v)) if args.len() == 1 && matches!(vars.get(&v.name), Some(Var::Node(_))) => v,
+                _ => {
+                    return Err(gm_err(
+                        format!("{}() takes a node variable of the pattern: `{}(n)`", name.name, name.name),
+                        e.span,
+                    ))
+                }
+            };
+            let prop = if name.name == "node_degree_in" { DEGREE_IN } else { DEGREE_OUT };
+            let pair = (var.name.clone(), prop.to_string());
+            if !out.contains(&pair) {
+                out.push(pair);
+            }
+            return Ok(());
+        }
+        ExprKind::Call { target: None, name, .. } if name.name == "inner_nodes" => {
+            return Err(gm_err(
+                "inner_nodes() is read through all(), any() or map(): `map(inner_nodes(e), Property)`",
+                name.span,
+            ));
+        }
         ExprKind::Member { target, name } => {
             if let ExprKind::Name(v) = &target.kind {
                 if vars.contains_key(&v.name) {
@@ -269,11 +360,13 @@ fn reads(e: &ast::Expr, vars: &HashMap<String, Var>, out: &mut Vec<(String, Stri
                 }
             }
         }
+        // the whole element: a property bag of its properties (`project a`, `where a == b`)
         ExprKind::Name(v) if vars.contains_key(&v.name) => {
-            return Err(gm_err(
-                format!("`{}` is a pattern variable: read one of its properties, `{}.Property`", v.name, v.name),
-                v.span,
-            ));
+            let pair = (v.name.clone(), String::new());
+            if !out.contains(&pair) {
+                out.push(pair);
+            }
+            return Ok(());
         }
         ExprKind::Call { name, .. } if GRAPH_FUNCTIONS.contains(&name.name.as_str()) => {
             return Err(KqlError::new(
@@ -285,7 +378,7 @@ fn reads(e: &ast::Expr, vars: &HashMap<String, Var>, out: &mut Vec<(String, Stri
         _ => {}
     }
     for c in kql_parser::visit::children(e) {
-        reads(c, vars, out)?;
+        reads(c, vars, out, calls)?;
     }
     Ok(())
 }
@@ -304,8 +397,20 @@ fn conjuncts(e: &ast::Expr) -> Vec<&ast::Expr> {
 }
 
 /// `v.p` read as the column `v.p` of the matches' table (or `p` of a variable's own table).
-fn as_columns(e: &ast::Expr, vars: &HashMap<String, Var>, own: bool) -> ast::Expr {
+fn as_columns(e: &ast::Expr, vars: &HashMap<String, Var>, own: bool, calls: &[PathCall]) -> ast::Expr {
     rewrite_ast(e, &|x| match &x.kind {
+        ExprKind::Call { .. } if calls.iter().any(|c| same_place(c.span, x.span)) => {
+            let k = calls.iter().position(|c| same_place(c.span, x.span)).unwrap_or(0);
+            Some(ast::Expr::new(ExprKind::Name(ast::Ident::new(call_column(k), x.span)), x.span))
+        }
+        ExprKind::Call { target: None, name, args }
+            if matches!(name.name.as_str(), "node_degree_in" | "node_degree_out") =>
+        {
+            let Some(ExprKind::Name(v)) = args.first().map(|a| &a.expr().kind) else { return None };
+            let prop = if name.name == "node_degree_in" { DEGREE_IN } else { DEGREE_OUT };
+            let col = if own { prop.to_string() } else { format!("{}.{prop}", v.name) };
+            Some(ast::Expr::new(ExprKind::Name(ast::Ident::new(&col, x.span)), x.span))
+        }
         ExprKind::Member { target, name } => match &target.kind {
             ExprKind::Name(v) if vars.contains_key(&v.name) => {
                 let col = if own { name.name.clone() } else { format!("{}.{}", v.name, name.name) };
@@ -315,6 +420,11 @@ fn as_columns(e: &ast::Expr, vars: &HashMap<String, Var>, own: bool) -> ast::Exp
         },
         _ => None,
     })
+}
+
+/// Spans at the same place (`Span`'s `==` is always true: syntax trees compare without them).
+fn same_place(a: Span, b: Span) -> bool {
+    (a.start, a.end) == (b.start, b.end)
 }
 
 /// A cell as a JSON value of a dynamic array.
@@ -338,6 +448,9 @@ impl Binder<'_> {
         let Some(info) = rel.name.as_ref().and_then(|n| self.graphs.get(n)).cloned() else {
             return Err(gm_err(format!("{what} expects a graph: put make-graph before it"), span));
         };
+        if g.project.is_empty() {
+            return Err(gm_err(format!("{what} needs a `project` clause: the columns each match becomes"), span));
+        }
         // the pattern's node slots and edges
         let mut vars: HashMap<String, Var> = HashMap::new();
         let mut slots = 0usize;
@@ -387,6 +500,8 @@ impl Binder<'_> {
         }
         let cycles = match super::param(&g.params, "cycles").and_then(name_text).as_deref().map(str::to_ascii_lowercase)
         {
+            // a shortest path never passes a node twice, nor ends where it starts
+            None if g.shortest => Cycles::None,
             None => Cycles::UniqueEdges,
             Some(c) if c == "unique_edges" => Cycles::UniqueEdges,
             Some(c) if c == "all" => Cycles::All,
@@ -440,12 +555,14 @@ impl Binder<'_> {
         let mut own: HashMap<String, Vec<&ast::Expr>> = HashMap::new();
         let mut rest: Vec<&ast::Expr> = Vec::new();
         let mut read: Vec<(String, String)> = Vec::new();
+        let mut calls: Vec<PathCall> = Vec::new();
         if let Some(c) = &g.constraints {
             for part in conjuncts(c) {
                 let mut r = Vec::new();
-                reads(part, &vars, &mut r)?;
+                let before = calls.len();
+                reads(part, &vars, &mut r, &mut calls)?;
                 let names: HashSet<&String> = r.iter().map(|(v, _)| v).collect();
-                if names.len() == 1 {
+                if names.len() == 1 && calls.len() == before && r.iter().all(|(_, p)| !p.is_empty()) {
                     own.entry(r[0].0.clone()).or_default().push(part);
                 } else {
                     rest.push(part);
@@ -458,10 +575,21 @@ impl Binder<'_> {
             }
         }
         for it in &g.project {
-            reads(&it.expr, &vars, &mut read)?;
+            reads(&it.expr, &vars, &mut read, &mut calls)?;
+        }
+        for c in &calls {
+            match vars[&c.var] {
+                Var::Edge(k) if pat[k].length.is_some() => {}
+                _ => {
+                    return Err(gm_err(
+                        format!("{}() reads a variable length edge (`-[{}*1..3]-`)", c.kind, c.var),
+                        c.span,
+                    ))
+                }
+            }
         }
         for (v, p) in &read {
-            if prop_col(vars[v], p).is_none() {
+            if !p.is_empty() && prop_col(vars[v], p).is_none() {
                 let what_var = if matches!(vars[v], Var::Node(_)) { "node" } else { "edge" };
                 return Err(gm_err(format!("the {what_var} `{v}` has no property `{p}`"), span));
             }
@@ -507,14 +635,15 @@ impl Binder<'_> {
                 }
             }
         }
-        let mut matches = std::mem::take(&mut search.out);
-        if g.shortest {
-            matches = shortest(matches, all_paths);
-        }
+        let matches = std::mem::take(&mut search.out);
 
         // the matches' table: a column per property read, `v.p`
         let mut cols: Vec<Col> = Vec::new();
         for (v, p) in &read {
+            if p.is_empty() {
+                cols.push(Col::new(v, KqlType::Dynamic));
+                continue;
+            }
             let c = prop_col(vars[v], p).expect("checked above");
             let ty = match vars[v] {
                 Var::Edge(k) if pat[k].length.is_some() => KqlType::Dynamic,
@@ -522,11 +651,29 @@ impl Binder<'_> {
             };
             cols.push(Col::new(format!("{v}.{p}"), ty));
         }
+        let bag = |cols: &[Col], row: &[Cell]| -> String {
+            let pairs: Vec<String> = cols
+                .iter()
+                .zip(row)
+                .filter(|(c, _)| !c.name.starts_with('#'))
+                .map(|(c, v)| format!("{}:{}", dj::json_string(&c.name), cell_json(v, c.ty)))
+                .collect();
+            format!("{{{}}}", pairs.join(","))
+        };
         let rows: Vec<Vec<Cell>> = matches
             .iter()
             .map(|m| {
                 read.iter()
                     .map(|(v, p)| match vars[v] {
+                        Var::Node(s) if p.is_empty() => Cell::S(bag(&data.node_cols, &data.nodes[m.nodes[s]])),
+                        Var::Edge(k) if p.is_empty() => {
+                            let bags: Vec<String> =
+                                m.edges[k].iter().map(|&e| bag(&data.edge_cols, &data.edges[e])).collect();
+                            match pat[k].length {
+                                Some(_) => Cell::S(format!("[{}]", bags.join(","))),
+                                None => bags.into_iter().next().map_or(Cell::Null, Cell::S),
+                            }
+                        }
                         Var::Node(s) => {
                             let i = data.node_cols.iter().position(|c| &c.name == p).unwrap_or(0);
                             data.nodes[m.nodes[s]][i].clone()
@@ -546,21 +693,70 @@ impl Binder<'_> {
                     .collect()
             })
             .collect();
-        let mut out = self.rel_from_cells(cols, &rows)?;
-        if !rest.is_empty() {
-            let mut pred = as_columns(rest[0], &vars, false);
+        // the path calls: their expression over every edge (or node), then over each match's path
+        let mut rows = rows;
+        for (k, c) in calls.iter().enumerate() {
+            let (ecols, erows) = if c.inner { (&data.node_cols, &data.nodes) } else { (&data.edge_cols, &data.edges) };
+            let (ty, values) = self.each_row(ecols, erows, &c.expr)?;
+            let Var::Edge(pe) = vars[&c.var] else { unreachable!("checked above") };
+            cols.push(Col::new(call_column(k), if c.kind == "map" { KqlType::Dynamic } else { KqlType::Bool }));
+            for (m, row) in matches.iter().zip(rows.iter_mut()) {
+                let items: Vec<&Cell> = if c.inner {
+                    inner_nodes(&data, m.nodes[pat[pe].left], &m.edges[pe]).into_iter().map(|n| &values[n]).collect()
+                } else {
+                    m.edges[pe].iter().map(|&e| &values[e]).collect()
+                };
+                row.push(match c.kind.as_str() {
+                    "all" => Cell::B(items.iter().all(|v| **v == Cell::B(true))),
+                    "any" => Cell::B(items.iter().any(|v| **v == Cell::B(true))),
+                    _ => Cell::S(format!("[{}]", items.iter().map(|v| cell_json(v, ty)).collect::<Vec<_>>().join(","))),
+                });
+            }
+        }
+        let pred = (!rest.is_empty()).then(|| {
+            let mut pred = as_columns(rest[0], &vars, false, &calls);
             for r in &rest[1..] {
-                let right = as_columns(r, &vars, false);
+                let right = as_columns(r, &vars, false, &calls);
                 pred = ast::Expr::new(
                     ExprKind::Binary { op: ast::BinaryOp::And, left: Box::new(pred), right: Box::new(right) },
                     span,
                 );
             }
-            out = self.bind_operator(out, &ast::Operator { kind: ast::OperatorKind::Where(pred), span })?;
-        }
-        if g.project.is_empty() {
-            return Err(gm_err(format!("{what} needs a `project` clause: the columns each match becomes"), span));
-        }
+            pred
+        });
+        let out = if g.shortest {
+            // the shortest of the matches that meet every constraint
+            let mut keep: Vec<bool> = vec![true; rows.len()];
+            if let Some(pred) = pred {
+                let mut numbered_cols = cols.clone();
+                numbered_cols.push(Col::new("__gm_row", KqlType::Long));
+                let numbered: Vec<Vec<Cell>> = rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| r.iter().cloned().chain([Cell::I(i as i64)]).collect())
+                    .collect();
+                let all = self.rel_from_cells(numbered_cols, &numbered)?;
+                let met = self.bind_operator(all, &ast::Operator { kind: ast::OperatorKind::Where(pred), span })?;
+                if !self.options.check_only {
+                    keep = vec![false; rows.len()];
+                    let ix = met.cols.iter().position(|c| c.name == "__gm_row").unwrap_or(cols.len());
+                    for r in rows_of(&self.runner.run(met.plan)?) {
+                        if let Some(i) = r[ix].i() {
+                            keep[i as usize] = true;
+                        }
+                    }
+                }
+            }
+            let chosen = shortest(&matches, &keep, all_paths);
+            let rows: Vec<Vec<Cell>> = rows.into_iter().zip(chosen).filter(|(_, k)| *k).map(|(r, _)| r).collect();
+            self.rel_from_cells(cols, &rows)?
+        } else {
+            let out = self.rel_from_cells(cols, &rows)?;
+            match pred {
+                Some(pred) => self.bind_operator(out, &ast::Operator { kind: ast::OperatorKind::Where(pred), span })?,
+                None => out,
+            }
+        };
         let items: Vec<ast::ColumnAssign> = g
             .project
             .iter()
@@ -576,10 +772,28 @@ impl Binder<'_> {
                         }
                     }
                 }
-                ast::ColumnAssign { names, expr: as_columns(&it.expr, &vars, false), span: it.span }
+                ast::ColumnAssign { names, expr: as_columns(&it.expr, &vars, false, &calls), span: it.span }
             })
             .collect();
         self.bind_operator(out, &ast::Operator { kind: ast::OperatorKind::Project(items), span })
+    }
+
+    /// `expr` over each of `rows` (of `cols`, read by their bare names): its type and values.
+    fn each_row(&mut self, cols: &[Col], rows: &[Vec<Cell>], expr: &ast::Expr) -> Result<(KqlType, Vec<Cell>)> {
+        let rel = self.rel_from_cells(cols.to_vec(), rows)?;
+        let span = expr.span;
+        let item = ast::ColumnAssign { names: vec![ast::Ident::new("__gm_value", span)], expr: expr.clone(), span };
+        let out = self.bind_operator(rel, &ast::Operator { kind: ast::OperatorKind::Project(vec![item]), span })?;
+        let ty = out.cols.first().map_or(KqlType::Dynamic, |c| c.ty);
+        if self.options.check_only {
+            return Ok((ty, vec![Cell::Null; rows.len()]));
+        }
+        let values: Vec<Cell> =
+            rows_of(&self.runner.run(out.plan)?).into_iter().map(|mut r| r.swap_remove(0)).collect();
+        if values.len() != rows.len() {
+            return Err(gm_err("a graph function's expression changed the number of elements", span));
+        }
+        Ok((ty, values))
     }
 
     /// Which of `rows` (of `cols`) meet every one of `parts`, each reading one variable.
@@ -602,9 +816,9 @@ impl Binder<'_> {
             })
             .collect();
         let rel = self.rel_from_cells(cols.clone(), &numbered)?;
-        let mut pred = as_columns(parts[0], vars, true);
+        let mut pred = as_columns(parts[0], vars, true, &[]);
         for p in &parts[1..] {
-            let right = as_columns(p, vars, true);
+            let right = as_columns(p, vars, true, &[]);
             let span = pred.span;
             pred = ast::Expr::new(
                 ExprKind::Binary { op: ast::BinaryOp::And, left: Box::new(pred), right: Box::new(right) },
@@ -649,19 +863,46 @@ impl Binder<'_> {
             ends.push((s, t));
             kept.push(r);
         }
+        // the degrees, as two more node properties (read by node_degree_in/out)
+        let mut node_cols = node_cols;
+        let mut nodes = nodes;
+        node_cols.push(Col::new(DEGREE_IN, KqlType::Long));
+        node_cols.push(Col::new(DEGREE_OUT, KqlType::Long));
+        for (i, n) in nodes.iter_mut().enumerate() {
+            n.push(Cell::I(in_edges[i].len() as i64));
+            n.push(Cell::I(out_edges[i].len() as i64));
+        }
         Ok(Data { node_cols, nodes, edge_cols, edges: kept, ends, out_edges, in_edges })
     }
 }
 
+/// The nodes a path passes between its ends: walked from `start` along `edges` (in the
+/// pattern's left-to-right order), each edge's other end, all but the last.
+fn inner_nodes(data: &Data, start: usize, edges: &[usize]) -> Vec<usize> {
+    let mut at = start;
+    let mut out = Vec::new();
+    for &e in edges {
+        let (s, t) = data.ends[e];
+        at = if s == at { t } else { s };
+        out.push(at);
+    }
+    out.pop();
+    out
+}
+
 /// `graph-shortest-paths`: for each binding of the pattern's nodes, the matches of the fewest
 /// edges (all of them, or the first).
-fn shortest(matches: Vec<Match>, all: bool) -> Vec<Match> {
+fn shortest(matches: &[Match], keep: &[bool], all: bool) -> Vec<bool> {
     let len = |m: &Match| m.edges.iter().map(Vec::len).sum::<usize>();
-    let mut best: HashMap<Vec<usize>, usize> = HashMap::new();
-    for m in &matches {
+    let mut best: HashMap<&[usize], usize> = HashMap::new();
+    for (m, _) in matches.iter().zip(keep).filter(|(_, k)| **k) {
         let l = len(m);
-        best.entry(m.nodes.clone()).and_modify(|b| *b = (*b).min(l)).or_insert(l);
+        best.entry(&m.nodes).and_modify(|b| *b = (*b).min(l)).or_insert(l);
     }
-    let mut seen: HashSet<Vec<usize>> = HashSet::new();
-    matches.into_iter().filter(|m| best[&m.nodes] == len(m) && (all || seen.insert(m.nodes.clone()))).collect()
+    let mut seen: HashSet<&[usize]> = HashSet::new();
+    matches
+        .iter()
+        .zip(keep)
+        .map(|(m, k)| *k && best.get(m.nodes.as_slice()) == Some(&len(m)) && (all || seen.insert(&m.nodes)))
+        .collect()
 }
