@@ -169,6 +169,12 @@ pub(crate) fn mk_rel(plan: datafusion::logical_expr::LogicalPlan, cols: Vec<Col>
 /// with another's. Rows equal in every column are interchangeable.
 pub(crate) fn stable_row_number(cols: &[Col], alias: &str) -> Result<Expr> {
     use datafusion::logical_expr::ExprFunctionExt;
-    let by: Vec<datafusion::logical_expr::SortExpr> = cols.iter().map(|c| column(&c.name).sort(true, true)).collect();
+    let mut by: Vec<datafusion::logical_expr::SortExpr> =
+        cols.iter().map(|c| column(&c.name).sort(true, true)).collect();
+    if by.is_empty() {
+        // rows without columns are all alike: any numbering is stable (DataFusion refuses an
+        // empty ORDER BY)
+        by.push(datafusion::logical_expr::lit(0i64).sort(true, true));
+    }
     Ok(datafusion::functions_window::expr_fn::row_number().order_by(by).build()?.alias(alias))
 }

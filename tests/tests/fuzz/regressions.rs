@@ -360,3 +360,14 @@ fn real_join_keys_match_negative_zero() {
         assert_eq!(rows(&s, q), "[[2]]", "{q}");
     }
 }
+
+/// `mv-apply` over rows with no column left (a `union kind=inner` of tables without a common
+/// column, fuzz seed 101): it numbers its rows in the order of their values, and with no value
+/// DataFusion refused the empty ORDER BY (KQL999 "ORDER BY column cannot be empty").
+#[test]
+fn mv_apply_over_rows_without_columns() {
+    let s = session();
+    let q = "union kind=inner (datatable(a:long)[1]), (datatable(b:long)[2] | sort by b desc)\n\
+             | mv-apply e = dynamic([1, 2]) to typeof(real) on (summarize sum(e))";
+    assert_eq!(rows(&s, q), "[[3.0],[3.0]]");
+}
