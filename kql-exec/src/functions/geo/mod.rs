@@ -430,19 +430,74 @@ fn f_intersects_2lines(a: &[V]) -> Out {
     })())
 }
 
+/// The stretch two edges share when they lie on one great circle and overlap by more than a
+/// point: its ends, in the first edge's direction.
+fn shared_stretch(p: P, q: P, r: P, s: P) -> Option<(P, P)> {
+    let (n1, n2) = (sphere::normalize(sphere::cross(p, q)), sphere::normalize(sphere::cross(r, s)));
+    if sphere::norm(sphere::cross(n1, n2)) > 1e-12 {
+        return None;
+    }
+    let on = |x: P, a: P, b: P| (angle(a, x) + angle(x, b) - angle(a, b)).abs() < 1e-12;
+    let mut ends: Vec<P> = Vec::new();
+    for x in [p, q] {
+        if on(x, r, s) {
+            ends.push(x);
+        }
+    }
+    for x in [r, s] {
+        if on(x, p, q) && !ends.iter().any(|&y| angle(x, y) < 1e-15) {
+            ends.push(x);
+        }
+    }
+    if ends.len() < 2 {
+        return None;
+    }
+    // the two ends farthest apart, ordered from p
+    ends.sort_by(|a, b| angle(p, *a).total_cmp(&angle(p, *b)));
+    let (a, b) = (ends[0], ends[ends.len() - 1]);
+    (angle(a, b) > 1e-15).then_some((a, b))
+}
+
 fn f_intersection_2lines(a: &[V]) -> Out {
     dyn_out((|| {
-        let e1 = line_edges(&lines(json_of(a, 0))?);
-        let e2 = line_edges(&lines(json_of(a, 1))?);
+        let (l1, l2) = (lines(json_of(a, 0))?, lines(json_of(a, 1))?);
+        let (e1, e2) = (line_edges(&l1), line_edges(&l2));
+        // a shared stretch ends at input points: written as they were given
+        let given: Vec<(P, LL)> = l1.iter().chain(&l2).flatten().map(|&ll| (to_p(ll), ll)).collect();
+        let ll_of = |x: P| given.iter().find(|(p, _)| *p == x).map_or_else(|| to_ll(x), |(_, ll)| *ll);
         let mut pts: Vec<P> = Vec::new();
+        let mut segments: Vec<(P, P)> = Vec::new();
         for &(p, q) in &e1 {
             for &(r, s) in &e2 {
+                // edges along one great circle meet in the stretch they share (the docs: a line
+                // with itself "the result is a line")
+                if let Some(seg) = shared_stretch(p, q, r, s) {
+                    segments.push(seg);
+                    continue;
+                }
                 if let Some(x) = sphere::edge_intersection(p, q, r, s) {
                     if !pts.iter().any(|&y| angle(x, y) < 1e-15) {
                         pts.push(x);
                     }
                 }
             }
+        }
+        if !segments.is_empty() {
+            // points on a shared stretch are part of it
+            pts.retain(|&x| !segments.iter().any(|&(a, b)| sphere::dist_to_edge(x, a, b) < 1e-12));
+            let line = |(a, b): (P, P)| shapes::line_json(&[ll_of(a), ll_of(b)]);
+            let lines_out = if segments.len() == 1 {
+                line(segments[0])
+            } else {
+                shapes::multiline_json(&segments.iter().map(|&(a, b)| vec![ll_of(a), ll_of(b)]).collect::<Vec<_>>())
+            };
+            return Some(if pts.is_empty() {
+                lines_out
+            } else {
+                let mut parts: Vec<String> = pts.iter().map(|&x| pt_out(x)).collect();
+                parts.push(lines_out);
+                format!("{{\"type\":\"GeometryCollection\",\"geometries\":[{}]}}", parts.join(","))
+            });
         }
         Some(match pts.len() {
             0 => shapes::empty_json(),
@@ -756,7 +811,16 @@ fn f_line_simplify(a: &[V]) -> Out {
     dyn_out((|| {
         let ls = lines(json_of(a, 0))?;
         let tol = simplify_tolerance(a)?;
-        let out: Vec<Line> = ls.iter().map(|l| simplify_chain(l, tol)).collect();
+        // a line no longer than the tolerance disappears (Kusto: "high tolerance may cause
+        // small line to disappear"), and the value is null when every line has
+        let out: Vec<Line> = ls
+            .iter()
+            .map(|l| simplify_chain(l, tol))
+            .filter(|s| !(s.len() == 2 && angle(to_p(s[0]), to_p(s[1])) <= tol && tol > 0.0))
+            .collect();
+        if out.is_empty() {
+            return None;
+        }
         Some(if out.len() == 1 { shapes::line_json(&out[0]) } else { shapes::multiline_json(&out) })
     })())
 }
@@ -1366,5 +1430,29 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0][0], json!("near"));
         assert_eq!(rows[0][4]["type"], json!("LineString"));
+    }
+
+    #[test]
+    fn lines_sharing_a_stretch_meet_in_it() {
+        let l = r#"{"type":"LineString","coordinates":[[0,0],[2,0]]}"#;
+        let m = r#"{"type":"LineString","coordinates":[[1,0],[3,0]]}"#;
+        assert_eq!(
+            one(&format!("print geo_intersection_2lines(dynamic({l}), dynamic({m}))")),
+            serde_json::json!({"type": "LineString", "coordinates": [[1.0, 0.0], [2.0, 0.0]]})
+        );
+        // crossing lines still meet in a point
+        let x = r#"{"type":"LineString","coordinates":[[1,-1],[1,1]]}"#;
+        assert_eq!(one(&format!("print geo_intersection_2lines(dynamic({l}), dynamic({x}))"))["type"], "Point");
+    }
+
+    #[test]
+    fn wkt_geometry_collections_and_lines_shorter_than_the_tolerance() {
+        let g = one("print geo_from_wkt('GEOMETRYCOLLECTION (POINT (1 1), LINESTRING (2 2, 3 3))')");
+        assert_eq!(g["type"], "GeometryCollection");
+        assert_eq!(g["geometries"][1]["coordinates"], serde_json::json!([[2.0, 2.0], [3.0, 3.0]]));
+        assert_eq!(one("print geo_from_wkt('GEOMETRYCOLLECTION (POINT (1 1)')"), Value::Null);
+        let short = r#"{"type":"LineString","coordinates":[[1.1,1.1],[1.2,1.2]]}"#;
+        assert_eq!(one(&format!("print isnull(geo_line_simplify(dynamic({short}), 100000))")), serde_json::json!(true));
+        assert_eq!(one(&format!("print isnull(geo_line_simplify(dynamic({short}), 10))")), serde_json::json!(false));
     }
 }

@@ -210,6 +210,13 @@ impl Wkt<'_> {
 /// `geo_from_wkt`: the GeoJSON of a WKT geometry.
 pub fn from_wkt(s: &str) -> Option<String> {
     let mut w = Wkt { s: s.as_bytes(), i: 0 };
+    let out = wkt_geometry(&mut w)?;
+    w.ws();
+    (w.i == w.s.len()).then_some(out)
+}
+
+/// One WKT geometry at `w`'s position, as GeoJSON; a `GEOMETRYCOLLECTION` holds others.
+fn wkt_geometry(w: &mut Wkt) -> Option<String> {
     let kind = w.word();
     let out = match kind.as_str() {
         "POINT" => {
@@ -250,8 +257,11 @@ pub fn from_wkt(s: &str) -> Option<String> {
             let ps = w.list(|w| w.list(|w| w.list(|w| w.point()).filter(|r| r.len() >= 4 && r.first() == r.last())))?;
             multipolygon_json(&ps)
         }
+        "GEOMETRYCOLLECTION" => {
+            let gs = w.list(wkt_geometry)?;
+            format!("{{\"type\":\"GeometryCollection\",\"geometries\":[{}]}}", gs.join(","))
+        }
         _ => return None,
     };
-    w.ws();
-    (w.i == w.s.len()).then_some(out)
+    Some(out)
 }
