@@ -34,6 +34,15 @@ pub struct CheckArgs {
     /// Extra table schemas: a JSON file or folder (repeatable).
     #[arg(long = "schema", value_name = "PATH")]
     pub(crate) schemas: Vec<PathBuf>,
+    /// Check against exactly the `--schema` files given: no built-in Log Analytics tables, and
+    /// no standard columns added (as Azure-Sentinel's CI checks a workspace's queries).
+    #[arg(long, requires = "schemas")]
+    schema_only: bool,
+    /// Also report what Kusto accepts but this engine cannot run yet (functions, aggregations,
+    /// plugins and operators not implemented: KQL071, KQL092, KQL055, KQL051), so that a CI can
+    /// tell "Kusto accepts it" from "kql test can run it".
+    #[arg(long)]
+    runnable: bool,
     /// Stored functions: .kql files of `let` definitions (repeatable).
     #[arg(long = "functions", value_name = "PATH")]
     pub(crate) functions: Vec<PathBuf>,
@@ -121,6 +130,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         schemas: args.schemas.clone(),
         functions: args.functions.clone(),
         quiet: true,
+        schema_only: args.schema_only,
         ..Default::default()
     };
     // Files are checked on every core, each thread with its own session (a session is not
@@ -244,6 +254,10 @@ fn check_file(
             if let (Some(script), false) = (&script, args.syntax_only) {
                 let outcome = session.check_script(script);
                 errors.extend(outcome.errors);
+                if args.runnable {
+                    errors.extend(outcome.not_runnable);
+                    errors.sort_by_key(|e| e.span.map(|s| s.start).unwrap_or(usize::MAX));
+                }
                 warnings = outcome.warnings;
                 warnings.extend(kql_lint::lint(script).into_iter().map(kql_exec::KqlError::from));
             }

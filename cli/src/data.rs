@@ -45,6 +45,10 @@ pub struct DataArgs {
     /// browser's time zone), e.g. +02:00 or -05:00; without it they are read as UTC, with a warning.
     #[arg(long, value_name = "OFFSET")]
     pub tz: Option<String>,
+    /// Only the schemas given (`--schema`): no built-in tables, no standard columns added
+    /// (`kql check --schema-only`).
+    #[arg(skip)]
+    pub schema_only: bool,
     /// Make unreadable input records an error instead of skipping them.
     #[arg(long)]
     pub strict: bool,
@@ -291,7 +295,7 @@ pub fn build_session_with(a: &DataArgs, bounds: Option<BoundsOf>, stream: bool) 
             return Err(format!("--geoip {}: no such file", g.display()));
         }
     }
-    let mut catalog = Catalog::with_builtin_schemas();
+    let mut catalog = if a.schema_only { Catalog::with_schemas_only() } else { Catalog::with_builtin_schemas() };
     if let Some(g) = &a.geoip {
         catalog.set_geoip(g.clone());
     }
@@ -300,7 +304,9 @@ pub fn build_session_with(a: &DataArgs, bounds: Option<BoundsOf>, stream: bool) 
     let near = a.data.iter().cloned().chain(a.tables.iter().filter_map(|t| t.split_once('=').map(|(_, p)| p.into())));
     for s in near.flat_map(|p: PathBuf| SchemaCatalog::schema_csvs_near(&p)).chain(a.schemas.iter().cloned()) {
         let mut c = SchemaCatalog::load_path(&s).map_err(|e| format!("--schema: {e}"))?;
-        c.add_standard_columns();
+        if !a.schema_only {
+            c.add_standard_columns();
+        }
         catalog.add_schemas(c);
     }
     for m in &a.externaldata {

@@ -150,6 +150,12 @@ impl Catalog {
         Catalog { schemas: SchemaCatalog::builtin().clone(), schema_tables_exist: true, ..Default::default() }
     }
 
+    /// A catalog whose tables are only the schemas added later ([`Catalog::add_schemas`]): no
+    /// built-in Log Analytics tables (`kql check --schema-only`).
+    pub fn with_schemas_only() -> Self {
+        Catalog { schema_tables_exist: true, ..Default::default() }
+    }
+
     /// Add schemas (user `--schema` files).
     pub fn add_schemas(&mut self, s: SchemaCatalog) {
         self.schemas.merge(s);
@@ -466,6 +472,8 @@ pub struct CheckOutcome {
     pub errors: Vec<KqlError>,
     /// Warnings.
     pub warnings: Vec<KqlError>,
+    /// What Kusto accepts but this engine cannot run yet, in source order.
+    pub not_runnable: Vec<KqlError>,
 }
 
 /// Options of a session.
@@ -844,6 +852,7 @@ impl Session {
                 cols: vec![],
                 errors: vec![e],
                 warnings: vec![],
+                not_runnable: vec![],
             })
         })
     }
@@ -864,7 +873,10 @@ impl Session {
         };
         errors.sort_by_key(|e| e.span.map(|s| s.start).unwrap_or(usize::MAX));
         errors.dedup_by(|a, b| a.span.map(|s| s.start) == b.span.map(|s| s.start) && a.code == b.code);
-        CheckOutcome { cols, errors, warnings: binder.warnings }
+        let mut not_runnable = std::mem::take(&mut binder.not_runnable);
+        not_runnable.sort_by_key(|e| e.span.map(|s| s.start).unwrap_or(usize::MAX));
+        not_runnable.dedup_by(|a, b| a.span.map(|s| s.start) == b.span.map(|s| s.start) && a.code == b.code);
+        CheckOutcome { cols, errors, warnings: binder.warnings, not_runnable }
     }
 
     /// Register in-memory batches as a table.

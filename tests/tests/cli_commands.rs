@@ -61,6 +61,38 @@ fn check_exit_codes_and_sarif() {
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 0);
 }
 
+/// `--schema-only` checks against exactly the schemas given (a built-in table is unknown, a
+/// standard column is not added); `--runnable` also reports what Kusto accepts but this engine
+/// cannot run yet.
+#[test]
+fn check_schema_only_and_runnable() {
+    let dir = temp_dir("cli-check-modes");
+    std::fs::write(
+        dir.join("schema.json"),
+        r#"{"tables": {"MyTable_CL": {"TimeGenerated": "datetime", "a": "long"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("mine.kql"), "MyTable_CL | where a > 1 | project TimeGenerated\n").unwrap();
+    std::fs::write(dir.join("builtin.kql"), "SigninLogs | take 1\n").unwrap();
+    std::fs::write(dir.join("standard.kql"), "MyTable_CL | project _ItemId\n").unwrap();
+    let r = kql(&["check", "--schema", "schema.json", "."], &dir);
+    assert!(r.out.contains("3 file(s) checked: 3 ok, 0 with errors"), "{}", show(&r));
+    let r = kql(&["check", "--schema-only", "--schema", "schema.json", "."], &dir);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.out.contains("3 file(s) checked: 1 ok, 2 with errors"), "{}", show(&r));
+    assert!(r.out.contains("KS204") && r.out.contains("'SigninLogs'") && r.out.contains("_ItemId"), "{}", show(&r));
+    let r = kql(&["check", "--schema-only", "."], &dir);
+    assert_eq!(r.code, 2, "--schema-only needs --schema: {}", show(&r));
+
+    let rd = temp_dir("cli-check-runnable");
+    std::fs::write(rd.join("plugin.kql"), "datatable(a: long) [1]\n| evaluate autocluster()\n").unwrap();
+    let r = kql(&["check", "plugin.kql"], &rd);
+    assert_eq!(r.code, 0, "Kusto accepts it: {}", show(&r));
+    let r = kql(&["check", "--runnable", "plugin.kql"], &rd);
+    assert_eq!(r.code, 1, "{}", show(&r));
+    assert!(r.out.contains("KQL055") && r.out.contains("plugin.kql:2:3"), "{}", show(&r));
+}
+
 #[test]
 fn convert_writes_parquet_that_queries_back_the_same() {
     let dir = temp_dir("cli-convert");

@@ -182,6 +182,9 @@ pub struct Binder<'a> {
     pub warnings: Vec<KqlError>,
     /// Errors recovered from in check mode (binding goes on with a placeholder).
     pub errors: Vec<KqlError>,
+    /// What Kusto accepts but this engine cannot run yet (a function, aggregation, plugin or
+    /// operator not implemented), found in check mode: `kql check --runnable` reports them.
+    pub not_runnable: Vec<KqlError>,
     /// Default names of aggregates the last `summarize` renamed (`count_` -> `requests`).
     pub renamed_aggregates: Vec<(String, String)>,
     /// Tables scanned that have a time column, with where they are read (for KQLW004).
@@ -247,6 +250,7 @@ impl<'a> Binder<'a> {
             call_depth: 0,
             alias_counter: 0,
             warnings: Vec::new(),
+            not_runnable: Vec::new(),
             errors: Vec::new(),
             renamed_aggregates: Vec::new(),
             time_scans: Vec::new(),
@@ -437,6 +441,7 @@ impl<'a> Binder<'a> {
             call_depth: self.call_depth + 1,
             alias_counter: 0,
             warnings: vec![],
+            not_runnable: vec![],
             errors: vec![],
             renamed_aggregates: vec![],
             time_scans: vec![],

@@ -706,6 +706,7 @@ impl Binder<'_> {
                     Ok(r) => r,
                     // Kusto accepts it; we cannot say its shape yet: go on with an open value
                     Err(e) if self.options.check_only && matches!(e.code, "KQL055" | "KQL051" | "KQL092") => {
+                        self.not_runnable.push(e);
                         self.open_placeholder(input_cols)?
                     }
                     Err(e) => return Err(e),

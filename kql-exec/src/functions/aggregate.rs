@@ -610,10 +610,12 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
         }
         _ if super::sketch::is_sketch_aggregate(name) => super::sketch::bind_aggregate(b, name, &bound, span)?,
         _ => {
+            let err = KqlError::new("KQL092", format!("the aggregation '{name}' is not supported yet"), span);
             if b.options.check_only {
+                b.not_runnable.push(err);
                 return Ok(push(col, agg::count(lit(1i64)), display, KqlType::Dynamic));
             }
-            return Err(KqlError::new("KQL092", format!("the aggregation '{name}' is not supported yet"), span));
+            return Err(err);
         }
     };
     let internal = push(col, expr, display, ty);

@@ -308,12 +308,14 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
         return Err(cluster_only::error(n, why, span));
     }
     if catalog::get(n).is_some() {
+        let err = KqlError::new("KQL071", format!("the function '{n}' is not supported yet"), span)
+            .with_help("it is part of Kusto's library but not implemented by this engine yet");
         if b.options.check_only {
+            b.not_runnable.push(err);
             let ty = catalog::return_type(n, &bound).unwrap_or(KqlType::Dynamic);
             return Ok(Bound { expr: crate::binder::scalar::typed_null(ty), ty, hint });
         }
-        return Err(KqlError::new("KQL071", format!("the function '{n}' is not supported yet"), span)
-            .with_help("it is part of Kusto's library but not implemented by this engine yet"));
+        return Err(err);
     }
     let mut err = KqlError::new("KS211", format!("The name '{n}' does not refer to any known function."), name.span);
     if let Some(s) = crate::binder::suggest(n, catalog::names()) {
