@@ -787,7 +787,7 @@ impl Binder<'_> {
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         for item in items {
             // Later items see earlier ones: bind against the current projection.
-            let cur = Rel { plan: rel.plan.clone(), cols: rel.cols.clone(), render: None, name: None, open: false };
+            let cur = Rel { plan: rel.plan.clone(), cols: rel.cols.clone(), render: None, name: None, open: rel.open };
             let b = self.bind_in_extended(&cur, &cols, &exprs, &item.expr)?;
             if let Some(parts) = crate::functions::series::expand_multi(item, &b) {
                 for (name, e, ty) in parts {
@@ -816,7 +816,7 @@ impl Binder<'_> {
     /// Bind `e` where columns defined earlier in the same operator are visible: their
     /// definitions are inlined.
     fn bind_in_extended(&mut self, base: &Rel, cols: &[Col], exprs: &[Expr], e: &ast::Expr) -> Result<Bound> {
-        let view = Rel { plan: base.plan.clone(), cols: cols.to_vec(), render: None, name: None, open: false };
+        let view = Rel { plan: base.plan.clone(), cols: cols.to_vec(), render: None, name: None, open: base.open };
         let saved = self.extend_input.replace((cols.to_vec(), base.cols.clone()));
         let b = self.bind_scalar(e, &view);
         self.extend_input = saved;
