@@ -767,8 +767,14 @@ fn bind_arg_extreme(
             continue;
         }
         let x = b.bind_scalar(a.expr(), input)?;
-        let display =
-            catalog::arg_name(&x).unwrap_or_else(|| format!("{}_arg{}", if is_max { "max" } else { "min" }, out.len()));
+        // `arg_max(t, name = expr)` names its column
+        let named = match a {
+            ast::Arg::Named(n) => Some(n.name.name.clone()),
+            ast::Arg::Positional(_) => None,
+        };
+        let display = named
+            .or_else(|| catalog::arg_name(&x))
+            .unwrap_or_else(|| format!("{}_arg{}", if is_max { "max" } else { "min" }, out.len()));
         seen.push(display.clone());
         let e = agg::first_value(x.expr.clone(), order.clone());
         let internal = push(col, e, display, x.ty);

@@ -697,3 +697,12 @@ fn a_percentage_passed_through_a_real_parameter_is_still_constant() {
         run("let f = (p: real) { toscalar(range x from 1 to 100 step 1 | summarize percentiles(x, p)) }; print f(99)");
     assert_eq!(rows[0], [json!(99)]);
 }
+
+#[test]
+fn arg_max_names_its_columns_as_written() {
+    let (cols, rows) =
+        run("datatable(d:string, t:datetime, c:long)['a', datetime(2020-01-01), 1, 'a', datetime(2021-01-01), 2]
+         | summarize m = arg_max(t, cur = c) by d");
+    assert_eq!(cols, ["d", "m", "cur"]);
+    assert_eq!(rows[0][2], json!(2));
+}
