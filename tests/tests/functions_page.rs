@@ -179,13 +179,16 @@ fn functions(session: &Session) -> BTreeMap<String, Vec<(String, Status)>> {
     by_kind
 }
 
-/// A graph-match calling the graph function `name`, for the functions valid only there.
+/// A query calling `name` where it means something: a graph-match for the graph functions,
+/// a tabular source for `table`.
 fn graph_probe(name: &str) -> Option<String> {
     let call = match name {
         "all" | "any" => format!("{name}(e, w > 0)"),
         "map" => "map(e, w)".to_string(),
         "inner_nodes" => "map(inner_nodes(e), n)".to_string(),
         "labels" | "node_degree_in" | "node_degree_out" | "node_id" => format!("{name}(a)"),
+        // a tabular function: the table of that name
+        "table" => return Some("let T = datatable(a: long) [1]; table('T') | count".to_string()),
         _ => return None,
     };
     Some(format!(
