@@ -57,6 +57,7 @@ const CASES: &[(&str, Case)] = &[
     ("KS195", Case::Query("let f = (a: long, b: long) { a + b };\nprint x = f(b = 1, 2)")),
     ("KS204", Case::Query("NoSuchTable_CL\n| take 10")),
     ("KS211", Case::Query("_GetWatchlist('HighValueUsers')\n| take 10")),
+    ("KS206", Case::Query("print d = dynamic(1)\n| summarize max(d)")),
     ("KS227", Case::Query("let a = datatable(k: long) [1];\nlet b = datatable(k: string) ['1'];\na\n| join kind=inner b on k")),
     ("KS241", Case::Query("let a = datatable(k: dynamic) [dynamic(1)];\nlet b = datatable(j: long) [1];\na\n| join kind=inner b on $left.k == $right.j")),
     ("KS242", Case::Query("let a = datatable(k: long) [1];\nlet b = datatable(j: string) ['1'];\na\n| join kind=inner b on $left.k == $right.j")),

@@ -487,7 +487,13 @@ fn bind_aggregate(b: &mut Binder, col: &mut Collector, name: &str, args: &[ast::
             let x = arg(0)?;
             let t = x.ty;
             let xe = if t == KqlType::Dynamic {
-                return Err(KqlError::new("KS116", "min/max of dynamic is not allowed", span));
+                // Kusto's analyzer: KS206 at the argument
+                let at = args.first().map_or(span, |a| a.expr().span);
+                return Err(KqlError::new(
+                    "KS206",
+                    "The argument value must be orderable: a number, timespan, datetime, string or boolean.",
+                    at,
+                ));
             } else {
                 x.expr
             };
