@@ -66,9 +66,15 @@ pub fn arith_result(op: Arith, a: KqlType, b: KqlType) -> Option<KqlType> {
         (Div, TimeSpan, TimeSpan) => Some(Real),
         (Div | Mod, TimeSpan, x) if is_numeric(x) => Some(TimeSpan),
         (Mod, TimeSpan, TimeSpan) => Some(TimeSpan),
-        // on the datetime's ticks, as Kusto.Language types them (`datetime / 1000`)
+        // on the datetime's ticks (since 0001-01-01), as Kusto.Language types them
+        // (`datetime / 1000`, `starttime / 1h`, `d1 + d2`)
         (Mul | Div | Mod, DateTime, x) if is_numeric(x) => Some(DateTime),
         (Mul, x, DateTime) if is_numeric(x) => Some(DateTime),
+        (Add, DateTime, DateTime) => Some(DateTime),
+        (Div, DateTime, DateTime | TimeSpan) => Some(Real),
+        (Mod, DateTime, DateTime | TimeSpan) => Some(TimeSpan),
+        (Sub, TimeSpan, DateTime) => Some(DateTime),
+        (Mul, TimeSpan, TimeSpan) => Some(TimeSpan),
         _ => None,
     }
 }

@@ -594,8 +594,22 @@ impl Binder<'_> {
             }
         };
         let (ta, tb) = (operand_ty(a.ty), operand_ty(b.ty));
-        let a2 = self.coerce(a, ta);
-        let b2 = self.coerce(b, tb);
+        // Where a datetime is read as a number (`d / 1h`, `d % 1d`, `d * 2`, `d1 + d2`), Kusto
+        // reads its ticks since 0001-01-01 (ours count from 1970): shift it there, and a
+        // datetime result back
+        let as_ticks = matches!(op, Arith::Mul | Arith::Div | Arith::Mod)
+            || (op == Arith::Add && a.ty == KqlType::DateTime && b.ty == KqlType::DateTime)
+            || (op == Arith::Sub && a.ty == KqlType::TimeSpan && b.ty == KqlType::DateTime);
+        let shift = |was: KqlType, x: Bound| -> Bound {
+            if as_ticks && was == KqlType::DateTime {
+                Bound { expr: binop(x.expr, DfOp::Plus, lit(crate::value::datetime::UNIX_EPOCH_DOTNET_TICKS)), ..x }
+            } else {
+                x
+            }
+        };
+        let (a_ty, b_ty) = (a.ty, b.ty);
+        let a2 = shift(a_ty, self.coerce(a, ta));
+        let b2 = shift(b_ty, self.coerce(b, tb));
         let expr = match op {
             Arith::Add => binop(a2.expr, DfOp::Plus, b2.expr),
             Arith::Sub => binop(a2.expr, DfOp::Minus, b2.expr),
@@ -634,6 +648,11 @@ impl Binder<'_> {
                     functions::math::mod_long(a2.expr, b2.expr)
                 }
             }
+        };
+        let expr = if as_ticks && t == KqlType::DateTime {
+            binop(expr, DfOp::Minus, lit(crate::value::datetime::UNIX_EPOCH_DOTNET_TICKS))
+        } else {
+            expr
         };
         Ok(Bound::new(expr, t))
     }

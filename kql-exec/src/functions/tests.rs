@@ -706,3 +706,16 @@ fn arg_max_names_its_columns_as_written() {
     assert_eq!(cols, ["d", "m", "cur"]);
     assert_eq!(rows[0][2], json!(2));
 }
+
+#[test]
+fn datetimes_read_as_numbers_count_ticks_from_year_one() {
+    // the operators Kusto's analyzer accepts on datetimes, computed on ticks since 0001-01-01
+    let (_, rows) =
+        run("print a = datetime(2020-01-01) / 1h, b = datetime(2020-01-01 10:00) % 1d, c = datetime(2020-01-01) * 1,
+               d = datetime(2020-01-02) / datetime(2020-01-01), e = 1h - datetime(0001-01-01) + 1h");
+    assert_eq!(rows[0][0], json!(17698176.0));
+    assert_eq!(rows[0][1], json!("10:00:00"));
+    assert_eq!(rows[0][2], json!("2020-01-01T00:00:00.0000000Z"));
+    assert!((rows[0][3].as_f64().unwrap() - 1.0000013).abs() < 1e-6);
+    assert_eq!(rows[0][4], json!("0001-01-01T02:00:00.0000000Z"));
+}
