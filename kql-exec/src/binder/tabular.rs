@@ -1012,12 +1012,63 @@ impl Binder<'_> {
         self.union_by_name(inputs, withsource.as_deref(), kind_inner)
     }
 
+    /// [`Binder::union_by_name`]'s check-mode retyping of the unknown (dynamic) columns of open
+    /// inputs.
+    fn retype_open_inputs(&mut self, inputs: Vec<(String, Rel)>) -> Result<Vec<(String, Rel)>> {
+        use std::collections::HashMap;
+        if !inputs.iter().any(|(_, r)| r.open) {
+            return Ok(inputs);
+        }
+        let mut known: HashMap<String, Vec<KqlType>> = HashMap::new();
+        for (_, r) in inputs.iter().filter(|(_, r)| !r.open) {
+            for c in &r.cols {
+                let e = known.entry(c.name.clone()).or_default();
+                if !e.contains(&c.ty) {
+                    e.push(c.ty);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(inputs.len());
+        for (name, r) in inputs {
+            let target = |c: &Col| match known.get(&c.name).map(Vec::as_slice) {
+                Some([t]) if c.ty == KqlType::Dynamic && *t != KqlType::Dynamic => Some(*t),
+                _ => None,
+            };
+            if !r.open || !r.cols.iter().any(|c| target(c).is_some()) {
+                out.push((name, r));
+                continue;
+            }
+            let mut cols = Vec::with_capacity(r.cols.len());
+            let mut exprs = Vec::with_capacity(r.cols.len());
+            for c in &r.cols {
+                match target(c) {
+                    Some(t) => {
+                        let b = self.coerce(Bound::new(column(&c.name), c.ty), t);
+                        exprs.push(b.expr.alias(&c.name));
+                        cols.push(Col::new(&c.name, t));
+                    }
+                    None => {
+                        exprs.push(column(&c.name));
+                        cols.push(c.clone());
+                    }
+                }
+            }
+            let plan = super::projection::project(r.plan, exprs)?;
+            out.push((name, Rel { plan, cols, render: r.render, name: r.name, open: true }));
+        }
+        Ok(out)
+    }
+
     /// The union by name of `inputs` (label, value): columns in order of first appearance, a name
     /// that arrives with several types split into `name_type` columns (all of them kept with
     /// `inner`, only those every input has), `withsource` first holding each row's label; a
     /// column an input lacks is empty in its rows. Columns are merged once, through maps by name,
     /// and many inputs make one [`wide::WideUnion`] table instead of a DataFusion `Union` of
     /// inputs projected to every column.
+    ///
+    /// While checking, a dynamic column of an input of unknown shape (after `bag_unpack` or
+    /// `pivot`) is a column whose type is not known: it takes the one type the other inputs
+    /// give that name, as Kusto's analyzer types it, instead of splitting the name in two.
     pub(crate) fn union_by_name(
         &mut self,
         inputs: Vec<(String, Rel)>,
@@ -1025,6 +1076,7 @@ impl Binder<'_> {
         kind_inner: bool,
     ) -> Result<Rel> {
         use std::collections::{HashMap, HashSet};
+        let inputs = if self.options.check_only { self.retype_open_inputs(inputs)? } else { inputs };
         // the types each name arrives with
         let mut types_of: HashMap<&str, Vec<KqlType>> = HashMap::new();
         for (_, r) in &inputs {

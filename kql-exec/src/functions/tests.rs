@@ -719,3 +719,14 @@ fn datetimes_read_as_numbers_count_ticks_from_year_one() {
     assert!((rows[0][3].as_f64().unwrap() - 1.0000013).abs() < 1e-6);
     assert_eq!(rows[0][4], json!("0001-01-01T02:00:00.0000000Z"));
 }
+
+#[test]
+fn checking_a_union_with_an_input_of_unknown_shape_keeps_one_column_per_name() {
+    // `pivot`'s columns are unknown while checking: its `X` takes the other input's type
+    // instead of splitting into X_string and X_dynamic
+    let s = Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+    let q = "union (print X = 'a'), (print d = dynamic({}) | evaluate bag_unpack(d) | project X = Y)\n| extend y = strlen(X)";
+    let out = s.check_script(&kql_parser::parse(q).unwrap());
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert_eq!(out.cols.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["X", "y"]);
+}
