@@ -84,7 +84,7 @@ fn check_agrees_with_kusto_analyzer_on_corpus() {
     }
     // a ratchet at the measured counts, not a rounded rate below them: raise these when more
     // agree
-    const SAME_VERDICT: usize = 2776; // of 2805 (99.0%)
+    const SAME_VERDICT: usize = 2777; // of 2805 (99.0%)
     const SAME_POSITION: usize = 408; // of 414 both reject (98.6%)
     assert!(same_verdict >= SAME_VERDICT, "verdicts agree on {same_verdict}, fewer than the {SAME_VERDICT} measured");
     assert!(

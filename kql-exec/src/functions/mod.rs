@@ -249,6 +249,12 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
             }
         }
         let arg = b.bind_scalar(a.expr(), rel)?;
+        // `round(F = x * 2)`: a named argument names the value (a function named after its
+        // first argument, as Kusto's analyzer names it, gives column `F`)
+        let arg = match a {
+            ast::Arg::Named(na) => Bound { hint: NameHint::Name(na.name.name.clone()), ..arg },
+            ast::Arg::Positional(_) => arg,
+        };
         let unknown = arg.ty == KqlType::Dynamic && matches!(arg.expr, Expr::Literal(ScalarValue::Utf8(None), _));
         typed.push(!rel.open && !unknown && !matches!(a, ast::Arg::Named(_)));
         bound.push(arg);

@@ -730,3 +730,10 @@ fn checking_a_union_with_an_input_of_unknown_shape_keeps_one_column_per_name() {
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     assert_eq!(out.cols.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["X", "y"]);
 }
+
+#[test]
+fn a_named_argument_names_a_function_named_after_its_first_argument() {
+    let (cols, rows) = run("print x = 1.5 | project round(F = x * 2) | extend y = F");
+    assert_eq!(cols, ["F", "y"]);
+    assert_eq!(rows[0], [json!(3.0), json!(3.0)]);
+}
