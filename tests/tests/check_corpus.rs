@@ -84,11 +84,11 @@ fn check_agrees_with_kusto_analyzer_on_corpus() {
     }
     // a ratchet at the measured counts, not a rounded rate below them: raise these when more
     // agree
-    const SAME_VERDICT: usize = 2777; // of 2805 (99.0%)
-    const SAME_POSITION: usize = 408; // of 414 both reject (98.6%)
+    const SAME_VERDICT: usize = 2782; // of 2805 (99.2%)
+    const SAME_POSITION: usize = 413; // of 419 both reject (98.6%)
     assert!(same_verdict >= SAME_VERDICT, "verdicts agree on {same_verdict}, fewer than the {SAME_VERDICT} measured");
     assert!(
-        same_pos >= SAME_POSITION && both_reject - same_pos <= 414 - SAME_POSITION,
-        "first error at the same place for {same_pos}/{both_reject}, fewer than the {SAME_POSITION}/414 measured"
+        same_pos >= SAME_POSITION && both_reject - same_pos <= 419 - SAME_POSITION,
+        "first error at the same place for {same_pos}/{both_reject}, fewer than the {SAME_POSITION}/419 measured"
     );
 }

@@ -197,9 +197,6 @@ pub struct Binder<'a> {
     pub scan_windows: Vec<(String, Option<(i64, i64)>)>,
     /// Columns holding values of a producer with a known set of keys (`geo_info_from_ip_address`).
     pub producer_keys: std::collections::HashMap<String, (&'static str, &'static [&'static str])>,
-    /// While an `extend` item is bound: the columns it sees (its input plus earlier items) and
-    /// the extend's input columns, which are the ones `pack_all()` packs.
-    pub extend_input: Option<(Vec<Col>, Vec<Col>)>,
     /// The last `innerunique` join bound: its output plan and what it was built from, so that a
     /// `where` right after it on left-side columns can filter the left side before the
     /// de-duplication, as Kusto's optimizer does.
@@ -257,7 +254,6 @@ impl<'a> Binder<'a> {
             time_filtered: false,
             scan_windows: Vec::new(),
             producer_keys: Default::default(),
-            extend_input: None,
             last_innerunique: None,
             query_options: Default::default(),
             patterns: Default::default(),
@@ -448,7 +444,6 @@ impl<'a> Binder<'a> {
             time_filtered: false,
             scan_windows: vec![],
             producer_keys: Default::default(),
-            extend_input: None,
             last_innerunique: None,
             query_options: self.query_options.clone(),
             patterns: self.patterns.clone(),

@@ -235,13 +235,18 @@ impl Binder<'_> {
     fn bind_path(&mut self, e: &ast::Expr, rel: &Rel) -> Result<Bound> {
         let mut elems: Vec<PathPart> = Vec::new();
         let mut cur = e;
+        // the access next to the root: a member's name, or an index's brackets (where Kusto's
+        // analyzer reports an access to a value that is not dynamic)
+        let mut first: Option<(Option<String>, Span)> = None;
         loop {
             match &cur.kind {
                 ExprKind::Member { target, name } => {
+                    first = Some((Some(name.name.clone()), name.span));
                     elems.push(PathPart::Key(name.name.clone()));
                     cur = target;
                 }
                 ExprKind::Index { target, index } => {
+                    first = Some((None, Span::new(target.span.end, cur.span.end)));
                     match &index.kind {
                         ExprKind::Literal(Literal::String(s)) => elems.push(PathPart::Key(s.clone())),
                         ExprKind::Literal(Literal::Long(Some(n))) => elems.push(PathPart::Index(*n)),
@@ -282,6 +287,29 @@ impl Binder<'_> {
             NameHint::Name(n) => Some(n.clone()),
             NameHint::None => None,
         };
+        // Kusto's analyzer refuses a member or an index of a value that is not dynamic (a
+        // string included); running, a string is read as JSON (exports often type as text a
+        // column that holds JSON)
+        if self.options.check_only && root.ty != KqlType::Dynamic {
+            if let Some((member, at)) = &first {
+                let err = match member {
+                    Some(m) => KqlError::new(
+                        "KS142",
+                        format!("The name '{m}' does not refer to any known column, table, variable or function."),
+                        *at,
+                    ),
+                    None => {
+                        KqlError::new("KS147", "The element access operator [] is not allowed in this context.", *at)
+                    }
+                }
+                .with_help(format!(
+                    "the value is a {}: read it as JSON first, e.g. `parse_json(x).key`",
+                    root.ty.name()
+                ));
+                self.recover(err)?;
+                return Ok(Bound::new(typed_null(KqlType::Dynamic), KqlType::Dynamic));
+            }
+        }
         let root = if root.ty == KqlType::String {
             let hint = root.hint.clone();
             Bound { hint, ..Bound::new(crate::functions::dynfn::parse_json(root.expr), KqlType::Dynamic) }

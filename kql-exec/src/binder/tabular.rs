@@ -786,9 +786,11 @@ impl Binder<'_> {
         let mut cols = rel.cols.clone();
         let mut exprs: Vec<Expr> = rel.cols.iter().map(|c| column(&c.name)).collect();
         for item in items {
-            // Later items see earlier ones: bind against the current projection.
+            // Every item reads the extend's input, not the items before it: Kusto's analyzer
+            // refuses `extend a = x + 1, b = a * 2` (KS142 at `a`), and a replaced column is
+            // read as it was (`extend d = "x", y = d.a` reads the input's `d`)
             let cur = Rel { plan: rel.plan.clone(), cols: rel.cols.clone(), render: None, name: None, open: rel.open };
-            let b = self.bind_in_extended(&cur, &cols, &exprs, &item.expr)?;
+            let b = self.bind_scalar(&item.expr, &cur)?;
             if let Some(parts) = crate::functions::series::expand_multi(item, &b) {
                 for (name, e, ty) in parts {
                     super::operators::set_column(&mut cols, &mut exprs, name, ty, e);
@@ -811,32 +813,6 @@ impl Binder<'_> {
         let (plan, exprs) = crate::functions::series::lift_windows(self, rel.plan, exprs)?;
         let plan = super::projection::project(plan, exprs)?;
         Ok(Rel { plan, cols, render: None, name: None, open: false })
-    }
-
-    /// Bind `e` where columns defined earlier in the same operator are visible: their
-    /// definitions are inlined.
-    fn bind_in_extended(&mut self, base: &Rel, cols: &[Col], exprs: &[Expr], e: &ast::Expr) -> Result<Bound> {
-        let view = Rel { plan: base.plan.clone(), cols: cols.to_vec(), render: None, name: None, open: base.open };
-        let saved = self.extend_input.replace((cols.to_vec(), base.cols.clone()));
-        let b = self.bind_scalar(e, &view);
-        self.extend_input = saved;
-        let b = b?;
-        if cols.len() == base.cols.len() && cols.iter().zip(&base.cols).all(|(a, b)| a == b) {
-            return Ok(b);
-        }
-        // substitute references to new or replaced columns by their expressions
-        let mut map = std::collections::HashMap::new();
-        for (c, x) in cols.iter().zip(exprs) {
-            let inner = match x {
-                Expr::Alias(a) => (*a.expr).clone(),
-                other => other.clone(),
-            };
-            if inner != column(&c.name) {
-                map.insert(c.name.clone(), inner);
-            }
-        }
-        let expr = substitute(b.expr, &map)?;
-        Ok(Bound { expr, ..b })
     }
 
     /// The output names of an assignment item.
@@ -1650,22 +1626,6 @@ fn ensure_alias(e: Expr, name: &str) -> Expr {
         Expr::Column(c) if c.name == name && c.relation.is_none() => e,
         _ => e.alias(name),
     }
-}
-
-/// Replace column references by expressions.
-fn substitute(e: Expr, map: &std::collections::HashMap<String, Expr>) -> Result<Expr> {
-    use datafusion::common::tree_node::{Transformed, TreeNode};
-    Ok(e.transform(|x| {
-        if let Expr::Column(c) = &x {
-            if c.relation.is_none() {
-                if let Some(r) = map.get(&c.name) {
-                    return Ok(Transformed::yes(r.clone()));
-                }
-            }
-        }
-        Ok(Transformed::no(x))
-    })?
-    .data)
 }
 
 /// The keyword of an operator, for messages.

@@ -60,11 +60,7 @@ pub fn estimate_data_size(
     let mut parts: Vec<Bound> = Vec::new();
     for a in args {
         if matches!(a.expr().kind, kql_parser::ast::ExprKind::Star) {
-            // in an extend, its input columns (not the items before this one)
-            let cols = match &b.extend_input {
-                Some((view, input)) if *view == rel.cols => input.clone(),
-                _ => rel.cols.clone(),
-            };
+            let cols = rel.cols.clone();
             parts.extend(cols.iter().map(|c| Bound::new(crate::binder::scalar::column(&c.name), c.ty)));
         } else {
             parts.push(b.bind_scalar(a.expr(), rel)?);

@@ -216,11 +216,7 @@ pub fn bind_call(b: &mut Binder, name: &ast::Ident, args: &[ast::Arg], rel: &Rel
                     }
                 },
             };
-            // in an extend, the extend's input columns (not the items before this one)
-            let cols = match &b.extend_input {
-                Some((view, input)) if *view == rel.cols => input.clone(),
-                _ => rel.cols.clone(),
-            };
+            let cols = rel.cols.clone();
             return Ok(dynfn::pack_all(b, &cols, ignore));
         }
         _ => {}

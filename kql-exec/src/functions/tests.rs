@@ -737,3 +737,26 @@ fn a_named_argument_names_a_function_named_after_its_first_argument() {
     assert_eq!(cols, ["F", "y"]);
     assert_eq!(rows[0], [json!(3.0), json!(3.0)]);
 }
+
+#[test]
+fn extend_items_read_the_input_not_each_other() {
+    // Kusto's analyzer: `extend a = x + 1, b = a * 2` is KS142 at `a`; a replaced column is
+    // read as the input had it
+    assert!(err("print x = 1 | extend a = x + 1, b = a * 2").contains("KS142"));
+    let (cols, rows) = run("print d = dynamic({'a': 1}) | extend d = 'x', y = d.a");
+    assert_eq!(cols, ["d", "y"]);
+    assert_eq!(rows[0], [json!("x"), json!(1)]);
+}
+
+#[test]
+fn checking_a_member_of_a_value_that_is_not_dynamic_is_an_error_as_in_kusto() {
+    let s = Session::new(Catalog::default(), SessionOptions { threads: Some(1), ..Default::default() }).unwrap();
+    let codes = |q: &str| -> Vec<&'static str> {
+        s.check_script(&kql_parser::parse(q).unwrap()).errors.iter().map(|e| e.code).collect()
+    };
+    assert_eq!(codes("print s = 'x' | extend y = s.a"), ["KS142"]);
+    assert_eq!(codes("print s = 'x' | extend y = s['a']"), ["KS147"]);
+    assert!(codes("print s = dynamic({}) | extend y = s.a").is_empty());
+    // running, a string is read as JSON (exports type as text columns that hold JSON)
+    assert_eq!(run("print s = '{\"a\": 1}' | extend y = s.a").1[0][1], json!(1));
+}
