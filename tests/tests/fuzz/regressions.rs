@@ -371,3 +371,18 @@ fn mv_apply_over_rows_without_columns() {
              | mv-apply e = dynamic([1, 2]) to typeof(real) on (summarize sum(e))";
     assert_eq!(rows(&s, q), "[[3.0],[3.0]]");
 }
+
+/// `pack_all()` in an extend that replaces a column packed the input's columns by their input
+/// types but read the replacement's values (fuzz seed 101: KQL998, a guid where a datetime was
+/// expected). Extend items read the extend's input, as in Kusto.
+#[test]
+fn pack_all_beside_a_replaced_column_packs_the_input() {
+    let s = session();
+    let q = "datatable(TimeGenerated:datetime, n:long)[datetime(2020-01-01 00:07), 1]\n\
+             | summarize by bin(TimeGenerated, 15m)\n\
+             | extend TimeGenerated = guid(00000000-0000-4000-8000-000000000001), c4 = pack_all()";
+    assert_eq!(
+        rows(&s, q),
+        r#"[["00000000-0000-4000-8000-000000000001",{"TimeGenerated":"2020-01-01T00:00:00.0000000Z"}]]"#
+    );
+}
