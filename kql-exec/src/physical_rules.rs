@@ -18,6 +18,13 @@
 //!   (apache/datafusion#18989): `SanityCheckPlan` then refuses the plan. [`SatisfyDistribution`]
 //!   runs just before the check and puts back the coalesce or hash repartition a one-input
 //!   operator needs.
+//! - A sort over a `union` whose branch lacks some sort keys (the union fills them with NULL):
+//!   `EnforceSorting` sorts that branch by the keys before them only, a constant needing no
+//!   sort, but the union's output ordering is what its branches share, which loses the
+//!   constant, and `SanityCheckPlan` refuses the merge above the union (`union (T), (T | join
+//!   (T) on n) | sort by t desc, n1 asc`). Sorting that branch again does not help (its ordering
+//!   is normalized the same way): [`SortUnionBranches`] replaces such a merge by a sort of the
+//!   union's rows, which requires no order of its input.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
@@ -39,6 +46,7 @@ pub fn session_rules(
     let mut out: Vec<_> = rules.iter().filter(|r| r.name() != "aggregate_statistics").cloned().collect();
     let check = out.iter().position(|r| r.name() == "SanityCheckPlan").unwrap_or(out.len());
     out.insert(check, Arc::new(SatisfyDistribution));
+    out.insert(check, Arc::new(SortUnionBranches));
     out.insert(check, Arc::new(UnorderedDistinctLimit));
     out
 }
@@ -120,6 +128,43 @@ impl PhysicalOptimizerRule for SatisfyDistribution {
 
     fn name(&self) -> &str {
         "kql_satisfy_distribution"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// Replaces a merge of a `union`'s sorted branches by a sort of all its rows when the union's own
+/// ordering does not satisfy the merge (see the module's documentation).
+#[derive(Debug, Default)]
+pub struct SortUnionBranches;
+
+impl PhysicalOptimizerRule for SortUnionBranches {
+    fn optimize(&self, plan: Arc<dyn ExecutionPlan>, _config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
+        use datafusion::physical_plan::sorts::sort::SortExec;
+        use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
+        use datafusion::physical_plan::union::UnionExec;
+        plan.transform_up(|node| {
+            let Some(merge) = node.downcast_ref::<SortPreservingMergeExec>() else { return Ok(Transformed::no(node)) };
+            let union = Arc::clone(merge.input());
+            if union.downcast_ref::<UnionExec>().is_none() {
+                return Ok(Transformed::no(node));
+            }
+            let ordering = merge.expr().clone();
+            if union.equivalence_properties().ordering_satisfy(ordering.clone())? {
+                return Ok(Transformed::no(node));
+            }
+            // the union's rows gathered and sorted whole: a sort needs no order from its input
+            let sorted =
+                SortExec::new(ordering, Arc::new(CoalescePartitionsExec::new(union))).with_fetch(merge.fetch());
+            Ok(Transformed::yes(Arc::new(sorted) as Arc<dyn ExecutionPlan>))
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "kql_sort_union_branches"
     }
 
     fn schema_check(&self) -> bool {

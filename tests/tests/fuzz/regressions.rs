@@ -386,3 +386,14 @@ fn pack_all_beside_a_replaced_column_packs_the_input() {
         r#"[["00000000-0000-4000-8000-000000000001",{"TimeGenerated":"2020-01-01T00:00:00.0000000Z"}]]"#
     );
 }
+
+/// A sort over a union whose branch lacks a sort key (filled with NULL): DataFusion sorted that
+/// branch by the keys before it only, and the union's ordering then did not satisfy the merge
+/// above it (SanityCheckPlan, KQL999; fuzz seeds 101-104). The merge becomes a sort.
+#[test]
+fn sort_over_a_union_with_a_key_one_branch_lacks() {
+    let s = session();
+    let q = "let T = datatable(t:long, n:long)[1,1, 2,2, 3,1];\n\
+             union (T), (T | join (T) on n) | sort by t desc, n1 asc | project t, n1";
+    assert_eq!(rows(&s, q), "[[3,null],[2,null],[2,2],[1,null],[1,1],[1,1]]");
+}
