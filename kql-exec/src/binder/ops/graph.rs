@@ -155,7 +155,7 @@ impl Binder<'_> {
     /// The nodes: each node table's rows (rows of the same id merged, the first non-null value
     /// of each property kept), then the nodes only the edges name, with just their id property.
     fn export_nodes(&mut self, info: &GraphInfo, params: &[ast::NamedArg]) -> Result<Rel> {
-        let (props, rows, _) = self.graph_nodes(info)?;
+        let (props, rows, _, _) = self.graph_nodes(info)?;
         let key_prop = node_key_property(info);
         let nodes = self.rel_from_cells(props.clone(), &rows)?;
         let Some(id_col) = param(params, "with_node_id").and_then(name_text) else { return Ok(nodes) };
@@ -174,12 +174,13 @@ impl Binder<'_> {
     /// The graph's nodes: their properties (the node tables' columns by name, in order of
     /// appearance), one row per node (each node table's rows, rows of the same id merged with
     /// the first non-null value of each property kept, then the nodes only the edges name, with
-    /// just their id property), and each node's row by its id ([`node_key`]). Empty while
-    /// checking.
+    /// just their id property), each node's row by its id ([`node_key`]), and the edges' rows
+    /// (read once, for the nodes they name and for the caller). Empty while checking.
+    #[allow(clippy::type_complexity)]
     pub(crate) fn graph_nodes(
         &mut self,
         info: &GraphInfo,
-    ) -> Result<(Vec<Col>, Vec<Vec<Cell>>, HashMap<String, usize>)> {
+    ) -> Result<(Vec<Col>, Vec<Vec<Cell>>, HashMap<String, usize>, Vec<Vec<Cell>>)> {
         let mut props: Vec<Col> = Vec::new();
         for (t, _) in &info.nodes {
             for c in &t.cols {
@@ -210,6 +211,7 @@ impl Binder<'_> {
             .collect();
         let mut rows: Vec<Vec<Cell>> = Vec::new();
         let mut by_id: HashMap<String, usize> = HashMap::new();
+        let mut edge_rows: Vec<Vec<Cell>> = Vec::new();
         if !self.options.check_only {
             for (t, key) in &info.nodes {
                 let batches = self.runner.run(t.plan.clone())?;
@@ -234,11 +236,11 @@ impl Binder<'_> {
                     }
                 }
             }
-            let edges = self.runner.run(info.edges.plan.clone())?;
+            edge_rows = rows_of(&self.runner.run(info.edges.plan.clone())?);
             let six = info.edges.cols.iter().position(|c| c.name == info.source).unwrap_or(0);
             let tix = info.edges.cols.iter().position(|c| c.name == info.target).unwrap_or(0);
             let mut ends = Vec::new();
-            for r in rows_of(&edges) {
+            for r in &edge_rows {
                 let mut end = [0usize; 2];
                 for (k, ix) in [six, tix].into_iter().enumerate() {
                     if r[ix] == Cell::Null {
@@ -263,7 +265,7 @@ impl Binder<'_> {
                 }
             }
         }
-        Ok((props, rows, by_id))
+        Ok((props, rows, by_id, edge_rows))
     }
 }
 

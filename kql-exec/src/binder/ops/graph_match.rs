@@ -534,8 +534,7 @@ impl Binder<'_> {
             bound[pat[k].right] = true;
             order.push((k, forward));
         }
-        if let Some(s) = (0..slots).find(|s| !bound[*s]) {
-            let _ = s;
+        if bound.iter().any(|b| !b) {
             return Err(gm_err(
                 format!("{what}: the patterns must be connected: share a node variable between them"),
                 span,
@@ -726,27 +725,10 @@ impl Binder<'_> {
         });
         let out = if g.shortest {
             // the shortest of the matches that meet every constraint
-            let mut keep: Vec<bool> = vec![true; rows.len()];
-            if let Some(pred) = pred {
-                let mut numbered_cols = cols.clone();
-                numbered_cols.push(Col::new("__gm_row", KqlType::Long));
-                let numbered: Vec<Vec<Cell>> = rows
-                    .iter()
-                    .enumerate()
-                    .map(|(i, r)| r.iter().cloned().chain([Cell::I(i as i64)]).collect())
-                    .collect();
-                let all = self.rel_from_cells(numbered_cols, &numbered)?;
-                let met = self.bind_operator(all, &ast::Operator { kind: ast::OperatorKind::Where(pred), span })?;
-                if !self.options.check_only {
-                    keep = vec![false; rows.len()];
-                    let ix = met.cols.iter().position(|c| c.name == "__gm_row").unwrap_or(cols.len());
-                    for r in rows_of(&self.runner.run(met.plan)?) {
-                        if let Some(i) = r[ix].i() {
-                            keep[i as usize] = true;
-                        }
-                    }
-                }
-            }
+            let keep = match pred {
+                Some(pred) => self.rows_where(&cols, &rows, pred)?,
+                None => vec![true; rows.len()],
+            };
             let chosen = shortest(&matches, &keep, all_paths);
             let rows: Vec<Vec<Cell>> = rows.into_iter().zip(chosen).filter(|(_, k)| *k).map(|(r, _)| r).collect();
             self.rel_from_cells(cols, &rows)?
@@ -804,18 +786,6 @@ impl Binder<'_> {
         parts: &[&ast::Expr],
         vars: &HashMap<String, Var>,
     ) -> Result<Vec<bool>> {
-        let mut cols = cols.to_vec();
-        cols.push(Col::new("__gm_row", KqlType::Long));
-        let numbered: Vec<Vec<Cell>> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let mut r = r.clone();
-                r.push(Cell::I(i as i64));
-                r
-            })
-            .collect();
-        let rel = self.rel_from_cells(cols.clone(), &numbered)?;
         let mut pred = as_columns(parts[0], vars, true, &[]);
         for p in &parts[1..] {
             let right = as_columns(p, vars, true, &[]);
@@ -825,6 +795,17 @@ impl Binder<'_> {
                 span,
             );
         }
+        self.rows_where(cols, rows, pred)
+    }
+
+    /// Which of `rows` (of `cols`) `pred` keeps: the rows numbered, filtered by `pred` as a
+    /// `where` over them, and the numbers read back. (While checking there are no rows.)
+    fn rows_where(&mut self, cols: &[Col], rows: &[Vec<Cell>], pred: ast::Expr) -> Result<Vec<bool>> {
+        let mut cols = cols.to_vec();
+        cols.push(Col::new("__gm_row", KqlType::Long));
+        let numbered: Vec<Vec<Cell>> =
+            rows.iter().enumerate().map(|(i, r)| r.iter().cloned().chain([Cell::I(i as i64)]).collect()).collect();
+        let rel = self.rel_from_cells(cols.clone(), &numbered)?;
         let span = pred.span;
         let filtered = self.bind_operator(rel, &ast::Operator { kind: ast::OperatorKind::Where(pred), span })?;
         let mut ok = vec![false; rows.len()];
@@ -842,10 +823,8 @@ impl Binder<'_> {
 
     /// The graph's nodes (as `graph-to-table nodes` exports them) and edges, in memory.
     fn graph_data(&mut self, info: &GraphInfo) -> Result<Data> {
-        let (node_cols, nodes, by_id) = self.graph_nodes(info)?;
+        let (node_cols, nodes, by_id, edges) = self.graph_nodes(info)?;
         let edge_cols = info.edges.cols.clone();
-        let edges =
-            if self.options.check_only { Vec::new() } else { rows_of(&self.runner.run(info.edges.plan.clone())?) };
         let six = edge_cols.iter().position(|c| c.name == info.source).unwrap_or(0);
         let tix = edge_cols.iter().position(|c| c.name == info.target).unwrap_or(0);
         let mut kept = Vec::new();
